@@ -1,0 +1,48 @@
+# Agency Portal: `make run` serves the product with demo data; `make test` runs every test.
+# Both install what they need into .venv (Python), node_modules (axe-core) and a cache
+# outside git (the Meilisearch binary).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: run test test-sqlite test-postgres install install-test tools bench-health clean
+
+run: install
+	@scripts/run.sh
+
+test: install-test tools
+	@scripts/test.sh
+
+test-sqlite: install-test tools
+	@scripts/test.sh sqlite
+
+test-postgres: install-test tools
+	@scripts/test.sh postgresql
+
+install: $(VENV)/.runtime-installed
+install-test: $(VENV)/.test-installed
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: $(VENV)/bin/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.runtime-installed
+	$(PIP) -e '.[test]'
+	@touch $@
+
+# Headless Chromium (Debian package), axe-core (npm, pinned by package-lock.json), Meilisearch.
+tools: node_modules/axe-core/axe.min.js
+	@scripts/ensure-chromium.sh
+	@scripts/get-meilisearch.sh >/dev/null
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	@touch $@
+
+clean:
+	rm -rf $(VENV) node_modules instance/*.db test-artifacts

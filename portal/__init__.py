@@ -1,0 +1,62 @@
+"""Agency Portal: the Flask application factory."""
+import json
+import os
+
+from flask import Flask
+
+from .config import CONFIGS, ENV_ALIASES, normalise_database_url
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints. Nothing else happens at import."""
+    app = Flask(__name__, instance_relative_config=True)
+    env_name = (config or {}).get("ENV_NAME") or os.environ.get("PORTAL_ENV", "production")
+    if env_name not in CONFIGS:
+        raise RuntimeError(f"PORTAL_ENV must be one of {', '.join(CONFIGS)}, not {env_name!r}")
+    app.config.from_object(CONFIGS[env_name])
+    for env_key, setting in ENV_ALIASES.items():
+        if os.environ.get(env_key):
+            value = os.environ[env_key]
+            app.config[setting] = int(value) if value.isdigit() else value
+    app.config.from_prefixed_env("PORTAL", loads=_loads)
+    if config:
+        app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set outside development (export SECRET_KEY=...).")
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import auth_loader, cli, errors, security
+    from .extensions import csrf, db, limiter, login_manager, mail, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    auth_loader.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    from . import branding
+    from .services.mail import absolute_url
+    branding.init_app(app)
+    app.jinja_env.globals["absolute_url"] = absolute_url
+
+    from .blueprints import admin, agency, auth, client, system
+    app.register_blueprint(system.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(client.bp)
+    app.register_blueprint(agency.bp)
+    app.register_blueprint(admin.bp)
+    return app
+
+
+def _loads(value: str):
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

@@ -1,0 +1,35 @@
+"""Flask-Login wiring for two kinds of principal under one ``current_user``."""
+from flask import Flask, request, url_for
+
+from .extensions import db, login_manager
+from .htmx import redirect_for
+
+
+def load_principal(session_id: str):
+    """Resolve ``"u:<id>:<version>"`` / ``"c:<id>:<version>"``; a stale version or inactive row signs out."""
+    from .models import ClientContact, User
+
+    try:
+        kind, raw_id, version = session_id.split(":")
+        model = {"u": User, "c": ClientContact}[kind]
+        principal = db.session.get(model, int(raw_id))
+    except (ValueError, KeyError):
+        return None
+    if principal is None or not principal.active or str(principal.session_version) != version:
+        return None
+    return principal
+
+
+def init_app(app: Flask) -> None:
+    """Register the loader and the unauthorised handler."""
+    login_manager.user_loader(load_principal)
+    login_manager.session_protection = "basic"
+
+    @login_manager.unauthorized_handler
+    def _unauthorised():
+        slug = request.view_args.get("slug") if request.view_args else None
+        if request.blueprint == "client" or request.path.startswith("/portal"):
+            target = url_for("auth.client_login", slug=slug) if slug else url_for("auth.signed_out")
+        else:
+            target = url_for("auth.staff_login", next=request.full_path.rstrip("?"))
+        return redirect_for(target, 302)

@@ -1,0 +1,4 @@
+"""The agency workspace for recruiters and admins (spec section A)."""
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,148 @@
+"""Staff password login, client magic-link sign-in (C1), link landing (C2, C2a), logout."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ...branding import agency_or_404
+from ...extensions import limiter
+from ...forms import EmptyForm
+from ...htmx import redirect_for, render
+from ...services import ServiceError
+from ...services import auth as auth_service
+from .forms import ClientSignInForm, StaffLoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _form_email() -> str:
+    """Rate-limit key: the address being asked about, so one inbox cannot be flooded."""
+    return "email:" + (request.form.get("email") or "").strip().lower()
+
+
+def _sign_in(principal) -> None:
+    """Start a fresh session for ``principal`` (nothing carried over from before)."""
+    session.clear()
+    login_user(principal)
+    session.permanent = True
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["STAFF_LOGIN_RATE"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["STAFF_LOGIN_RATE"], key_func=_form_email, methods=["POST"])
+def staff_login():
+    """Agency staff sign in with email and password."""
+    form = StaffLoginForm(email=request.args.get("email", ""))
+    if form.validate_on_submit():
+        user = auth_service.authenticate_staff(form.email.data, form.password.data)
+        if user is not None:
+            _sign_in(user)
+            return redirect_for(_safe_next(request.args.get("next")) or url_for("agency.index"))
+        form.password.errors.append("That email and password do not match an active account.")
+    status = 422 if form.errors else 200
+    return render("auth/staff_login.html", "auth/_staff_login_form.html", status=status, form=form)
+
+
+@bp.route("/<slug>/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_PER_EMAIL"], key_func=_form_email, methods=["POST"])
+def client_login(slug: str):
+    """A client contact asks for a sign-in link; the answer never says whether the email is known."""
+    agency = agency_or_404(slug)
+    form = ClientSignInForm()
+    if form.validate_on_submit():
+        try:
+            auth_service.request_sign_in(agency, form.email.data)
+        except ServiceError as exc:
+            form.email.errors.append(exc.message)
+        else:
+            return render("auth/check_email.html", agency=agency, email=form.email.data)
+    status = 422 if form.errors else 200
+    return render("auth/client_login.html", "auth/_client_login_form.html", status=status,
+                  agency=agency, form=form)
+
+
+@bp.get("/<slug>/link/<token>")
+def link(slug: str, token: str):
+    """Show "Continue" for a valid link (C2a: a GET changes nothing), or explain why it is not."""
+    agency = agency_or_404(slug)
+    check = auth_service.check_link(agency, token)
+    if check is None:
+        abort(404)
+    if check.state == "ok":
+        already_in = current_user.is_authenticated and current_user.is_contact and current_user.id == check.contact.id
+        if already_in and check.token.kind == "landing":
+            return redirect(_destination(check))
+        return render_template("auth/continue.html", agency=agency, check=check, form=EmptyForm())
+    return _link_problem(agency, check, token)
+
+
+@bp.post("/<slug>/link/<token>")
+def redeem(slug: str, token: str):
+    """The Continue button: sign the contact in and land on the job (or home)."""
+    agency = agency_or_404(slug)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    check = auth_service.redeem_link(agency, token)
+    if check is None:
+        abort(404)
+    if check.state != "ok":
+        return _link_problem(agency, check, token)
+    _sign_in(check.contact)
+    return redirect_for(_destination(check))
+
+
+@bp.post("/<slug>/link/<token>/resend")
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_PER_IP"])
+def resend(slug: str, token: str):
+    """Email a fresh link to the address on file for an expired or used link."""
+    agency = agency_or_404(slug)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    check = auth_service.check_link(agency, token)
+    if check is None:
+        abort(404)
+    if check.state != "ok":
+        auth_service.resend_link(check)
+    return render_template("auth/check_email.html", agency=agency, email=None)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out; contacts return to their agency's sign-in page."""
+    target = url_for("auth.staff_login")
+    if current_user.is_authenticated and current_user.is_contact:
+        target = url_for("auth.client_login", slug=current_user.agency.slug)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    logout_user()
+    session.clear()
+    return redirect_for(target)
+
+
+@bp.get("/signed-out")
+def signed_out():
+    """Where a contact lands when their session ended and the agency is unknown."""
+    return render_template("auth/signed_out.html")
+
+
+def _destination(check: auth_service.LinkCheck) -> str:
+    slug = check.contact.agency.slug
+    if check.job is not None:
+        return url_for("client.job", slug=slug, job_id=check.job.id)
+    return url_for("client.index", slug=slug)
+
+
+def _link_problem(agency, check: auth_service.LinkCheck, token: str):
+    return render_template("auth/link_problem.html", agency=agency, check=check, token=token,
+                           form=EmptyForm()), 410
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: an open redirect would turn the login page into a phishing aid."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

@@ -1,0 +1,4 @@
+"""Operational endpoints: health check and the development mail viewer."""
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,40 @@
+"""Branded error pages; htmx requests get a small fragment for the toast area instead."""
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from .extensions import db
+from .htmx import is_htmx
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "You do not have access to this page."),
+    404: ("Not found", "This page does not exist, or you do not have access to it."),
+    405: ("Not allowed", "That action is not available here."),
+    413: ("Too large", "The file is larger than allowed."),
+    429: ("Too many attempts", "Please wait a few minutes and try again."),
+    500: ("Something went wrong", "We could not complete that. Nothing was saved; please try again."),
+}
+
+
+def render_error(code: int, title: str | None = None, message: str | None = None):
+    """The branded error page (or fragment) for ``code``."""
+    default_title, default_message = MESSAGES.get(code, MESSAGES[500])
+    template = "partials/error.html" if is_htmx() else "errors/error.html"
+    return render_template(template, code=code, title=title or default_title,
+                           message=message or default_message), code
+
+
+def init_app(app: Flask) -> None:
+    """Register handlers for the codes users meet."""
+    for code in MESSAGES:
+        app.register_error_handler(code, lambda exc, code=code: render_error(code))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return render_error(400, "Form expired", "This form expired or was not sent from this site. "
+                                                 "Reload the page and try again.")
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,68 @@
+"""Transactional outboxes drained by the worker, and single-use sign-in tokens."""
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import agency_fk, created_at, utcnow
+
+
+class MailOutbox(db.Model):
+    """A message waiting to be (or already) sent. Failed rows stay, visible to admins (M1)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    sender: Mapped[str] = mapped_column(String(400))
+    recipients: Mapped[list] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    # [{"filename", "content_type", "content"}] with text content (e.g. an .ics invitation).
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at = created_at()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+    )
+
+
+class SearchOutbox(db.Model):
+    """A change that affects search documents: the worker rebuilds the named entity's documents."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = agency_fk()
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    parked: Mapped[bool] = mapped_column(default=False)
+    created_at = created_at()
+
+    __table_args__ = (
+        CheckConstraint("entity IN ('candidate', 'job')", name="entity"),
+        Index("ix_search_outbox_due", "parked", "next_attempt_at"),
+    )
+
+
+class LoginToken(db.Model):
+    """An emailed link's server-side record: expiry, single use, revocation (C1, C2)."""
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    agency_id: Mapped[int] = agency_fk()
+    contact_id: Mapped[int] = mapped_column(ForeignKey("client_contact.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at = created_at()
+
+    __table_args__ = (CheckConstraint("kind IN ('sign_in', 'landing')", name="kind"),)

@@ -1,0 +1,78 @@
+"""The one place that scopes queries to a principal.
+
+Staff see their agency (confidential jobs only when on the hiring team, or admins). Client
+contacts see open and closed jobs of their own company, and only candidates currently shared on
+them. Anything outside the scope is a 404, never a 403, so ids cannot be probed.
+"""
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, exists, or_, select
+
+from .extensions import db
+from .models import Application, ClientContact, Job, SharedProfile, User, job_team
+
+
+def principal():
+    """The signed-in principal; views using this module are always behind login."""
+    if not current_user.is_authenticated:
+        abort(404)
+    return current_user._get_current_object()
+
+
+def scoped(model, who=None) -> Select:
+    """``SELECT model`` limited to the principal's agency."""
+    who = who or principal()
+    return select(model).where(model.agency_id == who.agency_id)
+
+
+def get_scoped_or_404(model, object_id: int, who=None):
+    """Load one row of the principal's agency or raise 404."""
+    row = db.session.scalar(scoped(model, who).where(model.id == object_id))
+    if row is None:
+        abort(404)
+    return row
+
+
+def jobs_query(who=None) -> Select:
+    """Jobs the principal may see."""
+    who = who or principal()
+    query = scoped(Job, who)
+    if isinstance(who, ClientContact):
+        return query.where(Job.company_id == who.company_id)
+    if isinstance(who, User) and not who.is_admin:
+        on_team = exists().where(job_team.c.job_id == Job.id, job_team.c.user_id == who.id)
+        query = query.where(or_(Job.confidential.is_(False), Job.owner_id == who.id, on_team))
+    return query
+
+
+def get_job_or_404(job_id: int, who=None) -> Job:
+    """One visible job or 404."""
+    job = db.session.scalar(jobs_query(who).where(Job.id == job_id))
+    if job is None:
+        abort(404)
+    return job
+
+
+def shared_applications_query(who=None) -> Select:
+    """For a client contact: applications currently shared on their company's jobs."""
+    who = who or principal()
+    if not isinstance(who, ClientContact):
+        abort(404)
+    visible_jobs = jobs_query(who).with_only_columns(Job.id)
+    return (
+        select(Application)
+        .join(SharedProfile, SharedProfile.application_id == Application.id)
+        .where(
+            Application.agency_id == who.agency_id,
+            SharedProfile.unshared_at.is_(None),
+            Application.job_id.in_(visible_jobs),
+        )
+    )
+
+
+def get_shared_application_or_404(application_id: int, who=None) -> Application:
+    """One application shared with the contact's company, or 404."""
+    row = db.session.scalar(shared_applications_query(who).where(Application.id == application_id))
+    if row is None:
+        abort(404)
+    return row

@@ -1,0 +1,175 @@
+"""Sign-in for both principal kinds: staff passwords and client magic links (C1, C2, C2a).
+
+An emailed link carries an itsdangerous-signed token id; the server-side ``LoginToken`` row
+holds the contact, job, expiry and single use, and the contact's ``session_version`` is signed
+into the token so deactivating a contact revokes every link at once. A GET of a link never
+consumes it: only the POST from the "Continue" page does (link scanners only GET).
+"""
+import functools
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import Agency, ClientContact, Job, LoginToken, User, as_utc, utcnow
+from . import ServiceError
+from .mail import absolute_url, normalise_email, send_mail
+
+SALT = "portal.login-link"
+
+
+@dataclass
+class LinkCheck:
+    """What a link turned out to be; ``state`` is ok, expired, used or revoked."""
+
+    state: str
+    token: LoginToken
+    contact: ClientContact
+    job: Job | None
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def issue_link(contact: ClientContact, kind: str, job: Job | None = None) -> str:
+    """Create a link token (in the current transaction) and return the absolute URL."""
+    if kind == "sign_in":
+        lifetime = timedelta(minutes=current_app.config["SIGN_IN_LINK_MINUTES"])
+    else:
+        lifetime = timedelta(days=contact.agency.landing_link_days or current_app.config["LANDING_LINK_DAYS"])
+    row = LoginToken(id=secrets.token_urlsafe(32), agency_id=contact.agency_id, contact_id=contact.id,
+                     job_id=job.id if job else None, kind=kind, expires_at=utcnow() + lifetime)
+    db.session.add(row)
+    signed = _serializer().dumps({"t": row.id, "v": contact.session_version})
+    return absolute_url("auth.link", slug=contact.agency.slug, token=signed)
+
+
+def landing_link(contact: ClientContact, job: Job) -> str:
+    """A job landing link for one contact (C2), reusing a live one so copies stay stable."""
+    existing = db.session.scalar(
+        select(LoginToken).where(
+            LoginToken.contact_id == contact.id, LoginToken.job_id == job.id,
+            LoginToken.kind == "landing", LoginToken.expires_at > utcnow() + timedelta(days=1),
+        ).order_by(LoginToken.expires_at.desc()).limit(1)
+    )
+    if existing is None:
+        return issue_link(contact, "landing", job)
+    signed = _serializer().dumps({"t": existing.id, "v": contact.session_version})
+    return absolute_url("auth.link", slug=contact.agency.slug, token=signed)
+
+
+def check_link(agency: Agency, signed: str) -> LinkCheck | None:
+    """Inspect a link without changing anything. None when it is not ours at all (forged)."""
+    try:
+        payload = _serializer().loads(signed)
+        token = db.session.get(LoginToken, payload["t"])
+    except (BadSignature, KeyError, TypeError):
+        return None
+    if token is None or token.agency_id != agency.id:
+        return None
+    contact = db.session.get(ClientContact, token.contact_id)
+    job = db.session.get(Job, token.job_id) if token.job_id else None
+    if not contact.active or str(payload.get("v")) != str(contact.session_version):
+        state = "revoked"
+    elif token.kind == "sign_in" and token.used_at is not None:
+        state = "used"
+    elif as_utc(token.expires_at) <= utcnow():
+        state = "expired"
+    else:
+        state = "ok"
+    return LinkCheck(state, token, contact, job)
+
+
+def redeem_link(agency: Agency, signed: str) -> LinkCheck | None:
+    """Consume a link for sign-in (the Continue POST). Single-use links are claimed atomically."""
+    check = check_link(agency, signed)
+    if check is None or check.state != "ok":
+        return check
+    if check.token.kind == "sign_in":
+        claimed = db.session.execute(
+            update(LoginToken).where(LoginToken.id == check.token.id, LoginToken.used_at.is_(None))
+            .values(used_at=utcnow())
+        ).rowcount
+        if claimed != 1:
+            check.state = "used"
+            return check
+    db.session.commit()
+    return check
+
+
+def request_sign_in(agency: Agency, email: str) -> None:
+    """Email a sign-in link if ``email`` is an active contact; silent otherwise (no enumeration)."""
+    address = normalise_email(email)
+    contact = db.session.scalar(select(ClientContact).where(
+        ClientContact.agency_id == agency.id, ClientContact.email == address,
+        ClientContact.active.is_(True)))
+    if contact is None:
+        return
+    url = issue_link(contact, "sign_in")
+    send_mail(agency, "sign_in", contact.email, f"Your sign-in link for {agency.title}", "sign_in",
+              contact=contact, url=url, minutes=current_app.config["SIGN_IN_LINK_MINUTES"])
+    db.session.commit()
+
+
+def resend_link(check: LinkCheck) -> None:
+    """Email a fresh link of the same kind to the address on file (from an expired or used link)."""
+    if not check.contact.active:
+        return
+    agency = check.contact.agency
+    if check.job is not None:
+        url = issue_link(check.contact, "landing", check.job)
+        send_mail(agency, "landing", check.contact.email, f"{check.job.title}: your link to the candidates",
+                  "landing", contact=check.contact, job=check.job, url=url)
+    else:
+        url = issue_link(check.contact, "sign_in")
+        send_mail(agency, "sign_in", check.contact.email, f"Your sign-in link for {agency.title}",
+                  "sign_in", contact=check.contact, url=url,
+                  minutes=current_app.config["SIGN_IN_LINK_MINUTES"])
+    db.session.commit()
+
+
+def email_landing_link(contact: ClientContact, job: Job, sent_by: User) -> str:
+    """Email one contact the landing link for one job (C2) and record it on the timeline."""
+    from .activity import record
+
+    if contact.company_id != job.company_id or contact.agency_id != job.agency_id:
+        raise ServiceError("That contact does not belong to this job's client.", field="contact")
+    if not contact.active:
+        raise ServiceError("That contact is deactivated.", field="contact")
+    url = landing_link(contact, job)
+    send_mail(contact.agency, "landing", contact.email, f"{job.title}: your link to the candidates",
+              "landing", contact=contact, job=job, url=url)
+    record(job.agency_id, "link.emailed", f"Emailed the job link to {contact.name}", actor=sent_by,
+           job_id=job.id, contact_id=contact.id)
+    db.session.commit()
+    return url
+
+
+def authenticate_staff(email: str, password: str) -> User | None:
+    """The active user with this email and password, else None (same cost either way)."""
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None:
+        # Hash anyway so response time does not reveal whether the account exists.
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    if not user.active or not user.check_password(password or ""):
+        return None
+    return user
+
+
+def deactivate(principal) -> None:
+    """Deactivate a user or contact: their sessions and emailed links stop working at once."""
+    principal.active = False
+    principal.session_version += 1
+    db.session.commit()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))

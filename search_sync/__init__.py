@@ -1,0 +1,1 @@
+"""Keeps the Meilisearch rediscovery index in step with the database, and runs the worker."""
