@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .extensions import csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
+    _configure_sqlite(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
@@ -53,6 +54,25 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(agency.bp)
     app.register_blueprint(admin.bp)
     return app
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """SQLite enforces foreign keys only when asked, and WAL lets the worker write while the web reads."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    with app.app_context():
+        event.listen(db.engine, "connect", _on_connect)
 
 
 def _loads(value: str):

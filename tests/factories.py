@@ -1,0 +1,118 @@
+"""Build rows with sensible defaults: ``make_job(agency=a)``. Call inside an app context."""
+import itertools
+from dataclasses import dataclass
+
+from portal.demo import ensure_pipeline
+from portal.extensions import db
+from portal.models import (
+    Agency, Application, Candidate, CandidateEmail, ClientCompany, ClientContact, Job, SharedProfile, User,
+)
+
+_seq = itertools.count(1)
+PASSWORD = "correct horse battery staple"
+
+
+def make_agency(slug: str | None = None, **kw) -> Agency:
+    n = next(_seq)
+    agency = Agency(slug=slug or f"agency{n}", name=kw.pop("name", f"Agency {n}"), **kw)
+    db.session.add(agency)
+    db.session.flush()
+    ensure_pipeline(agency)
+    return agency
+
+
+def make_user(agency: Agency, role: str = "recruiter", **kw) -> User:
+    n = next(_seq)
+    user = User(agency_id=agency.id, role=role, name=kw.pop("name", f"User {n}"),
+                email=kw.pop("email", f"user{n}@{agency.slug}.example"), **kw)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_company(agency: Agency, **kw) -> ClientCompany:
+    company = ClientCompany(agency_id=agency.id, name=kw.pop("name", f"Company {next(_seq)}"), **kw)
+    db.session.add(company)
+    db.session.flush()
+    return company
+
+
+def make_contact(company: ClientCompany, **kw) -> ClientContact:
+    n = next(_seq)
+    contact = ClientContact(agency_id=company.agency_id, company_id=company.id, name=kw.pop("name", f"Contact {n}"),
+                            email=kw.pop("email", f"contact{n}@client.example"), **kw)
+    db.session.add(contact)
+    db.session.flush()
+    return contact
+
+
+def make_job(company: ClientCompany, owner: User, **kw) -> Job:
+    job = Job(agency_id=company.agency_id, company_id=company.id, owner_id=owner.id,
+              title=kw.pop("title", f"Job {next(_seq)}"), **kw)
+    job.hiring_team = [owner]
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def make_candidate(agency: Agency, **kw) -> Candidate:
+    n = next(_seq)
+    candidate = Candidate(agency_id=agency.id, first_name=kw.pop("first_name", f"Cand{n}"),
+                          last_name=kw.pop("last_name", "Idate"), **kw)
+    candidate.emails = [CandidateEmail(agency_id=agency.id, email=f"cand{n}@people.example")]
+    db.session.add(candidate)
+    db.session.flush()
+    return candidate
+
+
+def make_application(job: Job, candidate: Candidate | None = None, shared: bool = True, **kw) -> Application:
+    agency = db.session.get(Agency, job.agency_id)
+    candidate = candidate or make_candidate(agency)
+    application = Application(agency_id=job.agency_id, job_id=job.id, candidate_id=candidate.id,
+                              stage_id=kw.pop("stage_id", agency.stages[2].id), **kw)
+    db.session.add(application)
+    db.session.flush()
+    if shared:
+        db.session.add(SharedProfile(agency_id=job.agency_id, application_id=application.id,
+                                     fields=[{"label": "Summary", "value": "Good."}]))
+        db.session.flush()
+    return application
+
+
+@dataclass
+class Tenant:
+    """One agency with two client companies and the people and jobs around them."""
+
+    agency: Agency
+    admin: User
+    recruiter: User
+    outsider: User  # a recruiter not on the confidential job's team
+    company: ClientCompany
+    other_company: ClientCompany
+    contact: ClientContact
+    other_contact: ClientContact
+    job: Job
+    other_job: Job
+    confidential_job: Job
+    application: Application
+    unshared_application: Application
+
+
+def make_tenant(slug: str) -> Tenant:
+    """A complete agency for isolation tests."""
+    agency = make_agency(slug)
+    admin = make_user(agency, "admin")
+    recruiter = make_user(agency)
+    outsider = make_user(agency)
+    company, other_company = make_company(agency), make_company(agency)
+    contact, other_contact = make_contact(company), make_contact(other_company)
+    job = make_job(company, recruiter)
+    other_job = make_job(other_company, recruiter)
+    confidential_job = make_job(company, recruiter, confidential=True)
+    application = make_application(job)
+    unshared_application = make_application(job, shared=False)
+    make_application(other_job)
+    db.session.commit()
+    return Tenant(agency, admin, recruiter, outsider, company, other_company, contact, other_contact, job,
+                  other_job, confidential_job, application, unshared_application)
