@@ -1,7 +1,8 @@
 """The agency whose branding a page wears, and the per-agency CSS custom properties."""
-from flask import Flask, abort, g, make_response, request
+from flask import Flask, abort, g, has_request_context, make_response, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .models import Agency
@@ -46,10 +47,14 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _brand():
+        # Emails are rendered outside requests too (the worker) and name their agency themselves.
+        # Never roll back here: a template rendered mid-transaction must not discard the caller's work.
+        if not has_request_context():
+            return {"brand": None}
         try:
             return {"brand": current_agency()}
-        except Exception:  # noqa: BLE001 - an error page must render even when the database is down
-            db.session.rollback()
+        except SQLAlchemyError:
+            # The error page for a failed database must still render, unbranded.
             return {"brand": None}
 
     @app.get("/brand/<slug>.css")

@@ -149,6 +149,12 @@ def browser_type_launch_args(browser_type_launch_args):
             "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session")
+def base_url():
+    """Replaces pytest-base-url's fixture (deprecated style); tests use ``live_server.url``."""
+    return None
+
+
 @pytest.fixture
 def artifacts():
     """Where screenshots go (kept after the run)."""

@@ -1,0 +1,32 @@
+"""Browser helpers: axe-core checks and CSP-violation capture."""
+import re
+from pathlib import Path
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+URL_IN_TEXT = re.compile(r"https?://\S+")
+
+
+def assert_accessible(page, name: str) -> None:
+    """Run axe-core on the page; fail on serious or critical violations, listing them."""
+    # Evaluated through the DevTools protocol, so the page's strict CSP needs no exception.
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    details = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']]}" for v in bad)
+    assert not bad, f"axe-core found serious/critical violations on {name}:\n{details}"
+
+
+def watch_csp(page) -> list[str]:
+    """Collect console errors about Content-Security-Policy violations."""
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    return violations
+
+
+def link_from_mail(message) -> str:
+    """The first URL in a received message's plain-text part."""
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    match = URL_IN_TEXT.search(text)
+    assert match, f"no link in mail:\n{text}"
+    return match.group(0)
