@@ -3,7 +3,8 @@ from collections import defaultdict
 
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ...extensions import db
 from ...htmx import render
@@ -46,6 +47,8 @@ def job(slug: str, job_id: int):
         shared_applications_query().where(Application.job_id == job.id)
         .join(StageDefinition, StageDefinition.id == Application.stage_id)
         .order_by(StageDefinition.position, Application.id)
+        # One query per relationship, not one per card: the page lists hundreds of candidates.
+        .options(contains_eager(Application.stage), selectinload(Application.candidate))
     ).all()
     by_stage: dict = defaultdict(list)
     rejected = []
