@@ -3,16 +3,23 @@ import json
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 
 def init_app(app: Flask) -> None:
-    """Register the commands."""
+    """Register the commands.
+
+    Each command carries ``with_appcontext`` itself: ``app.cli.add_command`` (unlike
+    ``app.cli.command``) does not add it, and without it the commands fail with "Working outside
+    of application context" when invoked through ``app.cli`` directly (``app.test_cli_runner()``).
+    """
     app.cli.add_command(demo_load)
     app.cli.add_command(demo_links_command)
     app.cli.add_command(worker_command)
 
 
 @click.command("demo-load")
+@with_appcontext
 def demo_load():
     """Load the demo agencies, people, jobs and candidates (idempotent)."""
     from .demo import load_demo
@@ -22,6 +29,7 @@ def demo_load():
 
 @click.command("demo-links")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, for scripts.")
+@with_appcontext
 def demo_links_command(as_json: bool):
     """Print sign-in details for every demo principal."""
     from .demo import demo_links
@@ -41,6 +49,7 @@ def demo_links_command(as_json: bool):
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Drain what is due once and exit.")
+@with_appcontext
 def worker_command(once: bool):
     """Run the background worker: mail outbox and search outbox."""
     from search_sync.worker import run

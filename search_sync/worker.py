@@ -32,9 +32,21 @@ def run(once: bool = False, app=None) -> None:
 
     app = app or current_app._get_current_object()
     stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
+    # Handlers are installed only for the loop and the caller's are put back afterwards: a single
+    # pass (``flask worker --once``, a test) must not leave SIGINT/SIGTERM pointing at a dead loop.
+    previous_handlers = {}
+    if not once and threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+            previous_handlers[sig] = signal.signal(sig, lambda *_: stop.set())
+    try:
+        _loop(app, stop, once)
+    finally:
+        for sig, handler in previous_handlers.items():
+            signal.signal(sig, handler)
+
+
+def _loop(app, stop: threading.Event, once: bool) -> None:
+    """Passes over the outboxes until ``stop`` is set (one pass when ``once``)."""
     log.info("worker started (mail delivery %s)", "on" if app.config["MAIL_DELIVER"] else "off: see /dev/mail")
     last_pending = None
     while not stop.is_set():

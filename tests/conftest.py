@@ -2,6 +2,8 @@
 a live HTTP server and headless Chromium. Each test starts from empty tables."""
 import os
 import re
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -25,10 +27,13 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def database_url():
     """A throw-away database for this session."""
     if TEST_DATABASE == "sqlite":
-        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "portal.db")
+        # Not under pytest's basetemp: concurrent pytest runs prune each other's numbered folders.
+        directory = tempfile.mkdtemp(prefix="portal-test-db-")
+        yield f"sqlite:///{directory}/portal.db"
+        shutil.rmtree(directory, ignore_errors=True)
         return
     if TEST_DATABASE != "postgresql":
         raise pytest.UsageError(f"TEST_DATABASE must be sqlite or postgresql, not {TEST_DATABASE!r}")

@@ -6,7 +6,7 @@ from email.utils import formataddr
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
-from flask_mail import Message
+from flask_mail import BadHeaderError, Message
 from sqlalchemy import select
 
 from ..extensions import db, mail
@@ -45,6 +45,9 @@ def send_mail(agency: Agency | None, kind: str, to: list[str] | str, subject: st
         raise ServiceError("The subject must be a single line.", field="subject")
     context.update(agency=agency, subject=subject)
     sender_name = (agency.email_sender_name or agency.name) if agency else "Agency Portal"
+    # The sender name is agency configuration, not checked like the subject: a line break in it
+    # would make Flask-Mail refuse the message at send time, so fold it into one line here.
+    sender_name = " ".join(sender_name.split())
     row = MailOutbox(
         agency_id=agency.id if agency else None,
         kind=kind,
@@ -80,6 +83,11 @@ def deliver_due_mail(batch_size: int = 20) -> int:
                         connection.send(_message(row))
                     except smtplib.SMTPRecipientsRefused as exc:
                         _failed(row, exc)
+                    except BadHeaderError as exc:
+                        # A row with a line break in a header (written before validation, or by
+                        # hand) can never be sent. Raising here would abort the pass after earlier
+                        # rows went out uncommitted, so they would be sent again on every pass.
+                        _failed(row, exc, permanent=True)
                     else:
                         row.status, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
                     settled.add(row.id)
@@ -105,11 +113,12 @@ def _message(row: MailOutbox) -> Message:
     return message
 
 
-def _failed(row: MailOutbox, exc: Exception) -> None:
-    """Count the attempt and back off exponentially; give up visibly after MAIL_MAX_ATTEMPTS."""
+def _failed(row: MailOutbox, exc: Exception, permanent: bool = False) -> None:
+    """Count the attempt and back off exponentially; give up visibly after MAIL_MAX_ATTEMPTS
+    (at once when ``permanent``: retrying cannot help)."""
     row.attempts += 1
     row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+    if permanent or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         row.status = "failed"
         log.error("mail %s failed for good: %s", row.id, row.last_error)
         return

@@ -1,0 +1,180 @@
+"""Demo data and ``flask demo-links`` ("Running it"): two agencies a newcomer can sign in to at once."""
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.demo import DEMO_PASSWORD, load_demo
+from portal.extensions import db
+from portal.models import (
+    Agency, Application, Candidate, ClientCompany, ClientContact, Job, SharedProfile, User,
+)
+from tests.conftest import CSRF_INPUT
+
+STAFF_KEYS = {"agency", "role", "email", "password", "login_url"}
+CLIENT_KEYS = {"agency", "role", "company", "email", "url"}
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def row_counts() -> dict[str, int]:
+    """Rows per table, for every table in the schema."""
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
+def shared_candidates(job_id: int) -> list[Candidate]:
+    return db.session.scalars(
+        select(Candidate).join(Application, Application.candidate_id == Candidate.id)
+        .join(SharedProfile, SharedProfile.application_id == Application.id)
+        .where(Application.job_id == job_id, SharedProfile.unshared_at.is_(None))
+    ).all()
+
+
+def form_csrf(html: str) -> str:
+    match = CSRF_INPUT.search(html)
+    assert match, "no CSRF token in the form"
+    return next(group for group in match.groups() if group)
+
+
+@pytest.fixture
+def demo(app):
+    with app.app_context():
+        assert load_demo() is True
+
+
+@pytest.fixture
+def demo_links(app, demo):
+    """The records ``flask demo-links --json`` prints, parsed line by line."""
+    result = app.test_cli_runner().invoke(args=["demo-links", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines, "demo-links printed nothing"
+    return [json.loads(line) for line in lines]
+
+
+def test_demo_has_two_agencies_with_clients_staff_and_shared_candidates(ctx):
+    assert load_demo() is True
+
+    agencies = db.session.scalars(select(Agency).order_by(Agency.id)).all()
+    assert len(agencies) == 2
+    for agency in agencies:
+        assert count(ClientCompany, ClientCompany.agency_id == agency.id) == 2
+        assert count(ClientContact, ClientContact.agency_id == agency.id) >= 2
+        assert count(User, User.agency_id == agency.id, User.role == "admin") >= 1
+        assert count(User, User.agency_id == agency.id, User.role == "recruiter") >= 1
+        assert count(Job, Job.agency_id == agency.id, Job.status == "open") >= 2
+        assert count(Application, Application.agency_id == agency.id) >= count(Candidate,
+                                                                                Candidate.agency_id == agency.id)
+        assert count(SharedProfile, SharedProfile.agency_id == agency.id) >= 1
+        # Branding differs per agency, so isolation is visible.
+        assert agency.email_sender_name and agency.email_footer
+    assert len({agency.primary_color for agency in agencies}) == 2
+    assert 200 <= count(Candidate) <= 1000  # "a few hundred"
+    # Every row of an agency points at that agency's own people and jobs.
+    assert count(Application, Application.agency_id != Job.agency_id, Application.job_id == Job.id) == 0
+    assert count(Application, Application.agency_id != Candidate.agency_id,
+                 Application.candidate_id == Candidate.id) == 0
+
+
+def test_loading_the_demo_twice_changes_nothing(app, ctx):
+    assert load_demo() is True
+    first = row_counts()
+    assert first["candidate"] > 0
+
+    assert load_demo() is False
+    assert row_counts() == first
+    # The command README tells newcomers to run, run again.
+    result = app.test_cli_runner().invoke(args=["demo-load"])
+    assert result.exit_code == 0, result.output
+    assert "already present" in result.output
+    assert row_counts() == first
+
+
+def test_demo_links_without_demo_data_says_what_to_run(app):
+    result = app.test_cli_runner().invoke(args=["demo-links", "--json"])
+    assert result.exit_code != 0
+    assert "flask demo-load" in result.output
+
+
+def test_demo_links_json_has_one_record_per_principal_with_the_documented_keys(app, demo_links):
+    with app.app_context():
+        staff = {(db.session.get(Agency, u.agency_id).slug, u.email, u.role) for u in db.session.scalars(select(User))}
+        contacts = {(c.agency.slug, c.email, c.company.name) for c in db.session.scalars(select(ClientContact))}
+        base_url = app.config["BASE_URL"]
+
+    staff_records = [r for r in demo_links if r["role"] != "client"]
+    client_records = [r for r in demo_links if r["role"] == "client"]
+    assert len(staff_records) + len(client_records) == len(demo_links)
+    for record in staff_records:
+        assert set(record) == STAFF_KEYS
+        assert record["role"] in ("admin", "recruiter")
+        assert record["password"] == DEMO_PASSWORD
+        assert record["login_url"].startswith(base_url + "/login")
+    for record in client_records:
+        assert set(record) == CLIENT_KEYS
+        assert isinstance(record["url"], str) and record["url"].startswith(base_url + "/")
+    assert {(r["agency"], r["email"], r["role"]) for r in staff_records} == staff
+    assert {(r["agency"], r["email"], r["company"]) for r in client_records} == contacts
+    # Two agencies, each with an admin, a recruiter and contacts of two client companies.
+    for slug in ("northwind", "bluepeak"):
+        assert {r["role"] for r in demo_links if r["agency"] == slug} == {"admin", "recruiter", "client"}
+        assert len({r["company"] for r in client_records if r["agency"] == slug}) == 2
+
+    # Printing the links again gives the same links (a live landing link is reused).
+    again = app.test_cli_runner().invoke(args=["demo-links", "--json"])
+    assert [json.loads(line) for line in again.output.splitlines()] == demo_links
+
+
+def test_each_client_link_lands_on_a_job_with_shared_candidates(app, demo_links):
+    client_records = [r for r in demo_links if r["role"] == "client"]
+    assert len(client_records) >= 4
+    for record in client_records:
+        browser = app.test_client()
+        path = urlsplit(record["url"]).path
+        assert re.fullmatch(rf"/{record['agency']}/link/[\w.-]+", path), path
+        landing = browser.get(path)
+        assert landing.status_code == 200, record
+        page = landing.get_data(as_text=True)
+        assert "Continue" in page and record["email"] in page
+
+        response = browser.post(path, data={"csrf_token": form_csrf(page)})
+        assert response.status_code == 303, record
+        job_path = response.headers["Location"]
+        match = re.fullmatch(rf"/{record['agency']}/portal/jobs/(\d+)", job_path)
+        assert match, job_path
+
+        job_page = browser.get(job_path)
+        assert job_page.status_code == 200
+        html = job_page.get_data(as_text=True)
+        with app.app_context():
+            job = db.session.get(Job, int(match.group(1)))
+            assert job.company.name == record["company"]
+            assert job.status == "open"
+            names = [candidate.name for candidate in shared_candidates(job.id)]
+        assert names
+        assert 'class="card candidate-card"' in html
+        assert any(name in html for name in names)
+
+
+def test_each_staff_login_url_and_password_sign_in(app, demo_links):
+    staff_records = [r for r in demo_links if r["role"] != "client"]
+    assert len(staff_records) >= 4
+    for record in staff_records:
+        browser = app.test_client()
+        parts = urlsplit(record["login_url"])
+        form = browser.get(f"{parts.path}?{parts.query}")
+        assert form.status_code == 200
+        page = form.get_data(as_text=True)
+        assert f'value="{record["email"]}"' in page  # the login form comes pre-filled
+
+        response = browser.post(parts.path, data={"csrf_token": form_csrf(page), "email": record["email"],
+                                                  "password": record["password"]})
+        assert response.status_code == 303, record
+        assert response.headers["Location"] == "/agency/"
+        assert browser.get("/agency/").status_code == 200
+        assert browser.get("/admin/outbox").status_code == (200 if record["role"] == "admin" else 404)

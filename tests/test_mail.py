@@ -1,0 +1,425 @@
+"""M1 and M2: the mail outbox, delivery over real SMTP, retries and backoff, the admin outbox page
+and the development mail viewer. Messages are received by the suite's aiosmtpd server."""
+import re
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Candidate, MailOutbox, as_utc, utcnow
+from portal.services import ServiceError
+from portal.services.mail import deliver_due_mail, send_mail
+from tests.conftest import csrf_token, login_as
+from tests.factories import make_agency, make_candidate, make_company, make_contact, make_user
+from tests.servers import Inbox, SmtpServer, free_port
+
+PRIMARY = "#0f5132"
+FOOTER = "Northwind Talent · 1 Demo Street · London"
+SIGN_IN_URL = "http://127.0.0.1:8000/northwind/link/abc.def-ghi_jkl"
+ICS = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Agency Portal//EN\r\nBEGIN:VEVENT\r\n"
+       "UID:interview-1@portal\r\nDTSTART:20300101T100000Z\r\nSUMMARY:Interview\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+@pytest.fixture
+def branded(ctx):
+    """A branded agency with one client contact, committed."""
+    agency = make_agency("northwind", name="Northwind Talent", primary_color=PRIMARY,
+                         email_sender_name="Northwind Talent", email_footer=FOOTER)
+    contact = make_contact(make_company(agency), name="Clara Client", email="clara@acme.example")
+    db.session.commit()
+    return agency, contact
+
+
+def queue_sign_in(agency, contact, subject="Your sign-in link", **extra):
+    """Queue the real sign-in email for ``contact``, flushed so it has an id (the caller commits)."""
+    row = send_mail(agency, "sign_in", contact.email, subject, "sign_in", contact=contact, url=SIGN_IN_URL,
+                    minutes=30, **extra)
+    db.session.flush()
+    return row
+
+
+def mail_rows():
+    """Every outbox row, fresh from the database."""
+    db.session.expire_all()
+    return db.session.scalars(select(MailOutbox).order_by(MailOutbox.id)).all()
+
+
+def reload(row_id: int) -> MailOutbox:
+    db.session.expire_all()
+    return db.session.get(MailOutbox, row_id)
+
+
+def part_types(message) -> list[str]:
+    return [part.get_content_type() for part in message.walk()]
+
+
+def outbox_row(html: str, row_id: int) -> str:
+    """The ``<tr>`` for one message on the admin outbox page."""
+    match = re.search(rf'<tr id="mail-{row_id}">(.*?)</tr>', html, re.S)
+    assert match, f"message {row_id} is not listed"
+    return match.group(1)
+
+
+class RefusingInbox(Inbox):
+    """An SMTP server that refuses every recipient at refused.example, as a real one would (550)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd hook
+        if address.endswith("@refused.example"):
+            return f"550 5.1.1 <{address}>: no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture
+def refusing_smtp():
+    inbox = RefusingInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def test_rolled_back_action_queues_no_mail(branded, smtp):
+    agency, contact = branded
+    make_candidate(agency, first_name="Rolled")
+    queue_sign_in(agency, contact)  # the row really is written inside the transaction ...
+    assert db.session.scalar(select(func.count()).select_from(MailOutbox)) == 1
+    db.session.rollback()  # ... and goes away with the action it belonged to
+
+    assert mail_rows() == []
+    assert db.session.scalar(select(func.count()).select_from(Candidate)) == 0
+    assert deliver_due_mail() == 0
+    assert smtp.inbox.messages == []
+
+
+def test_committed_action_queues_one_pending_row_and_sends_nothing_yet(branded, smtp):
+    agency, contact = branded
+    queue_sign_in(agency, contact)
+    db.session.commit()
+
+    [row] = mail_rows()
+    assert (row.status, row.attempts, row.sent_at) == ("pending", 0, None)
+    assert row.recipients == ["clara@acme.example"]
+    assert row.agency_id == agency.id
+    # send_mail never talks to SMTP: only the worker does.
+    assert smtp.inbox.messages == []
+
+
+def test_worker_pass_delivers_branded_multipart_message(branded, smtp):
+    agency, contact = branded
+    row_id = queue_sign_in(agency, contact, subject="Your sign-in link for Northwind Talent").id
+    db.session.commit()
+
+    assert deliver_due_mail() == 1
+    [received] = smtp.inbox.wait_for(1)
+    message = received["message"]
+
+    assert received["to"] == ["clara@acme.example"]
+    assert message["Subject"] == "Your sign-in link for Northwind Talent"
+    assert message["From"].addresses[0].display_name == "Northwind Talent"
+    assert message["From"].addresses[0].addr_spec == "portal@localhost"
+
+    alternatives = [part for part in message.walk() if part.get_content_type() == "multipart/alternative"]
+    assert len(alternatives) == 1
+    assert [part.get_content_type() for part in alternatives[0].iter_parts()] == ["text/plain", "text/html"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Hello Clara Client" in text and SIGN_IN_URL in text and FOOTER in text
+    assert PRIMARY in html and FOOTER in html and f'href="{SIGN_IN_URL}"' in html
+
+    row = reload(row_id)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
+    assert row.sent_at is not None
+    # Sent rows are not picked up again.
+    assert deliver_due_mail() == 0
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_attachment_arrives_as_attachment(branded, smtp):
+    agency, contact = branded
+    queue_sign_in(agency, contact, subject="Interview invitation",
+                  attachments=[{"filename": "invite.ics", "content_type": "text/calendar", "content": ICS}])
+    db.session.commit()
+
+    deliver_due_mail()
+    message = smtp.inbox.wait_for(1)[0]["message"]
+
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment.get_content_disposition() == "attachment"
+    content = attachment.get_content()
+    content = content.decode() if isinstance(content, bytes) else content
+    assert "BEGIN:VCALENDAR" in content and "SUMMARY:Interview" in content
+    # The body is still the branded alternative pair next to the attachment.
+    assert "multipart/alternative" in part_types(message)
+    assert message.get_body(preferencelist=("html",)) is not None
+
+
+@pytest.mark.parametrize("subject", ["Hello\r\nBcc: x@evil.example", "Hello\nBcc: x@evil.example",
+                                     "Hello\rBcc: x@evil.example"])
+def test_subject_with_line_break_is_refused(branded, subject):
+    agency, contact = branded
+    with pytest.raises(ServiceError) as refused:
+        queue_sign_in(agency, contact, subject=subject)
+    assert refused.value.field == "subject"
+    db.session.commit()
+    assert mail_rows() == []
+
+
+@pytest.mark.parametrize("recipient", ["a@b.example\r\nBcc: x@evil.example", "a@b.example\nBcc: x@evil.example",
+                                       "a@b.example, x@evil.example", "not an address", ""])
+def test_injected_or_invalid_recipient_is_refused(branded, recipient):
+    agency, _ = branded
+    with pytest.raises(ServiceError) as refused:
+        send_mail(agency, "sign_in", recipient, "Hello", "sign_in", contact=None, url=SIGN_IN_URL, minutes=30)
+    assert refused.value.field == "to"
+    db.session.commit()
+    assert mail_rows() == []
+
+
+def test_one_bad_recipient_in_a_list_refuses_the_whole_message(branded):
+    agency, contact = branded
+    with pytest.raises(ServiceError) as refused:
+        send_mail(agency, "sign_in", [contact.email, "a@b.example\r\nBcc: x@evil.example"], "Hello", "sign_in",
+                  contact=contact, url=SIGN_IN_URL, minutes=30)
+    assert refused.value.field == "to"
+    db.session.commit()
+    assert mail_rows() == []
+
+
+def test_sender_name_with_line_break_cannot_inject_headers(ctx, smtp):
+    # The sender name is agency configuration, not a form field of this call: it must not be able
+    # to add headers, nor make the message unsendable.
+    agency = make_agency(email_sender_name="Evil\r\nBcc: x@evil.example")
+    contact = make_contact(make_company(agency), email="clara@acme.example")
+    queue_sign_in(agency, contact)
+    db.session.commit()
+
+    assert deliver_due_mail() == 1
+    [received] = smtp.inbox.wait_for(1)
+    assert received["to"] == ["clara@acme.example"]
+    assert received["message"]["Bcc"] is None
+    assert "\n" not in received["message"]["From"] and "\r" not in received["message"]["From"]
+    assert received["message"]["From"].addresses[0].display_name == "Evil Bcc: x@evil.example"
+    assert mail_rows()[0].status == "sent"
+
+
+def test_a_row_with_bad_headers_does_not_block_or_duplicate_the_rest(branded, smtp):
+    # A row written before validation existed (or by hand) must fail on its own: the rows around it
+    # are delivered once, and the next pass does not send them again.
+    agency, contact = branded
+    first = queue_sign_in(agency, contact, subject="First")
+    poisoned = queue_sign_in(agency, contact, subject="Poisoned")
+    last = queue_sign_in(agency, contact, subject="Last")
+    db.session.commit()
+    poisoned.sender = '"Evil\r\nBcc: x@evil.example" <portal@localhost>'
+    db.session.commit()
+    ids = first.id, poisoned.id, last.id
+
+    assert deliver_due_mail() == 2
+    assert deliver_due_mail() == 0
+
+    assert sorted(m["message"]["Subject"] for m in smtp.inbox.messages) == ["First", "Last"]
+    first, poisoned, last = (reload(i) for i in ids)
+    assert (first.status, last.status) == ("sent", "sent")
+    # It can never be sent, so it fails at once and waits, visible, for an admin.
+    assert (poisoned.status, poisoned.attempts) == ("failed", 1)
+    assert poisoned.last_error.startswith("BadHeaderError")
+
+
+def test_smtp_down_then_up_loses_nothing(make_app):
+    port = free_port()  # nothing listens here yet
+    other = make_app(MAIL_PORT=port)
+    with other.app_context():
+        agency = make_agency()
+        contact = make_contact(make_company(agency), email="clara@acme.example")
+        row_id = queue_sign_in(agency, contact, subject="Survives the outage").id
+        db.session.commit()
+
+        assert deliver_due_mail() == 0
+        row = reload(row_id)
+        assert (row.status, row.attempts, row.sent_at) == ("pending", 1, None)
+        assert row.last_error
+
+        server = SmtpServer(port=port).start()
+        try:
+            assert deliver_due_mail() == 1  # MAIL_BACKOFF_SECONDS is 0 under test: due again at once
+            [received] = server.inbox.wait_for(1)
+            assert received["message"]["Subject"] == "Survives the outage"
+            row = reload(row_id)
+            assert (row.status, row.attempts) == ("sent", 2)
+            assert deliver_due_mail() == 0
+            assert len(server.inbox.messages) == 1
+        finally:
+            server.stop()
+
+
+def test_refused_recipient_fails_alone(make_app, refusing_smtp):
+    controller, inbox = refusing_smtp
+    other = make_app(MAIL_PORT=controller.port, MAIL_MAX_ATTEMPTS=2)
+    with other.app_context():
+        agency = make_agency()
+        company = make_company(agency)
+        good = make_contact(company, email="clara@acme.example")
+        gone = make_contact(company, email="left@refused.example")
+        ids = [queue_sign_in(agency, contact, subject=f"To {contact.email}").id for contact in (good, gone, good)]
+        db.session.commit()
+
+        assert deliver_due_mail() == 2
+        assert sorted(m["to"][0] for m in inbox.wait_for(2)) == ["clara@acme.example", "clara@acme.example"]
+        first, refused, last = (reload(i) for i in ids)
+        assert (first.status, last.status) == ("sent", "sent")
+        assert (refused.status, refused.attempts) == ("pending", 1)
+        assert refused.last_error.startswith("SMTPRecipientsRefused") and "550" in refused.last_error
+
+        assert deliver_due_mail() == 0
+        refused = reload(ids[1])
+        assert (refused.status, refused.attempts) == ("failed", 2)
+        assert len(inbox.messages) == 2
+
+
+def test_backoff_grows_exponentially(make_app):
+    base = 60
+    other = make_app(MAIL_PORT=free_port(), MAIL_BACKOFF_SECONDS=base, MAIL_MAX_ATTEMPTS=10)
+    with other.app_context():
+        agency = make_agency()
+        contact = make_contact(make_company(agency))
+        row_id = queue_sign_in(agency, contact).id
+        db.session.commit()
+
+        delays = []
+        for attempt in range(1, 5):
+            before = utcnow()
+            deliver_due_mail()
+            after = utcnow()
+            row = reload(row_id)
+            assert (row.status, row.attempts) == ("pending", attempt)
+            expected = timedelta(seconds=base * 2 ** (attempt - 1))
+            next_at = as_utc(row.next_attempt_at)
+            assert before + expected <= next_at <= after + expected
+            delays.append(expected.total_seconds())
+
+            # Not due yet: a pass now leaves it alone.
+            deliver_due_mail()
+            assert reload(row_id).attempts == attempt
+            # Make it due (as if the delay had passed) for the next round.
+            row = reload(row_id)
+            row.next_attempt_at = utcnow() - timedelta(seconds=1)
+            db.session.commit()
+        assert delays == [60, 120, 240, 480]
+
+
+def test_failed_mail_is_listed_for_admins_and_retry_requeues_it(app, make_app, client, smtp):
+    other = make_app(MAIL_PORT=free_port(), MAIL_MAX_ATTEMPTS=3)
+    with other.app_context():
+        agency = make_agency()
+        admin = make_user(agency, "admin")
+        recruiter = make_user(agency)
+        contact = make_contact(make_company(agency), email="clara@acme.example")
+        row_id = queue_sign_in(agency, contact, subject="Will fail for now").id
+        db.session.commit()
+        for attempt in range(1, 4):
+            deliver_due_mail()
+            assert reload(row_id).attempts == attempt
+        row = reload(row_id)
+        assert (row.status, row.attempts) == ("failed", 3)
+        assert "Connection" in row.last_error
+        # Failed rows are left alone: no further attempts.
+        deliver_due_mail()
+        assert reload(row_id).attempts == 3
+        login_as(client, admin)
+        recruiter_client = app.test_client()
+        login_as(recruiter_client, recruiter)
+
+    page = client.get("/admin/outbox")
+    assert page.status_code == 200
+    row_html = outbox_row(page.get_data(as_text=True), row_id)
+    assert "<td>Will fail for now</td>" in row_html and "<td>clara@acme.example</td>" in row_html
+    assert "<td>failed</td>" in row_html and "<td>3</td>" in row_html and "ConnectionRefusedError" in row_html
+    assert f'action="/admin/outbox/{row_id}/retry"' in row_html and "Retry</button>" in row_html
+
+    assert client.post(f"/admin/outbox/{row_id}/retry").status_code == 400  # no CSRF token
+    response = client.post(f"/admin/outbox/{row_id}/retry", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/admin/outbox")
+
+    row_html = outbox_row(client.get("/admin/outbox").get_data(as_text=True), row_id)
+    assert "<td>pending</td>" in row_html and "Retry</button>" not in row_html
+    with app.app_context():
+        row = reload(row_id)
+        assert (row.status, row.attempts) == ("pending", 0)
+        assert deliver_due_mail() == 1  # SMTP is up for the main app
+        assert reload(row_id).status == "sent"
+    assert smtp.inbox.wait_for(1)[0]["message"]["Subject"] == "Will fail for now"
+
+    # Recruiters do not see the outbox.
+    assert recruiter_client.get("/admin/outbox").status_code == 404
+
+
+def test_outbox_page_and_retry_are_scoped_to_the_admins_agency(app, client):
+    with app.app_context():
+        mine, theirs = make_agency(), make_agency()
+        admin = make_user(mine, "admin")
+        contact = make_contact(make_company(theirs), email="someone@other.example")
+        row = queue_sign_in(theirs, contact, subject="Another agency's mail")
+        row.status, row.attempts, row.last_error = "failed", 8, "SMTPServerDisconnected: gone"
+        db.session.commit()
+        row_id = row.id
+        login_as(client, admin)
+
+    html = client.get("/admin/outbox").get_data(as_text=True)
+    assert "Another agency&#39;s mail" not in html and "Another agency's mail" not in html
+    assert "Nothing waiting" in html
+    response = client.post(f"/admin/outbox/{row_id}/retry", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 404
+    with app.app_context():
+        assert reload(row_id).status == "failed"
+
+
+def test_outbox_requires_sign_in(client):
+    response = client.get("/admin/outbox")
+    assert response.status_code in (302, 303)
+    assert "/login" in response.headers["Location"]
+
+
+def test_dev_mail_viewer_lists_messages_with_clickable_links(make_app, smtp):
+    # Development: mail is not delivered, yet readable in the browser.
+    dev = make_app(MAIL_DELIVER=False, DEV_MAIL_VIEWER=True)
+    with dev.app_context():
+        agency = make_agency()
+        contact = make_contact(make_company(agency), name="Clara Client", email="clara@acme.example")
+        row_id = queue_sign_in(agency, contact, subject="Sign in <now>").id
+        db.session.commit()
+        assert deliver_due_mail() == 0
+        assert reload(row_id).status == "pending"
+    assert smtp.inbox.messages == []
+
+    browser = dev.test_client()
+    listing = browser.get("/dev/mail")
+    assert listing.status_code == 200
+    html = listing.get_data(as_text=True)
+    assert f'href="/dev/mail/{row_id}"' in html
+    assert "Sign in &lt;now&gt;" in html and "<now>" not in html
+    assert "clara@acme.example" in html
+
+    shown = browser.get(f"/dev/mail/{row_id}")
+    assert shown.status_code == 200
+    body = shown.get_data(as_text=True)
+    assert f'<a href="{SIGN_IN_URL}"' in body
+    assert "Hello Clara Client" in body
+    assert browser.get(f"/dev/mail/{row_id + 1000}").status_code == 404
+
+
+def test_dev_mail_viewer_is_404_when_disabled(make_app):
+    prod_like = make_app(DEV_MAIL_VIEWER=False)
+    with prod_like.app_context():
+        agency = make_agency()
+        contact = make_contact(make_company(agency))
+        row_id = queue_sign_in(agency, contact).id
+        db.session.commit()
+    browser = prod_like.test_client()
+    assert browser.get("/dev/mail").status_code == 404
+    assert browser.get(f"/dev/mail/{row_id}").status_code == 404
