@@ -1,5 +1,5 @@
 """Branded error pages; htmx requests get a small fragment for the toast area instead."""
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db
@@ -20,8 +20,11 @@ def render_error(code: int, title: str | None = None, message: str | None = None
     """The branded error page (or fragment) for ``code``."""
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
     template = "partials/error.html" if is_htmx() else "errors/error.html"
-    return render_template(template, code=code, title=title or default_title,
-                           message=message or default_message), code
+    response = make_response(render_template(template, code=code, title=title or default_title,
+                                             message=message or default_message), code)
+    # Page or fragment depends on HX-Request, and a 404 is cacheable by default: keep them apart.
+    response.vary.add("HX-Request")
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -56,7 +56,10 @@ def client_login(slug: str):
         except ServiceError as exc:
             form.email.errors.append(exc.message)
         else:
-            return render("auth/check_email.html", agency=agency, email=form.email.data)
+            # The htmx form swaps itself (outerHTML), so it must get the fragment: a whole page
+            # would nest a second header and <main> inside the sign-in card.
+            return render("auth/check_email.html", "auth/_check_email.html", agency=agency,
+                          email=form.email.data)
     status = 422 if form.errors else 200
     return render("auth/client_login.html", "auth/_client_login_form.html", status=status,
                   agency=agency, form=form)
@@ -139,8 +142,12 @@ def _link_problem(agency, check: auth_service.LinkCheck, token: str):
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: an open redirect would turn the login page into a phishing aid."""
-    if not target:
+    """Only same-site paths: an open redirect would turn the login page into a phishing aid.
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so ``/\\evil.example``
+    leaves the site when followed as ``HX-Redirect`` (nothing percent-encodes that header).
+    """
+    if not target or "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
