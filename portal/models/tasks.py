@@ -73,6 +73,8 @@ class Alert(db.Model):
     created_at = created_at()
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The queued email for this alert, so an Undo inside the grace period can withdraw it.
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail_outbox.id", ondelete="SET NULL"))
 
     __table_args__ = (
         UniqueConstraint("user_id", "dedupe_key"),

@@ -1,7 +1,7 @@
 """Mail outbox (M1, M2): queue in the caller's transaction; the worker sends with backoff."""
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import formataddr
 
 from email_validator import EmailNotValidError, validate_email
@@ -32,11 +32,12 @@ def normalise_email(value: str, field: str = "email") -> str:
 
 
 def send_mail(agency: Agency | None, kind: str, to: list[str] | str, subject: str,
-              template: str, **context) -> MailOutbox:
+              template: str, not_before: datetime | None = None, **context) -> MailOutbox:
     """Queue a branded message (HTML + plain text) in the current transaction.
 
     Nothing is sent here: the worker delivers committed rows, so a rolled-back action never
-    sends mail and a sent mail always belongs to a committed action.
+    sends mail and a sent mail always belongs to a committed action. ``not_before`` holds a
+    message back (an undoable action's mail waits out the undo window).
     """
     recipients = [normalise_email(addr, "to") for addr in ([to] if isinstance(to, str) else to)]
     if not recipients:
@@ -57,6 +58,7 @@ def send_mail(agency: Agency | None, kind: str, to: list[str] | str, subject: st
         text_body=render_template(f"email/{template}.txt", **context),
         html_body=render_template(f"email/{template}.html", **context),
         attachments=context.get("attachments", []),
+        next_attempt_at=not_before or utcnow(),
     )
     db.session.add(row)
     return row
@@ -98,6 +100,14 @@ def deliver_due_mail(batch_size: int = 20) -> int:
                     _failed(row, exc)
     db.session.commit()
     return sum(1 for row in rows if row.status == "sent")
+
+
+def withdraw(row: MailOutbox | None) -> bool:
+    """Delete a message that has not been sent yet; False when it is already gone out."""
+    if row is None or row.status != "pending":
+        return False
+    db.session.delete(row)
+    return True
 
 
 def retry(row: MailOutbox) -> None:
