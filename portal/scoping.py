@@ -76,3 +76,24 @@ def get_shared_application_or_404(application_id: int, who=None) -> Application:
     if row is None:
         abort(404)
     return row
+
+
+def get_company_application_or_404(application_id: int, who=None) -> Application:
+    """For a client action: an application on the contact's company's jobs, locked for update.
+
+    Unlike ``get_shared_application_or_404`` it also returns one that was shared and then
+    unshared, so the action can say so clearly (C10); one never shared stays a 404.
+    """
+    who = who or principal()
+    if not isinstance(who, ClientContact):
+        abort(404)
+    visible_jobs = jobs_query(who).with_only_columns(Job.id)
+    row = db.session.scalar(
+        select(Application).join(SharedProfile, SharedProfile.application_id == Application.id)
+        .where(Application.id == application_id, Application.agency_id == who.agency_id,
+               Application.job_id.in_(visible_jobs))
+        .with_for_update(of=Application)
+    )
+    if row is None:
+        abort(404)
+    return row

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from portal import create_app
@@ -80,10 +81,24 @@ def app_config(database_url, meili, smtp, live_port):
     }
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own app context, as in production.
+
+    Without this, a request made while a test holds an app context reuses that context, so
+    ``g`` (Flask-Login's cached user, per-request memos) and the database session leak from
+    one request into the next and a second principal is served as the first.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(app_config):
     """The app, with the schema built by the real migrations."""
     app = create_app(app_config)
+    app.test_client_class = FreshContextClient
     with app.app_context():
         upgrade()
     yield app
@@ -99,6 +114,7 @@ def make_app(app, app_config):
 
     def _make(**overrides):
         other = create_app({**app_config, **overrides})
+        other.test_client_class = FreshContextClient
         built.append(other)
         return other
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from portal.extensions import db
-from portal.models import Application, LoginToken, MailOutbox, SharedProfile
+from portal.models import Application, LoginToken, MailOutbox, Resume, SharedProfile
 from portal.services.auth import email_landing_link, landing_link
 from tests.conftest import csrf_token, login_as
 from tests.factories import make_tenant
@@ -101,6 +101,12 @@ def world(app) -> World:
         a.agency.name, b.agency.name = "Alpha Recruiting", "Bravo Talent"
         # brand_logo is public, but only exists for an agency with a logo.
         a.agency.logo_png, a.agency.logo_content_type = _png(), "image/png"
+        # client.resume serves the shared application's resume: give it one.
+        resume = Resume(agency_id=a.agency.id, candidate_id=a.application.candidate_id, filename="cv.pdf",
+                        content=b"%PDF-1.4\n%%EOF\n")
+        db.session.add(resume)
+        db.session.flush()
+        a.application.shared_profile.resume_id = resume.id
         a.job.title, a.other_job.title, a.confidential_job.title = (
             A_JOB_TITLE, A_OTHER_JOB_TITLE, A_CONFIDENTIAL_TITLE)
         a.application.candidate.first_name, a.application.candidate.last_name = A_SHARED_CANDIDATE

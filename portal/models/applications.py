@@ -125,6 +125,15 @@ class Comment(db.Model):
         CheckConstraint("NOT (author_contact_id IS NOT NULL AND author_user_id IS NOT NULL)", name="one_author"),
     )
 
+    author_contact = relationship("ClientContact", lazy="joined")
+    author_user = relationship("User", lazy="joined")
+
+    @property
+    def author_name(self) -> str:
+        """Who wrote it, as shown in the thread."""
+        author = self.author_contact or self.author_user
+        return author.name if author else "Former user"
+
 
 class Scorecard(db.Model):
     """An interviewer's verdict on an application (feeds the S3 positive-ratio filter)."""

@@ -46,12 +46,12 @@ def test_contact_opens_emailed_link_and_lands_on_the_job(app, smtp, live_server,
     expect(page).to_have_url(f"{live_server.url}/{tenant.agency.slug}/portal/jobs/{tenant.job.id}")
     expect(page.get_by_role("heading", level=1)).to_have_text(tenant.job.title)
     shared_name = tenant.application.candidate.name
-    expect(page.get_by_text(shared_name)).to_be_visible()
+    expect(page.get_by_role("link", name=shared_name)).to_be_visible()
     assert page.get_by_text(tenant.unshared_application.candidate.name).count() == 0
     assert_accessible(page, "job page")
     page.screenshot(path=str(artifacts / f"client-job-page-{width}.png"), full_page=True)
 
-    page.get_by_role("link", name="Your jobs").click()
+    page.get_by_role("link", name="Your jobs", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {tenant.contact.name}")
     assert_accessible(page, "client home")
     assert csp_errors == []

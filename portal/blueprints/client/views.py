@@ -1,61 +1,344 @@
-"""Client contact pages: home (C3) and job page (C4)."""
+"""Client contact pages (spec section C): home, job, candidate, and the actions on a candidate."""
 from collections import defaultdict
+from datetime import datetime, timedelta
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, flash, make_response, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
+from wtforms.fields.choices import SelectChoice
 
 from ...extensions import db
-from ...htmx import render
-from ...models import Application, Job, StageDefinition, User
-from ...scoping import get_job_or_404, jobs_query, shared_applications_query
+from ...forms import EmptyForm
+from ...htmx import is_htmx, redirect_for, render
+from ...models import Application, Job, Resume, StageDefinition, User, VideoResume, as_utc, utcnow
+from ...scoping import (
+    get_company_application_or_404, get_job_or_404, get_shared_application_or_404, jobs_query,
+    shared_applications_query,
+)
+from ...services import ServiceError
+from ...services import client_actions as actions
+from ...services.client_overview import Progress, progress_by_job, ratings_for, recent_activity
+from .forms import CommentForm, HireForm, InterviewForm, RatingForm, RejectReasonForm
 
 bp = Blueprint("client", __name__, url_prefix="/<slug>/portal")
+
+# A new "visit" starts after this much quiet; "new since your last visit" counts from its start.
+VISIT_GAP = timedelta(minutes=30)
 
 
 @bp.before_request
 @login_required
 def _only_contacts_of_this_agency():
     """Client pages are for the agency's own contacts; anyone else gets a 404."""
-    from flask import request
-
     if not current_user.is_contact or current_user.agency.slug != request.view_args.get("slug"):
         abort(404)
+    _track_visit()
+
+
+@bp.context_processor
+def _helpers():
+    return {"status_label": actions.status_label, "formats": actions.FORMATS}
 
 
 @bp.get("/")
 def index(slug: str):
-    """The contact's open jobs that have at least one shared candidate, with counts."""
-    shared_counts = (
-        shared_applications_query()
-        .with_only_columns(Application.job_id, func.count(Application.id))
-        .group_by(Application.job_id)
-    )
-    counts = dict(db.session.execute(shared_counts).all())
+    """C3: greeting, open jobs with at least one shared candidate, counts per job."""
+    progress = progress_by_job(current_user, _baseline())
     jobs = db.session.scalars(
-        jobs_query().where(Job.status == "open", Job.id.in_(list(counts))).order_by(Job.opened_at.desc())
+        jobs_query().where(Job.status == "open", Job.id.in_(list(progress))).order_by(Job.opened_at.desc())
     ).all()
-    return render("client/index.html", jobs=jobs, counts=counts)
+    return render("client/index.html", jobs=jobs, progress=progress)
 
 
 @bp.get("/jobs/<int:job_id>")
 def job(slug: str, job_id: int):
-    """One job: owner's contact details and the shared candidates grouped by stage."""
+    """C4: header with the owner's details, progress, recent activity, cards by stage."""
     job = get_job_or_404(job_id)
     applications = db.session.scalars(
         shared_applications_query().where(Application.job_id == job.id)
         .join(StageDefinition, StageDefinition.id == Application.stage_id)
         .order_by(StageDefinition.position, Application.id)
         # One query per relationship, not one per card: the page lists hundreds of candidates.
-        .options(contains_eager(Application.stage), selectinload(Application.candidate))
+        .options(contains_eager(Application.stage), selectinload(Application.candidate),
+                 selectinload(Application.shared_profile))
     ).all()
     by_stage: dict = defaultdict(list)
     rejected = []
     for application in applications:
-        if application.client_status == "rejected_by_client":
-            rejected.append(application)
-        else:
-            by_stage[application.stage].append(application)
+        (rejected if application.client_status == "rejected_by_client" else by_stage[application.stage]).append(application)
     owner = db.session.get(User, job.owner_id)
-    return render("client/job.html", job=job, owner=owner, by_stage=by_stage, rejected=rejected)
+    progress = progress_by_job(current_user, _baseline(), [job.id]).get(job.id, Progress())
+    reasons = actions.rejection_reasons(job.agency_id)
+    return render("client/job.html", job=job, owner=owner, by_stage=by_stage, rejected=rejected,
+                  progress=progress, ratings=ratings_for(current_user, [a.id for a in applications]),
+                  activity=recent_activity(job.id, job.agency_id), days_open=(utcnow() - as_utc(job.opened_at)).days,
+                  reason_forms={a.id: _reason_form(a, reasons, formdata=None) for a in rejected},
+                  undo_until=None)
+
+
+@bp.get("/candidates/<int:application_id>")
+def candidate(slug: str, application_id: int):
+    """C5: the prepared profile, resume and video links, rating, comments, actions."""
+    application = get_shared_application_or_404(application_id)
+    return render("client/candidate.html", **_candidate_context(application))
+
+
+@bp.get("/candidates/<int:application_id>/resume")
+def resume(slug: str, application_id: int):
+    """The shared resume, inline or as a download, only for contacts of that job (never static)."""
+    application = get_shared_application_or_404(application_id)
+    profile = application.shared_profile
+    if profile.resume_id is None or _withheld(application):
+        abort(404)
+    row = db.session.scalar(select(Resume).where(Resume.id == profile.resume_id,
+                                                 Resume.candidate_id == application.candidate_id,
+                                                 Resume.agency_id == application.agency_id))
+    if row is None:
+        abort(404)
+    response = make_response(row.content)
+    response.headers["Content-Type"] = "application/pdf"
+    disposition = "attachment" if request.args.get("download") else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{_safe_filename(application)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/candidates/<int:application_id>/rating")
+def rate(slug: str, application_id: int):
+    """C6: save, change or clear the contact's stars; the widget and counters update in place."""
+    application = get_company_application_or_404(application_id)
+    form = RatingForm()
+    try:
+        if not form.validate_on_submit():
+            raise ServiceError(" ".join(form.stars.errors) or "Choose from 1 to 5 stars.", field="stars")
+        actions.ensure_actionable(application)
+        stars = None if request.form.get("clear") else form.stars.data
+        summary = actions.rate(current_user, application, stars)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return _rating_response(application, error=exc.message, status=409 if exc.field is None else 422)
+    return _rating_response(application, summary=summary)
+
+
+@bp.post("/candidates/<int:application_id>/comments")
+def comment(slug: str, application_id: int):
+    """C6: add to the comment thread."""
+    application = get_company_application_or_404(application_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            actions.ensure_actionable(application)
+            actions.add_comment(current_user, application, form.body.data)
+            db.session.commit()
+            form = CommentForm(formdata=None)
+        except ServiceError as exc:
+            db.session.rollback()
+            form.body.errors = [exc.message]
+    status = 422 if form.errors else 200
+    response = render("client/candidate.html", "client/_comments.html", status=status,
+                      **_candidate_context(application, comment_form=form))
+    return response
+
+
+@bp.route("/candidates/<int:application_id>/interview", methods=["GET", "POST"])
+def request_interview(slug: str, application_id: int):
+    """C7: propose times; "Add another time" re-renders the form with one more row."""
+    application = get_company_application_or_404(application_id)
+    form = InterviewForm()
+    if request.method == "GET":
+        form.timezone.data = current_user.timezone
+    if request.method == "POST" and "add_slot" in request.form:
+        if len(form.slots) < actions.MAX_SLOTS:
+            form.slots.append_entry()
+        return render("client/interview.html", "client/_interview_form.html", application=application, form=form)
+    refused = False
+    if form.validate_on_submit():
+        try:
+            actions.ensure_actionable(application)
+            actions.request_interview(
+                current_user, application, interview_format=form.format.data, timezone_name=form.timezone.data,
+                notes=form.notes.data or "",
+                slots=[actions.SlotInput(s.day.data, s.start.data, s.minutes.data) for s in form.slots],
+            )
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            refused = _attach_error(form, exc)
+        else:
+            flash("Interview requested. Your recruiter will confirm a time.")
+            return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
+    status = 422 if refused or form.errors else 200
+    return render("client/interview.html", "client/_interview_form.html", status=status,
+                  application=application, form=form)
+
+
+@bp.route("/candidates/<int:application_id>/hire", methods=["GET", "POST"])
+def hire(slug: str, application_id: int):
+    """C8: confirm step with optional start date and note."""
+    application = get_company_application_or_404(application_id)
+    form = HireForm()
+    refused = False
+    if form.validate_on_submit():
+        try:
+            actions.ensure_actionable(application)
+            actions.request_hire(current_user, application, start_date=form.start_date.data, note=form.note.data or "")
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            refused = _attach_error(form, exc)
+        else:
+            flash(f"Hire requested for {application.candidate.name}. Your recruiter will be in touch.")
+            return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
+    status = 422 if refused or form.errors else 200
+    return render("client/hire.html", "client/_hire_form.html", status=status, application=application, form=form)
+
+
+@bp.post("/candidates/<int:application_id>/reject")
+def reject(slug: str, application_id: int):
+    """C9: one click; the card shows "Rejected by client" with Undo and the reason form."""
+    return _decide(application_id, actions.reject)
+
+
+@bp.post("/candidates/<int:application_id>/undo-reject")
+def undo_reject(slug: str, application_id: int):
+    """C9: Undo within the window restores the previous status."""
+    return _decide(application_id, actions.undo_reject)
+
+
+@bp.post("/candidates/<int:application_id>/reject-reason")
+def reject_reason(slug: str, application_id: int):
+    """C9: the optional reason and comment after a reject."""
+    application = get_company_application_or_404(application_id)
+    form = _reason_form(application)
+    if form.validate_on_submit():
+        try:
+            actions.ensure_actionable(application)
+            actions.explain_reject(current_user, application, reason_id=form.reason_id.data,
+                                   comment=form.comment.data or "")
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            _attach_error(form, exc)
+        else:
+            return _decision_response(application, saved="Thanks: your reason was sent to the recruiter.")
+    return _decision_response(application, reason_form=form, status=422)
+
+
+def _decide(application_id: int, action):
+    application = get_company_application_or_404(application_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        actions.ensure_actionable(application)
+        action(current_user, application)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        db.session.refresh(application)
+        return _decision_response(application, error=exc.message, status=409)
+    return _decision_response(application)
+
+
+def _decision_response(application: Application, *, error: str | None = None, saved: str | None = None,
+                       reason_form: RejectReasonForm | None = None, status: int = 200):
+    """The decision block (status + actions) and, on the job page, the progress counters (OOB)."""
+    context = {"a": application, "error": error, "saved": saved,
+               "reason_form": reason_form or _reason_form(application, formdata=None), "on": request.form.get("on"),
+               "undo_until": actions.undo_deadline(application), "action_form": EmptyForm()}
+    if request.form.get("on") == "job":
+        context["progress"] = progress_by_job(current_user, _baseline(), [application.job_id]).get(
+            application.job_id, Progress())
+        context["job"] = application.job
+    if not is_htmx():
+        return redirect_for(url_for("client.candidate", slug=current_user.agency.slug, application_id=application.id))
+    return render("client/candidate.html", "client/_decision_response.html", status=status, **context)
+
+
+def _rating_response(application: Application, *, summary=None, error: str | None = None, status: int = 200):
+    if not is_htmx():
+        return redirect_for(url_for("client.candidate", slug=current_user.agency.slug, application_id=application.id))
+    summary = summary or actions.rating_summary(application, current_user)
+    context = {"a": application, "rating": summary, "error": error, "on": request.form.get("on")}
+    if request.form.get("on") == "job":
+        context["progress"] = progress_by_job(current_user, _baseline(), [application.job_id]).get(
+            application.job_id, Progress())
+        context["job"] = application.job
+    return render("client/candidate.html", "client/_rating_response.html", status=status, **context)
+
+
+def _candidate_context(application: Application, comment_form: CommentForm | None = None) -> dict:
+    profile = application.shared_profile
+    hidden = {name.lower() for name in (profile.hidden_fields or [])}
+    video = db.session.get(VideoResume, profile.video_resume_id) if profile.video_resume_id else None
+    reason_form = _reason_form(application, formdata=None)
+    revealed = application.client_status == "hired"
+    return {
+        "a": application, "job": application.job, "profile": profile,
+        "fields": [f for f in (profile.fields or []) if (f.get("key") or f.get("label", "")).lower() not in hidden],
+        "show_email": revealed or "email" not in hidden, "show_phone": revealed or "phone" not in hidden,
+        "withheld": _withheld(application), "video": video,
+        "rating": actions.rating_summary(application, current_user),
+        "comments": actions.comments_for(application), "comment_form": comment_form or CommentForm(formdata=None),
+        "reason_form": reason_form, "undo_until": actions.undo_deadline(application), "action_form": EmptyForm(),
+        "display_name": _display_name(application),
+    }
+
+
+def _display_name(application: Application) -> str:
+    """Blind shares present "Candidate A-<id>" until the client asks for an interview (A2a)."""
+    return f"Candidate A-{application.id}" if _withheld(application) else application.candidate.name
+
+
+def _withheld(application: Application) -> bool:
+    return bool(application.shared_profile and application.shared_profile.blind
+                and application.client_status == "awaiting_review")
+
+
+def _safe_filename(application: Application) -> str:
+    name = "".join(ch for ch in application.candidate.name if ch.isalnum() or ch in " -_").strip() or "candidate"
+    return f"{name} - resume.pdf"
+
+
+def _reason_form(application: Application, reasons=None, **kwargs) -> RejectReasonForm:
+    """The reason form of one card: prefixed, so many cards on a page keep unique field ids."""
+    form = RejectReasonForm(prefix=f"app{application.id}", reason_id=application.reason_id,
+                            comment=application.outcome_comment, **kwargs)
+    reasons = reasons if reasons is not None else actions.rejection_reasons(application.agency_id)
+    form.reason_id.choices = [SelectChoice("", "Choose a reason")] + [SelectChoice(r.id, r.label) for r in reasons]
+    return form
+
+
+def _attach_error(form, exc: ServiceError) -> bool:
+    """Show a service refusal next to the field it names (``slots-1-start``, or a field's short
+    name in a prefixed form), else at the top of the form. Returns True so callers can answer
+    422: WTForms caches ``form.errors`` during validation, so it would not see this error."""
+    fields = {}
+    for field in form:
+        for entry in getattr(field, "entries", ()):
+            for sub in entry.form:
+                fields[sub.name] = sub
+        fields[field.name] = fields[field.short_name] = field
+    target = fields.get(exc.field or "")
+    if target is None:
+        form.form_errors.append(exc.message)
+    else:
+        target.errors = list(target.errors) + [exc.message]
+    return True
+
+
+def _track_visit() -> None:
+    """Start a new visit after VISIT_GAP of quiet: its start is the "new since" baseline."""
+    now = utcnow()
+    last = as_utc(current_user.last_visit_at)
+    if last is None or now - last > VISIT_GAP or "visit_baseline" not in session:
+        session["visit_baseline"] = last.isoformat() if last else ""
+    if last is None or now - last > timedelta(minutes=5):
+        current_user.last_visit_at = now
+        db.session.commit()
+
+
+def _baseline() -> datetime | None:
+    value = session.get("visit_baseline")
+    return datetime.fromisoformat(value) if value else None

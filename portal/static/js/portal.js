@@ -44,6 +44,22 @@
   detectTimezones(document);
   document.body.addEventListener("htmx:load", function (event) { detectTimezones(event.detail.elt); });
 
+  // Time-limited controls (the reject Undo) disappear when their time is up; the server
+  // refuses them afterwards anyway.
+  function expireControls(root) {
+    root.querySelectorAll("[data-expires-at]").forEach(function (element) {
+      var remaining = Date.parse(element.dataset.expiresAt) - Date.now();
+      setTimeout(function () { element.remove(); }, Math.max(0, remaining));
+    });
+  }
+  expireControls(document);
+  document.body.addEventListener("htmx:load", function (event) { expireControls(event.detail.elt); });
+
+  // Toasts rendered with the page (flashed messages) fade like the ones htmx triggers.
+  document.querySelectorAll("#toasts .toast").forEach(function (item) {
+    setTimeout(function () { item.remove(); }, 6000);
+  });
+
   // Copy fields select their whole text on focus.
   document.body.addEventListener("focusin", function (event) {
     if (event.target.classList && event.target.classList.contains("copy-field")) { event.target.select(); }

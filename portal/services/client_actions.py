@@ -1,0 +1,403 @@
+"""What a client contact can do to a shared candidate (C6–C10), and what it sets in motion
+for the job owner: status, task, alert (with email), timeline entry, search update.
+
+Every action locks the application row (PostgreSQL) and changes status with a conditional
+UPDATE, so double clicks, two tabs and two contacts acting at once cannot both succeed;
+generated tasks and alerts are keyed (``dedupe_key``) so a repeat finds the first.
+"""
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from ..models import (
+    Activity, Application, ClientContact, Comment, InterviewRequest, ProposedSlot, Rating, Reason, as_utc, utcnow,
+)
+from . import ServiceError
+from .activity import record
+from .alerts import alert_job_owner, retract_alert
+from .tasks import generate_task, retract_task
+
+UNDO_WINDOW = timedelta(seconds=10)
+# The button disappears after UNDO_WINDOW; the server allows a little more for a slow phone network.
+UNDO_GRACE = timedelta(seconds=5)
+MAX_SLOTS = 10
+DURATIONS = (15, 30, 45, 60, 90, 120, 180)
+FORMATS = {"video": "Video call", "phone": "Phone call", "onsite": "On-site"}
+OPEN_FOR_DECISIONS = ("awaiting_review", "interview_requested", "interview_scheduled")
+
+
+@dataclass(frozen=True)
+class SlotInput:
+    """One proposed time as the contact typed it, in their zone."""
+
+    day: date | None
+    start: time | None
+    minutes: int | None
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """The contact's own stars and the average of all contacts for one application."""
+
+    mine: int | None
+    average: float | None
+    count: int
+
+
+def ensure_actionable(application: Application) -> Application:
+    """Refuse clearly (C10) when the candidate was unshared, or the job closed, meanwhile."""
+    profile = application.shared_profile
+    if profile is None or profile.unshared_at is not None:
+        raise ServiceError("This candidate is no longer shared with you, so nothing was changed.")
+    if application.job.status != "open":
+        raise ServiceError("This job is closed, so nothing was changed.")
+    return application
+
+
+def rating_summary(application: Application, contact: ClientContact) -> RatingSummary:
+    """Own rating and the average over every contact's rating."""
+    mine = db.session.scalar(select(Rating.stars).where(Rating.application_id == application.id,
+                                                        Rating.contact_id == contact.id))
+    average, count = db.session.execute(
+        select(func.avg(Rating.stars), func.count(Rating.id)).where(Rating.application_id == application.id)
+    ).one()
+    return RatingSummary(mine, round(float(average), 1) if average is not None else None, count)
+
+
+def rate(contact: ClientContact, application: Application, stars: int | None) -> RatingSummary:
+    """Set, change (``stars`` 1–5) or clear (``None``) the contact's rating (C6)."""
+    if stars is not None and not 1 <= stars <= 5:
+        raise ServiceError("Choose from 1 to 5 stars.", field="stars")
+    existing = db.session.scalar(select(Rating).where(Rating.application_id == application.id,
+                                                      Rating.contact_id == contact.id))
+    if stars is None:
+        if existing is not None:
+            db.session.delete(existing)
+    elif existing is not None:
+        existing.stars, existing.updated_at = stars, utcnow()
+    else:
+        db.session.add(Rating(agency_id=application.agency_id, application_id=application.id,
+                              contact_id=contact.id, stars=stars))
+    _touch(application)
+    verb_summary = f"rated {application.candidate.name} {stars} star{'s' if stars != 1 else ''}" if stars \
+        else f"cleared their rating of {application.candidate.name}"
+    record(application.agency_id, "client.rated", f"{contact.name} {verb_summary}", actor=contact,
+           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
+           stars=stars)
+    db.session.flush()
+    return rating_summary(application, contact)
+
+
+def add_comment(contact: ClientContact, application: Application, body: str) -> Comment:
+    """Add to the candidate's thread, seen by the job's contacts and the agency (C6)."""
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError("Write a comment first.", field="body")
+    if len(body) > 4000:
+        raise ServiceError("Keep comments under 4,000 characters.", field="body")
+    comment = Comment(agency_id=application.agency_id, application_id=application.id,
+                      author_contact_id=contact.id, body=body)
+    db.session.add(comment)
+    _touch(application)
+    record(application.agency_id, "client.commented", f"{contact.name} commented on {application.candidate.name}",
+           actor=contact, job_id=application.job_id, candidate_id=application.candidate_id,
+           application_id=application.id, client_visible=True)
+    return comment
+
+
+def comments_for(application: Application) -> list[Comment]:
+    """The thread, oldest first."""
+    return list(db.session.scalars(select(Comment).where(Comment.application_id == application.id)
+                                   .order_by(Comment.created_at, Comment.id)))
+
+
+def valid_zone(name: str | None) -> ZoneInfo:
+    """An IANA zone, or a refusal naming the timezone field."""
+    if not name or name not in _zone_names():
+        raise ServiceError("Choose a timezone from the list.", field="timezone")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ServiceError("Choose a timezone from the list.", field="timezone") from None
+
+
+def zone_choices() -> list[str]:
+    """Every IANA zone name, sorted, for the timezone select."""
+    return sorted(_zone_names())
+
+
+def request_interview(contact: ClientContact, application: Application, *, interview_format: str,
+                      timezone_name: str, slots: list[SlotInput], notes: str = "",
+                      now: datetime | None = None) -> InterviewRequest:
+    """Ask for an interview at one of the proposed times (C7). Times are stored in UTC beside
+    the contact's zone; the job owner gets an "Organise interview" task, an alert and a mail."""
+    now = now or utcnow()
+    if interview_format not in FORMATS:
+        raise ServiceError("Choose video, phone or on-site.", field="format")
+    zone = valid_zone(timezone_name)
+    if application.client_status not in ("awaiting_review",):
+        existing = _open_request(application)
+        if existing is not None:
+            return existing  # a repeat of the same request (double submit, second tab)
+        raise ServiceError(f"An interview can't be requested now: the candidate is "
+                           f"{status_label(application.client_status).lower()}.")
+    proposed = _validate_slots(slots, zone, now)
+    if len((notes or "").strip()) > 2000:
+        raise ServiceError("Keep the notes under 2,000 characters.", field="notes")
+    claimed = _set_status(application, "interview_requested", ("awaiting_review",))
+    if not claimed:
+        existing = _open_request(application)
+        if existing is not None:
+            return existing
+        raise ServiceError("Someone else changed this candidate a moment ago; reload to see the latest.")
+    request_row = InterviewRequest(
+        agency_id=application.agency_id, application_id=application.id, contact_id=contact.id,
+        format=interview_format, notes=(notes or "").strip() or None, timezone=zone.key,
+        proposed_slots=[ProposedSlot(starts_at=start, ends_at=end, timezone=zone.key) for start, end in proposed],
+    )
+    db.session.add(request_row)
+    db.session.flush()
+    candidate = application.candidate.name
+    generate_task(application, "organise_interview", f"organise_interview:req{request_row.id}",
+                  interview_request_id=request_row.id, now=now)
+    alert_job_owner(application, "interview_requested",
+                    f"{contact.name} ({contact.company.name}) asked to interview {candidate} for "
+                    f"{application.job.title}: {len(proposed)} proposed time{'s' if len(proposed) > 1 else ''}.",
+                    f"interview_requested:req{request_row.id}")
+    record(application.agency_id, "client.interview_requested", f"{contact.name} requested an interview with {candidate}",
+           actor=contact, job_id=application.job_id, candidate_id=application.candidate_id,
+           application_id=application.id, client_visible=True, request_id=request_row.id)
+    return request_row
+
+
+def request_hire(contact: ClientContact, application: Application, *, start_date: date | None = None,
+                 note: str = "", now: datetime | None = None) -> Application:
+    """Ask the agency to hire the candidate (C8): "Hire requested", a "Process offer" task, an alert."""
+    now = now or utcnow()
+    if start_date is not None and start_date < now.astimezone(_zone_or_utc(contact.timezone)).date():
+        raise ServiceError("The start date can't be in the past.", field="start_date")
+    if len((note or "").strip()) > 2000:
+        raise ServiceError("Keep the note under 2,000 characters.", field="note")
+    if application.client_status in ("hire_requested", "hired"):
+        return application  # already asked: a repeat changes nothing
+    if not _set_status(application, "hire_requested", OPEN_FOR_DECISIONS):
+        raise ServiceError(f"This candidate can't be hired now: "
+                           f"{status_label(application.client_status).lower()}.")
+    candidate = application.candidate.name
+    generate_task(application, "process_offer", f"process_offer:app{application.id}", now=now)
+    details = f" Proposed start: {start_date.isoformat()}." if start_date else ""
+    alert_job_owner(application, "hire_requested",
+                    f"{contact.name} ({contact.company.name}) wants to hire {candidate} for "
+                    f"{application.job.title}.{details}", f"hire_requested:app{application.id}")
+    record(application.agency_id, "client.hire_requested", f"{contact.name} asked to hire {candidate}",
+           actor=contact, job_id=application.job_id, candidate_id=application.candidate_id,
+           application_id=application.id, client_visible=True,
+           start_date=start_date.isoformat() if start_date else None, note=(note or "").strip() or None)
+    return application
+
+
+def reject(contact: ClientContact, application: Application, now: datetime | None = None) -> Application:
+    """One-click reject (C9): "Rejected by client" at once, for the portal and the shortlist.
+    The feedback task and the alert are created now and withdrawn by an Undo."""
+    now = now or utcnow()
+    if application.client_status == "rejected_by_client":
+        return application  # double click: already done
+    previous = application.client_status
+    if previous not in OPEN_FOR_DECISIONS + ("hire_requested",) or not _set_status(
+            application, "rejected_by_client", OPEN_FOR_DECISIONS + ("hire_requested",),
+            outcome="rejected_by_client", closed_at=now):
+        db.session.refresh(application)
+        if application.client_status == "rejected_by_client":
+            return application
+        raise ServiceError(f"This candidate can't be rejected now: {status_label(application.client_status).lower()}.")
+    cancelled = _cancel_open_requests(application)
+    candidate = application.candidate.name
+    key = _reject_key(application)
+    generate_task(application, "send_feedback", key, now=now)
+    alert_job_owner(application, "rejected", f"{contact.name} ({contact.company.name}) rejected {candidate} for "
+                    f"{application.job.title}.", key, hold_mail=UNDO_WINDOW + UNDO_GRACE)
+    record(application.agency_id, "client.rejected", f"{contact.name} rejected {candidate}", actor=contact,
+           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
+           client_visible=True, previous_status=previous, cancelled_requests=cancelled)
+    return application
+
+
+def undo_reject(contact: ClientContact, application: Application, now: datetime | None = None) -> Application:
+    """Undo a reject within the window: the previous status returns; task, alert and the alert's
+    unsent email are withdrawn."""
+    now = now or utcnow()
+    if application.client_status != "rejected_by_client":
+        return application  # nothing to undo (a repeat of a successful undo)
+    entry = db.session.scalar(
+        select(Activity).where(Activity.application_id == application.id, Activity.verb == "client.rejected")
+        .order_by(Activity.id.desc()).limit(1))
+    rejected_at = as_utc(application.closed_at)
+    if entry is None or rejected_at is None or now - rejected_at > UNDO_WINDOW + UNDO_GRACE:
+        raise ServiceError("It's too late to undo this rejection. Ask your recruiter if it was a mistake.")
+    if entry.actor_contact_id != contact.id:
+        raise ServiceError("Only the person who rejected this candidate can undo it.")
+    previous = entry.detail.get("previous_status") or "awaiting_review"
+    _set_status(application, previous, ("rejected_by_client",), outcome=None, closed_at=None, reason_id=None,
+                outcome_comment=None)
+    key = _reject_key(application)
+    retract_task(application.agency_id, key)
+    retract_alert(application.job.owner_id, key)
+    _reopen_requests(application, entry.detail.get("cancelled_requests") or [], now)
+    record(application.agency_id, "client.reject_undone", f"{contact.name} undid the rejection of "
+           f"{application.candidate.name}", actor=contact, job_id=application.job_id,
+           candidate_id=application.candidate_id, application_id=application.id, client_visible=True)
+    return application
+
+
+def explain_reject(contact: ClientContact, application: Application, *, reason_id: int | None,
+                   comment: str = "") -> Application:
+    """Add the optional reason (from the agency's list) and comment after a reject (C9)."""
+    if application.client_status != "rejected_by_client":
+        raise ServiceError("This candidate is not rejected, so there is nothing to explain.")
+    reason = None
+    if reason_id is not None:
+        reason = db.session.scalar(select(Reason).where(Reason.id == reason_id, Reason.kind == "rejection",
+                                                        Reason.agency_id == application.agency_id))
+        if reason is None:
+            raise ServiceError("Choose a reason from the list.", field="reason_id")
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise ServiceError("Keep the comment under 2,000 characters.", field="comment")
+    if reason is None and not comment:
+        raise ServiceError("Choose a reason or write a comment.", field="reason_id")
+    application.reason_id = reason.id if reason else application.reason_id
+    application.outcome_comment = comment or application.outcome_comment
+    _touch(application)
+    record(application.agency_id, "client.reject_reason", f"{contact.name} gave a reason for rejecting "
+           f"{application.candidate.name}: {reason.label if reason else 'comment'}", actor=contact,
+           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
+           reason=reason.label if reason else None, comment=comment or None)
+    return application
+
+
+def undo_deadline(application: Application) -> datetime | None:
+    """Until when the Undo button shows (None when there is nothing to undo)."""
+    if application.client_status != "rejected_by_client" or application.closed_at is None:
+        return None
+    deadline = as_utc(application.closed_at) + UNDO_WINDOW
+    return deadline if deadline > utcnow() else None
+
+
+def rejection_reasons(agency_id: int) -> list[Reason]:
+    """The agency's rejection reasons, in its order."""
+    return list(db.session.scalars(select(Reason).where(Reason.agency_id == agency_id, Reason.kind == "rejection")
+                                   .order_by(Reason.position, Reason.label)))
+
+
+STATUS_LABELS = {
+    "awaiting_review": "Awaiting your review",
+    "interview_requested": "Interview requested",
+    "interview_scheduled": "Interview scheduled",
+    "hire_requested": "Hire requested",
+    "hired": "Hired",
+    "rejected_by_client": "Rejected by client",
+    "closed": "No longer in process",
+}
+
+
+def status_label(status: str) -> str:
+    """How a client status reads on the page."""
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def _validate_slots(slots: list[SlotInput], zone: ZoneInfo, now: datetime) -> list[tuple[datetime, datetime]]:
+    filled = [(i, slot) for i, slot in enumerate(slots) if slot.day or slot.start or slot.minutes]
+    if not filled:
+        raise ServiceError("Propose at least one time.", field="slots-0-day")
+    if len(filled) > MAX_SLOTS:
+        raise ServiceError(f"Propose at most {MAX_SLOTS} times.", field="slots")
+    proposed: list[tuple[int, datetime, datetime]] = []
+    for i, slot in filled:
+        if slot.day is None:
+            raise ServiceError("Enter a date.", field=f"slots-{i}-day")
+        if slot.start is None:
+            raise ServiceError("Enter a start time.", field=f"slots-{i}-start")
+        if slot.minutes not in DURATIONS:
+            raise ServiceError("Choose a duration from the list.", field=f"slots-{i}-minutes")
+        start = _to_utc(slot.day, slot.start, zone, f"slots-{i}-start")
+        if start <= now:
+            raise ServiceError("This time is in the past. Choose a later one.", field=f"slots-{i}-start")
+        end = start + timedelta(minutes=slot.minutes)
+        for j, other_start, other_end in proposed:
+            if start < other_end and other_start < end:
+                raise ServiceError(f"This overlaps time {j + 1}. Choose times that don't overlap.",
+                                   field=f"slots-{i}-start")
+        proposed.append((i, start, end))
+    return [(start, end) for _i, start, end in proposed]
+
+
+def _to_utc(day: date, start: time, zone: ZoneInfo, field: str) -> datetime:
+    """Local wall time in ``zone`` to UTC; a time the clocks skip (DST gap) is refused."""
+    local = datetime.combine(day, start).replace(tzinfo=zone)
+    instant = local.astimezone(timezone.utc)
+    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise ServiceError(f"{start.strftime('%H:%M')} doesn't exist on {day.isoformat()} in {zone.key} "
+                           "(the clocks change). Choose another time.", field=field)
+    return instant
+
+
+def _set_status(application: Application, status: str, allowed_from: tuple[str, ...], **values) -> bool:
+    """Atomically move ``client_status`` if it is still one of ``allowed_from``."""
+    changed = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id, Application.client_status.in_(allowed_from))
+        .values(client_status=status, last_activity_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(application)
+    return changed == 1
+
+
+def _cancel_open_requests(application: Application) -> list[int]:
+    """A rejected candidate needs no interview: cancel open requests and their tasks."""
+    cancelled = []
+    for request_row in db.session.scalars(select(InterviewRequest).where(
+            InterviewRequest.application_id == application.id, InterviewRequest.status == "open")):
+        request_row.status = "cancelled"
+        retract_task(application.agency_id, f"organise_interview:req{request_row.id}")
+        cancelled.append(request_row.id)
+    return cancelled
+
+
+def _reopen_requests(application: Application, request_ids: list[int], now: datetime) -> None:
+    """Undo of a reject: the interview requests it cancelled are open again, with their task."""
+    for request_row in db.session.scalars(select(InterviewRequest).where(
+            InterviewRequest.id.in_(request_ids), InterviewRequest.application_id == application.id,
+            InterviewRequest.status == "cancelled")):
+        request_row.status = "open"
+        generate_task(application, "organise_interview", f"organise_interview:req{request_row.id}",
+                      interview_request_id=request_row.id, now=now)
+
+
+def _open_request(application: Application) -> InterviewRequest | None:
+    return db.session.scalar(select(InterviewRequest).where(InterviewRequest.application_id == application.id,
+                                                            InterviewRequest.status == "open"))
+
+
+def _reject_key(application: Application) -> str:
+    return f"send_feedback:app{application.id}"
+
+
+def _touch(application: Application) -> None:
+    application.last_activity_at = utcnow()
+
+
+def _zone_or_utc(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
