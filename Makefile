@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test test-sqlite test-postgres install install-test tools bench clean
+.PHONY: run test test-sqlite test-postgres install install-test tools bench-portal clean
 
 run: install
 	@scripts/run.sh
@@ -44,7 +44,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	@touch $@
 
-bench: install-test
+bench-portal: install-test
 	@command -v wrk >/dev/null || (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python bench/portal_pages.py
 

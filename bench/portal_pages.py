@@ -45,16 +45,20 @@ def seed(database_url: str, candidates: int) -> dict:
         link = landing_link(tenant.contact, tenant.job)
         db.session.commit()
         return {"link": link, "job_path": f"/bench/portal/jobs/{tenant.job.id}",
-                "home_path": "/bench/portal/", "slug": "bench"}
+                "home_path": "/bench/portal/", "slug": "bench",
+                "candidate_path": f"/bench/portal/candidates/{tenant.application.id}"}
 
 
-def sign_in(base: str, link_path: str) -> str:
-    """Follow the landing link like a person: GET the Continue page, POST it; return the cookie."""
+def sign_in(base: str, link_path: str) -> tuple[str, str]:
+    """Follow the landing link like a person: GET the Continue page, POST it.
+    Returns the session cookie and the CSRF token htmx would send."""
     session = requests.Session()
     page = session.get(base + link_path)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    session.post(base + link_path, data={"csrf_token": token}, allow_redirects=False).raise_for_status()
-    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    landed = session.post(base + link_path, data={"csrf_token": token})
+    landed.raise_for_status()
+    htmx_token = re.search(r'"X-CSRFToken": "([^"]+)"', landed.text).group(1)
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies), htmx_token
 
 
 def run_wrk(url: str, seconds: int, connections: int, **env) -> dict:
@@ -88,17 +92,29 @@ def main() -> None:
     try:
         wait_until(lambda: _up(base), 30, what="gunicorn")
         link_path = seeded["link"].split("://", 1)[1].split("/", 1)[1]
-        cookie = sign_in(base, "/" + link_path)
+        cookie, csrf = sign_in(base, "/" + link_path)
+        signed_in = {"BENCH_COOKIE": cookie}
+        htmx_post = {**signed_in, "BENCH_METHOD": "POST", "BENCH_CSRF": csrf, "BENCH_HX": "1"}
+        candidate = seeded["candidate_path"]
         targets = [
             ("trivial endpoint (baseline)", "/_bench/noop", {}),
             ("client sign-in page", f"/{seeded['slug']}/login", {}),
-            ("client home", seeded["home_path"], {"BENCH_COOKIE": cookie}),
-            (f"client job page, {args.candidates} shared", seeded["job_path"], {"BENCH_COOKIE": cookie}),
+            ("client home", seeded["home_path"], signed_in),
+            (f"client job page, {args.candidates} shared", seeded["job_path"], signed_in),
+            ("client candidate page", candidate, signed_in),
+            ("htmx rate (a write every time)", candidate + "/rating", {**htmx_post, "BENCH_BODY": "stars=4&on=job"}),
+            ("htmx comment (a write every time)", candidate + "/comments", {**htmx_post, "BENCH_BODY": "body=Good"}),
+            # Runs last: after the first request every reject is the idempotent double-click path.
+            ("htmx repeat reject (idempotent path)", candidate + "/reject", {**htmx_post, "BENCH_BODY": "on=job"}),
         ]
         rows = []
         for name, path, extra in targets:
-            check = requests.get(base + path, headers={"Cookie": extra.get("BENCH_COOKIE", "")}, timeout=10)
-            assert check.status_code == 200, f"{path} answered {check.status_code}"
+            check = requests.request(extra.get("BENCH_METHOD", "GET"), base + path, data=extra.get("BENCH_BODY"),
+                                     headers={"Cookie": extra.get("BENCH_COOKIE", ""),
+                                              "X-CSRFToken": extra.get("BENCH_CSRF", ""),
+                                              "HX-Request": "true" if extra.get("BENCH_HX") else "",
+                                              "Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
+            assert check.status_code == 200, f"{path} answered {check.status_code}: {check.text[:300]}"
             rows.append((name, path, run_wrk(base + path, args.seconds, args.connections, **extra)))
         baseline = rows[0][2]["p95_ms"]
         print(f"\n{args.connections} connections, {args.seconds}s each, gunicorn 2x4, {os.cpu_count()} cores, "

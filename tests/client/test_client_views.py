@@ -191,3 +191,14 @@ def test_new_since_last_visit_counts_from_the_start_of_this_visit(app, client, w
         db.session.commit()
     html = client.get(f"/{world.agency.slug}/portal/").get_data(as_text=True)
     assert re.search(r"New since your last visit</dt><dd>1</dd>", html), html
+
+
+def test_candidate_urls_match_the_routes(app):
+    from flask import url_for
+
+    from portal.blueprints.client.views import CandidateUrls
+
+    with app.test_request_context():
+        urls = CandidateUrls("acme")
+        for endpoint in CandidateUrls.SUFFIXES:
+            assert urls.of(endpoint, 42) == url_for(f"client.{endpoint}", slug="acme", application_id=42)
