@@ -84,7 +84,8 @@ class SharedProfile(db.Model):
     video_resume_id: Mapped[int | None] = mapped_column(ForeignKey("video_resume.id", ondelete="SET NULL"))
     # Ordered list of {"label", "value"} pairs prepared from the profile template.
     fields: Mapped[list] = mapped_column(JSON, default=list)
-    hidden_fields: Mapped[list] = mapped_column(JSON, default=list)
+    # C5: candidate email and phone stay hidden until hire unless the agency chose otherwise.
+    hidden_fields: Mapped[list] = mapped_column(JSON, default=lambda: ["email", "phone"])
     blind: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_override_reason: Mapped[str | None] = mapped_column(Text)
     shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -202,3 +202,13 @@ def test_candidate_urls_match_the_routes(app):
         urls = CandidateUrls("acme")
         for endpoint in CandidateUrls.SUFFIXES:
             assert urls.of(endpoint, 42) == url_for(f"client.{endpoint}", slug="acme", application_id=42)
+
+
+def test_email_and_phone_are_hidden_by_default(app, client):
+    with app.app_context():
+        tenant = make_tenant("defaultco")
+        tenant.application.candidate.phone = "+44 7700 900999"
+        db.session.commit()
+        login_as(client, tenant.contact)
+        page = client.get(f"/defaultco/portal/candidates/{tenant.application.id}").get_data(as_text=True)
+        assert tenant.application.candidate.primary_email not in page and "+44 7700 900999" not in page
