@@ -125,3 +125,20 @@ def make_tenant(slug: str) -> Tenant:
     db.session.commit()
     return Tenant(agency, admin, recruiter, outsider, company, other_company, contact, other_contact, job,
                   other_job, confidential_job, application, unshared_application)
+
+
+def make_admin_samples(application: Application, admin: User) -> dict:
+    """URL values for the admin routes, all of the application's agency (isolation and CSRF walks).
+
+    The stage is the application's own, so a walk that posts "delete" is refused (it is in use);
+    the user is the admin themself, so "deactivate" is refused too and no walker is signed out.
+    """
+    from portal.models import ProfileTemplate, Reason
+
+    template = ProfileTemplate(agency_id=application.agency_id, name="Walk template", body="{name}")
+    db.session.add(template)
+    db.session.commit()
+    reason_id = db.session.scalar(db.select(Reason.id).where(Reason.agency_id == application.agency_id)
+                                  .order_by(Reason.id).limit(1))
+    return {"user_id": admin.id, "stage_id": application.stage_id, "reason_id": reason_id,
+            "template_id": template.id, "key": "invite"}

@@ -16,14 +16,17 @@ from portal.extensions import db
 from portal.models import ClientContact, LoginToken, MailOutbox, User
 from portal.services import auth as auth_service
 from tests.conftest import csrf_token, login_as
-from tests.factories import make_agency, make_application, make_company, make_contact, make_job, make_user
+from tests.factories import (
+    make_admin_samples, make_agency, make_application, make_company, make_contact, make_job, make_user,
+)
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Routes that exist today; the walk must at least reach them (guards against an empty walk).
 KNOWN_STATE_CHANGING = {"auth.staff_login", "auth.client_login", "auth.redeem", "auth.resend", "auth.logout",
                         "agency.copy_link", "agency.send_link", "admin.retry"}
 # Who sends the request, by blueprint; the CSRF check must come first whoever it is.
-PRINCIPAL_BY_BLUEPRINT = {"auth": None, "system": None, "client": "contact", "agency": "recruiter", "admin": "admin"}
+PRINCIPAL_BY_BLUEPRINT = {"auth": None, "system": None, "client": "contact", "agency": "recruiter", "admin": "admin",
+                          "account": None}
 PRINCIPAL_BY_ENDPOINT = {"auth.logout": "recruiter"}  # signing out means someone is signed in
 FORM_EXPIRED = "This form expired or was not sent from this site."
 
@@ -55,12 +58,13 @@ def world(app) -> World:
                             status="failed", attempts=8, last_error="SMTPServerDisconnected")
         db.session.add(failed)
         db.session.commit()
+        admin_samples = {**make_admin_samples(application, admin), "user_id": recruiter.id}
         return World(
             recruiter_id=recruiter.id, admin_id=admin.id, contact_id=contact.id,
             url_values={"slug": agency.slug, "job_id": job.id, "contact_id": contact.id,
                         "application_id": application.id, "candidate_id": application.candidate_id,
                         "company_id": company.id, "user_id": recruiter.id, "message_id": failed.id,
-                        "token": urlsplit(link).path.rsplit("/", 1)[1]},
+                        "token": urlsplit(link).path.rsplit("/", 1)[1], **admin_samples},
         )
 
 

@@ -25,7 +25,7 @@ from portal.extensions import db
 from portal.models import Application, LoginToken, MailOutbox, Resume, SharedProfile
 from portal.services.auth import email_landing_link, landing_link
 from tests.conftest import csrf_token, login_as
-from tests.factories import make_tenant
+from tests.factories import make_admin_samples, make_tenant
 
 # Outcomes a (rule, principal) pair may be expected to have.
 PUBLIC = "reachable (public)"
@@ -35,9 +35,9 @@ NOT_FOUND = "404"
 LOGIN = "redirect to login (or 401/404)"
 
 PUBLIC_ENDPOINTS = {"static", "brand_stylesheet", "brand_logo", "system.healthz"}
-PUBLIC_BLUEPRINTS = {"auth"}
+PUBLIC_BLUEPRINTS = {"auth", "account"}
 # Parameters that name no tenant data; every other URL parameter points at an object of tenant A.
-TENANT_NEUTRAL_PARAMS = {"filename"}
+TENANT_NEUTRAL_PARAMS = {"filename", "key"}  # key: a built-in email template name
 UNCHECKED_METHODS = {"HEAD", "OPTIONS"}
 
 # Distinctive texts for tenant A's data: a denied response must never contain them.
@@ -122,6 +122,7 @@ def world(app) -> World:
         message_id = db.session.scalar(select(MailOutbox.id).where(MailOutbox.agency_id == a.agency.id))
         token = landing_link(a.contact, a.job).rsplit("/", 1)[-1]
         db.session.commit()
+        admin_samples = make_admin_samples(a.application, a.admin)
 
         principals = {
             "anonymous": Principal("anonymous", None, "anonymous"),
@@ -147,6 +148,7 @@ def world(app) -> World:
             "message_id": message_id,  # the landing-link mail of agency A
             "token": token,  # a landing link for a.contact on a.job
             "filename": "css/portal.css",
+            **admin_samples,  # user_id (A's admin), stage_id (in use), reason_id, template_id, key
         }
         secrets = {
             "A's job title": A_JOB_TITLE,

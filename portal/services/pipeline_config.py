@@ -1,0 +1,159 @@
+"""Pipeline stage and rejection/loss reason configuration (B2).
+
+Stages are ordered by ``position``. Reordering only renumbers positions, so applications and
+their stage history keep pointing at the same stage rows; a stage something still points at
+cannot be deleted (rename it instead).
+"""
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Application, Reason, StageDefinition, StageHistory, User
+from . import ServiceError
+from .activity import record
+
+REASON_KINDS = {"rejection": "rejection reason", "loss": "loss reason"}
+
+
+def stages(agency_id: int) -> list[StageDefinition]:
+    """The agency's stages in pipeline order."""
+    return list(db.session.scalars(select(StageDefinition).where(StageDefinition.agency_id == agency_id)
+                                   .order_by(StageDefinition.position, StageDefinition.id)))
+
+
+def applications_in_stage(stage: StageDefinition) -> int:
+    """How many applications sit in ``stage`` now."""
+    return db.session.scalar(select(func.count()).select_from(Application).where(Application.stage_id == stage.id))
+
+
+def _stage_name(agency_id: int, name: str, stage: StageDefinition | None = None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("Enter the stage name.", field="name")
+    if len(name) > 80:
+        raise ServiceError("A stage name can be at most 80 characters.", field="name")
+    clash = db.session.scalar(select(StageDefinition.id).where(
+        StageDefinition.agency_id == agency_id, func.lower(StageDefinition.name) == name.lower()))
+    if clash is not None and (stage is None or clash != stage.id):
+        raise ServiceError(f"There is already a stage called “{name}”.", field="name")
+    return name
+
+
+def add_stage(actor: User, name: str) -> StageDefinition:
+    """Add a stage at the end of the pipeline."""
+    name = _stage_name(actor.agency_id, name)
+    last = db.session.scalar(select(func.max(StageDefinition.position))
+                             .where(StageDefinition.agency_id == actor.agency_id))
+    stage = StageDefinition(agency_id=actor.agency_id, name=name, position=(last if last is not None else -1) + 1)
+    db.session.add(stage)
+    record(actor.agency_id, "admin.stage_added", f"{actor.name} added the stage “{name}”", actor=actor)
+    db.session.commit()
+    return stage
+
+
+def rename_stage(actor: User, stage: StageDefinition, name: str) -> None:
+    """Rename a stage; applications in it and its history follow (same row)."""
+    name = _stage_name(actor.agency_id, name, stage)
+    if name == stage.name:
+        return
+    previous, stage.name = stage.name, name
+    record(actor.agency_id, "admin.stage_renamed", f"{actor.name} renamed the stage “{previous}” to “{name}”",
+           actor=actor, stage_id=stage.id)
+    db.session.commit()
+
+
+def move_stage(actor: User, stage: StageDefinition, direction: str) -> None:
+    """Swap a stage with its neighbour (``up`` or ``down``); nothing else changes."""
+    if direction not in ("up", "down"):
+        raise ServiceError("Move a stage up or down.", field="direction")
+    ordered = stages(actor.agency_id)
+    index = next(i for i, s in enumerate(ordered) if s.id == stage.id)
+    other_index = index - 1 if direction == "up" else index + 1
+    if not 0 <= other_index < len(ordered):
+        return
+    # Renumber the whole list so duplicate or gapped positions from older data straighten out too.
+    ordered[index], ordered[other_index] = ordered[other_index], ordered[index]
+    for position, item in enumerate(ordered):
+        item.position = position
+    record(actor.agency_id, "admin.stage_moved", f"{actor.name} moved the stage “{stage.name}” {direction}",
+           actor=actor, stage_id=stage.id)
+    db.session.commit()
+
+
+def delete_stage(actor: User, stage: StageDefinition) -> None:
+    """Delete an unused stage; refuse, with the count, while applications sit in it."""
+    in_stage = applications_in_stage(stage)
+    if in_stage:
+        noun = "application sits" if in_stage == 1 else "applications sit"
+        raise ServiceError(f"“{stage.name}” cannot be deleted: {in_stage} {noun} in it. "
+                           "Move them to another stage first.", field="stage")
+    moves = db.session.scalar(select(func.count()).select_from(StageHistory).where(
+        (StageHistory.from_stage_id == stage.id) | (StageHistory.to_stage_id == stage.id)))
+    if moves:
+        raise ServiceError(f"“{stage.name}” cannot be deleted: {moves} past stage moves refer to it and "
+                           "the history must stay intact. Rename it instead.", field="stage")
+    if len(stages(actor.agency_id)) == 1:
+        raise ServiceError("The pipeline needs at least one stage.", field="stage")
+    record(actor.agency_id, "admin.stage_deleted", f"{actor.name} deleted the stage “{stage.name}”", actor=actor)
+    db.session.delete(stage)
+    db.session.flush()
+    for position, item in enumerate(stages(actor.agency_id)):
+        item.position = position
+    db.session.commit()
+
+
+def reasons(agency_id: int, kind: str) -> list[Reason]:
+    """The agency's reasons of one kind, in order."""
+    return list(db.session.scalars(select(Reason).where(Reason.agency_id == agency_id, Reason.kind == kind)
+                                   .order_by(Reason.position, Reason.id)))
+
+
+def _reason_label(agency_id: int, kind: str, label: str, reason: Reason | None = None) -> str:
+    if kind not in REASON_KINDS:
+        raise ServiceError("Choose rejection or loss.", field="kind")
+    label = " ".join((label or "").split())
+    if not label:
+        raise ServiceError(f"Enter the {REASON_KINDS[kind]}.", field="label")
+    if len(label) > 200:
+        raise ServiceError("A reason can be at most 200 characters.", field="label")
+    clash = db.session.scalar(select(Reason.id).where(Reason.agency_id == agency_id, Reason.kind == kind,
+                                                      func.lower(Reason.label) == label.lower()))
+    if clash is not None and (reason is None or clash != reason.id):
+        raise ServiceError(f"There is already a {REASON_KINDS[kind]} “{label}”.", field="label")
+    return label
+
+
+def add_reason(actor: User, kind: str, label: str, ends_job_search: bool = False) -> Reason:
+    """Add a rejection or loss reason at the end of its list."""
+    label = _reason_label(actor.agency_id, kind, label)
+    last = db.session.scalar(select(func.max(Reason.position)).where(
+        Reason.agency_id == actor.agency_id, Reason.kind == kind))
+    reason = Reason(agency_id=actor.agency_id, kind=kind, label=label, position=(last or 0) + 1,
+                    ends_job_search=bool(ends_job_search))
+    db.session.add(reason)
+    record(actor.agency_id, "admin.reason_added", f"{actor.name} added the {REASON_KINDS[kind]} “{label}”",
+           actor=actor)
+    db.session.commit()
+    return reason
+
+
+def rename_reason(actor: User, reason: Reason, label: str, ends_job_search: bool | None = None) -> None:
+    """Change a reason's wording (applications closed with it show the new wording)."""
+    label = _reason_label(actor.agency_id, reason.kind, label, reason)
+    previous, reason.label = reason.label, label
+    if ends_job_search is not None:
+        reason.ends_job_search = bool(ends_job_search)
+    record(actor.agency_id, "admin.reason_changed", f"{actor.name} changed the {REASON_KINDS[reason.kind]} "
+           f"“{previous}” to “{label}”", actor=actor, reason_id=reason.id)
+    db.session.commit()
+
+
+def delete_reason(actor: User, reason: Reason) -> None:
+    """Delete a reason no application was closed with."""
+    used = db.session.scalar(select(func.count()).select_from(Application).where(Application.reason_id == reason.id))
+    if used:
+        raise ServiceError(f"“{reason.label}” cannot be deleted: {used} application"
+                           f"{' was' if used == 1 else 's were'} closed with it. Rename it instead.", field="reason")
+    record(actor.agency_id, "admin.reason_deleted",
+           f"{actor.name} deleted the {REASON_KINDS[reason.kind]} “{reason.label}”", actor=actor)
+    db.session.delete(reason)
+    db.session.commit()

@@ -1,0 +1,152 @@
+"""Agency users and roles (B2): invite by email, set a password from the link, deactivate.
+
+The set-password link is an itsdangerous token signed with a fingerprint of the user's current
+password hash and session version: setting a password (or deactivating) changes both, so a link
+works once and dies with the account, without a table of its own.
+"""
+import hashlib
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import User
+from ..models.people import ROLES
+from . import ServiceError
+from .activity import record
+from .agency_templates import render_email
+from .auth import deactivate
+from .mail import absolute_url, normalise_email, send_mail
+
+SET_PASSWORD_SALT = "portal.set-password"
+INVITE_DAYS = 7
+MIN_PASSWORD_LENGTH = 12
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SET_PASSWORD_SALT)
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(f"{user.password_hash or ''}:{user.session_version}".encode()).hexdigest()[:24]
+
+
+def set_password_url(user: User) -> str:
+    """An absolute, signed, single-use link for ``user`` to choose a password."""
+    token = _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+    return absolute_url("account.set_password", token=token)
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user a set-password link is for, or None (forged, expired, used or revoked)."""
+    try:
+        payload = _serializer().loads(token, max_age=INVITE_DAYS * 24 * 3600)
+        user = db.session.get(User, int(payload["u"]))
+    except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
+        return None
+    if user is None or not user.active or payload.get("f") != _fingerprint(user):
+        return None
+    return user
+
+
+def set_password_with_token(token: str, password: str, confirm: str) -> User:
+    """Set the password a link was issued for; the link stops working at once."""
+    user = user_for_token(token)
+    if user is None:
+        raise ServiceError("This link has expired or was already used. Ask your admin for a new one.",
+                           field="password")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ServiceError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+    if password != confirm:
+        raise ServiceError("The two passwords do not match.", field="confirm")
+    user.set_password(password)
+    record(user.agency_id, "user.password_set", f"{user.name} set their password", actor=user)
+    db.session.commit()
+    return user
+
+
+def _send_invite(user: User, actor: User) -> None:
+    agency = user.agency
+    url = set_password_url(user)
+    subject, body = render_email(agency, "invite", {
+        "name": user.name, "agency": agency.title, "inviter": actor.name, "days": str(INVITE_DAYS)})
+    send_mail(agency, "invite", user.email, subject, "configured", body=body, url=url,
+              button_label="Choose your password")
+
+
+def invite_user(actor: User, name: str, email: str, role: str) -> User:
+    """Create a user of the actor's agency and email them a set-password link."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("Enter the person's name.", field="name")
+    if len(name) > 200:
+        raise ServiceError("The name is longer than 200 characters.", field="name")
+    if role not in ROLES:
+        raise ServiceError("Choose a role: admin or recruiter.", field="role")
+    address = normalise_email(email)
+    if db.session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise ServiceError(f"{address} already has an account.", field="email")
+    user = User(agency_id=actor.agency_id, name=name, email=address, role=role)
+    db.session.add(user)
+    db.session.flush()
+    _send_invite(user, actor)
+    record(actor.agency_id, "admin.user_invited", f"{actor.name} invited {name} ({address}) as {role}",
+           actor=actor, user_id=user.id)
+    db.session.commit()
+    return user
+
+
+def resend_invite(actor: User, user: User) -> None:
+    """Email a fresh set-password link (the older ones keep working until a password is set)."""
+    if not user.active:
+        raise ServiceError(f"{user.name} is deactivated; reactivate them first.", field="user")
+    _send_invite(user, actor)
+    record(actor.agency_id, "admin.user_link_sent", f"{actor.name} sent {user.name} a set-password link",
+           actor=actor, user_id=user.id)
+    db.session.commit()
+
+
+def _other_active_admins(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(
+        User.agency_id == user.agency_id, User.role == "admin", User.active.is_(True), User.id != user.id))
+
+
+def change_role(actor: User, user: User, role: str) -> None:
+    """Make a user admin or recruiter; the agency always keeps one active admin."""
+    if role not in ROLES:
+        raise ServiceError("Choose a role: admin or recruiter.", field="role")
+    if user.role == role:
+        return
+    if user.role == "admin" and not _other_active_admins(user):
+        raise ServiceError("The agency needs at least one active admin; make someone else admin first.",
+                           field="role")
+    previous, user.role = user.role, role
+    # A role change ends the user's sessions so the new rights apply from the next sign-in.
+    user.session_version += 1
+    record(actor.agency_id, "admin.user_role", f"{actor.name} changed {user.name}'s role from {previous} to {role}",
+           actor=actor, user_id=user.id)
+    db.session.commit()
+
+
+def deactivate_user(actor: User, user: User) -> None:
+    """Deactivate a user: signed out everywhere at once, sign-in refused."""
+    if user.id == actor.id:
+        raise ServiceError("You cannot deactivate your own account.", field="user")
+    if not user.active:
+        return
+    if user.role == "admin" and not _other_active_admins(user):
+        raise ServiceError("The agency needs at least one active admin.", field="user")
+    record(actor.agency_id, "admin.user_deactivated", f"{actor.name} deactivated {user.name}",
+           actor=actor, user_id=user.id)
+    deactivate(user)
+
+
+def reactivate_user(actor: User, user: User) -> None:
+    """Let a deactivated user sign in again (with their old password, or a new invite)."""
+    if user.active:
+        return
+    user.active = True
+    record(actor.agency_id, "admin.user_reactivated", f"{actor.name} reactivated {user.name}",
+           actor=actor, user_id=user.id)
+    db.session.commit()

@@ -1,0 +1,198 @@
+"""Configuration services without HTTP (B2): users, clients and contacts, stages, reasons,
+profile and email templates; every change on the timeline with who made it."""
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (
+    Activity, Application, ClientContact, EmailTemplate, LoginToken, MailOutbox, Reason, StageDefinition,
+    StageHistory, User,
+)
+from portal.services import ServiceError, agency_templates, clients, pipeline_config, staff
+from tests.admin.conftest import image_bytes
+from tests.factories import make_candidate
+
+
+def timeline(verb: str) -> list[Activity]:
+    return list(db.session.scalars(select(Activity).where(Activity.verb == verb)))
+
+
+def test_invite_user_creates_the_user_and_queues_a_branded_mail(ctx, tenant):
+    user = staff.invite_user(tenant.admin, " Nina New ", "NINA@agency.example", "recruiter")
+    assert (user.name, user.email, user.role, user.password_hash) == ("Nina New", "nina@agency.example",
+                                                                      "recruiter", None)
+    [row] = db.session.scalars(select(MailOutbox).where(MailOutbox.kind == "invite")).all()
+    assert row.recipients == ["nina@agency.example"] and "/account/set-password/" in row.text_body
+    [entry] = timeline("admin.user_invited")
+    assert entry.actor_user_id == tenant.admin.id and "Nina New" in entry.summary
+
+
+@pytest.mark.parametrize("name, email, role, field, message", [
+    ("", "a@b.example", "recruiter", "name", "Enter the person's name."),
+    ("Ann", "not-an-email", "recruiter", "email", "Enter a valid email address"),
+    ("Ann", "a@b.example", "owner", "role", "Choose a role: admin or recruiter."),
+])
+def test_invite_user_validation(ctx, tenant, name, email, role, field, message):
+    with pytest.raises(ServiceError) as refused:
+        staff.invite_user(tenant.admin, name, email, role)
+    assert (refused.value.field, message in refused.value.message) == (field, True)
+
+
+def test_invite_refuses_an_address_that_already_has_an_account(ctx, tenant):
+    with pytest.raises(ServiceError, match="already has an account"):
+        staff.invite_user(tenant.admin, "Twin", tenant.recruiter.email.upper(), "recruiter")
+
+
+def test_set_password_link_works_once(ctx, tenant):
+    user = staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter")
+    token = staff.set_password_url(user).rsplit("/", 1)[1]
+    assert staff.user_for_token(token).id == user.id
+    with pytest.raises(ServiceError, match="do not match"):
+        staff.set_password_with_token(token, "a long enough secret", "something else")
+    staff.set_password_with_token(token, "a long enough secret", "a long enough secret")
+    assert db.session.get(User, user.id).check_password("a long enough secret")
+    assert staff.user_for_token(token) is None
+    with pytest.raises(ServiceError, match="expired or was already used"):
+        staff.set_password_with_token(token, "another long secret", "another long secret")
+
+
+def test_set_password_link_dies_with_deactivation_and_forgery(ctx, tenant):
+    token = staff.set_password_url(tenant.recruiter).rsplit("/", 1)[1]
+    assert staff.user_for_token(token + "x") is None
+    staff.deactivate_user(tenant.admin, tenant.recruiter)
+    assert staff.user_for_token(token) is None
+
+
+def test_deactivate_user_bumps_the_session_version_and_records_it(ctx, tenant):
+    version = tenant.recruiter.session_version
+    staff.deactivate_user(tenant.admin, tenant.recruiter)
+    user = db.session.get(User, tenant.recruiter.id)
+    assert (user.active, user.session_version) == (False, version + 1)
+    assert timeline("admin.user_deactivated")[0].actor_user_id == tenant.admin.id
+
+
+def test_the_last_admin_cannot_be_demoted(ctx, tenant):
+    with pytest.raises(ServiceError, match="at least one active admin"):
+        staff.change_role(tenant.admin, tenant.admin, "recruiter")
+    staff.change_role(tenant.admin, tenant.recruiter, "admin")
+    staff.change_role(tenant.admin, tenant.admin, "recruiter")
+    assert db.session.get(User, tenant.admin.id).role == "recruiter"
+
+
+def test_company_with_logo_is_reencoded_and_a_bad_logo_saves_nothing(ctx, tenant):
+    company = clients.save_company(tenant.admin, "Initech", image_bytes("WEBP"), "initech.webp")
+    assert company.logo_png.startswith(b"\x89PNG")
+    with pytest.raises(ServiceError, match="SVG logos are not accepted"):
+        clients.save_company(tenant.admin, "Renamed", b"<svg><script>alert(1)</script></svg>", "x.svg", company=company)
+    db.session.rollback()
+    assert db.session.get(type(company), company.id).name == "Initech"
+    with pytest.raises(ServiceError, match="already a client called"):
+        clients.save_company(tenant.admin, "initech")
+
+
+def test_contact_invite_resend_and_deactivate(ctx, tenant):
+    contact = clients.invite_contact(tenant.admin, tenant.company, "Hana", "Hana@Client.example")
+    clients.resend_contact_link(tenant.admin, contact)
+    tokens = db.session.scalars(select(LoginToken).where(LoginToken.contact_id == contact.id)).all()
+    assert [t.kind for t in tokens] == ["sign_in", "sign_in"]
+    assert db.session.scalar(select(func.count()).select_from(MailOutbox).where(
+        MailOutbox.kind == "contact_invite")) == 2
+    clients.deactivate_contact(tenant.admin, contact)
+    assert db.session.get(ClientContact, contact.id).active is False
+    with pytest.raises(ServiceError, match="deactivated"):
+        clients.resend_contact_link(tenant.admin, contact)
+    assert [e.verb for e in db.session.scalars(select(Activity).order_by(Activity.id))] == [
+        "admin.contact_invited", "admin.contact_link_sent", "admin.contact_deactivated"]
+
+
+def test_reordering_stages_keeps_applications_and_history_intact(ctx, tenant):
+    stages = pipeline_config.stages(tenant.agency.id)
+    application = tenant.application
+    db.session.add(StageHistory(agency_id=tenant.agency.id, application_id=application.id,
+                                from_stage_id=stages[1].id, to_stage_id=stages[2].id))
+    db.session.commit()
+    pipeline_config.move_stage(tenant.admin, stages[2], "up")
+    pipeline_config.move_stage(tenant.admin, stages[0], "down")
+    order = [s.name for s in pipeline_config.stages(tenant.agency.id)]
+    assert order[:3] == ["Submitted", "Sourced", "Screening"]
+    assert db.session.get(Application, application.id).stage_id == stages[2].id
+    [history] = db.session.scalars(select(StageHistory)).all()
+    assert (history.from_stage_id, history.to_stage_id) == (stages[1].id, stages[2].id)
+    # Moving the first stage up changes nothing.
+    pipeline_config.move_stage(tenant.admin, pipeline_config.stages(tenant.agency.id)[0], "up")
+    assert [s.name for s in pipeline_config.stages(tenant.agency.id)] == order
+
+
+def test_stage_in_use_cannot_be_deleted_and_the_message_counts(ctx, tenant):
+    stage = db.session.get(StageDefinition, tenant.application.stage_id)
+    with pytest.raises(ServiceError) as refused:
+        pipeline_config.delete_stage(tenant.admin, stage)
+    assert refused.value.message == (f"“{stage.name}” cannot be deleted: 3 applications sit in it. "
+                                     "Move them to another stage first.")
+    unused = pipeline_config.stages(tenant.agency.id)[0]
+    pipeline_config.delete_stage(tenant.admin, unused)
+    assert [s.position for s in pipeline_config.stages(tenant.agency.id)] == list(range(6))
+
+
+def test_stage_referred_to_by_history_cannot_be_deleted(ctx, tenant):
+    stages = pipeline_config.stages(tenant.agency.id)
+    db.session.add(StageHistory(agency_id=tenant.agency.id, application_id=tenant.application.id,
+                                from_stage_id=stages[0].id, to_stage_id=stages[2].id))
+    db.session.commit()
+    with pytest.raises(ServiceError, match="1 past stage moves refer to it"):
+        pipeline_config.delete_stage(tenant.admin, stages[0])
+
+
+def test_stage_add_and_rename_validation(ctx, tenant):
+    stage = pipeline_config.add_stage(tenant.admin, "  Reference   check ")
+    assert (stage.name, stage.position) == ("Reference check", 7)
+    with pytest.raises(ServiceError, match="already a stage called"):
+        pipeline_config.rename_stage(tenant.admin, stage, "offer")
+    pipeline_config.rename_stage(tenant.admin, stage, "References")
+    assert [e.verb for e in db.session.scalars(select(Activity).order_by(Activity.id))] == [
+        "admin.stage_added", "admin.stage_renamed"]
+
+
+def test_reasons_add_rename_and_delete_in_use_refused(ctx, tenant):
+    reason = pipeline_config.add_reason(tenant.admin, "loss", "Moved abroad", ends_job_search=True)
+    assert reason.ends_job_search and reason.kind == "loss"
+    with pytest.raises(ServiceError, match="already a loss reason"):
+        pipeline_config.add_reason(tenant.admin, "loss", "moved ABROAD")
+    pipeline_config.rename_reason(tenant.admin, reason, "Relocated abroad")
+    application = db.session.get(Application, tenant.application.id)
+    application.reason_id, application.outcome = reason.id, "withdrawn"
+    db.session.commit()
+    with pytest.raises(ServiceError, match="1 application was closed with it"):
+        pipeline_config.delete_reason(tenant.admin, reason)
+    unused = pipeline_config.reasons(tenant.agency.id, "rejection")[0]
+    pipeline_config.delete_reason(tenant.admin, unused)
+    assert db.session.get(Reason, unused.id) is None
+
+
+def test_profile_template_fills_placeholders_with_a_real_candidate(ctx, tenant):
+    candidate = make_candidate(tenant.agency, first_name="Mara", last_name="Stephenson",
+                               current_title="Backend Engineer")
+    template = agency_templates.save_profile_template(tenant.admin, "Standard",
+                                                      "{name} works as {current_title}. Mail: {email}")
+    chosen = agency_templates.preview_candidate(tenant.agency, candidate.id)
+    assert agency_templates.render_profile(template.body, chosen) == (
+        f"Mara Stephenson works as Backend Engineer. Mail: {candidate.primary_email}")
+    with pytest.raises(ServiceError, match=r"Unknown placeholder \{salary\}; available: \{first_name\}"):
+        agency_templates.save_profile_template(tenant.admin, "Other", "{salary}")
+    with pytest.raises(ServiceError, match="is not a profile field"):
+        agency_templates.save_profile_template(tenant.admin, "Other", "{name}", "email,shoe_size")
+
+
+def test_email_template_override_preview_and_reset(ctx, tenant):
+    subject, body = agency_templates.preview_email(tenant.agency, "invite", "Join {agency}", "Hi {name}")
+    assert (subject, body) == (f"Join {tenant.agency.title}", "Hi Alex Example")
+    with pytest.raises(ServiceError, match="must be a single line"):
+        agency_templates.save_email_template(tenant.admin, "invite", "Join\nBcc: x", "Hi")
+    agency_templates.save_email_template(tenant.admin, "invite", "Welcome to {agency}", "Hello {name}!")
+    user = staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter")
+    [row] = db.session.scalars(select(MailOutbox).where(MailOutbox.kind == "invite")).all()
+    assert row.subject == f"Welcome to {tenant.agency.title}" and "Hello Nina!" in row.text_body
+    assert user.id
+    agency_templates.reset_email_template(tenant.admin, "invite")
+    assert db.session.scalar(select(func.count()).select_from(EmailTemplate)) == 0
+    assert agency_templates.email_subject_body(tenant.agency, "invite")[0] == "{inviter} invited you to {agency}"
