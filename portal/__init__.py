@@ -47,13 +47,14 @@ def create_app(config: dict | None = None) -> Flask:
     branding.init_app(app)
     app.jinja_env.globals["absolute_url"] = absolute_url
 
-    from .blueprints import account, admin, agency, auth, client, system
+    from .blueprints import account, admin, agency, auth, client, schedule, system
     app.register_blueprint(system.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(client.bp)
     app.register_blueprint(agency.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(schedule.bp)
     return app
 
 

@@ -127,6 +127,71 @@ def make_tenant(slug: str) -> Tenant:
                   other_job, confidential_job, application, unshared_application)
 
 
+def make_interview_request(application: Application, contact: ClientContact | None, slots=(), *,
+                           format: str = "video", timezone: str = "UTC", with_task: bool = True):
+    """An open interview request shaped like the client portal's: slots are (starts_at, ends_at)
+    UTC pairs; with the "Organise interview" task the client action creates (C→A3)."""
+    from portal.models import InterviewRequest, ProposedSlot
+    from portal.services.tasks import generate_task
+
+    request = InterviewRequest(agency_id=application.agency_id, application_id=application.id,
+                               contact_id=contact.id if contact else None, format=format, timezone=timezone,
+                               proposed_slots=[ProposedSlot(starts_at=s, ends_at=e, timezone=timezone)
+                                               for s, e in slots])
+    db.session.add(request)
+    db.session.flush()
+    application.client_status = "interview_requested"
+    if with_task:
+        generate_task(application, "organise_interview", f"organise_interview:req{request.id}",
+                      interview_request_id=request.id)
+    db.session.flush()
+    return request
+
+
+def make_interview(application: Application, owner: User, starts_at, minutes: int = 60, **kw):
+    """A scheduled interview (no request behind it)."""
+    import uuid
+    from datetime import timedelta
+
+    from portal.models import Interview
+
+    from datetime import timezone
+
+    # SQLite stores an aware datetime's wall time without its offset: always store UTC.
+    starts_at = starts_at.astimezone(timezone.utc)
+    interview = Interview(agency_id=application.agency_id, application_id=application.id, owner_id=owner.id,
+                          starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
+                          timezone=kw.pop("timezone", owner.timezone), format=kw.pop("format", "video"),
+                          meeting_link=kw.pop("meeting_link", "https://meet.example/x"),
+                          ics_uid=f"{uuid.uuid4()}@test", **kw)
+    db.session.add(interview)
+    db.session.flush()
+    return interview
+
+
+def make_workspace_samples(application: Application, owner: User) -> dict[str, int]:
+    """URL sample values for the agency workspace routes (route matrix, CSRF walk): an
+    "Organise interview" task with its checklist and request, an interview, an alert and the
+    candidate's self-scheduling token, all on ``application`` and owned by ``owner``. Commits."""
+    from datetime import datetime, timedelta, timezone
+
+    from portal.models import Alert, Task
+
+    start = datetime(2031, 6, 2, 9, 0, tzinfo=timezone.utc)
+    request = make_interview_request(application, None, [(start, start + timedelta(hours=1))])
+    task = db.session.scalar(db.select(Task).where(Task.interview_request_id == request.id))
+    interview = make_interview(application, owner, start + timedelta(days=1))
+    alert = Alert(agency_id=application.agency_id, user_id=owner.id, kind="sample", message="Sample alert",
+                  application_id=application.id)
+    db.session.add(alert)
+    db.session.commit()
+    from portal.services.interviews import self_schedule_token
+
+    return {"task_id": task.id, "item_id": task.checklist[0].id, "request_id": request.id,
+            "interview_id": interview.id, "alert_id": alert.id,
+            "schedule_token": self_schedule_token(request, meeting_link="https://meet.example/sample")}
+
+
 def make_admin_samples(application: Application, admin: User) -> dict:
     """URL values for the admin routes, all of the application's agency (isolation and CSRF walks).
 

@@ -18,6 +18,7 @@ from portal.services import auth as auth_service
 from tests.conftest import csrf_token, login_as
 from tests.factories import (
     make_admin_samples, make_agency, make_application, make_company, make_contact, make_job, make_user,
+    make_workspace_samples,
 )
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -26,7 +27,7 @@ KNOWN_STATE_CHANGING = {"auth.staff_login", "auth.client_login", "auth.redeem", 
                         "agency.copy_link", "agency.send_link", "admin.retry"}
 # Who sends the request, by blueprint; the CSRF check must come first whoever it is.
 PRINCIPAL_BY_BLUEPRINT = {"auth": None, "system": None, "client": "contact", "agency": "recruiter", "admin": "admin",
-                          "account": None}
+                          "account": None, "schedule": None}
 PRINCIPAL_BY_ENDPOINT = {"auth.logout": "recruiter"}  # signing out means someone is signed in
 FORM_EXPIRED = "This form expired or was not sent from this site."
 
@@ -58,13 +59,14 @@ def world(app) -> World:
                             status="failed", attempts=8, last_error="SMTPServerDisconnected")
         db.session.add(failed)
         db.session.commit()
+        workspace = make_workspace_samples(application, recruiter)
         admin_samples = {**make_admin_samples(application, admin), "user_id": recruiter.id}
         return World(
             recruiter_id=recruiter.id, admin_id=admin.id, contact_id=contact.id,
             url_values={"slug": agency.slug, "job_id": job.id, "contact_id": contact.id,
                         "application_id": application.id, "candidate_id": application.candidate_id,
                         "company_id": company.id, "user_id": recruiter.id, "message_id": failed.id,
-                        "token": urlsplit(link).path.rsplit("/", 1)[1], **admin_samples},
+                        "token": urlsplit(link).path.rsplit("/", 1)[1], **workspace, **admin_samples},
         )
 
 

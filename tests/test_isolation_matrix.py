@@ -25,7 +25,7 @@ from portal.extensions import db
 from portal.models import Application, LoginToken, MailOutbox, Resume, SharedProfile
 from portal.services.auth import email_landing_link, landing_link
 from tests.conftest import csrf_token, login_as
-from tests.factories import make_admin_samples, make_tenant
+from tests.factories import make_admin_samples, make_tenant, make_workspace_samples
 
 # Outcomes a (rule, principal) pair may be expected to have.
 PUBLIC = "reachable (public)"
@@ -35,7 +35,7 @@ NOT_FOUND = "404"
 LOGIN = "redirect to login (or 401/404)"
 
 PUBLIC_ENDPOINTS = {"static", "brand_stylesheet", "brand_logo", "system.healthz"}
-PUBLIC_BLUEPRINTS = {"auth", "account"}
+PUBLIC_BLUEPRINTS = {"auth", "account", "schedule"}  # schedule: the candidate's signed link is the credential
 # Parameters that name no tenant data; every other URL parameter points at an object of tenant A.
 TENANT_NEUTRAL_PARAMS = {"filename", "key"}  # key: a built-in email template name
 UNCHECKED_METHODS = {"HEAD", "OPTIONS"}
@@ -122,6 +122,7 @@ def world(app) -> World:
         message_id = db.session.scalar(select(MailOutbox.id).where(MailOutbox.agency_id == a.agency.id))
         token = landing_link(a.contact, a.job).rsplit("/", 1)[-1]
         db.session.commit()
+        workspace = make_workspace_samples(a.application, a.recruiter)
         admin_samples = make_admin_samples(a.application, a.admin)
 
         principals = {
@@ -148,6 +149,7 @@ def world(app) -> World:
             "message_id": message_id,  # the landing-link mail of agency A
             "token": token,  # a landing link for a.contact on a.job
             "filename": "css/portal.css",
+            **workspace,  # task_id, item_id, request_id, interview_id, alert_id, schedule_token: A's job and recruiter
             **admin_samples,  # user_id (A's admin), stage_id (in use), reason_id, template_id, key
         }
         secrets = {
@@ -173,6 +175,9 @@ def allowed_roles(rule: Rule) -> set[str]:
     if blueprint == "client":
         # Every sample object belongs to company 1, so a URL carrying one is for company 1 only.
         return {"contact"} if set(rule.arguments) - {"slug"} else {"contact", "other_contact"}
+    if rule.endpoint == "agency.read_alert":
+        # An alert is its own user's: the sample alert is the A recruiter's.
+        return {"recruiter"}
     if blueprint == "agency":
         # The sample job is not confidential, so a recruiter off its team may see it too.
         return {"admin", "recruiter", "outsider"}

@@ -46,3 +46,51 @@ def retract_alert(user_id: int, dedupe_key: str) -> Alert | None:
 
 def _by_key(user_id: int, dedupe_key: str) -> Alert | None:
     return db.session.scalar(select(Alert).where(Alert.user_id == user_id, Alert.dedupe_key == dedupe_key))
+
+
+def unread_count(user: User) -> int:
+    """How many alerts ``user`` has not read (the badge)."""
+    return db.session.scalar(select(db.func.count()).select_from(Alert).where(
+        Alert.user_id == user.id, Alert.read_at.is_(None))) or 0
+
+
+def recent_alerts(user: User, limit: int = 50) -> list[Alert]:
+    """The user's latest alerts, unread first."""
+    return list(db.session.scalars(select(Alert).where(Alert.user_id == user.id)
+                                   .order_by(Alert.read_at.is_not(None), Alert.created_at.desc()).limit(limit)))
+
+
+def mark_read(user: User, alert_id: int | None = None, now=None) -> int:
+    """Mark one alert (or all, when ``alert_id`` is None) of ``user`` read. Commits."""
+    query = select(Alert).where(Alert.user_id == user.id, Alert.read_at.is_(None))
+    if alert_id is not None:
+        query = query.where(Alert.id == alert_id)
+    alerts = list(db.session.scalars(query))
+    for alert in alerts:
+        alert.read_at = now or utcnow()
+    db.session.commit()
+    return len(alerts)
+
+
+def send_digests(now=None) -> int:
+    """Email each digest user one message listing their alerts not emailed yet. Commits.
+
+    Returns how many digests were queued. Run daily (``flask alerts digest``)."""
+    now = now or utcnow()
+    pending = db.session.scalars(
+        select(Alert).join(User, User.id == Alert.user_id)
+        .where(User.alert_email == "digest", User.active.is_(True), Alert.emailed_at.is_(None),
+               Alert.created_at <= now)
+        .order_by(Alert.user_id, Alert.created_at)).all()
+    by_user: dict[int, list[Alert]] = {}
+    for alert in pending:
+        by_user.setdefault(alert.user_id, []).append(alert)
+    for user_id, alerts in by_user.items():
+        user = db.session.get(User, user_id)
+        send_mail(user.agency, "alert.digest", user.email, f"Your daily digest: {len(alerts)} alert(s)",
+                  "agency_notice", greeting=user.name, paragraphs=["Here is what happened on your jobs:"],
+                  items=[a.message for a in alerts], url=absolute_url("agency.alerts"), label="Open your alerts")
+        for alert in alerts:
+            alert.emailed_at = now
+    db.session.commit()
+    return len(by_user)

@@ -1,17 +1,31 @@
-"""Recruiter pages: jobs and emailing job landing links (C2)."""
-from flask import Blueprint, abort, make_response, render_template
+"""Recruiter pages (spec section A): jobs and the shortlist board, sharing, tasks, interview
+scheduling, alerts, timelines and candidate feedback. Views parse a form, call one service and
+render; every refusal renders in place (422) with nothing half-saved."""
+from datetime import datetime, timedelta, timezone
+
+import click
+from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from ...extensions import db
 from ...forms import EmptyForm
-from ...htmx import render, toast
-from ...models import Application, ClientContact, Job, SharedProfile
-from ...scoping import get_job_or_404, get_scoped_or_404, jobs_query
+from ...htmx import redirect_for, render, toast
+from ...models import (
+    Activity, Alert, Application, Candidate, ClientCompany, ClientContact, Interview, InterviewRequest, Job,
+    Reason, Resume, SharedProfile, StageDefinition, Task, TaskComment, User, VideoResume, utcnow,
+)
+from ...scoping import get_job_or_404, get_scoped_or_404, jobs_query, scoped
 from ...services import ServiceError
+from ...services import alerts as alert_service
 from ...services import auth as auth_service
+from ...services import candidate_messages, interviews, pipeline, sharing, task_rules
+from .forms import (
+    BulkForm, ChecklistForm, ConfirmForm, FeedbackForm, JobForm, OutcomeForm, ProposeForm, ReassignForm,
+    RescheduleForm, SendOnlineForm, ShareForm, SkipForm, StageForm, TaskCommentForm, choices,
+)
 
-bp = Blueprint("agency", __name__, url_prefix="/agency")
+bp = Blueprint("agency", __name__, url_prefix="/agency", cli_group="alerts")
 
 
 @bp.before_request
@@ -20,6 +34,39 @@ def _only_staff():
     """The workspace is for agency staff only."""
     if not current_user.is_staff:
         abort(404)
+
+
+@bp.app_template_filter("in_zone")
+def _in_zone(value: datetime | None, zone_name: str | None = None) -> str:
+    """A stored UTC time shown in a zone (the viewer's by default), with the zone's name."""
+    if value is None:
+        return ""
+    return interviews.format_in_zone(value, zone_name or getattr(current_user, "timezone", None))
+
+
+@bp.context_processor
+def _helpers():
+    return {"is_overdue": task_rules.is_overdue, "outcome_labels": pipeline.OUTCOME_LABELS}
+
+
+def _refusal(page: str, partial: str, exc: ServiceError | None = None, form=None, **context):
+    """Re-render the form region in place with the refusal, as a 422; nothing was saved."""
+    db.session.rollback()
+    if exc is not None and form is not None and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, exc.message]
+    return render(page, partial, status=422, form=form, error=exc.message if exc else None, **context)
+
+
+def _visible_job_ids():
+    return jobs_query().with_only_columns(Job.id)
+
+
+def _application_or_404(application_id: int) -> Application:
+    """An application of the agency on a job the user may see (confidential jobs included)."""
+    application = get_scoped_or_404(Application, application_id)
+    get_job_or_404(application.job_id)
+    return application
+
 
 
 @bp.get("/")
@@ -35,16 +82,596 @@ def index():
     return render("agency/index.html", jobs=jobs, shared=shared)
 
 
-@bp.get("/jobs/<int:job_id>")
-def job(job_id: int):
-    """A job with its client contacts, each with "Email job link" and "Copy job link"."""
+def _job_form(job: Job | None = None) -> JobForm:
+    form = JobForm(obj=job) if job is not None and request.method == "GET" else JobForm()
+    companies = db.session.scalars(scoped(ClientCompany).order_by(ClientCompany.name)).all()
+    users = db.session.scalars(scoped(User).where(User.active.is_(True)).order_by(User.name)).all()
+    form.company_id.choices = choices([("", "Choose…")] + [(c.id, c.name) for c in companies])
+    form.owner_id.choices = choices([("", "Choose…")] + [(u.id, u.name) for u in users])
+    form.team_ids.choices = choices((u.id, u.name) for u in users)
+    if request.method == "GET":
+        if job is not None:
+            form.team_ids.data = [u.id for u in job.hiring_team]
+        else:
+            form.owner_id.data = current_user.id
+    return form
+
+
+def _job_input(form: JobForm) -> pipeline.JobInput:
+    return pipeline.JobInput(
+        title=form.title.data or "", company_id=form.company_id.data, owner_id=form.owner_id.data,
+        location=form.location.data, description=form.description.data, requisition_id=form.requisition_id.data,
+        confidential=form.confidential.data, status=form.status.data or "open", team_ids=tuple(form.team_ids.data or ()))
+
+
+@bp.route("/jobs/new", methods=["GET", "POST"])
+def new_job():
+    """Create a job (A1)."""
+    form = _job_form()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                job = pipeline.create_job(current_user, _job_input(form))
+            except ServiceError as exc:
+                return _refusal("agency/job_form.html", "agency/_job_form.html", exc, form=form, job=None)
+            return redirect_for(url_for("agency.job", job_id=job.id))
+        return _refusal("agency/job_form.html", "agency/_job_form.html", form=form, job=None)
+    return render("agency/job_form.html", "agency/_job_form.html", form=form, job=None)
+
+
+@bp.route("/jobs/<int:job_id>/edit", methods=["GET", "POST"])
+def edit_job(job_id: int):
+    """Edit a job (A1)."""
     job = get_job_or_404(job_id)
+    form = _job_form(job)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                pipeline.update_job(job, current_user, _job_input(form))
+            except ServiceError as exc:
+                return _refusal("agency/job_form.html", "agency/_job_form.html", exc, form=form, job=job)
+            return redirect_for(url_for("agency.job", job_id=job.id))
+        return _refusal("agency/job_form.html", "agency/_job_form.html", form=form, job=job)
+    return render("agency/job_form.html", "agency/_job_form.html", form=form, job=job)
+
+
+def _board(job: Job) -> list[tuple[StageDefinition, list[Application]]]:
+    stages = db.session.scalars(select(StageDefinition).where(StageDefinition.agency_id == job.agency_id)
+                                .order_by(StageDefinition.position)).all()
+    applications = db.session.scalars(select(Application).where(Application.job_id == job.id)
+                                      .order_by(Application.applied_at)).all()
+    return [(stage, [a for a in applications if a.stage_id == stage.id]) for stage in stages]
+
+
+def _timeline(**where) -> list[Activity]:
+    query = scoped(Activity).order_by(Activity.created_at.desc(), Activity.id.desc()).limit(100)
+    for name, value in where.items():
+        query = query.where(getattr(Activity, name) == value)
+    return list(db.session.scalars(query.where(or_(Activity.job_id.is_(None), Activity.job_id.in_(_visible_job_ids())))))
+
+
+def _stages() -> list[StageDefinition]:
+    return list(db.session.scalars(scoped(StageDefinition).order_by(StageDefinition.position)))
+
+
+def _job_context(job: Job, **extra) -> dict:
     contacts = db.session.scalars(
         select(ClientContact).where(ClientContact.company_id == job.company_id,
                                     ClientContact.agency_id == current_user.agency_id)
-        .order_by(ClientContact.name)
-    ).all()
-    return render("agency/job.html", job=job, contacts=contacts, form=EmptyForm())
+        .order_by(ClientContact.name)).all()
+    return {"job": job, "contacts": contacts, "form": EmptyForm(), "board": _board(job), "stages": _stages(),
+            "timeline": _timeline(job_id=job.id), "bulk_form": extra.pop("bulk_form", None) or BulkForm(),
+            "online_form": extra.pop("online_form", None) or SendOnlineForm(), **extra}
+
+
+@bp.get("/jobs/<int:job_id>")
+def job(job_id: int):
+    """A job: contacts with link buttons, the shortlist board by stage, and the timeline."""
+    return render("agency/job.html", **_job_context(get_job_or_404(job_id)))
+
+
+@bp.post("/applications/<int:application_id>/stage")
+def move_stage(application_id: int):
+    """Move a candidate between stages without a reload; the board re-renders with the card in
+    its new column."""
+    application = _application_or_404(application_id)
+    form = StageForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            pipeline.move_stage(application, form.stage_id.data, current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc.message
+    else:
+        error = "Choose one of the agency's stages."
+    job = get_job_or_404(application.job_id)
+    message = None if error else f"Moved {application.candidate.name} to {application.stage.name}."
+    return make_response(render_template("agency/_board.html", **_job_context(job, error=error, message=message)),
+                         422 if error else 200)
+
+
+@bp.route("/applications/<int:application_id>/outcome", methods=["GET", "POST"])
+def outcome(application_id: int):
+    """Close an application with an outcome and a reason (A6)."""
+    application = _application_or_404(application_id)
+    form = OutcomeForm()
+    reasons = db.session.scalars(scoped(Reason).order_by(Reason.kind, Reason.position)).all()
+    context = {"application": application, "reasons": reasons}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _refusal("agency/outcome.html", "agency/_outcome_form.html", form=form, **context)
+        try:
+            pipeline.close_application(application, form.outcome.data, current_user, reason_id=form.reason_id.data,
+                                       comment=form.comment.data)
+        except ServiceError as exc:
+            return _refusal("agency/outcome.html", "agency/_outcome_form.html", exc, form=form, **context)
+        return redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id))
+    return render("agency/outcome.html", "agency/_outcome_form.html", form=form, **context)
+
+
+
+def _share_context(application: Application, form: ShareForm) -> dict:
+    resumes = db.session.scalars(select(Resume).where(Resume.candidate_id == application.candidate_id)
+                                 .order_by(Resume.uploaded_at.desc())).all()
+    videos = db.session.scalars(select(VideoResume).where(VideoResume.candidate_id == application.candidate_id)
+                                .order_by(VideoResume.created_at.desc())).all()
+    form.resume_id.choices = choices([("", "No resume file")] + [(r.id, r.filename) for r in resumes])
+    form.video_resume_id.choices = choices([("", "No video")] + [(v.id, v.title) for v in videos])
+    return {"application": application, "guards": sharing.share_guards(application), "form": form}
+
+
+@bp.route("/applications/<int:application_id>/share", methods=["GET", "POST"])
+def share(application_id: int):
+    """Prepare and share one candidate: guards first, then the profile from the template."""
+    application = _application_or_404(application_id)
+    form = ShareForm()
+    if request.method == "GET":
+        profile = application.shared_profile
+        if profile is not None and profile.fields:
+            fields, hidden = profile.fields, profile.hidden_fields or []
+        else:
+            fields, hidden = sharing.profile_from_template(application)
+        for item in fields + [{"label": "", "value": ""}]:
+            form.fields.append_entry({"label": item["label"], "value": item["value"],
+                                      "hidden": item["label"] in hidden})
+        if profile is not None:
+            form.resume_id.data, form.video_resume_id.data = profile.resume_id, profile.video_resume_id
+        return render("agency/share.html", "agency/_share_form.html", **_share_context(application, form))
+    context = _share_context(application, form)
+    if not form.validate_on_submit():
+        return _refusal("agency/share.html", "agency/_share_form.html", **context)
+    entries = [entry.form for entry in form.fields if (entry.form.label.data or "").strip()]
+    fields = [{"label": e.label.data, "value": e.value.data} for e in entries]
+    hidden = [e.label.data.strip() for e in entries if e.hidden.data]
+    try:
+        sharing.share_candidate(application, current_user, fields=fields, hidden_fields=hidden,
+                                resume_id=form.resume_id.data, video_resume_id=form.video_resume_id.data,
+                                consent_override_reason=form.consent_override_reason.data, blind=form.blind.data)
+    except ServiceError as exc:
+        context.pop("form")
+        return _refusal("agency/share.html", "agency/_share_form.html", exc, form=form, **context)
+    return toast(redirect_for(url_for("agency.job", job_id=application.job_id)),
+                 f"{application.candidate.name} is shared.")
+
+
+@bp.post("/applications/<int:application_id>/unshare")
+def unshare(application_id: int):
+    """Remove one candidate from the client's page at once; the card re-renders."""
+    application = _application_or_404(application_id)
+    error = None
+    if not EmptyForm().validate_on_submit():
+        error = "This form expired; reload the page."
+    else:
+        try:
+            sharing.unshare_candidate(application, current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc.message
+    response = make_response(render_template("agency/_application.html", application=application,
+                                             stages=_stages(), error=error), 422 if error else 200)
+    return toast(response, error or f"{application.candidate.name} is no longer shared.", "error" if error else "info")
+
+
+@bp.post("/jobs/<int:job_id>/bulk")
+def bulk(job_id: int):
+    """Share or unshare the selected candidates of the shortlist (all or nothing)."""
+    job = get_job_or_404(job_id)
+    form = BulkForm()
+    error = None
+    if not form.validate_on_submit():
+        error = "Select at least one candidate."
+    else:
+        try:
+            if form.action.data == "unshare":
+                done = sharing.bulk_unshare(job, form.application_ids.data, current_user)
+                message = f"Unshared {len(done)} candidate(s)."
+            else:
+                done = sharing.bulk_share(job, form.application_ids.data, current_user,
+                                          consent_override_reason=form.consent_override_reason.data)
+                message = f"Shared {len(done)} candidate(s)."
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc.message
+    response = make_response(render_template("agency/_board.html", **_job_context(job, bulk_form=form, error=error,
+                                                                                   message=None if error else message)),
+                             422 if error else 200)
+    return response
+
+
+@bp.post("/jobs/<int:job_id>/send-online")
+def send_online(job_id: int):
+    """Email the chosen contacts the landing link and the newly shared candidates."""
+    job = get_job_or_404(job_id)
+    form = SendOnlineForm()
+    error, message = None, None
+    if not form.validate_on_submit():
+        error = "Choose at least one contact."
+    else:
+        try:
+            count = sharing.send_online(job, form.contact_ids.data, current_user)
+            message = f"Sent to {count} contact(s)."
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc.message
+    return make_response(render_template("agency/_send_online.html", **_job_context(
+        job, online_form=form, online_error=error, online_message=message)), 422 if error else 200)
+
+
+
+@bp.get("/candidates/<int:candidate_id>")
+def candidate(candidate_id: int):
+    """A candidate: applications on visible jobs, interviews, and the timeline."""
+    person = get_scoped_or_404(Candidate, candidate_id)
+    applications = db.session.scalars(select(Application).where(
+        Application.candidate_id == person.id, Application.job_id.in_(_visible_job_ids()))
+        .order_by(Application.applied_at.desc())).all()
+    interview_rows = db.session.scalars(select(Interview).where(
+        Interview.application_id.in_([a.id for a in applications]) if applications else False)
+        .order_by(Interview.starts_at.desc())).all()
+    return render("agency/candidate.html", candidate=person, applications=applications,
+                  interviews=interview_rows, timeline=_timeline(candidate_id=person.id),
+                  reschedule_form=RescheduleForm(timezone=current_user.timezone), form=EmptyForm())
+
+
+@bp.route("/applications/<int:application_id>/feedback", methods=["GET", "POST"])
+def feedback(application_id: int):
+    """Compose and send kind feedback to the candidate from the agency's template (A8)."""
+    application = _application_or_404(application_id)
+    draft = candidate_messages.compose_feedback(application)
+    if request.method == "GET":
+        form = FeedbackForm(subject=draft.subject, body=draft.body)
+        return render("agency/feedback.html", "agency/_feedback_form.html", form=form, application=application,
+                      draft=draft)
+    form = FeedbackForm()
+    if not form.validate_on_submit():
+        return _refusal("agency/feedback.html", "agency/_feedback_form.html", form=form, application=application,
+                        draft=draft)
+    try:
+        candidate_messages.send_feedback(application, current_user, form.subject.data, form.body.data)
+    except ServiceError as exc:
+        return _refusal("agency/feedback.html", "agency/_feedback_form.html", exc, form=form,
+                        application=application, draft=draft)
+    return toast(redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id)),
+                 "Feedback sent to the candidate.")
+
+
+
+def _tasks_query():
+    return scoped(Task).where(or_(Task.job_id.is_(None), Task.job_id.in_(_visible_job_ids())))
+
+
+def _task_or_404(task_id: int) -> Task:
+    task = db.session.scalar(_tasks_query().where(Task.id == task_id))
+    if task is None:
+        abort(404)
+    return task
+
+
+@bp.get("/tasks")
+def tasks():
+    """The signed-in recruiter's inbox: open tasks by due date, overdue highlighted."""
+    rows = db.session.scalars(_tasks_query().where(Task.assignee_id == current_user.id, Task.status == "open")
+                              .order_by(Task.due_at.is_(None), Task.due_at)).all()
+    return render("agency/tasks.html", tasks=rows, now=utcnow(), title="Your tasks", workload=None)
+
+
+@bp.get("/tasks/team")
+def team_tasks():
+    """Agency-wide: every recruiter's open and overdue tasks (the head of the agency's view)."""
+    rows = db.session.scalars(_tasks_query().where(Task.status == "open")
+                              .order_by(Task.due_at.is_(None), Task.due_at)).all()
+    return render("agency/tasks.html", tasks=rows, now=utcnow(), title="Everyone's open tasks",
+                  workload=task_rules.agency_workload(current_user.agency_id))
+
+
+def _task_context(task: Task, **extra) -> dict:
+    application = db.session.get(Application, task.application_id) if task.application_id else None
+    request_row = db.session.get(InterviewRequest, task.interview_request_id) if task.interview_request_id else None
+    owner = db.session.get(User, application.job.owner_id) if application else current_user
+    colleagues = db.session.scalars(scoped(User).where(User.active.is_(True)).order_by(User.name)).all()
+    reassign_form = extra.pop("reassign_form", None) or ReassignForm()
+    reassign_form.assignee_id.choices = choices((u.id, u.name) for u in colleagues)
+    reassign_form.assignee_id.data = reassign_form.assignee_id.data or task.assignee_id
+    comments = db.session.scalars(select(TaskComment).where(TaskComment.task_id == task.id)
+                                  .order_by(TaskComment.created_at)).all()
+    return {
+        "task": task, "application": application, "interview_request": request_row, "owner": owner,
+        "slots": interviews.slots_in_zones(request_row, owner) if request_row else [],
+        "assignee": db.session.get(User, task.assignee_id), "comments": comments, "form": EmptyForm(),
+        "reassign_form": reassign_form, "comment_form": extra.pop("comment_form", None) or TaskCommentForm(),
+        "skip_form": extra.pop("skip_form", None) or SkipForm(),
+        "confirm_form": extra.pop("confirm_form", None) or ConfirmForm(),
+        "propose_form": extra.pop("propose_form", None) or ProposeForm(timezone=owner.timezone),
+        "missing": task_rules.missing_for_completion(task) if task.status == "open" else [],
+        "now": utcnow(), **extra,
+    }
+
+
+@bp.get("/tasks/<int:task_id>")
+def task(task_id: int):
+    """One task: checklist, completion, skip, reassign, comments, and scheduling for interviews.
+    As a fragment: the status region (refreshed when scheduling completes the task)."""
+    return render("agency/task.html", "agency/_task_status.html", **_task_context(_task_or_404(task_id)))
+
+
+def _task_region(task: Task, region: str, status: int = 200, **extra):
+    """Re-render one region of the task page (status, checklist, assign, comments, schedule)."""
+    return render("agency/task.html", f"agency/_task_{region}.html", status=status, **_task_context(task, **extra))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+def complete_task(task_id: int):
+    """Complete the task, or show in place exactly what is missing."""
+    task = _task_or_404(task_id)
+    if not EmptyForm().validate_on_submit():
+        return _task_region(task, "status", 422, status_error="This form expired; reload the page.")
+    try:
+        task_rules.complete_task(task, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _task_region(task, "status", 422, status_error=exc.message)
+    return _task_region(task, "status")
+
+
+@bp.post("/tasks/<int:task_id>/skip")
+def skip_task(task_id: int):
+    """Close a feedback task without a message, with a reason."""
+    task = _task_or_404(task_id)
+    form = SkipForm()
+    try:
+        if not form.validate_on_submit():
+            raise ServiceError("Say why the feedback is skipped (at least 5 characters).", field="reason")
+        task_rules.skip_task(task, current_user, form.reason.data)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _task_region(task, "status", 422, skip_form=form, status_error=exc.message)
+    return _task_region(task, "status")
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+def reassign_task(task_id: int):
+    """Give the task to a colleague."""
+    task = _task_or_404(task_id)
+    form = ReassignForm()
+    try:
+        form.validate_on_submit()
+        task_rules.reassign_task(task, current_user, form.assignee_id.data)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _task_region(task, "assign", 422, reassign_form=form, assign_error=exc.message)
+    return _task_region(task, "assign", assign_message="Reassigned.")
+
+
+@bp.post("/tasks/<int:task_id>/comments")
+def comment_task(task_id: int):
+    """Add a comment to the task."""
+    task = _task_or_404(task_id)
+    form = TaskCommentForm()
+    try:
+        form.validate_on_submit()
+        task_rules.comment_on_task(task, current_user, form.body.data)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _task_region(task, "comments", 422, comment_form=form, comment_error=exc.message)
+    return _task_region(task, "comments", comment_form=TaskCommentForm(formdata=None))
+
+
+@bp.post("/tasks/<int:task_id>/checklist/<int:item_id>")
+def checklist_item(task_id: int, item_id: int):
+    """Tick or untick a checklist line."""
+    task = _task_or_404(task_id)
+    form = ChecklistForm()
+    try:
+        form.validate_on_submit()
+        task_rules.set_checklist_item(task, item_id, bool(form.done.data))
+    except ServiceError as exc:
+        db.session.rollback()
+        return _task_region(task, "status", 422, status_error=exc.message)
+    return _task_region(task, "status")
+
+
+
+def _request_or_404(request_id: int) -> InterviewRequest:
+    row = get_scoped_or_404(InterviewRequest, request_id)
+    _application_or_404(row.application_id)
+    return row
+
+
+def _task_for_request(row: InterviewRequest) -> Task | None:
+    return db.session.scalar(select(Task).where(Task.interview_request_id == row.id).order_by(Task.id.desc()).limit(1))
+
+
+def _schedule_region(row: InterviewRequest, status: int = 200, **extra):
+    task = _task_for_request(row)
+    if task is None:
+        return make_response(render_template("partials/error.html", message=extra.get("schedule_error") or "No task."),
+                             status)
+    return _task_region(task, "schedule", status, **extra)
+
+
+@bp.post("/interview-requests/<int:request_id>/confirm")
+def confirm_interview(request_id: int):
+    """Confirm a proposed slot (or a suggested window): conflict-checked, then invitations."""
+    row = _request_or_404(request_id)
+    form = ConfirmForm()
+    starts_at = None
+    try:
+        form.validate_on_submit()
+        if form.errors:
+            raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors), field="meeting_link")
+        if form.starts_at.data:
+            try:
+                starts_at = datetime.fromisoformat(form.starts_at.data).astimezone(timezone.utc)
+            except ValueError:
+                raise ServiceError("Choose one of the proposed times.", field="slot") from None
+        slot_id = int(form.slot_id.data) if (form.slot_id.data or "").isdigit() else None
+        interview = interviews.confirm_interview(row, current_user, slot_id=slot_id, starts_at=starts_at,
+                                                 location=form.location.data, meeting_link=form.meeting_link.data)
+    except interviews.SchedulingConflict as exc:
+        db.session.rollback()
+        return _schedule_region(row, 422, confirm_form=form, schedule_error=exc.message, suggestions=exc.suggestions)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _schedule_region(row, 422, confirm_form=form, schedule_error=exc.message)
+    when = interviews.format_in_zone(interview.starts_at, current_user.timezone)
+    response = _schedule_region(row, schedule_message=f"Interview confirmed for {when}; invitations are on their way.")
+    response.headers["HX-Trigger"] = "task-changed"
+    return response
+
+
+@bp.post("/interview-requests/<int:request_id>/self-schedule")
+def send_self_schedule_link(request_id: int):
+    """Email the candidate a link to choose one of the proposed times themselves."""
+    row = _request_or_404(request_id)
+    form = ConfirmForm()
+    try:
+        form.validate_on_submit()
+        if form.errors:
+            raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors), field="meeting_link")
+        interviews.send_self_schedule_link(row, current_user, location=form.location.data,
+                                           meeting_link=form.meeting_link.data)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _schedule_region(row, 422, confirm_form=form, schedule_error=exc.message)
+    return _schedule_region(row, schedule_message="The candidate was emailed a link to choose a time.")
+
+
+def _local_to_utc(value: datetime | None, zone_name: str) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=interviews.zone(zone_name)).astimezone(timezone.utc)
+
+
+@bp.post("/interview-requests/<int:request_id>/propose")
+def propose_times(request_id: int):
+    """Send other times back to the client."""
+    row = _request_or_404(request_id)
+    form = ProposeForm()
+    try:
+        if not form.validate_on_submit():
+            raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors) or "Check the times.",
+                               field="starts")
+        starts = [_local_to_utc(f.data, form.timezone.data) for f in (form.first, form.second, form.third) if f.data]
+        interviews.propose_times(row, current_user, starts, timedelta(minutes=form.minutes.data), form.timezone.data)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _schedule_region(row, 422, propose_form=form, propose_error=exc.message)
+    return _schedule_region(row, propose_message="The new times were sent to the client.")
+
+
+def _interview_or_404(interview_id: int) -> Interview:
+    row = get_scoped_or_404(Interview, interview_id)
+    _application_or_404(row.application_id)
+    return row
+
+
+def _interview_card(row: Interview, status: int = 200, **extra):
+    return make_response(render_template("agency/_interview.html", interview=row, form=EmptyForm(),
+                                         reschedule_form=extra.pop("reschedule_form", None)
+                                         or RescheduleForm(formdata=None, timezone=current_user.timezone), **extra),
+                         status)
+
+
+@bp.post("/interviews/<int:interview_id>/reschedule")
+def reschedule_interview(interview_id: int):
+    """Move an interview; everyone gets an updated invitation (same UID, higher SEQUENCE)."""
+    row = _interview_or_404(interview_id)
+    form = RescheduleForm()
+    try:
+        if not form.validate_on_submit():
+            raise ServiceError("Choose the new time.", field="starts_at")
+        interviews.reschedule_interview(row, current_user, _local_to_utc(form.starts_at.data, form.timezone.data))
+    except interviews.SchedulingConflict as exc:
+        db.session.rollback()
+        return _interview_card(row, 422, reschedule_form=form, error=exc.message, suggestions=exc.suggestions)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _interview_card(row, 422, reschedule_form=form, error=exc.message)
+    return _interview_card(row, message="Moved; updated invitations are on their way.")
+
+
+@bp.post("/interviews/<int:interview_id>/cancel")
+def cancel_interview(interview_id: int):
+    """Cancel an interview; everyone gets a cancellation (METHOD:CANCEL, same UID)."""
+    row = _interview_or_404(interview_id)
+    try:
+        if not EmptyForm().validate_on_submit():
+            raise ServiceError("This form expired; reload the page.")
+        interviews.cancel_interview(row, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _interview_card(row, 422, error=exc.message)
+    return _interview_card(row, message="Cancelled; everyone has been told.")
+
+
+
+@bp.get("/alerts")
+def alerts():
+    """The user's alerts, unread first."""
+    return render("agency/alerts.html", "agency/_alert_list.html", alerts=alert_service.recent_alerts(current_user),
+                  form=EmptyForm(), unread=alert_service.unread_count(current_user))
+
+
+@bp.get("/alerts/badge")
+def alert_badge():
+    """The unread count, polled by the nav badge (htmx ``every 15s``)."""
+    return make_response(render_template("agency/_alert_badge.html",
+                                         unread=alert_service.unread_count(current_user)))
+
+
+@bp.post("/alerts/<int:alert_id>/read")
+def read_alert(alert_id: int):
+    """Mark one alert read."""
+    alert = db.session.scalar(select(Alert).where(Alert.id == alert_id, Alert.user_id == current_user.id))
+    if alert is None:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        alert_service.mark_read(current_user, alert.id)
+    return _alert_list_response()
+
+
+@bp.post("/alerts/read-all")
+def read_all_alerts():
+    """Mark every alert read."""
+    if EmptyForm().validate_on_submit():
+        alert_service.mark_read(current_user)
+    return _alert_list_response()
+
+
+def _alert_list_response():
+    response = render("agency/alerts.html", "agency/_alert_list.html", alerts=alert_service.recent_alerts(current_user),
+                      form=EmptyForm(), unread=alert_service.unread_count(current_user))
+    response.headers["HX-Trigger"] = "alerts-changed"
+    return response
+
+
+@bp.cli.command("digest")
+def digest_command():
+    """Email each digest-preferring user one message with their alerts not emailed yet."""
+    sent = alert_service.send_digests()
+    click.echo(f"Queued {sent} digest(s).")
+
 
 
 @bp.post("/jobs/<int:job_id>/contacts/<int:contact_id>/link")

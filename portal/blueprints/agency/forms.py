@@ -1,0 +1,150 @@
+"""Forms of the agency workspace: they parse and check input; the services hold the rules."""
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, DateTimeLocalField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
+    SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
+
+ZONES = sorted(available_timezones())
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _int_or_none(value):
+    """Select values: '' and '0' mean "none chosen"."""
+    try:
+        return int(value) or None
+    except (TypeError, ValueError):
+        return None
+
+
+class JobForm(FlaskForm):
+    """A1: create or edit a job."""
+
+    title = StringField("Title", validators=[DataRequired(message="Give the job a title."), Length(max=200)])
+    company_id = SelectField("Client", coerce=_int_or_none,
+                             validators=[InputRequired(message="Choose one of your clients.")])
+    owner_id = SelectField("Owner", coerce=_int_or_none,
+                           validators=[InputRequired(message="Choose an active colleague as the owner.")])
+    team_ids = SelectMultipleField("Hiring team", coerce=int)
+    location = StringField("Location", validators=[Optional(), Length(max=200)])
+    requisition_id = StringField("Requisition id", validators=[Optional(), Length(max=80)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=20000)])
+    confidential = BooleanField("Confidential (only the hiring team and admins see it)")
+    status = SelectField("Status", choices=choices([("open", "Open"), ("closed", "Closed")]), default="open")
+
+
+class StageForm(FlaskForm):
+    """A1: move an application to another stage."""
+
+    stage_id = SelectField("Stage", coerce=_int_or_none, validate_choice=False)
+
+
+class OutcomeForm(FlaskForm):
+    """A6: close an application."""
+
+    outcome = SelectField("Outcome", choices=choices([
+                             ("", "Choose…"), ("hired", "Hired"), ("rejected_by_client", "Rejected by the client"),
+                             ("rejected_by_agency", "Rejected by the agency"), ("withdrawn", "Withdrawn")]), validate_choice=False)
+    reason_id = SelectField("Reason", coerce=_int_or_none, validate_choice=False)
+    comment = TextAreaField("Comment", validators=[Optional(), Length(max=2000)])
+
+
+class ProfileFieldForm(Form):
+    """One line of the online profile (a sub-form: the outer form carries the CSRF token)."""
+
+    label = StringField("Label", validators=[Optional(), Length(max=80)])
+    value = TextAreaField("Value", validators=[Optional(), Length(max=4000)])
+    hidden = BooleanField("Hide from the client")
+
+
+class ShareForm(FlaskForm):
+    """A2: what to share of one candidate."""
+
+    resume_id = SelectField("Resume file", coerce=_int_or_none, validate_choice=False)
+    video_resume_id = SelectField("Video resume", coerce=_int_or_none, validate_choice=False)
+    fields = FieldList(FormField(ProfileFieldForm), min_entries=0)
+    blind = BooleanField("Blind share (present as a numbered candidate)")
+    consent_override_reason = StringField("Share without recorded consent because",
+                                          validators=[Optional(), Length(max=500)])
+
+
+class BulkForm(FlaskForm):
+    """A2: share or unshare the selected candidates."""
+
+    application_ids = SelectMultipleField("Candidates", coerce=int, validate_choice=False)
+    action = HiddenField("Action")
+    consent_override_reason = StringField("Reason to share without recorded consent (if any)",
+                                          validators=[Optional(), Length(max=500)])
+
+
+class SendOnlineForm(FlaskForm):
+    """A2: email chosen contacts the newly shared candidates."""
+
+    contact_ids = SelectMultipleField("Contacts", coerce=int, validate_choice=False)
+
+
+class ReassignForm(FlaskForm):
+    """A3: give a task to a colleague."""
+
+    assignee_id = SelectField("Assign to", coerce=_int_or_none, validate_choice=False)
+
+
+class TaskCommentForm(FlaskForm):
+    """A3: a note on a task."""
+
+    body = TextAreaField("Comment", validators=[DataRequired(message="Write a comment first."), Length(max=5000)])
+
+
+class SkipForm(FlaskForm):
+    """A3: close a feedback task without a message, with a reason."""
+
+    reason = StringField("Reason for skipping", validators=[Length(max=2000)])
+
+
+class ChecklistForm(FlaskForm):
+    """A3: tick or untick one checklist line."""
+
+    done = BooleanField("Done")
+
+
+class ConfirmForm(FlaskForm):
+    """A5: confirm a proposed slot, or a suggested free window (``starts_at`` in UTC, ISO)."""
+
+    slot_id = HiddenField()
+    starts_at = HiddenField()
+    location = StringField("Location", validators=[Optional(), Length(max=300)])
+    meeting_link = StringField("Meeting link", validators=[Optional(), URL(message="Enter a full link."),
+                                                            Length(max=1000)])
+
+
+class ProposeForm(FlaskForm):
+    """A5: counter-proposal of other times, entered in the chosen zone."""
+
+    first = DateTimeLocalField("First time", validators=[Optional()])
+    second = DateTimeLocalField("Second time", validators=[Optional()])
+    third = DateTimeLocalField("Third time", validators=[Optional()])
+    minutes = IntegerField("Duration (minutes)", default=60,
+                           validators=[InputRequired(message="Give a duration."), NumberRange(10, 480)])
+    timezone = SelectField("Timezone", choices=choices((z, z) for z in ZONES))
+
+
+class RescheduleForm(FlaskForm):
+    """A5: move an interview to a new time, entered in the chosen zone."""
+
+    starts_at = DateTimeLocalField("New start", validators=[InputRequired(message="Choose the new time.")])
+    timezone = SelectField("Timezone", choices=choices((z, z) for z in ZONES))
+
+
+class FeedbackForm(FlaskForm):
+    """A8: the editable feedback message."""
+
+    subject = StringField("Subject", validators=[DataRequired(message="Write a subject."), Length(max=300)])
+    body = TextAreaField("Message", validators=[DataRequired(message="Write the message."), Length(max=20000)])

@@ -1,0 +1,161 @@
+"""Jobs, stage moves and closing outcomes (A1, A6).
+
+The "looking for work" flag follows the candidate's real situation: it turns off on a hire or
+on a loss whose reason means they stopped looking ("already found a job"), and back on when a
+new application shows they are looking again.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    Application, Candidate, ClientCompany, Job, Reason, StageDefinition, StageHistory, User, as_utc, utcnow,
+)
+from ..models.applications import OUTCOMES
+from . import ServiceError
+from .activity import record
+
+REASON_KIND = {"rejected_by_client": "rejection", "rejected_by_agency": "rejection", "withdrawn": "loss"}
+OUTCOME_LABELS = {"hired": "Hired", "rejected_by_client": "Rejected by the client",
+                  "rejected_by_agency": "Rejected by the agency", "withdrawn": "Withdrawn"}
+
+
+@dataclass
+class JobInput:
+    """The editable fields of a job."""
+
+    title: str
+    company_id: int
+    owner_id: int
+    location: str | None = None
+    description: str | None = None
+    requisition_id: str | None = None
+    confidential: bool = False
+    status: str = "open"
+    team_ids: tuple[int, ...] = ()
+
+
+def _apply_job_input(job: Job, values: JobInput, agency_id: int, now: datetime) -> None:
+    title = (values.title or "").strip()
+    if not title:
+        raise ServiceError("Give the job a title.", field="title")
+    company = db.session.get(ClientCompany, values.company_id) if values.company_id else None
+    if company is None or company.agency_id != agency_id:
+        raise ServiceError("Choose one of your clients.", field="company_id")
+    owner = db.session.get(User, values.owner_id) if values.owner_id else None
+    if owner is None or owner.agency_id != agency_id or not owner.active:
+        raise ServiceError("Choose an active colleague as the owner.", field="owner_id")
+    if values.status not in ("open", "closed"):
+        raise ServiceError("A job is open or closed.", field="status")
+    team = list(db.session.scalars(select(User).where(
+        User.id.in_(set(values.team_ids)), User.agency_id == agency_id, User.active.is_(True))))
+    if len(team) != len(set(values.team_ids)):
+        raise ServiceError("Choose active colleagues for the hiring team.", field="team_ids")
+    if owner not in team:
+        team.append(owner)
+    if values.status == "closed" and job.status != "closed":
+        job.closed_at = now
+    elif values.status == "open":
+        job.closed_at = None
+    job.title, job.company_id, job.owner_id = title[:200], company.id, owner.id
+    job.location = (values.location or "").strip()[:200] or None
+    job.description = (values.description or "").strip() or None
+    job.requisition_id = (values.requisition_id or "").strip()[:80] or None
+    job.confidential, job.status, job.hiring_team = bool(values.confidential), values.status, team
+
+
+def create_job(by_user: User, values: JobInput, *, now: datetime | None = None) -> Job:
+    """Open a new job for one of the agency's clients. Commits."""
+    now = as_utc(now or utcnow())
+    job = Job(agency_id=by_user.agency_id, status="open")
+    _apply_job_input(job, values, by_user.agency_id, now)
+    db.session.add(job)
+    db.session.flush()
+    record(job.agency_id, "job.created", f"Created the job {job.title}", actor=by_user, job_id=job.id)
+    db.session.commit()
+    return job
+
+
+def update_job(job: Job, by_user: User, values: JobInput, *, now: datetime | None = None) -> Job:
+    """Save edits to a job. Commits."""
+    _apply_job_input(job, values, by_user.agency_id, as_utc(now or utcnow()))
+    record(job.agency_id, "job.updated", f"Edited the job {job.title}", actor=by_user, job_id=job.id)
+    db.session.commit()
+    return job
+
+
+def move_stage(application: Application, stage_id: int, by_user: User, *, now: datetime | None = None,
+               commit: bool = True) -> StageHistory:
+    """Move an application to another pipeline stage, recording the move."""
+    stage = db.session.get(StageDefinition, stage_id) if stage_id else None
+    if stage is None or stage.agency_id != application.agency_id:
+        raise ServiceError("Choose one of the agency's stages.", field="stage_id")
+    if stage.id == application.stage_id:
+        raise ServiceError(f"{application.candidate.name} is already in {stage.name}.", field="stage_id")
+    now = as_utc(now or utcnow())
+    history = StageHistory(agency_id=application.agency_id, application_id=application.id,
+                           from_stage_id=application.stage_id, to_stage_id=stage.id, moved_by_id=by_user.id,
+                           moved_at=now)
+    db.session.add(history)
+    from_name = application.stage.name if application.stage else "-"
+    application.stage_id, application.last_activity_at = stage.id, now
+    record(application.agency_id, "stage.moved", f"Moved {application.candidate.name} from {from_name} to {stage.name}",
+           actor=by_user, job_id=application.job_id, candidate_id=application.candidate_id,
+           application_id=application.id, from_stage=from_name, to_stage=stage.name)
+    if commit:
+        db.session.commit()
+    return history
+
+
+def close_application(application: Application, outcome: str, by_user: User, *, reason_id: int | None = None,
+                      comment: str | None = None, now: datetime | None = None) -> Application:
+    """Close an application with an outcome and (except for a hire) a reason. Commits."""
+    if outcome not in OUTCOMES:
+        raise ServiceError("Choose an outcome.", field="outcome")
+    if not application.is_active:
+        raise ServiceError("This application is already closed.", field="outcome")
+    reason = None
+    if outcome != "hired":
+        reason = db.session.get(Reason, reason_id) if reason_id else None
+        if reason is None or reason.agency_id != application.agency_id or reason.kind != REASON_KIND[outcome]:
+            raise ServiceError("Choose a reason from the list.", field="reason_id")
+    now = as_utc(now or utcnow())
+    application.outcome, application.reason_id = outcome, reason.id if reason else None
+    application.outcome_comment = (comment or "").strip() or None
+    application.closed_at = application.last_activity_at = now
+    application.client_status = {"hired": "hired", "rejected_by_client": "rejected_by_client"}.get(outcome, "closed")
+    candidate = application.candidate
+    if outcome == "hired" or (reason is not None and reason.ends_job_search):
+        candidate.looking_for_work = False
+    summary = f"{OUTCOME_LABELS[outcome]}: {candidate.name}" + (f" ({reason.label})" if reason else "")
+    record(application.agency_id, "application.closed", summary, actor=by_user, job_id=application.job_id,
+           candidate_id=candidate.id, application_id=application.id, outcome=outcome,
+           reason=reason.label if reason else None)
+    db.session.commit()
+    return application
+
+
+def add_application(job: Job, candidate: Candidate, by_user: User, *, stage_id: int | None = None,
+                    source: str | None = None) -> Application:
+    """Put a candidate on a job; a new application means they are looking for work again. Commits."""
+    if candidate.agency_id != job.agency_id:
+        raise ServiceError("Choose one of your candidates.", field="candidate_id")
+    if db.session.scalar(select(Application.id).where(Application.job_id == job.id,
+                                                      Application.candidate_id == candidate.id)):
+        raise ServiceError(f"{candidate.name} is already on this job.", field="candidate_id")
+    stages = list(db.session.scalars(select(StageDefinition).where(StageDefinition.agency_id == job.agency_id)
+                                     .order_by(StageDefinition.position)))
+    stage = next((s for s in stages if s.id == stage_id), stages[0] if stages else None)
+    if stage is None:
+        raise ServiceError("The agency has no pipeline stages yet.", field="stage_id")
+    application = Application(agency_id=job.agency_id, job_id=job.id, candidate_id=candidate.id,
+                              stage_id=stage.id, source=source)
+    db.session.add(application)
+    candidate.looking_for_work = True
+    db.session.flush()
+    record(job.agency_id, "application.created", f"Added {candidate.name} to {job.title}", actor=by_user,
+           job_id=job.id, candidate_id=candidate.id, application_id=application.id)
+    db.session.commit()
+    return application

@@ -1,0 +1,268 @@
+"""Sharing candidates with the client (A2, A2a): guards, profiles from the template, bulk
+share and unshare, and the "Send online" email.
+
+Unsharing only stamps ``unshared_at``: the client's queries exclude such profiles at once, and
+the history of what was shown (and when) survives for the guards of later shares.
+"""
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..models import (
+    Activity, Application, Candidate, ClientContact, ConsentRecord, Job, ProfileTemplate, Resume,
+    SharedProfile, User, VideoResume, as_utc, utcnow,
+)
+from . import ServiceError
+from .activity import record
+from .auth import landing_link
+from .mail import send_mail
+
+SENT_ONLINE = "job.sent_online"
+DEFAULT_TEMPLATE = (
+    "Name: {name}\nCurrent role: {current_title}\nCurrent company: {current_company}\nLocation: {location}\n"
+    "Summary: {summary}\nSkills: {skills}\nNotice period: {notice_period}\n"
+    "Salary expectation: {salary_expectation}\nEmail: {email}\nPhone: {phone}"
+)
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+OUTCOME_LABELS = {None: "in process", "hired": "hired", "rejected_by_client": "rejected by the client",
+                  "rejected_by_agency": "rejected by the agency", "withdrawn": "withdrawn"}
+
+
+@dataclass
+class PriorSubmission:
+    """The candidate on another job of the same client."""
+
+    job_title: str
+    shared_at: datetime | None
+    outcome: str
+
+
+@dataclass
+class ShareGuards:
+    """What the recruiter must see before sharing (A2a)."""
+
+    submissions: list[PriorSubmission] = field(default_factory=list)
+    rejections: list[PriorSubmission] = field(default_factory=list)
+    consent: ConsentRecord | None = None
+
+    @property
+    def needs_override(self) -> bool:
+        return self.consent is None
+
+
+def share_guards(application: Application) -> ShareGuards:
+    """Prior submissions to and rejections by this client, and the recorded consent."""
+    job = application.job
+    guards = ShareGuards()
+    rows = db.session.execute(
+        select(Application, Job.title, SharedProfile.shared_at)
+        .join(Job, Job.id == Application.job_id)
+        .outerjoin(SharedProfile, SharedProfile.application_id == Application.id)
+        .where(Application.candidate_id == application.candidate_id, Job.company_id == job.company_id,
+               Application.id != application.id)
+        .order_by(Application.applied_at)
+    ).all()
+    for other, title, shared_at in rows:
+        entry = PriorSubmission(title, as_utc(shared_at), OUTCOME_LABELS.get(other.outcome, other.outcome))
+        if shared_at is not None:
+            guards.submissions.append(entry)
+        if other.outcome == "rejected_by_client" or other.client_status == "rejected_by_client":
+            guards.rejections.append(entry)
+    guards.consent = db.session.scalar(
+        select(ConsentRecord).where(
+            ConsentRecord.candidate_id == application.candidate_id,
+            or_(ConsentRecord.company_id == job.company_id, ConsentRecord.company_id.is_(None)))
+        .order_by(ConsentRecord.company_id.is_(None), ConsentRecord.given_at.desc()).limit(1))
+    return guards
+
+
+def _placeholder_values(candidate: Candidate) -> dict[str, str]:
+    return {
+        "name": candidate.name, "first_name": candidate.first_name, "last_name": candidate.last_name,
+        "headline": candidate.headline or "", "current_title": candidate.current_title or "",
+        "current_company": candidate.current_company or "", "location": candidate.location or "",
+        "summary": candidate.summary or "", "skills": candidate.skills or "",
+        "notice_period": candidate.notice_period or "", "salary_expectation": candidate.salary_expectation or "",
+        "email": candidate.primary_email or "", "phone": candidate.phone or "",
+    }
+
+
+def profile_from_template(application: Application) -> tuple[list[dict], list[str]]:
+    """Fields ``[{label, value}]`` from the agency's profile template with placeholders filled,
+    and the labels hidden by default (contact details)."""
+    template = db.session.scalar(select(ProfileTemplate).where(ProfileTemplate.agency_id == application.agency_id)
+                                 .order_by(ProfileTemplate.id).limit(1))
+    body = template.body if template else DEFAULT_TEMPLATE
+    hidden_keys = {k.strip() for k in (template.hidden_by_default if template else "email,phone").split(",")}
+    values = _placeholder_values(application.candidate)
+    fields, hidden = [], []
+    for line in body.splitlines():
+        label, sep, text = line.partition(":")
+        if not sep or not label.strip():
+            continue
+        value = PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text).strip()
+        fields.append({"label": label.strip()[:80], "value": value[:4000]})
+        if set(PLACEHOLDER.findall(text)) & hidden_keys:
+            hidden.append(label.strip()[:80])
+    return fields, hidden
+
+
+def share_candidate(application: Application, by_user: User, *, fields: list[dict] | None = None,
+                    hidden_fields: list[str] | None = None, resume_id: int | None = None,
+                    video_resume_id: int | None = None, consent_override_reason: str | None = None,
+                    blind: bool = False, now: datetime | None = None, commit: bool = True) -> SharedProfile:
+    """Show the candidate on the job's portal page. Refuses without recorded consent unless an
+    override reason is given (which is logged)."""
+    now = as_utc(now or utcnow())
+    if not application.is_active:
+        raise ServiceError(f"{application.candidate.name}'s application is closed; reopen it before sharing.",
+                           field="application")
+    guards = share_guards(application)
+    override = (consent_override_reason or "").strip()
+    if guards.needs_override and len(override) < 5:
+        raise ServiceError(
+            f"No consent to present {application.candidate.name} to {application.job.company.name} is recorded. "
+            "Record consent, or give a reason to share anyway (at least 5 characters).",
+            field="consent_override_reason")
+    if resume_id and db.session.scalar(select(Resume.id).where(
+            Resume.id == resume_id, Resume.candidate_id == application.candidate_id)) is None:
+        raise ServiceError("Choose one of this candidate's resumes.", field="resume_id")
+    if video_resume_id and db.session.scalar(select(VideoResume.id).where(
+            VideoResume.id == video_resume_id, VideoResume.candidate_id == application.candidate_id)) is None:
+        raise ServiceError("Choose one of this candidate's video resumes.", field="video_resume_id")
+    if fields is None:
+        fields, default_hidden = profile_from_template(application)
+        hidden_fields = default_hidden if hidden_fields is None else hidden_fields
+    fields = [{"label": str(f["label"]).strip()[:80], "value": str(f.get("value") or "").strip()[:4000]}
+              for f in fields if str(f.get("label") or "").strip()]
+    labels = {f["label"] for f in fields}
+    hidden = [label for label in (hidden_fields or []) if label in labels]
+    profile = application.shared_profile
+    if profile is None:
+        profile = SharedProfile(agency_id=application.agency_id, application_id=application.id)
+        db.session.add(profile)
+    profile.fields, profile.hidden_fields = fields, hidden
+    profile.resume_id, profile.video_resume_id, profile.blind = resume_id or None, video_resume_id or None, blind
+    profile.consent_override_reason = override if guards.needs_override else None
+    profile.shared_by_id, profile.shared_at, profile.unshared_at = by_user.id, now, None
+    application.last_activity_at = now
+    summary = f"Shared {application.candidate.name} with {application.job.company.name}"
+    if guards.needs_override:
+        summary += f" without recorded consent (override: {override})"
+    record(application.agency_id, "candidate.shared", summary, actor=by_user, job_id=application.job_id,
+           candidate_id=application.candidate_id, application_id=application.id,
+           consent_override_reason=profile.consent_override_reason)
+    if commit:
+        db.session.commit()
+    return profile
+
+
+def unshare_candidate(application: Application, by_user: User, *, now: datetime | None = None,
+                      commit: bool = True) -> SharedProfile:
+    """Remove the candidate from the portal immediately."""
+    profile = application.shared_profile
+    if profile is None or profile.unshared_at is not None:
+        raise ServiceError(f"{application.candidate.name} is not shared.", field="application")
+    profile.unshared_at = as_utc(now or utcnow())
+    record(application.agency_id, "candidate.unshared",
+           f"Unshared {application.candidate.name} from {application.job.company.name}", actor=by_user,
+           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id)
+    if commit:
+        db.session.commit()
+    return profile
+
+
+def bulk_share(job: Job, application_ids: list[int], by_user: User, *, consent_override_reason: str | None = None,
+               now: datetime | None = None) -> list[Application]:
+    """Share several candidates of one job at once; all or nothing (refusals name each candidate)."""
+    applications = _job_applications(job, application_ids)
+    problems = []
+    for application in applications:
+        # share_candidate validates before it changes anything, so a refusal leaves nothing to undo
+        # here; the rollback below undoes the candidates shared before it.
+        try:
+            share_candidate(application, by_user, consent_override_reason=consent_override_reason, now=now,
+                            commit=False)
+        except ServiceError as exc:
+            problems.append(exc.message)
+    if problems:
+        db.session.rollback()
+        raise ServiceError("Nothing was shared. " + " ".join(problems), field="application_ids")
+    db.session.commit()
+    return applications
+
+
+def bulk_unshare(job: Job, application_ids: list[int], by_user: User, *,
+                 now: datetime | None = None) -> list[Application]:
+    """Unshare several candidates of one job; ones not shared are left as they are."""
+    applications = _job_applications(job, application_ids)
+    done = []
+    for application in applications:
+        profile = application.shared_profile
+        if profile is not None and profile.unshared_at is None:
+            unshare_candidate(application, by_user, now=now, commit=False)
+            done.append(application)
+    if not done:
+        raise ServiceError("None of the selected candidates is shared.", field="application_ids")
+    db.session.commit()
+    return done
+
+
+def _job_applications(job: Job, application_ids: list[int]) -> list[Application]:
+    ids = {int(i) for i in application_ids or []}
+    if not ids:
+        raise ServiceError("Select at least one candidate.", field="application_ids")
+    applications = list(db.session.scalars(select(Application).where(
+        Application.job_id == job.id, Application.agency_id == job.agency_id, Application.id.in_(ids))
+        .order_by(Application.id)))
+    if len(applications) != len(ids):
+        raise ServiceError("Some selected candidates are not on this job.", field="application_ids")
+    return applications
+
+
+def newly_shared(job: Job) -> list[Application]:
+    """Candidates shared on the job since the last "Send online" (all shared ones before the first)."""
+    last_sent = db.session.scalar(select(Activity.created_at).where(
+        Activity.job_id == job.id, Activity.verb == SENT_ONLINE).order_by(Activity.created_at.desc()).limit(1))
+    query = (select(Application).join(SharedProfile, SharedProfile.application_id == Application.id)
+             .where(Application.job_id == job.id, SharedProfile.unshared_at.is_(None))
+             .order_by(SharedProfile.shared_at))
+    if last_sent is not None:
+        query = query.where(SharedProfile.shared_at > last_sent)
+    return list(db.session.scalars(query))
+
+
+def send_online(job: Job, contact_ids: list[int], by_user: User) -> int:
+    """Email chosen contacts the job landing link and the newly shared candidates. Commits."""
+    ids = {int(i) for i in contact_ids or []}
+    if not ids:
+        raise ServiceError("Choose at least one contact.", field="contact_ids")
+    contacts = list(db.session.scalars(select(ClientContact).where(
+        ClientContact.id.in_(ids), ClientContact.company_id == job.company_id,
+        ClientContact.agency_id == job.agency_id, ClientContact.active.is_(True))))
+    if len(contacts) != len(ids):
+        raise ServiceError("Choose active contacts of this job's client.", field="contact_ids")
+    candidates = newly_shared(job)
+    if not candidates:
+        raise ServiceError("No newly shared candidates to announce: share someone first.", field="contact_ids")
+    names = [_display_name(a) for a in candidates]
+    for contact in contacts:
+        send_mail(by_user.agency, "job.sent_online", contact.email, f"{job.title}: new candidates to review",
+                  "agency_notice", greeting=contact.name,
+                  paragraphs=[f"{by_user.name} shared {len(names)} new candidate(s) for {job.title}:"],
+                  items=names, url=landing_link(contact, job), label="Review the candidates")
+    record(job.agency_id, SENT_ONLINE,
+           f"Sent {len(names)} new candidate(s) online to {', '.join(c.name for c in contacts)}", actor=by_user,
+           job_id=job.id, contact_ids=sorted(ids), application_ids=[a.id for a in candidates])
+    db.session.commit()
+    return len(contacts)
+
+
+def _display_name(application: Application) -> str:
+    profile = application.shared_profile
+    if profile is not None and profile.blind:
+        return f"Candidate A-{application.id}"
+    return application.candidate.name
