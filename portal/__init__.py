@@ -73,8 +73,17 @@ def _configure_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
+    def _begin_before_savepoint(connection, _name):
+        # pysqlite opens a transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT issued first
+        # becomes the outermost transaction, and releasing it commits: a later rollback could not
+        # undo it. Opening the transaction ourselves keeps savepoints nested, as on PostgreSQL.
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN")
+
     with app.app_context():
         event.listen(db.engine, "connect", _on_connect)
+        event.listen(db.engine, "savepoint", _begin_before_savepoint)
 
 
 def _loads(value: str):

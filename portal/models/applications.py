@@ -2,14 +2,14 @@
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
+    JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text,
     UniqueConstraint, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .agency import Reason, StageDefinition
-from .base import agency_fk, created_at, utcnow
+from .base import UTCDateTime, agency_fk, created_at, utcnow
 from .jobs import Job
 from .people import Candidate
 
@@ -41,8 +41,8 @@ class Application(db.Model):
     outcome_comment: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(100))
     applied_at: Mapped[datetime] = created_at()
-    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     candidate: Mapped[Candidate] = relationship()
     job: Mapped[Job] = relationship()
@@ -90,7 +90,7 @@ class SharedProfile(db.Model):
     consent_override_reason: Mapped[str | None] = mapped_column(Text)
     shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     shared_at = created_at()
-    unshared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unshared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     application: Mapped[Application] = relationship(back_populates="shared_profile")
 
@@ -182,8 +182,8 @@ class ProposedSlot(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("interview_request.id", ondelete="CASCADE"), index=True)
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     timezone: Mapped[str] = mapped_column(String(64))
     proposed_by: Mapped[str] = mapped_column(String(10), default="client")
 
@@ -201,8 +201,8 @@ class Interview(db.Model):
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("interview_request.id", ondelete="SET NULL"))
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     timezone: Mapped[str] = mapped_column(String(64))
     format: Mapped[str] = mapped_column(String(10))
     location: Mapped[str | None] = mapped_column(String(300))

@@ -3,11 +3,34 @@ from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     """The current instant, timezone-aware in UTC."""
     return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored and returned as UTC on every database.
+
+    SQLite keeps no offset: an aware New York time would be stored as its wall time and read
+    back as if it were UTC. Converting on the way in (and tagging on the way out) makes a
+    zone-aware value safe to store wherever it came from.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def agency_fk() -> Mapped[int]:
@@ -17,7 +40,7 @@ def agency_fk() -> Mapped[int]:
 
 def created_at() -> Mapped[datetime]:
     """Creation timestamp in UTC."""
-    return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    return mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -1,12 +1,12 @@
 """Jobs (requisitions) of client companies and their hiring teams."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .agency import ClientCompany
-from .base import agency_fk, created_at
+from .base import UTCDateTime, agency_fk, created_at
 from .people import User
 
 job_team = Table(
@@ -32,7 +32,7 @@ class Job(db.Model):
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10), default="open")
     opened_at: Mapped[datetime] = created_at()
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     company: Mapped[ClientCompany] = relationship()
     owner: Mapped[User] = relationship()

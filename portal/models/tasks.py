@@ -1,11 +1,11 @@
 """What the agency has to do (tasks), what it is told (alerts), and what happened (activity)."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import agency_fk, created_at
+from .base import UTCDateTime, agency_fk, created_at
 
 TASK_TYPES = ("organise_interview", "process_offer", "send_feedback", "follow_up")
 
@@ -21,12 +21,12 @@ class Task(db.Model):
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
     interview_request_id: Mapped[int | None] = mapped_column(ForeignKey("interview_request.id", ondelete="SET NULL"))
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(12), default="open")
     skip_reason: Mapped[str | None] = mapped_column(Text)
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
     created_at = created_at()
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     checklist: Mapped[list["TaskChecklistItem"]] = relationship(
         cascade="all, delete-orphan", order_by="TaskChecklistItem.position"
@@ -71,8 +71,8 @@ class Alert(db.Model):
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"))
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
     created_at = created_at()
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The queued email for this alert, so an Undo inside the grace period can withdraw it.
     mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail_outbox.id", ondelete="SET NULL"))
 
