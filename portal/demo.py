@@ -53,8 +53,43 @@ def load_demo() -> bool:
     rng = random.Random(20261123)
     for spec in AGENCIES:
         _load_agency(spec, rng)
+    db.session.flush()
+    _client_activity()
     db.session.commit()
     return True
+
+
+def _client_activity() -> None:
+    """Each demo contact has already acted on their first job through the real services, so
+    recruiters start with tasks, alerts and a timeline: an interview request, a hire request,
+    a reject with a reason (past its undo window)."""
+    from datetime import date, time
+
+    from .services import client_actions
+
+    now = utcnow()
+    for contact in db.session.scalars(select(ClientContact).order_by(ClientContact.id)):
+        job = _job_with_shared_candidates(contact)
+        if job is None:
+            continue
+        waiting = db.session.scalars(
+            select(Application).join(SharedProfile, SharedProfile.application_id == Application.id)
+            .where(Application.job_id == job.id, Application.client_status == "awaiting_review")
+            .order_by(Application.id).limit(3)).all()
+        if len(waiting) < 3:
+            continue
+        interview, hire, reject = waiting
+        client_actions.rate(contact, interview, 5)
+        day = (now + timedelta(days=3)).date()
+        client_actions.request_interview(
+            contact, interview, interview_format="video", timezone_name=contact.timezone, notes="Keen to meet.",
+            slots=[client_actions.SlotInput(day, time(10), 60), client_actions.SlotInput(day + timedelta(days=1), time(14), 45)],
+            now=now)
+        client_actions.rate(contact, hire, 4)
+        client_actions.request_hire(contact, hire, start_date=date.today() + timedelta(days=30), now=now)
+        client_actions.reject(contact, reject, now=now - timedelta(minutes=5))
+        client_actions.explain_reject(contact, reject, reason_id=client_actions.rejection_reasons(contact.agency_id)[0].id,
+                                      comment="Looking for more experience.")
 
 
 def ensure_pipeline(agency: Agency) -> list[StageDefinition]:

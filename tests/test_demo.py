@@ -178,3 +178,16 @@ def test_each_staff_login_url_and_password_sign_in(app, demo_links):
         assert response.headers["Location"] == "/agency/"
         assert browser.get("/agency/").status_code == 200
         assert browser.get("/admin/outbox").status_code == (200 if record["role"] == "admin" else 404)
+
+
+def test_demo_recruiters_start_with_client_actions_to_follow_up(ctx):
+    from sqlalchemy import func, select
+
+    from portal.demo import load_demo
+    from portal.models import Alert, InterviewRequest, Task
+
+    load_demo()
+    task_types = set(db.session.scalars(select(Task.type).where(Task.status == "open")))
+    assert task_types == {"organise_interview", "process_offer", "send_feedback"}
+    assert db.session.scalar(select(func.count()).select_from(InterviewRequest)) >= 2
+    assert db.session.scalar(select(func.count()).select_from(Alert).where(Alert.read_at.is_(None))) >= 6
