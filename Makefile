@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test test-sqlite test-postgres install install-test tools bench-portal clean
+.PHONY: run test test-sqlite test-postgres install install-test tools bench-portal bench-search clean
 
 run: install
 	@scripts/run.sh
@@ -47,6 +47,11 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 bench-portal: install-test
 	@command -v wrk >/dev/null || (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python bench/portal_pages.py
+
+# Candidate search at 100,000 candidates (minutes; not part of `make test`). CANDIDATES=20000 for a quick run.
+bench-search: install-test tools
+	@command -v wrk >/dev/null || (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python bench/search.py --candidates $${CANDIDATES:-100000}
 
 clean:
 	rm -rf $(VENV) node_modules instance/*.db test-artifacts

@@ -47,14 +47,19 @@ def create_app(config: dict | None = None) -> Flask:
     branding.init_app(app)
     app.jinja_env.globals["absolute_url"] = absolute_url
 
-    from .blueprints import account, admin, agency, auth, client, schedule, system
+    from .blueprints import account, admin, agency, auth, client, system
     app.register_blueprint(system.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(client.bp)
     app.register_blueprint(agency.bp)
     app.register_blueprint(admin.bp)
-    app.register_blueprint(account.bp)
+    from .blueprints import schedule
     app.register_blueprint(schedule.bp)
+    app.register_blueprint(account.bp)
+    from .blueprints import search as search_blueprint
+    app.register_blueprint(search_blueprint.bp)
+    import search_sync  # outbox rows on every flush, `flask search` commands
+    search_sync.init_app(app)
     return app
 
 

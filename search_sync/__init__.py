@@ -1,1 +1,9 @@
 """Keeps the Meilisearch rediscovery index in step with the database, and runs the worker."""
+
+
+def init_app(app) -> None:
+    """Outbox rows on every flush that changes a search document, and the ``flask search`` commands."""
+    from . import cli, outbox
+
+    outbox.init_app(app)
+    cli.init_app(app)

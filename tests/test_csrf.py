@@ -27,7 +27,7 @@ KNOWN_STATE_CHANGING = {"auth.staff_login", "auth.client_login", "auth.redeem", 
                         "agency.copy_link", "agency.send_link", "admin.retry"}
 # Who sends the request, by blueprint; the CSRF check must come first whoever it is.
 PRINCIPAL_BY_BLUEPRINT = {"auth": None, "system": None, "client": "contact", "agency": "recruiter", "admin": "admin",
-                          "account": None, "schedule": None}
+                          "search": "admin", "account": None, "schedule": None}
 PRINCIPAL_BY_ENDPOINT = {"auth.logout": "recruiter"}  # signing out means someone is signed in
 FORM_EXPIRED = "This form expired or was not sent from this site."
 

@@ -1,0 +1,118 @@
+"""Recruiter search at ``/search`` (S5) and the admins' import page at ``/search/import`` (S6)."""
+from flask import Blueprint, abort, request
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from ...extensions import db
+from ...htmx import is_htmx, render, toast
+from ...services import ServiceError
+from ...services import importer
+from ...services import search as search_service
+from .forms import ImportForm, SearchForm, ShortlistForm, choices
+
+bp = Blueprint("search", __name__, url_prefix="/search")
+
+
+@bp.before_request
+@login_required
+def _only_staff():
+    """Search is for agency staff only; contacts never see it."""
+    if not current_user.is_staff:
+        abort(404)
+
+
+def _search_context(args: MultiDict):
+    form = SearchForm(args)
+    form.load_choices(current_user)
+    result, status = None, 200
+    if form.validate():
+        try:
+            result = search_service.search_candidates(current_user, form.criteria())
+        except ServiceError as exc:
+            getattr(form, exc.field).errors = [exc.message]
+            status = 422
+    else:
+        status = 422
+    shortlist = ShortlistForm()
+    shortlist.job_id.choices = choices([("", "Choose a job"), *search_service.job_choices(current_user)])
+    return {"form": form, "result": result, "shortlist": shortlist, "page_args": _page_args,
+            "facets_oob": is_htmx(), "facet_options": search_service.facet_options}, status
+
+
+def _page_args(page: int) -> dict:
+    """The current query string with another page number (repeatable keys kept as lists)."""
+    args = {key: request.args.getlist(key) for key in request.args if key != "page"}
+    return {**args, "page": page}
+
+
+@bp.app_template_filter("search_date")
+def search_date(seconds: int) -> str:
+    """Unix seconds from the index as a plain UTC date."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%d %b %Y")
+
+
+@bp.get("")
+def index():
+    """The search page and, for htmx, its results fragment (the URL is the bookmarkable query)."""
+    context, status = _search_context(request.args)
+    # A history restore after a cache miss wants the whole page, not the fragment.
+    if request.headers.get("HX-History-Restore-Request") == "true":
+        return render("search/index.html", status=status, **context)
+    return render("search/index.html", "search/_results.html", status=status, **context)
+
+
+@bp.post("/shortlist")
+def shortlist():
+    """Bulk "Add to a job's shortlist": applications at the first stage, idempotent."""
+    form = ShortlistForm()
+    form.job_id.choices = choices([("", "Choose a job"), *search_service.job_choices(current_user)])
+    if not form.validate_on_submit():
+        return _shortlist_result("Choose a job from the list.", ok=False)
+    try:
+        created = search_service.add_to_shortlist(current_user, form.job_id.data, form.candidate.data or [])
+    except ServiceError as exc:
+        db.session.rollback()
+        return _shortlist_result(exc.message, ok=False)
+    db.session.commit()
+    count = len(set(form.candidate.data))
+    message = (f"Added {created} candidate(s) to the shortlist"
+               + (f"; {count - created} already on it." if count - created else "."))
+    return _shortlist_result(message)
+
+
+def _shortlist_result(message: str, ok: bool = True):
+    response = render("search/_shortlist_result.html", "search/_shortlist_result.html", status=200 if ok else 422,
+                      message=message, ok=ok)
+    return toast(response, message, "info" if ok else "error")
+
+
+def _only_admins() -> None:
+    if not current_user.is_admin:
+        abort(404)
+
+
+@bp.get("/import")
+def import_form():
+    """The upload page for past applicants (admins only)."""
+    _only_admins()
+    return render("search/import.html", form=ImportForm(), report=None)
+
+
+@bp.post("/import")
+def import_upload():
+    """Import an uploaded CSV or JSON file; bad rows are reported, good rows kept."""
+    _only_admins()
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render("search/import.html", "search/_import_result.html", status=422, form=form, report=None)
+    upload = form.file.data
+    try:
+        report = importer.import_file(current_user.agency, upload.filename or "", upload.read())
+    except ServiceError as exc:
+        db.session.rollback()
+        form.file.errors = [exc.message]
+        return render("search/import.html", "search/_import_result.html", status=422, form=form, report=None)
+    return render("search/import.html", "search/_import_result.html", form=ImportForm(formdata=None), report=report,
+                  htmx=is_htmx())

@@ -1,0 +1,411 @@
+"""Import past applicants from CSV or an ATS-style JSON export (S6).
+
+Idempotent: candidates, jobs and applications are keyed by ``external_id``, so importing the
+same file twice changes nothing. People are merged by e-mail (case-insensitive) with anyone the
+agency already has. A bad row is reported with its position and reason and skipped (a savepoint
+undoes its half-written rows); the good rows are kept and committed.
+"""
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Agency, Application, Candidate, CandidateEmail, CandidateTag, ClientCompany, Job, Reason, Scorecard,
+    StageDefinition, StageHistory, User,
+)
+from ..models.applications import VERDICTS
+from . import ServiceError
+
+STATUSES = {"active": None, "rejected": "rejected_by_agency", "hired": "hired", "withdrawn": "withdrawn"}
+CSV_COLUMNS = ("external_id", "first_name", "last_name", "emails", "phone", "headline", "current_title",
+               "current_company", "location", "tags", "private", "source", "resume_text", "job_external_id",
+               "job_title", "client", "application_external_id", "status", "furthest_stage", "rejection_reason",
+               "application_source", "applied_at", "last_activity_at", "scorecards")
+MAX_ROWS = 200_000
+
+
+class RowError(Exception):
+    """Why one row cannot be imported."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts of created/updated rows and the rows refused."""
+
+    candidates_created: int = 0
+    candidates_updated: int = 0
+    jobs_created: int = 0
+    applications_created: int = 0
+    applications_updated: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the CLI and the upload page."""
+        return (f"{self.candidates_created} candidate(s) created, {self.candidates_updated} updated; "
+                f"{self.jobs_created} job(s) created; {self.applications_created} application(s) created, "
+                f"{self.applications_updated} updated; {len(self.problems)} row(s) refused.")
+
+
+def import_file(agency: Agency, filename: str, content: bytes,
+                on_progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Import a ``.csv`` or ``.json`` file's bytes into ``agency`` and commit the good rows."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ServiceError("The file is not UTF-8 text.", field="file") from exc
+    importer = _Importer(agency, on_progress)
+    if filename.lower().endswith(".json"):
+        importer.run_json(text)
+    elif filename.lower().endswith(".csv"):
+        importer.run_csv(text)
+    else:
+        raise ServiceError("Upload a .csv or .json file.", field="file")
+    db.session.commit()
+    return importer.report
+
+
+class _Importer:
+    def __init__(self, agency: Agency, on_progress):
+        self.agency = agency
+        self.on_progress = on_progress or (lambda done, total: None)
+        self.report = ImportReport()
+        self.stages = {s.name.lower(): s for s in db.session.scalars(
+            select(StageDefinition).where(StageDefinition.agency_id == agency.id).order_by(StageDefinition.position))}
+        self.ordered_stages = sorted(self.stages.values(), key=lambda s: s.position)
+        self.fallback_owner = db.session.scalar(select(User).where(User.agency_id == agency.id)
+                                                .order_by(User.role, User.id).limit(1))
+
+    # --- formats -------------------------------------------------------------------------------
+
+    def run_json(self, text: str) -> None:
+        try:
+            export = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ServiceError(f"The JSON is not valid: {exc.msg} at line {exc.lineno}.", field="file") from exc
+        if not isinstance(export, dict):
+            raise ServiceError('The JSON must be an object with "jobs", "candidates" and "applications".',
+                               field="file")
+        sections = [(name, export.get(name) or []) for name in ("jobs", "candidates", "applications")]
+        for name, rows in sections:
+            if not isinstance(rows, list):
+                raise ServiceError(f'"{name}" must be a list.', field="file")
+        total = sum(len(rows) for _, rows in sections)
+        if total > MAX_ROWS:
+            raise ServiceError(f"At most {MAX_ROWS} rows per file.", field="file")
+        self.jobs_by_ref: dict[str, Job] = {}
+        self.candidates_by_ref: dict[str, Candidate] = {}
+        done = 0
+        handlers = {"jobs": self._json_job, "candidates": self._json_candidate, "applications": self._json_application}
+        for name, rows in sections:
+            for position, row in enumerate(rows):
+                self._guarded(f"{name}[{position}]", handlers[name], row)
+                done += 1
+                if done % 50 == 0 or done == total:
+                    self.on_progress(done, total)
+
+    def run_csv(self, text: str) -> None:
+        reader = csv.DictReader(io.StringIO(text))
+        missing = {"first_name", "emails"} - set(reader.fieldnames or [])
+        if missing:
+            raise ServiceError(f"The CSV needs the column(s): {', '.join(sorted(missing))}.", field="file")
+        rows = list(reader)
+        if len(rows) > MAX_ROWS:
+            raise ServiceError(f"At most {MAX_ROWS} rows per file.", field="file")
+        self.jobs_by_ref, self.candidates_by_ref = {}, {}
+        for number, row in enumerate(rows, start=2):  # line 1 is the header
+            self._guarded(f"line {number}", self._csv_row, row)
+            if number % 50 == 0 or number - 1 == len(rows):
+                self.on_progress(number - 1, len(rows))
+
+    def _guarded(self, where: str, handler, row) -> None:
+        savepoint = db.session.begin_nested()
+        counted = dict(vars(self.report))
+        try:
+            if not isinstance(row, dict):
+                raise RowError("expected an object")
+            handler(row)
+            db.session.flush()
+            savepoint.commit()
+        except (RowError, ValueError) as exc:
+            savepoint.rollback()
+            # The row's counts go with its rows; the references it registered too.
+            problems = self.report.problems
+            self.report.__dict__.update(counted, problems=problems)
+            self._forget_unsaved()
+            problems.append(f"{where}: {exc}")
+
+    def _forget_unsaved(self) -> None:
+        """Drop references to rows the savepoint rollback removed."""
+        from sqlalchemy import inspect
+
+        for refs in (self.jobs_by_ref, self.candidates_by_ref):
+            for ref, obj in list(refs.items()):
+                state = inspect(obj)
+                if state.transient or state.detached or state.deleted:
+                    del refs[ref]
+
+    def _csv_row(self, row: dict) -> None:
+        row = {k: (v or "").strip() for k, v in row.items() if k}
+        candidate = self._json_candidate({
+            "external_id": row.get("external_id") or None, "first_name": row.get("first_name"),
+            "last_name": row.get("last_name"), "emails": _split(row.get("emails")), "phone": row.get("phone"),
+            "headline": row.get("headline"), "current_title": row.get("current_title"),
+            "current_company": row.get("current_company"), "location": row.get("location"),
+            "tags": _split(row.get("tags")), "private": row.get("private", "").lower() in ("1", "true", "yes"),
+            "source": row.get("source"), "resume_text": row.get("resume_text"),
+        })
+        if not (row.get("job_external_id") or row.get("job_title")):
+            return
+        job_ref = row.get("job_external_id") or f"title:{row.get('job_title')}"
+        if job_ref not in self.jobs_by_ref:
+            self._json_job({"external_id": job_ref, "title": row.get("job_title") or job_ref,
+                            "client": row.get("client") or "Imported", "status": "closed"})
+        self._json_application({
+            "external_id": row.get("application_external_id") or f"{candidate.external_id or candidate.id}@{job_ref}",
+            "candidate": candidate, "job": job_ref, "status": row.get("status") or "rejected",
+            "furthest_stage": row.get("furthest_stage"), "rejection_reason": row.get("rejection_reason"),
+            "source": row.get("application_source") or row.get("source"), "applied_at": row.get("applied_at"),
+            "last_activity_at": row.get("last_activity_at"),
+            "scorecards": [{"verdict": v} for v in _split(row.get("scorecards"))],
+        })
+
+    # --- records -------------------------------------------------------------------------------
+
+    def _json_job(self, row: dict) -> Job:
+        ref = _text(row, "external_id", required=True)
+        title = _text(row, "title", required=True)
+        status = (row.get("status") or "open").lower()
+        if status not in ("open", "closed"):
+            raise RowError(f"status must be open or closed, not {status!r}")
+        job = db.session.scalar(select(Job).where(Job.agency_id == self.agency.id, Job.external_id == ref))
+        team = []
+        for email in row.get("hiring_team") or []:
+            user = db.session.scalar(select(User).where(User.agency_id == self.agency.id,
+                                                        User.email == str(email).strip().lower()))
+            if user is None:
+                raise RowError(f"hiring team member {email} is not a user of the agency")
+            team.append(user)
+        if job is None:
+            owner = team[0] if team else self.fallback_owner
+            if owner is None:
+                raise RowError("the agency has no users to own the job")
+            job = Job(agency_id=self.agency.id, company_id=self._company(_text(row, "client") or "Imported").id,
+                      owner_id=owner.id, external_id=ref)
+            db.session.add(job)
+            self.report.jobs_created += 1
+        job.title, job.status = title, status
+        job.confidential = bool(row.get("confidential", False))
+        if team:
+            job.hiring_team = team
+        elif not job.hiring_team:
+            job.hiring_team = [db.session.get(User, job.owner_id)]
+        self.jobs_by_ref[ref] = job
+        return job
+
+    def _json_candidate(self, row: dict) -> Candidate:
+        ref = _text(row, "external_id")
+        first_name = _text(row, "first_name", required=True)
+        emails = [str(e).strip().lower() for e in (row.get("emails") or []) if str(e).strip()]
+        for email in emails:
+            if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
+                raise RowError(f"{email!r} is not an e-mail address")
+        candidate = None
+        if ref:
+            candidate = db.session.scalar(select(Candidate).where(Candidate.agency_id == self.agency.id,
+                                                                  Candidate.external_id == ref))
+        owners = {}
+        if emails:
+            owners = dict(db.session.execute(select(CandidateEmail.email, CandidateEmail.candidate_id).where(
+                CandidateEmail.agency_id == self.agency.id, CandidateEmail.email.in_(emails))).all())
+        by_email = set(owners.values())
+        if candidate is None and by_email:
+            if len(by_email) > 1:
+                raise RowError("its e-mails belong to different people already")
+            candidate = db.session.get(Candidate, by_email.pop())  # merged by e-mail
+        elif candidate is not None and by_email - {candidate.id}:
+            raise RowError("an e-mail belongs to another person already")
+        if candidate is None:
+            candidate = Candidate(agency_id=self.agency.id, first_name=first_name, added_via="import")
+            db.session.add(candidate)
+            self.report.candidates_created += 1
+        elif ref not in self.candidates_by_ref:
+            self.report.candidates_updated += 1
+        if ref and candidate.external_id in (None, ref):
+            candidate.external_id = ref
+        candidate.first_name = first_name
+        for name in ("last_name", "phone", "headline", "current_title", "current_company", "location", "source"):
+            value = _text(row, name)
+            if value:
+                setattr(candidate, name, value)
+        candidate.last_name = candidate.last_name or ""
+        if "private" in row:
+            candidate.private = bool(row.get("private"))
+        known = {e.email for e in candidate.emails}
+        for email in emails:
+            if email not in known:
+                candidate.emails.append(CandidateEmail(agency_id=self.agency.id, email=email))
+                known.add(email)
+        have_tags = {t.tag for t in candidate.tags}
+        for tag in row.get("tags") or []:
+            tag = str(tag).strip()[:80]
+            if tag and tag not in have_tags:
+                candidate.tags.append(CandidateTag(tag=tag))
+                have_tags.add(tag)
+        resume_text = _text(row, "resume_text", limit=200_000)
+        if resume_text:
+            self._resume(candidate, resume_text)
+        db.session.flush()
+        if ref:
+            self.candidates_by_ref[ref] = candidate
+        return candidate
+
+    def _resume(self, candidate: Candidate, text: str) -> None:
+        from ..models import Resume
+
+        existing = db.session.scalar(select(Resume).where(Resume.candidate_id == candidate.id,
+                                                          Resume.filename == "imported-resume.txt")) if candidate.id else None
+        if existing is None:
+            db.session.flush()
+            db.session.add(Resume(agency_id=self.agency.id, candidate_id=candidate.id, filename="imported-resume.txt",
+                                  content_type="text/plain", content=text.encode(), text=text))
+        elif existing.text != text:
+            existing.text, existing.content = text, text.encode()
+
+    def _json_application(self, row: dict) -> None:
+        ref = _text(row, "external_id", required=True)
+        candidate = row.get("candidate")
+        if not isinstance(candidate, Candidate):
+            candidate = self._lookup_candidate(_text(row, "candidate", required=True))
+        job = self._lookup_job(_text(row, "job", required=True))
+        status = (row.get("status") or "").lower()
+        if status not in STATUSES:
+            raise RowError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        stage_name = _text(row, "furthest_stage")
+        stage = self.stages.get(stage_name.lower()) if stage_name else self.ordered_stages[0]
+        if stage is None:
+            raise RowError(f"furthest_stage {stage_name!r} is not one of the agency's stages")
+        applied_at = _when(row.get("applied_at"), "applied_at") or datetime.now(timezone.utc)
+        last_activity_at = _when(row.get("last_activity_at"), "last_activity_at") or applied_at
+        application = db.session.scalar(select(Application).where(Application.agency_id == self.agency.id,
+                                                                   Application.external_id == ref))
+        if application is None:
+            application = db.session.scalar(select(Application).where(Application.job_id == job.id,
+                                                                       Application.candidate_id == candidate.id))
+        if application is None:
+            application = Application(agency_id=self.agency.id, candidate_id=candidate.id, job_id=job.id,
+                                      stage_id=stage.id)
+            db.session.add(application)
+            self.report.applications_created += 1
+        elif application.candidate_id != candidate.id or application.job_id != job.id:
+            raise RowError("its external_id belongs to another candidate or job")
+        else:
+            self.report.applications_updated += 1
+        application.external_id = ref
+        application.stage_id = stage.id
+        application.outcome = STATUSES[status]
+        application.client_status = {"hired": "hired", None: "awaiting_review"}.get(application.outcome, "closed")
+        application.closed_at = last_activity_at if application.outcome else None
+        application.source = _text(row, "source") or application.source
+        application.applied_at, application.last_activity_at = applied_at, last_activity_at
+        reason_label = _text(row, "rejection_reason")
+        application.reason_id = self._reason(reason_label, status).id if reason_label else None
+        db.session.flush()
+        self._history(application, stage, applied_at)
+        self._scorecards(application, row.get("scorecards") or [])
+
+    def _history(self, application: Application, furthest: StageDefinition, when: datetime) -> None:
+        """Stage history up to the furthest stage, so "reached stage X" holds (added once)."""
+        have = set(db.session.scalars(select(StageHistory.to_stage_id)
+                                      .where(StageHistory.application_id == application.id)))
+        previous = None
+        for stage in self.ordered_stages:
+            if stage.position > furthest.position:
+                break
+            if stage.id not in have:
+                db.session.add(StageHistory(agency_id=self.agency.id, application_id=application.id,
+                                            from_stage_id=previous, to_stage_id=stage.id, moved_at=when))
+            previous = stage.id
+
+    def _scorecards(self, application: Application, scorecards: list) -> None:
+        """Imported scorecards replace the ones an earlier import of this application brought."""
+        wanted = []
+        for card in scorecards:
+            verdict = str((card or {}).get("verdict", "")).lower() if isinstance(card, dict) else ""
+            if verdict not in VERDICTS:
+                raise RowError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+            wanted.append((verdict, _when(card.get("submitted_at"), "submitted_at")))
+        imported = list(db.session.scalars(select(Scorecard).where(Scorecard.application_id == application.id,
+                                                                   Scorecard.author_user_id.is_(None))
+                                           .order_by(Scorecard.id)))
+        if [(c.verdict) for c in imported] == [v for v, _ in wanted]:
+            return
+        for card in imported:
+            db.session.delete(card)
+        for verdict, submitted_at in wanted:
+            db.session.add(Scorecard(agency_id=self.agency.id, application_id=application.id, verdict=verdict,
+                                     submitted_at=submitted_at or application.last_activity_at))
+
+    # --- lookups -------------------------------------------------------------------------------
+
+    def _lookup_candidate(self, ref: str) -> Candidate:
+        candidate = self.candidates_by_ref.get(ref) or db.session.scalar(
+            select(Candidate).where(Candidate.agency_id == self.agency.id, Candidate.external_id == ref))
+        if candidate is None:
+            raise RowError(f"candidate {ref!r} is not in the file or the agency")
+        return candidate
+
+    def _lookup_job(self, ref: str) -> Job:
+        job = self.jobs_by_ref.get(ref) or db.session.scalar(
+            select(Job).where(Job.agency_id == self.agency.id, Job.external_id == ref))
+        if job is None:
+            raise RowError(f"job {ref!r} is not in the file or the agency")
+        return job
+
+    def _company(self, name: str) -> ClientCompany:
+        company = db.session.scalar(select(ClientCompany).where(ClientCompany.agency_id == self.agency.id,
+                                                                func.lower(ClientCompany.name) == name.lower()))
+        if company is None:
+            company = ClientCompany(agency_id=self.agency.id, name=name[:200])
+            db.session.add(company)
+            db.session.flush()
+        return company
+
+    def _reason(self, label: str, status: str) -> Reason:
+        reason = db.session.scalar(select(Reason).where(Reason.agency_id == self.agency.id,
+                                                        func.lower(Reason.label) == label.lower()))
+        if reason is None:
+            reason = Reason(agency_id=self.agency.id, kind="loss" if status == "withdrawn" else "rejection",
+                            label=label[:200], position=100)
+            db.session.add(reason)
+            db.session.flush()
+        return reason
+
+
+def _text(row: dict, name: str, required: bool = False, limit: int = 300) -> str | None:
+    value = row.get(name)
+    value = str(value).strip() if value is not None else ""
+    if required and not value:
+        raise RowError(f"{name} is required")
+    if len(value) > limit:
+        raise RowError(f"{name} is longer than {limit} characters")
+    return value or None
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(";") if part.strip()]
+
+
+def _when(value, name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise RowError(f"{name} {value!r} is not an ISO 8601 date-time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

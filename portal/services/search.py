@@ -1,0 +1,405 @@
+"""Candidate rediscovery (S2–S5): query building, visibility, the degraded database path.
+
+Filters are built only from validated values (ids checked against the database, enums, dates,
+strings that exist among the agency's values); nothing from the browser is pasted into a filter.
+Visibility is added by the server on every query. The Meilisearch path and the database path
+share one definition of a match (``matches``) evaluated on the same documents, so degraded mode
+gives the same answers (typo tolerance aside), and the page Meilisearch returns is re-checked
+against freshly built documents before it is rendered.
+"""
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+
+from meilisearch.errors import MeilisearchApiError, MeilisearchError
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    Application, Candidate, CandidateTag, Job, Reason, StageDefinition, StageHistory, User,
+)
+from ..scoping import jobs_query
+from . import ServiceError
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+MAX_QUERY_WORDS = 10  # Meilisearch ignores words after the tenth; so does the database path
+SORTS = ("relevance", "last_in_process")
+FACETS = ("tags", "reason_ids", "location", "sources")
+RETRIEVE = ["id", "candidate_id", "name", "headline", "location", "added_via", "latest", "last_in_process_at"]
+TEXT_FIELDS = ("name", "headline", "current_title", "current_company", "skills", "tags", "emails", "resume_text")
+
+
+@dataclass
+class Criteria:
+    """Validated search input (the S5 query string after the form has checked it)."""
+
+    q: str = ""
+    jobs: list[int] = field(default_factory=list)
+    job_title: str = ""
+    tags: list[str] = field(default_factory=list)
+    reasons: list[int] = field(default_factory=list)
+    stage: int | None = None  # a stage id of the agency
+    min_positive: int | None = None
+    exclude_strong_no: bool = False
+    last_before: date | None = None
+    last_after: date | None = None
+    location: str | None = None
+    source: str | None = None
+    include_active: bool = False
+    sort: str = "relevance"
+    page: int = 1
+
+
+@dataclass
+class Plan:
+    """Criteria resolved for one principal: ids, positions and timestamps ready to compare."""
+
+    criteria: Criteria
+    agency_id: int
+    visibility: list[str] | None  # None: sees every document of the agency (admins)
+    job_ids: list[int] | None  # None: no job filter; []: a job filter nothing matches
+    stage_position: int | None
+    before_ts: int | None
+    after_ts: int | None
+    words: list[str]
+
+
+@dataclass
+class SearchResult:
+    """One page of results with facet counts; ``degraded`` when served from the database."""
+
+    hits: list[dict]
+    total: int
+    page: int
+    pages: int
+    facets: dict[str, dict[str, int]]
+    degraded: bool = False
+
+
+# --- choices for the form (only values that exist for this principal) -------------------------
+
+def job_choices(who) -> list[tuple[int, str]]:
+    """Jobs the principal may filter on (confidential ones only for their team and admins)."""
+    return [(job.id, job.title) for job in db.session.scalars(jobs_query(who).order_by(Job.title, Job.id))]
+
+
+def reason_choices(who) -> list[tuple[int, str]]:
+    """The agency's rejection and loss reasons."""
+    return [(r.id, r.label) for r in db.session.scalars(
+        select(Reason).where(Reason.agency_id == who.agency_id).order_by(Reason.kind.desc(), Reason.position))]
+
+
+def stage_choices(who) -> list[tuple[int, str]]:
+    """The agency's stages in pipeline order."""
+    return [(s.id, s.name) for s in db.session.scalars(
+        select(StageDefinition).where(StageDefinition.agency_id == who.agency_id).order_by(StageDefinition.position))]
+
+
+def value_exists(who, kind: str, value: str) -> bool:
+    """Whether a tag, location or source value exists in the agency (an EXISTS, not a list of all:
+    the options shown come from the facet counts of the current results)."""
+    if kind == "tag":
+        query = (select(CandidateTag.tag).join(Candidate, Candidate.id == CandidateTag.candidate_id)
+                 .where(Candidate.agency_id == who.agency_id, CandidateTag.tag == value))
+    elif kind == "location":
+        query = select(Candidate.id).where(Candidate.agency_id == who.agency_id, Candidate.location == value)
+    elif kind == "source":
+        found = db.session.scalar(select(Application.id).where(
+            Application.agency_id == who.agency_id, Application.source == value).limit(1))
+        query = select(Candidate.id).where(Candidate.agency_id == who.agency_id, Candidate.source == value)
+        if found is not None:
+            return True
+    else:
+        raise ValueError(kind)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def facet_options(result: "SearchResult | None", name: str, selected: list[str], limit: int = 40) -> list[tuple[str, int]]:
+    """(value, count) to offer for a facet: the most frequent in the results, plus what is selected."""
+    counts = (result.facets.get(name, {}) if result else {})
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    shown = {value for value, _ in top}
+    return sorted(top + [(value, counts.get(value, 0)) for value in selected if value and value not in shown])
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+def visibility_tokens(who) -> list[str] | None:
+    """``["public", "job:<id>" …]`` for the confidential jobs the user may see; None for admins."""
+    if who.is_admin:
+        return None
+    confidential = db.session.scalars(jobs_query(who).where(Job.confidential.is_(True)).with_only_columns(Job.id))
+    return ["public", *(f"job:{job_id}" for job_id in sorted(confidential))]
+
+
+def plan(who, criteria: Criteria) -> Plan:
+    """Resolve the criteria for ``who``: job title to visible job ids, stage id to its position."""
+    visible_jobs = jobs_query(who).with_only_columns(Job.id)
+    job_ids = None
+    if criteria.jobs or criteria.job_title:
+        chosen = set(db.session.scalars(visible_jobs.where(Job.id.in_(criteria.jobs)))) if criteria.jobs else set()
+        if len(chosen) != len(set(criteria.jobs)):
+            raise ServiceError("Choose jobs from the list.", field="job")
+        if criteria.job_title:
+            pattern = "%" + criteria.job_title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            chosen |= set(db.session.scalars(visible_jobs.where(Job.title.ilike(pattern, escape="\\"))))
+        job_ids = sorted(chosen)
+    position = None
+    if criteria.stage is not None:
+        position = db.session.scalar(select(StageDefinition.position).where(
+            StageDefinition.id == criteria.stage, StageDefinition.agency_id == who.agency_id))
+        if position is None:
+            raise ServiceError("Choose a stage from the list.", field="stage")
+    return Plan(
+        criteria=criteria, agency_id=who.agency_id, visibility=visibility_tokens(who), job_ids=job_ids,
+        stage_position=position, before_ts=_midnight(criteria.last_before), after_ts=_midnight(criteria.last_after),
+        words=query_words(criteria.q),
+    )
+
+
+def query_words(q: str) -> list[str]:
+    """The words that count: lower-cased, at most ten, as Meilisearch does."""
+    return re.findall(r"\w+", (q or "").lower())[:MAX_QUERY_WORDS]
+
+
+def _midnight(day: date | None) -> int | None:
+    """Dates mean UTC days: "before D" is before D's first second, "after D" from it on."""
+    return int(datetime.combine(day, time(), tzinfo=timezone.utc).timestamp()) if day else None
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def meili_filter(p: Plan) -> list[str]:
+    """The Meilisearch filter (clauses joined by AND). Every value here has been validated."""
+    c = p.criteria
+    clauses = [f"agency_id = {int(p.agency_id)}"]
+    if p.visibility is not None:
+        clauses.append("visibility IN [" + ", ".join(_quote(t) for t in p.visibility) + "]")
+    if not c.include_active:
+        clauses.append("has_active = false")
+    if p.job_ids is not None:
+        if not p.job_ids:
+            clauses.append("job_ids IN [-1]")  # a job filter nothing matches
+        elif p.stage_position is not None:
+            clauses.append("job_stage_keys IN [" + ", ".join(
+                _quote(f"{int(j)}:{int(p.stage_position)}") for j in p.job_ids) + "]")
+        else:
+            clauses.append("job_ids IN [" + ", ".join(str(int(j)) for j in p.job_ids) + "]")
+    elif p.stage_position is not None:
+        clauses.append(f"max_stage >= {int(p.stage_position)}")
+    for tag in c.tags:
+        clauses.append(f"tags = {_quote(tag)}")
+    if c.reasons:
+        clauses.append("reason_ids IN [" + ", ".join(str(int(r)) for r in c.reasons) + "]")
+    if c.min_positive is not None:
+        clauses.append(f"positive_ratio >= {int(c.min_positive)}")
+    if c.exclude_strong_no:
+        clauses.append("has_strong_no = false")
+    if p.before_ts is not None:
+        clauses.append(f"last_in_process_at < {p.before_ts}")
+    if p.after_ts is not None:
+        clauses.append(f"last_in_process_at >= {p.after_ts}")
+    if c.location:
+        clauses.append(f"location = {_quote(c.location)}")
+    if c.source:
+        clauses.append(f"sources = {_quote(c.source)}")
+    return clauses
+
+
+def matches(doc: dict, p: Plan, check_text: bool = True) -> bool:
+    """The same rules as ``meili_filter`` (and exact word matching) on one document."""
+    c = p.criteria
+    if doc["agency_id"] != p.agency_id:
+        return False
+    if p.visibility is not None and not set(doc["visibility"]) & set(p.visibility):
+        return False
+    if not c.include_active and doc["has_active"]:
+        return False
+    if p.job_ids is not None:
+        if p.stage_position is not None:
+            if not {f"{j}:{p.stage_position}" for j in p.job_ids} & set(doc["job_stage_keys"]):
+                return False
+        elif not set(p.job_ids) & set(doc["job_ids"]):
+            return False
+    elif p.stage_position is not None and (doc["max_stage"] is None or doc["max_stage"] < p.stage_position):
+        return False
+    if not set(c.tags) <= set(doc["tags"]):
+        return False
+    if c.reasons and not set(c.reasons) & set(doc["reason_ids"]):
+        return False
+    if c.min_positive is not None and (doc["positive_ratio"] is None or doc["positive_ratio"] < c.min_positive):
+        return False
+    if c.exclude_strong_no and doc["has_strong_no"]:
+        return False
+    last = doc["last_in_process_at"]
+    if p.before_ts is not None and (last is None or last >= p.before_ts):
+        return False
+    if p.after_ts is not None and (last is None or last < p.after_ts):
+        return False
+    if c.location and doc["location"] != c.location:
+        return False
+    if c.source and c.source not in doc["sources"]:
+        return False
+    return not check_text or _text_matches(doc, p.words)
+
+
+def _text_matches(doc: dict, words: list[str]) -> bool:
+    """Every word appears as a word of the searchable text; the last may be a prefix (as typed)."""
+    if not words:
+        return True
+    text_words = set()
+    for name in TEXT_FIELDS:
+        value = doc.get(name)
+        text = " ".join(value) if isinstance(value, list) else (value or "")
+        text_words.update(re.findall(r"\w+", text.lower()))
+    *whole, last = words
+    return all(w in text_words for w in whole) and any(t.startswith(last) for t in text_words)
+
+
+# --- running a search ----------------------------------------------------------------------------
+
+def search_candidates(who, criteria: Criteria) -> SearchResult:
+    """One page of candidates for ``who``: Meilisearch, or the database when it is unreachable."""
+    p = plan(who, criteria)
+    try:
+        return _search_meili(p)
+    except MeilisearchError as exc:  # unreachable, timed out, or no index yet: degrade, never break the page
+        if isinstance(exc, MeilisearchApiError) and exc.code != "index_not_found":
+            log.exception("search failed; serving the database results")
+        else:
+            log.warning("search degraded: %s", exc)
+    result = search_database(p)
+    _decorate(who, result)
+    return result
+
+
+def _search_meili(p: Plan) -> SearchResult:
+    from search_sync.client import meili_client
+    from search_sync.settings import index_name
+
+    c = p.criteria
+    params = {"filter": meili_filter(p), "facets": list(FACETS), "page": c.page, "hitsPerPage": PAGE_SIZE,
+              "matchingStrategy": "all", "attributesToRetrieve": RETRIEVE}
+    if c.sort == "last_in_process":
+        params["sort"] = ["last_in_process_at:desc"]
+    response = meili_client().index(index_name()).search(" ".join(p.words), params)
+    hits = recheck(p, response["hits"])
+    total = response.get("totalHits", 0)
+    return SearchResult(hits=hits, total=total, page=c.page, pages=max(1, math.ceil(total / PAGE_SIZE)),
+                        facets={k: dict(v) for k, v in response.get("facetDistribution", {}).items()})
+
+
+def recheck(p: Plan, hits: list[dict]) -> list[dict]:
+    """Keep the hits that the database still allows this principal to see, in order.
+
+    An update takes a moment to become searchable: a candidate hired, made private, deleted or
+    moved onto a confidential job a second ago must not be shown. Two queries, from the same
+    rules as the document builder (agency, private, hired, visibility, active).
+    """
+    ids = [hit["candidate_id"] for hit in hits]
+    if not ids:
+        return []
+    added_by = dict(db.session.execute(
+        select(Candidate.id, User.name).outerjoin(User, User.id == Candidate.added_by_id)
+        .where(Candidate.id.in_(ids), Candidate.agency_id == p.agency_id, Candidate.private.is_(False))).all())
+    applications: dict[int, list] = {}
+    for candidate_id, job_id, outcome, confidential, title in db.session.execute(
+        select(Application.candidate_id, Application.job_id, Application.outcome, Job.confidential, Job.title)
+        .join(Job, Job.id == Application.job_id).where(Application.candidate_id.in_(list(added_by)))
+    ):
+        applications.setdefault(candidate_id, []).append((job_id, outcome, confidential, title))
+    kept = []
+    for hit in hits:
+        rows = applications.get(hit["candidate_id"], [])
+        if hit["candidate_id"] not in added_by or any(outcome == "hired" for _, outcome, _, _ in rows):
+            continue
+        if not p.criteria.include_active and any(outcome is None for _, outcome, _, _ in rows):
+            continue
+        visible = {f"job:{job_id}" for job_id, _, confidential, _ in rows if confidential}
+        if not rows or any(not confidential for _, _, confidential, _ in rows):
+            visible.add("public")
+        if p.visibility is not None and not visible & set(p.visibility):
+            continue
+        # The columns' names, shown only for jobs this principal may see.
+        latest_job = (hit.get("latest") or {}).get("job_id")
+        hit["latest_job"] = next((title for job_id, _, confidential, title in rows if job_id == latest_job and (
+            not confidential or p.visibility is None or f"job:{job_id}" in p.visibility)), None)
+        hit["added_by"] = ("ATS import" if hit.get("added_via") == "import"
+                           else added_by[hit["candidate_id"]] or "User")
+        kept.append(hit)
+    return kept
+
+
+def search_database(p: Plan) -> SearchResult:
+    """The degraded path: exact (no typo tolerance) results from the database, same rules."""
+    from search_sync.documents import build
+
+    c = p.criteria
+    ids = list(db.session.scalars(select(Candidate.id).where(Candidate.agency_id == p.agency_id,
+                                                             Candidate.private.is_(False)).order_by(Candidate.id)))
+    found = []
+    for start in range(0, len(ids), 1000):
+        built = build({(p.agency_id, cid) for cid in ids[start:start + 1000]})
+        found.extend(doc for doc in built.documents if matches(doc, p))
+    facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for doc in found:
+        for name in FACETS:
+            values = doc[name] if isinstance(doc[name], list) else [doc[name]] if doc[name] is not None else []
+            for value in values:
+                facets[name][str(value)] = facets[name].get(str(value), 0) + 1
+    found.sort(key=lambda d: (-(d["last_in_process_at"] or -1), d["candidate_id"]))
+    total = len(found)
+    start = (c.page - 1) * PAGE_SIZE
+    return SearchResult(hits=found[start:start + PAGE_SIZE], total=total, page=c.page,
+                        pages=max(1, math.ceil(total / PAGE_SIZE)), facets=facets, degraded=True)
+
+
+def _decorate(who, result: SearchResult) -> None:
+    """Names for the columns: who added each person and the latest application's job title."""
+    ids = [hit["candidate_id"] for hit in result.hits]
+    added_by = dict(db.session.execute(
+        select(Candidate.id, User.name).join(User, User.id == Candidate.added_by_id).where(Candidate.id.in_(ids))).all())
+    job_ids = {hit["latest"]["job_id"] for hit in result.hits if hit.get("latest")}
+    titles = dict(db.session.execute(jobs_query(who).where(Job.id.in_(job_ids)).with_only_columns(Job.id, Job.title)).all())
+    for hit in result.hits:
+        hit["added_by"] = "ATS import" if hit.get("added_via") == "import" else added_by.get(hit["candidate_id"], "User")
+        latest = hit.get("latest")
+        hit["latest_job"] = titles.get(latest["job_id"]) if latest else None
+
+
+# --- bulk action ---------------------------------------------------------------------------------
+
+def add_to_shortlist(who, job_id: int | None, candidate_ids: list[int]) -> int:
+    """Add candidates to a job at its first stage; ones already on the job are left alone.
+
+    Returns how many applications were created. The caller commits.
+    """
+    job = db.session.scalar(jobs_query(who).where(Job.id == job_id)) if job_id else None
+    if job is None:
+        raise ServiceError("Choose a job.", field="job_id")
+    if not candidate_ids:
+        raise ServiceError("Select at least one candidate.", field="candidate")
+    candidates = list(db.session.scalars(select(Candidate.id).where(
+        Candidate.agency_id == who.agency_id, Candidate.id.in_(candidate_ids), Candidate.private.is_(False))))
+    if len(candidates) != len(set(candidate_ids)):
+        raise ServiceError("Some selected candidates no longer exist.", field="candidate")
+    first = db.session.scalar(select(StageDefinition).where(StageDefinition.agency_id == who.agency_id)
+                              .order_by(StageDefinition.position).limit(1))
+    existing = set(db.session.scalars(select(Application.candidate_id).where(
+        Application.job_id == job.id, Application.candidate_id.in_(candidates))))
+    created = 0
+    for candidate_id in sorted(set(candidates) - existing):
+        application = Application(agency_id=who.agency_id, job_id=job.id, candidate_id=candidate_id,
+                                  stage_id=first.id, source="Rediscovery")
+        db.session.add(application)
+        db.session.flush()
+        db.session.add(StageHistory(agency_id=who.agency_id, application_id=application.id, to_stage_id=first.id,
+                                    moved_by_id=who.id))
+        created += 1
+    return created

@@ -1,0 +1,105 @@
+"""``flask search reindex|check|status`` and ``flask import candidates FILE``."""
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+search_cli = AppGroup("search", help="The Meilisearch rediscovery index.")
+import_cli = AppGroup("import", help="Import past applicants.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    app.cli.add_command(search_cli)
+    app.cli.add_command(import_cli)
+
+
+@search_cli.command("reindex")
+def reindex_command():
+    """Rebuild the index from the database into a new index, swap it in, replay the outbox."""
+    from .reindex import reindex
+
+    with click.progressbar(length=1, label="Indexing candidates", show_pos=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        result = reindex(progress)
+    click.echo(f"Indexed {result['documents']} candidate(s); {result['refused']} refused (parked); "
+               f"replayed {result['replayed']} outbox row(s) written since mark {result['mark']}.")
+
+
+@search_cli.command("check")
+def check_command():
+    """Compare document counts per agency with the database; exit 1 on drift."""
+    from .reindex import drift
+
+    problems = drift()
+    if not problems:
+        click.echo("Index matches the database.")
+        return
+    for problem in problems:
+        click.echo(f"drift: agency {problem['agency']}: database {problem['database']}, index {problem['index']}")
+    raise SystemExit(1)
+
+
+@search_cli.command("status")
+def status_command():
+    """Outbox backlog, parked rows with their errors, and the index's document count."""
+    from portal.extensions import db
+    from portal.models import SearchOutbox
+    from sqlalchemy import select
+
+    from . import outbox
+    from .indexer import SearchUnavailable, call, client, index_exists
+    from .settings import index_name, staging_name
+
+    click.echo(f"index: {index_name()}")
+    click.echo(f"outbox pending: {outbox.backlog()}")
+    parked_rows = db.session.scalars(select(SearchOutbox).where(SearchOutbox.parked.is_(True))
+                                     .order_by(SearchOutbox.id)).all()
+    click.echo(f"outbox parked: {len(parked_rows)}")
+    for row in parked_rows:
+        click.echo(f"  parked {row.entity} {row.entity_id} (agency {row.agency_id}): {row.last_error}")
+    try:
+        meili = client()
+        if index_exists(meili, index_name()):
+            stats = call(meili.index(index_name()).get_stats)
+            click.echo(f"documents: {stats.number_of_documents}")
+        else:
+            click.echo("documents: index does not exist yet")
+        if index_exists(meili, staging_name()):
+            click.echo(f"reindex in progress ({staging_name()} exists): the worker waits for it")
+    except SearchUnavailable as exc:
+        click.echo(f"Meilisearch unreachable: {exc}")
+
+
+@import_cli.command("candidates")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--agency", "agency_slug", help="Agency slug (needed when several agencies exist).")
+def import_candidates_command(path: str, agency_slug: str | None):
+    """Import past applicants from a CSV or an ATS-style JSON export (see README)."""
+    from portal.extensions import db
+    from portal.models import Agency
+    from portal.services import ServiceError
+    from portal.services.importer import import_file
+    from sqlalchemy import select
+
+    agencies = db.session.scalars(select(Agency).order_by(Agency.id)).all()
+    if agency_slug:
+        agencies = [a for a in agencies if a.slug == agency_slug]
+    if len(agencies) != 1:
+        raise click.ClickException("Name the agency with --agency SLUG." if agencies else "No such agency.")
+    with open(path, "rb") as handle:
+        content = handle.read()
+    with click.progressbar(length=1, label="Importing", show_pos=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        try:
+            report = import_file(agencies[0], path, content, on_progress=progress)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
+    click.echo(report.summary())
+    for problem in report.problems:
+        click.echo(f"  {problem}")

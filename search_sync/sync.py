@@ -1,0 +1,140 @@
+"""Drain the search outbox into Meilisearch: batch, de-duplicate, rebuild, wait, retry, park."""
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from portal.extensions import db
+from portal.models import Application, SearchOutbox, utcnow
+
+from . import documents
+from .indexer import SearchUnavailable, client, ensure_index, index_exists, push
+from .settings import index_name, staging_name
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+MAX_BACKOFF_SECONDS = 300
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff from ``SEARCH_BACKOFF_SECONDS`` (1 s), capped at five minutes."""
+    base = float(current_app.config.get("SEARCH_BACKOFF_SECONDS", 1))
+    return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+def claim_batch(limit: int) -> list[SearchOutbox]:
+    """Due, unparked rows in order; on PostgreSQL locked so parallel workers take different ones."""
+    query = (select(SearchOutbox).where(SearchOutbox.parked.is_(False), SearchOutbox.next_attempt_at <= utcnow())
+             .order_by(SearchOutbox.id).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(db.session.scalars(query))
+
+
+def expand(rows: list[SearchOutbox]) -> dict[tuple[int, int], list[SearchOutbox]]:
+    """(agency, candidate) -> the rows asking for it; a job row asks for all its candidates."""
+    wanted: dict[tuple[int, int], list[SearchOutbox]] = {}
+    job_rows = [row for row in rows if row.entity == "job"]
+    for row in rows:
+        if row.entity == "candidate":
+            wanted.setdefault((row.agency_id, row.entity_id), []).append(row)
+    if job_rows:
+        by_job = {(row.agency_id, row.entity_id): row for row in job_rows}
+        for agency_id, job_id, candidate_id in db.session.execute(
+            select(Application.agency_id, Application.job_id, Application.candidate_id)
+            .where(Application.job_id.in_([job_id for _, job_id in by_job]))
+        ):
+            if (agency_id, job_id) in by_job:
+                wanted.setdefault((agency_id, candidate_id), []).append(by_job[(agency_id, job_id)])
+    return wanted
+
+
+def sync_search(batch_size: int = BATCH_SIZE) -> dict:
+    """One batch from the outbox into the live index.
+
+    Returns counts: ``indexed``, ``deleted``, ``parked``, ``failed`` (rows put back with backoff)
+    and ``paused`` (True while a full reindex runs: its replay picks the rows up afterwards).
+    """
+    result = {"rows": 0, "indexed": 0, "deleted": 0, "parked": 0, "failed": 0, "paused": False}
+    rows = claim_batch(batch_size)
+    result["rows"] = len(rows)
+    if not rows:
+        db.session.commit()
+        return result
+    try:
+        meili = client()
+        if index_exists(meili, staging_name()):
+            db.session.rollback()
+            return {**result, "paused": True}
+        ensure_index(meili, index_name())
+        wanted = expand(rows)
+        built = documents.build(set(wanted))
+        refused = push(meili, index_name(), built.documents, built.deletions)
+    except SearchUnavailable as exc:
+        _put_back(rows, f"Meilisearch unavailable: {exc}")
+        result["failed"] = len(rows)
+        return result
+    bad = {**built.invalid, **refused}
+    if bad:
+        # The old document may show what the person no longer wants shown: remove it while parked.
+        push(meili, index_name(), [], sorted(bad))
+    handled = {row.id for row in rows}
+    parked_keys = set()
+    for key, key_rows in wanted.items():
+        reason = bad.get(documents.document_id(*key))
+        if reason is None:
+            continue
+        own = [row for row in key_rows if row.entity == "candidate"]
+        if own:
+            own[0].parked, own[0].last_error = True, reason[:2000]
+            handled.discard(own[0].id)
+        else:
+            db.session.add(SearchOutbox(agency_id=key[0], entity="candidate", entity_id=key[1], parked=True,
+                                        last_error=reason[:2000]))
+        parked_keys.add(key)
+    db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(handled)))
+    db.session.commit()
+    result.update(indexed=len(built.documents) - len(refused), deleted=len(built.deletions), parked=len(parked_keys))
+    return result
+
+
+def drain(batch_size: int = BATCH_SIZE, max_batches: int = 10_000) -> dict:
+    """Run batches until nothing is due (or Meilisearch fails); totals of ``sync_search``."""
+    totals = {"rows": 0, "indexed": 0, "deleted": 0, "parked": 0, "failed": 0, "paused": False}
+    for _ in range(max_batches):
+        result = sync_search(batch_size)
+        for key in ("rows", "indexed", "deleted", "parked", "failed"):
+            totals[key] += result[key]
+        totals["paused"] = result["paused"]
+        if result["failed"] or result["paused"] or not result["rows"]:
+            break
+    return totals
+
+
+def _put_back(rows: list[SearchOutbox], error: str) -> None:
+    """Keep every row, with its next attempt pushed back: nothing is lost while Meilisearch is down."""
+    db.session.rollback()
+    ids = [row.id for row in rows]
+    now = utcnow()
+    for row in db.session.scalars(select(SearchOutbox).where(SearchOutbox.id.in_(ids))):
+        row.attempts += 1
+        row.last_error = error[:2000]
+        row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+    db.session.commit()
+    log.warning("search sync: %d row(s) put back: %s", len(ids), error)
+
+
+def prune_tasks(older_than: timedelta = timedelta(hours=1)) -> int | None:
+    """Delete finished Meilisearch tasks older than ``older_than``: the task store has hard limits.
+    Returns the deletion task's uid (None when Meilisearch is unreachable)."""
+    from .indexer import call
+
+    cutoff = (utcnow() - older_than).isoformat().replace("+00:00", "Z")
+    try:
+        return call(client().delete_tasks, {"statuses": ["succeeded", "failed", "canceled"],
+                                            "beforeFinishedAt": cutoff}).task_uid
+    except SearchUnavailable as exc:
+        log.info("task pruning skipped: %s", exc)
+        return None

@@ -1,0 +1,92 @@
+"""Import (S6): idempotent by external_id, merged by e-mail, bad rows reported, good rows kept."""
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Application, Candidate, CandidateEmail, Scorecard
+from portal.services.importer import import_file
+from portal.services.search import Criteria, search_candidates
+from tests.conftest import csrf_token, login_as
+from tests.factories import make_agency, make_candidate, make_user
+from tests.search.conftest import index_now
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def counts() -> tuple[int, int, int, int]:
+    return tuple(db.session.scalar(select(func.count()).select_from(model))
+                 for model in (Candidate, CandidateEmail, Application, Scorecard))
+
+
+@pytest.mark.parametrize("sample", ["past-applicants.json", "past-applicants.csv"])
+def test_sample_files_import_and_reimport_changes_nothing(sctx, sample):
+    agency = make_agency()
+    make_user(agency, "admin")
+    content = (SAMPLES / sample).read_bytes()
+    first = import_file(agency, sample, content)
+    assert first.problems == []
+    after_first = counts()
+    second = import_file(agency, sample, content)
+    assert second.problems == [] and second.candidates_created == 0 and second.applications_created == 0
+    assert counts() == after_first
+
+
+def test_people_are_merged_by_email_case_insensitively_and_searchable_once(sctx):
+    agency = make_agency()
+    admin = make_user(agency, "admin")
+    existing = make_candidate(agency, first_name="Mara", last_name="Stephenson")
+    existing.emails[0].email = "mara@example.com"
+    db.session.commit()
+    report = import_file(agency, "past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes())
+    assert report.candidates_created == 1 and report.candidates_updated == 1  # Ola new, Mara merged
+    maras = db.session.scalars(select(Candidate).where(Candidate.first_name == "Mara")).all()
+    assert [m.id for m in maras] == [existing.id] and maras[0].external_id == "C1"
+    index_now()
+    hits = search_candidates(admin, Criteria(q="mara")).hits
+    assert [hit["candidate_id"] for hit in hits] == [existing.id]
+    assert hits[0]["latest"]["stage"] == "Interview"
+
+
+@pytest.mark.parametrize(("application", "message"), [
+    ({"status": "maybe"}, "status must be one of active, rejected, hired, withdrawn, not 'maybe'"),
+    ({"furthest_stage": "Moon landing"}, "furthest_stage 'Moon landing' is not one of the agency's stages"),
+    ({"job": "J404"}, "job 'J404' is not in the file or the agency"),
+    ({"scorecards": [{"verdict": "meh"}]}, "verdict must be one of strong_yes, yes, no, strong_no, not 'meh'"),
+    ({"applied_at": "yesterday"}, "applied_at 'yesterday' is not an ISO 8601 date-time"),
+])
+def test_a_bad_row_is_reported_with_position_and_reason_and_the_rest_kept(sctx, application, message):
+    agency = make_agency()
+    make_user(agency, "admin")
+    export = json.loads((SAMPLES / "past-applicants.json").read_text())
+    export["applications"][0].update(application)
+    report = import_file(agency, "x.json", json.dumps(export).encode())
+    assert report.problems == [f"applications[0]: {message}"]
+    assert report.applications_created == 1 and report.candidates_created == 2
+    assert db.session.scalar(select(func.count()).select_from(Scorecard)) == 0
+
+
+def test_csv_bad_row_names_its_line(sctx):
+    agency = make_agency()
+    make_user(agency, "admin")
+    csv = (SAMPLES / "past-applicants.csv").read_text().replace("ava@example.com;", "not-an-email;")
+    report = import_file(agency, "x.csv", csv.encode())
+    assert report.problems == ["line 3: 'not-an-email' is not an e-mail address"]
+    assert report.candidates_created == 2
+
+
+def test_admin_upload_page_imports_and_recruiters_get_404(sctx):
+    agency = make_agency()
+    admin, recruiter = make_user(agency, "admin"), make_user(agency)
+    db.session.commit()
+    client = sctx.test_client()
+    login_as(client, recruiter)
+    assert client.get("/search/import").status_code == 404
+    login_as(client, admin)
+    with open(SAMPLES / "past-applicants.csv", "rb") as handle:
+        response = client.post("/search/import", data={"csrf_token": csrf_token(client), "file": (handle, "p.csv")},
+                               content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "3 candidate(s) created" in response.get_data(as_text=True)
