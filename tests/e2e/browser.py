@@ -30,3 +30,13 @@ def link_from_mail(message) -> str:
     match = URL_IN_TEXT.search(text)
     assert match, f"no link in mail:\n{text}"
     return match.group(0)
+
+
+def wait_for_htmx(page) -> None:
+    """Wait until htmx has finished swapping and settling, so controls in new content are live.
+
+    A test acts within milliseconds of a swap, before htmx has wired the new elements up; a
+    person never does. Readiness polling, not a timing assertion.
+    """
+    page.wait_for_function(
+        "() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")

@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import Task
 from portal.services.auth import email_landing_link
 from portal.services.mail import deliver_due_mail
-from tests.e2e.browser import assert_accessible, link_from_mail, watch_csp
+from tests.e2e.browser import assert_accessible, link_from_mail, wait_for_htmx, watch_csp
 from tests.factories import PASSWORD, make_application, make_interview_request, make_tenant
 
 pytestmark = pytest.mark.e2e
@@ -98,6 +98,7 @@ def test_bulk_share_from_the_shortlist(app, live_server, tenant, page):
     expect(page.get_by_text("Shared 2 candidate(s).")).to_be_visible()
     for application_id in ids:
         expect(page.locator(f"#application-{application_id}").get_by_text("Shared", exact=True)).to_be_visible()
+    wait_for_htmx(page)
 
     # A stage move re-renders the board in place (no reload): the card lands in its new column.
     page.get_by_label(f"Stage of {names[0]}").select_option(label="Interview")

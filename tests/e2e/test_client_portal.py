@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import Application, InterviewRequest, LoginToken, Resume, Task, utcnow
 from portal.services.auth import email_landing_link, landing_link
 from portal.services.mail import deliver_due_mail
-from tests.e2e.browser import assert_accessible, link_from_mail, watch_csp
+from tests.e2e.browser import assert_accessible, link_from_mail, wait_for_htmx, watch_csp
 from tests.factories import make_application, make_tenant
 
 pytestmark = pytest.mark.e2e
@@ -106,15 +106,18 @@ def test_client_journey(app, smtp, live_server, browser, artifacts, journey, wid
     card = page.locator(f"#candidate-{journey['third']}")
     card.get_by_role("button", name="Reject").click()
     expect(card.locator(".status")).to_have_text("Status: Rejected by client")
+    wait_for_htmx(page)
     expect(page.locator(f"#job-progress-{journey['job_id']}")).to_contain_text("Rejected1")
     assert_accessible(page, "job page after a reject")
     shot("rejected")
     card.get_by_role("button", name="Undo").click()
     expect(card.locator(".status")).to_have_text("Status: Awaiting your review")
+    wait_for_htmx(page)
     with app.app_context():
         assert db.session.scalar(select(Task.status).where(Task.type == "send_feedback")) == "retracted"
     card.get_by_role("button", name="Reject").click()
     expect(card.get_by_role("button", name="Undo")).to_be_visible()
+    wait_for_htmx(page)
     card.get_by_label("Reason (optional)").select_option(label="Not enough experience")
     card.get_by_role("button", name="Send reason").click()
     expect(card.get_by_text("your reason was sent")).to_be_visible()
