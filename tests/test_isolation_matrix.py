@@ -101,6 +101,8 @@ def world(app) -> World:
         a.agency.name, b.agency.name = "Alpha Recruiting", "Bravo Talent"
         # brand_logo is public, but only exists for an agency with a logo.
         a.agency.logo_png, a.agency.logo_content_type = _png(), "image/png"
+        # client.company_logo serves the contact's own company's co-branding logo.
+        a.company.logo_png = a.other_company.logo_png = _png()
         # client.resume serves the shared application's resume: give it one.
         resume = Resume(agency_id=a.agency.id, candidate_id=a.application.candidate_id, filename="cv.pdf",
                         content=b"%PDF-1.4\n%%EOF\n")

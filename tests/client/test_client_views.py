@@ -212,3 +212,22 @@ def test_email_and_phone_are_hidden_by_default(app, client):
         login_as(client, tenant.contact)
         page = client.get(f"/defaultco/portal/candidates/{tenant.application.id}").get_data(as_text=True)
         assert tenant.application.candidate.primary_email not in page and "+44 7700 900999" not in page
+
+
+def test_company_co_branding_logo_is_shown_to_that_company_only(app, client, world):
+    from portal.models import ClientCompany
+    from portal.services.branding import process_logo
+    from tests.admin.conftest import image_bytes
+
+    with app.app_context():
+        db.session.get(ClientCompany, world.company.id).logo_png = process_logo(image_bytes("PNG"), "acme.png")
+        db.session.commit()
+    page = client.get(f"/{world.agency.slug}/portal/").get_data(as_text=True)
+    assert f'class="co-brand-logo" src="/{world.agency.slug}/portal/company-logo"' in page
+    logo = client.get(f"/{world.agency.slug}/portal/company-logo")
+    assert logo.status_code == 200 and logo.headers["Content-Type"] == "image/png" and logo.data.startswith(b"\x89PNG")
+    assert client.get(f"/{world.agency.slug}/portal/company-logo",
+                      headers={"If-None-Match": logo.headers["ETag"]}).status_code == 304
+    login_as(client, world.other_contact)
+    assert "co-brand-logo" not in client.get(f"/{world.agency.slug}/portal/").get_data(as_text=True)
+    assert client.get(f"/{world.agency.slug}/portal/company-logo").status_code == 404

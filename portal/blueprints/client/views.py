@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from ...extensions import db
 from ...forms import EmptyForm
 from ...htmx import is_htmx, redirect_for, render
-from ...models import Application, Job, Resume, StageDefinition, User, VideoResume, as_utc, utcnow
+from ...models import Application, ClientCompany, Job, Resume, StageDefinition, User, VideoResume, as_utc, utcnow
 from ...scoping import (
     get_company_application_or_404, get_job_or_404, get_shared_application_or_404, jobs_query,
     shared_applications_query,
@@ -54,8 +54,27 @@ class CandidateUrls:
 
 @bp.context_processor
 def _helpers():
-    return {"status_label": actions.status_label, "formats": actions.FORMATS,
-            "urls": CandidateUrls(request.view_args["slug"])}
+    slug = (request.view_args or {}).get("slug")
+    if not (slug and current_user.is_authenticated and current_user.is_contact):
+        return {}  # an error page for someone turned away: nothing client-specific to show
+    has_logo = db.session.scalar(select(ClientCompany.id).where(
+        ClientCompany.id == current_user.company_id, ClientCompany.logo_png.is_not(None)))
+    return {"status_label": actions.status_label, "formats": actions.FORMATS, "urls": CandidateUrls(slug),
+            "co_brand_logo_url": url_for("client.company_logo", slug=slug) if has_logo else None}
+
+
+@bp.get("/company-logo")
+def company_logo(slug: str):
+    """The contact's own company logo, shown beside the agency's (B2 co-branding). Served only to
+    that company's contacts: company ids would otherwise reveal who the agency's clients are."""
+    logo = db.session.scalar(select(ClientCompany.logo_png).where(ClientCompany.id == current_user.company_id))
+    if not logo:
+        abort(404)
+    response = make_response(logo)
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/")
