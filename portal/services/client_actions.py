@@ -20,6 +20,7 @@ from . import ServiceError
 from .activity import record
 from .alerts import alert_job_owner, retract_alert
 from .tasks import generate_task, retract_task
+from .validation import clean_text
 
 UNDO_WINDOW = timedelta(seconds=10)
 # The button disappears after UNDO_WINDOW; the server allows a little more for a slow phone network.
@@ -94,11 +95,8 @@ def rate(contact: ClientContact, application: Application, stars: int | None) ->
 
 def add_comment(contact: ClientContact, application: Application, body: str) -> Comment:
     """Add to the candidate's thread, seen by the job's contacts and the agency (C6)."""
-    body = (body or "").strip()
-    if not body:
-        raise ServiceError("Write a comment first.", field="body")
-    if len(body) > 4000:
-        raise ServiceError("Keep comments under 4,000 characters.", field="body")
+    body = clean_text(body, field="body", max_length=4000, empty="Write a comment first.",
+                      too_long="Keep comments under 4,000 characters.")
     comment = Comment(agency_id=application.agency_id, application_id=application.id,
                       author_contact_id=contact.id, body=body)
     db.session.add(comment)

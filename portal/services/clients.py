@@ -1,5 +1,5 @@
 """Client companies (with an optional co-branding logo) and their contacts (B2)."""
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ClientCompany, ClientContact, User
@@ -9,18 +9,15 @@ from .agency_templates import render_email
 from .auth import deactivate, issue_link
 from .branding import process_logo
 from .mail import normalise_email, send_mail
+from .validation import clean_line, ensure_unique
 
 
 def _company_name(agency_id: int, name: str, company: ClientCompany | None = None) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ServiceError("Enter the company name.", field="name")
-    if len(name) > 200:
-        raise ServiceError("A company name can be at most 200 characters.", field="name")
-    clash = db.session.scalar(select(ClientCompany.id).where(
-        ClientCompany.agency_id == agency_id, func.lower(ClientCompany.name) == name.lower()))
-    if clash is not None and (company is None or clash != company.id):
-        raise ServiceError(f"There is already a client called “{name}”.", field="name")
+    name = clean_line(name, field="name", max_length=200, empty="Enter the company name.",
+                      too_long="A company name can be at most 200 characters.")
+    ensure_unique(ClientCompany.name, name, ClientCompany.agency_id == agency_id,
+                  current_id=company.id if company else None, field="name",
+                  message=f"There is already a client called “{name}”.")
     return name
 
 
@@ -56,11 +53,8 @@ def _send_contact_link(contact: ClientContact) -> None:
 
 def invite_contact(actor: User, company: ClientCompany, name: str, email: str) -> ClientContact:
     """Add a contact to a client company and email them a sign-in link."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise ServiceError("Enter the contact's name.", field="name")
-    if len(name) > 200:
-        raise ServiceError("A name can be at most 200 characters.", field="name")
+    name = clean_line(name, field="name", max_length=200, empty="Enter the contact's name.",
+                      too_long="A name can be at most 200 characters.")
     address = normalise_email(email)
     if db.session.scalar(select(ClientContact.id).where(ClientContact.agency_id == actor.agency_id,
                                                         ClientContact.email == address)) is not None:

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Application, Reason, StageDefinition, StageHistory, User
 from . import ServiceError
 from .activity import record
+from .validation import clean_line, ensure_unique
 
 REASON_KINDS = {"rejection": "rejection reason", "loss": "loss reason"}
 
@@ -26,15 +27,11 @@ def applications_in_stage(stage: StageDefinition) -> int:
 
 
 def _stage_name(agency_id: int, name: str, stage: StageDefinition | None = None) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ServiceError("Enter the stage name.", field="name")
-    if len(name) > 80:
-        raise ServiceError("A stage name can be at most 80 characters.", field="name")
-    clash = db.session.scalar(select(StageDefinition.id).where(
-        StageDefinition.agency_id == agency_id, func.lower(StageDefinition.name) == name.lower()))
-    if clash is not None and (stage is None or clash != stage.id):
-        raise ServiceError(f"There is already a stage called “{name}”.", field="name")
+    name = clean_line(name, field="name", max_length=80, empty="Enter the stage name.",
+                      too_long="A stage name can be at most 80 characters.")
+    ensure_unique(StageDefinition.name, name, StageDefinition.agency_id == agency_id,
+                  current_id=stage.id if stage else None, field="name",
+                  message=f"There is already a stage called “{name}”.")
     return name
 
 
@@ -110,15 +107,11 @@ def reasons(agency_id: int, kind: str) -> list[Reason]:
 def _reason_label(agency_id: int, kind: str, label: str, reason: Reason | None = None) -> str:
     if kind not in REASON_KINDS:
         raise ServiceError("Choose rejection or loss.", field="kind")
-    label = " ".join((label or "").split())
-    if not label:
-        raise ServiceError(f"Enter the {REASON_KINDS[kind]}.", field="label")
-    if len(label) > 200:
-        raise ServiceError("A reason can be at most 200 characters.", field="label")
-    clash = db.session.scalar(select(Reason.id).where(Reason.agency_id == agency_id, Reason.kind == kind,
-                                                      func.lower(Reason.label) == label.lower()))
-    if clash is not None and (reason is None or clash != reason.id):
-        raise ServiceError(f"There is already a {REASON_KINDS[kind]} “{label}”.", field="label")
+    label = clean_line(label, field="label", max_length=200, empty=f"Enter the {REASON_KINDS[kind]}.",
+                       too_long="A reason can be at most 200 characters.")
+    ensure_unique(Reason.label, label, Reason.agency_id == agency_id, Reason.kind == kind,
+                  current_id=reason.id if reason else None, field="label",
+                  message=f"There is already a {REASON_KINDS[kind]} “{label}”.")
     return label
 
 

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Activity, Application, Interview, Job, Task, TaskComment, User, as_utc, job_team, utcnow
 from . import ServiceError
 from .activity import record
+from .validation import clean_text
 
 FEEDBACK_SENT = "candidate.feedback_sent"
 OPEN = "open"
@@ -96,11 +97,8 @@ def reassign_task(task: Task, by_user: User, assignee_id: int | None) -> Task:
 
 def comment_on_task(task: Task, by_user: User, body: str) -> TaskComment:
     """Add a note to the task. Commits."""
-    body = (body or "").strip()
-    if not body:
-        raise ServiceError("Write a comment first.", field="body")
-    if len(body) > 5000:
-        raise ServiceError("Keep the comment under 5,000 characters.", field="body")
+    body = clean_text(body, field="body", max_length=5000, empty="Write a comment first.",
+                      too_long="Keep the comment under 5,000 characters.")
     comment = TaskComment(task_id=task.id, author_id=by_user.id, body=body)
     db.session.add(comment)
     _log(task, by_user, "task.commented", f"Commented on \u201c{task.title}\u201d")

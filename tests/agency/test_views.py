@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Activity, Alert, Application, Interview, Job, SharedProfile, StageHistory, Task
+from portal.models import Activity, Alert, Job, SharedProfile, StageHistory, Task
 from portal.services.alerts import alert_job_owner
 from tests.agency.conftest import Desk
 from tests.conftest import csrf_token, login_as

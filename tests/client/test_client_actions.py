@@ -13,7 +13,7 @@ from portal.services import ServiceError
 from portal.services import client_actions as actions
 from portal.services.client_actions import SlotInput
 from tests.conftest import TEST_DATABASE
-from tests.factories import make_application, make_contact, make_tenant
+from tests.factories import make_contact, make_tenant
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 

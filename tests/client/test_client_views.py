@@ -187,7 +187,7 @@ def test_new_since_last_visit_counts_from_the_start_of_this_visit(app, client, w
         contact = db.session.get(type(world.contact), world.contact.id)
         contact.last_visit_at = utcnow() - timedelta(hours=2)
         db.session.get(Application, world.application.id).shared_profile.shared_at = utcnow() - timedelta(days=1)
-        newer = make_application(db.session.get(type(world.job), world.job.id))
+        make_application(db.session.get(type(world.job), world.job.id))
         db.session.commit()
     html = client.get(f"/{world.agency.slug}/portal/").get_data(as_text=True)
     assert re.search(r"New since your last visit</dt><dd>1</dd>", html), html

@@ -28,7 +28,7 @@ def test_client_pages_do_not_query_per_candidate(app, client, page):
     with app.app_context():
         tenant = make_tenant("countco")
         login_as(client, tenant.contact)
-        path = f"/countco/portal/" if page == "home" else f"/countco/portal/jobs/{tenant.job.id}"
+        path = "/countco/portal/" if page == "home" else f"/countco/portal/jobs/{tenant.job.id}"
         client.get(path)  # first visit writes last_visit_at; measure steady state
         small = queries_for(app, client, path)
         for _ in range(57):
