@@ -5,4 +5,4 @@ set -euo pipefail
 mkdir -p instance/meili
 exec "$MEILI_BIN" --http-addr "127.0.0.1:$MEILI_PORT" --master-key "$MEILI_MASTER_KEY" \
   --db-path instance/meili/data.ms --dump-dir instance/meili/dumps --snapshot-dir instance/meili/snapshots \
-  --env development --no-analytics
+  --env development --no-analytics --log-level WARN
