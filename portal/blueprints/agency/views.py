@@ -26,6 +26,7 @@ from .forms import (
 )
 
 bp = Blueprint("agency", __name__, url_prefix="/agency", cli_group="alerts")
+bp.cli.help = "Alert emails for recruiters."
 
 
 @bp.before_request
