@@ -10,8 +10,8 @@ from tests.servers import MeilisearchServer, free_port
 
 
 def queue_mail(agency, contact, subject: str, status: str = "pending"):
-    row = send_mail(agency, "sign_in", contact.email, subject, "sign_in", contact=contact,
-                    url="http://127.0.0.1:8000/x/link/token", minutes=30)
+    row = send_mail(agency, "sign_in", contact.email, subject, "configured",
+                    body="Sign in below.", button_label="Sign in", url="http://127.0.0.1:8000/x/link/token")
     row.status = status
     return row
 

@@ -34,8 +34,8 @@ def branded(ctx):
 
 def queue_sign_in(agency, contact, subject="Your sign-in link", **extra):
     """Queue the real sign-in email for ``contact``, flushed so it has an id (the caller commits)."""
-    row = send_mail(agency, "sign_in", contact.email, subject, "sign_in", contact=contact, url=SIGN_IN_URL,
-                    minutes=30, **extra)
+    row = send_mail(agency, "sign_in", contact.email, subject, "configured", url=SIGN_IN_URL, button_label="Sign in",
+                    body=f"Hello {contact.name},\n\nUse the button below to sign in.", **extra)
     db.session.flush()
     return row
 
@@ -174,7 +174,8 @@ def test_subject_with_line_break_is_refused(branded, subject):
 def test_injected_or_invalid_recipient_is_refused(branded, recipient):
     agency, _ = branded
     with pytest.raises(ServiceError) as refused:
-        send_mail(agency, "sign_in", recipient, "Hello", "sign_in", contact=None, url=SIGN_IN_URL, minutes=30)
+        send_mail(agency, "sign_in", recipient, "Hello", "configured", body="Sign in below.", button_label="Sign in",
+                  url=SIGN_IN_URL)
     assert refused.value.field == "to"
     db.session.commit()
     assert mail_rows() == []
@@ -183,7 +184,7 @@ def test_injected_or_invalid_recipient_is_refused(branded, recipient):
 def test_one_bad_recipient_in_a_list_refuses_the_whole_message(branded):
     agency, contact = branded
     with pytest.raises(ServiceError) as refused:
-        send_mail(agency, "sign_in", [contact.email, "a@b.example\r\nBcc: x@evil.example"], "Hello", "sign_in",
+        send_mail(agency, "sign_in", [contact.email, "a@b.example\r\nBcc: x@evil.example"], "Hello", "configured",
                   contact=contact, url=SIGN_IN_URL, minutes=30)
     assert refused.value.field == "to"
     db.session.commit()

@@ -22,8 +22,8 @@ def queue_messages(count: int, subject: str = "Message") -> list[int]:
     """Commit ``count`` real sign-in emails with distinct subjects; returns their ids."""
     agency = make_agency()
     contact = make_contact(make_company(agency), email="clara@acme.example")
-    rows = [send_mail(agency, "sign_in", contact.email, f"{subject} {n:02d}", "sign_in", contact=contact,
-                      url="http://127.0.0.1:8000/x/link/token", minutes=30) for n in range(count)]
+    rows = [send_mail(agency, "sign_in", contact.email, f"{subject} {n:02d}", "configured",
+                      body="Sign in below.", button_label="Sign in", url="http://127.0.0.1:8000/x/link/token") for n in range(count)]
     db.session.commit()
     return [row.id for row in rows]
 

@@ -44,9 +44,21 @@ DEFAULT_EMAILS = {
         "Hello {name},\n\n{agency} invited you to review candidates for {company}. Sign in with the "
         "button below; no password is needed. The link works once.",
         ("name", "agency", "company")),
+    "sign_in": DefaultEmail(
+        "Sign-in link for a client contact",
+        "Your sign-in link for {agency}",
+        "Hello {name},\n\nUse the button below to sign in to {agency}. The link works once and expires in "
+        "{minutes} minutes.\n\nIf you did not ask for this, you can ignore this email.",
+        ("name", "agency", "minutes")),
+    "landing": DefaultEmail(
+        "Job link for a client contact",
+        "{job}: your link to the candidates",
+        "Hello {name},\n\nCandidates for {job} are ready for your review.\n\nThis link is personal to you "
+        "and expires in {days} days.",
+        ("name", "agency", "job", "days")),
 }
 SAMPLE_VALUES = {"name": "Alex Example", "agency": "", "inviter": "Ada Admin", "days": "7",
-                 "company": "Example Ltd"}
+                 "company": "Example Ltd", "minutes": "30", "job": "Account Executive"}
 
 
 def placeholders_in(text: str) -> list[str]:

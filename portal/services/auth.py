@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import Agency, ClientContact, Job, LoginToken, User, as_utc, utcnow
 from . import ServiceError
+from .agency_templates import render_email
 from .mail import absolute_url, normalise_email, send_mail
 
 SALT = "portal.login-link"
@@ -111,26 +112,37 @@ def request_sign_in(agency: Agency, email: str) -> None:
         ClientContact.active.is_(True)))
     if contact is None:
         return
-    url = issue_link(contact, "sign_in")
-    send_mail(agency, "sign_in", contact.email, f"Your sign-in link for {agency.title}", "sign_in",
-              contact=contact, url=url, minutes=current_app.config["SIGN_IN_LINK_MINUTES"])
+    _mail_sign_in_link(contact)
     db.session.commit()
+
+
+def _mail_sign_in_link(contact: ClientContact) -> None:
+    """Queue a fresh single-use sign-in link, worded by the agency's "sign_in" email template."""
+    agency = contact.agency
+    minutes = current_app.config["SIGN_IN_LINK_MINUTES"]
+    subject, body = render_email(agency, "sign_in", {"name": contact.name, "agency": agency.title,
+                                                     "minutes": str(minutes)})
+    send_mail(agency, "sign_in", contact.email, subject, "configured", body=body,
+              url=issue_link(contact, "sign_in"), button_label="Sign in")
+
+
+def _mail_landing_link(contact: ClientContact, job: Job, url: str) -> None:
+    """Queue a job landing link, worded by the agency's "landing" email template."""
+    agency = contact.agency
+    subject, body = render_email(agency, "landing", {"name": contact.name, "agency": agency.title, "job": job.title,
+                                                     "days": str(agency.landing_link_days)})
+    send_mail(agency, "landing", contact.email, subject, "configured", body=body, url=url,
+              button_label="Review candidates")
 
 
 def resend_link(check: LinkCheck) -> None:
     """Email a fresh link of the same kind to the address on file (from an expired or used link)."""
     if not check.contact.active:
         return
-    agency = check.contact.agency
     if check.job is not None:
-        url = issue_link(check.contact, "landing", check.job)
-        send_mail(agency, "landing", check.contact.email, f"{check.job.title}: your link to the candidates",
-                  "landing", contact=check.contact, job=check.job, url=url)
+        _mail_landing_link(check.contact, check.job, issue_link(check.contact, "landing", check.job))
     else:
-        url = issue_link(check.contact, "sign_in")
-        send_mail(agency, "sign_in", check.contact.email, f"Your sign-in link for {agency.title}",
-                  "sign_in", contact=check.contact, url=url,
-                  minutes=current_app.config["SIGN_IN_LINK_MINUTES"])
+        _mail_sign_in_link(check.contact)
     db.session.commit()
 
 
@@ -143,8 +155,7 @@ def email_landing_link(contact: ClientContact, job: Job, sent_by: User) -> str:
     if not contact.active:
         raise ServiceError("That contact is deactivated.", field="contact")
     url = landing_link(contact, job)
-    send_mail(contact.agency, "landing", contact.email, f"{job.title}: your link to the candidates",
-              "landing", contact=contact, job=job, url=url)
+    _mail_landing_link(contact, job, url)
     record(job.agency_id, "link.emailed", f"Emailed the job link to {contact.name}", actor=sent_by,
            job_id=job.id, contact_id=contact.id)
     db.session.commit()

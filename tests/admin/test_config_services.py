@@ -196,3 +196,23 @@ def test_email_template_override_preview_and_reset(ctx, tenant):
     agency_templates.reset_email_template(tenant.admin, "invite")
     assert db.session.scalar(select(func.count()).select_from(EmailTemplate)) == 0
     assert agency_templates.email_subject_body(tenant.agency, "invite")[0] == "{inviter} invited you to {agency}"
+
+
+def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
+    from portal.models import ClientContact
+    from portal.services import agency_templates
+    from portal.services.auth import request_sign_in
+    from portal.services.mail import deliver_due_mail
+    from tests.factories import make_tenant
+
+    with app.app_context():
+        tenant = make_tenant("wordco")
+        agency_templates.save_email_template(tenant.admin, "sign_in", "Log in to {agency}",
+                                             "Hi {name}! Your link lasts {minutes} minutes.")
+        request_sign_in(tenant.agency, db.session.get(ClientContact, tenant.contact.id).email)
+        deliver_due_mail()
+        expected_subject, name = f"Log in to {tenant.agency.title}", tenant.contact.name
+    (received,) = smtp.inbox.wait_for(1)
+    message = received["message"]
+    assert message["Subject"] == expected_subject
+    assert f"Hi {name}! Your link lasts 30 minutes." in message.get_body(("plain",)).get_content()
