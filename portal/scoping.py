@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import Select, exists, or_, select
 
 from .extensions import db
-from .models import Application, ClientContact, Job, SharedProfile, User, job_team
+from .models import Application, Candidate, ClientContact, Job, SharedProfile, User, job_team
 
 
 def principal():
@@ -51,6 +51,29 @@ def get_job_or_404(job_id: int, who=None) -> Job:
     if job is None:
         abort(404)
     return job
+
+
+def candidates_query(who=None) -> Select:
+    """Candidates the staff principal may see: the agency's, except people whose every
+    application is on a job hidden from them (confidential, not on its team). Admins see all."""
+    who = who or principal()
+    if not isinstance(who, User):
+        abort(404)
+    query = scoped(Candidate, who)
+    if not who.is_admin:
+        visible_jobs = jobs_query(who).with_only_columns(Job.id)
+        has_any = exists().where(Application.candidate_id == Candidate.id)
+        has_visible = exists().where(Application.candidate_id == Candidate.id, Application.job_id.in_(visible_jobs))
+        query = query.where(or_(~has_any, has_visible))
+    return query
+
+
+def get_candidate_or_404(candidate_id: int, who=None) -> Candidate:
+    """One candidate the staff principal may see, or 404."""
+    row = db.session.scalar(candidates_query(who).where(Candidate.id == candidate_id))
+    if row is None:
+        abort(404)
+    return row
 
 
 def shared_applications_query(who=None) -> Select:

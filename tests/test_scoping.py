@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from portal.extensions import db
-from portal.models import Application, ClientCompany, ClientContact, Job, SharedProfile, User
+from portal.models import Application, Candidate, ClientCompany, ClientContact, Job, SharedProfile, User
 from portal.scoping import (
     get_job_or_404, get_scoped_or_404, get_shared_application_or_404, jobs_query, principal, scoped,
     shared_applications_query,
@@ -193,3 +193,30 @@ def test_get_shared_application_or_404(tenants):
     db.session.commit()
     with pytest.raises(NotFound):
         get_shared_application_or_404(a.application.id, who=a.contact)
+
+
+def test_candidates_on_confidential_jobs_only_are_hidden_from_recruiters_off_the_team(app):
+    """A person whose only application is on a confidential job is not shown (or addable from search)
+    to a recruiter off that job's team; the team, admins and people with other applications are."""
+    from werkzeug.exceptions import NotFound
+
+    from portal.scoping import candidates_query, get_candidate_or_404
+    from portal.services import ServiceError
+    from portal.services.search import add_to_shortlist
+    from tests.factories import make_application, make_candidate, make_tenant
+
+    with app.app_context():
+        tenant = make_tenant("confco")
+        secret = make_application(tenant.confidential_job).candidate
+        loner = make_candidate(tenant.agency)
+        db.session.commit()
+        outsider_sees = set(db.session.scalars(candidates_query(tenant.outsider).with_only_columns(Candidate.id)))
+        assert secret.id not in outsider_sees and loner.id in outsider_sees
+        assert tenant.application.candidate_id in outsider_sees
+        with pytest.raises(NotFound):
+            get_candidate_or_404(secret.id, tenant.outsider)
+        assert get_candidate_or_404(secret.id, tenant.recruiter).id == secret.id
+        assert get_candidate_or_404(secret.id, tenant.admin).id == secret.id
+        with pytest.raises(ServiceError, match="no longer exist"):
+            add_to_shortlist(tenant.outsider, tenant.job.id, [secret.id])
+        assert add_to_shortlist(tenant.admin, tenant.job.id, [secret.id]) == 1

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from ..extensions import db
 from ..models import (
     Application, Candidate, CandidateTag, Job, Reason, StageDefinition, StageHistory, User,
 )
-from ..scoping import jobs_query
+from ..scoping import candidates_query, jobs_query
 from . import ServiceError
 
 log = logging.getLogger(__name__)
@@ -385,8 +385,10 @@ def add_to_shortlist(who, job_id: int | None, candidate_ids: list[int]) -> int:
         raise ServiceError("Choose a job.", field="job_id")
     if not candidate_ids:
         raise ServiceError("Select at least one candidate.", field="candidate")
-    candidates = list(db.session.scalars(select(Candidate.id).where(
-        Candidate.agency_id == who.agency_id, Candidate.id.in_(candidate_ids), Candidate.private.is_(False))))
+    # The same people search may show: visible to this user (confidential jobs), not private, not hired.
+    hired = exists().where(Application.candidate_id == Candidate.id, Application.outcome == "hired")
+    candidates = list(db.session.scalars(candidates_query(who).with_only_columns(Candidate.id).where(
+        Candidate.id.in_(candidate_ids), Candidate.private.is_(False), ~hired)))
     if len(candidates) != len(set(candidate_ids)):
         raise ServiceError("Some selected candidates no longer exist.", field="candidate")
     first = db.session.scalar(select(StageDefinition).where(StageDefinition.agency_id == who.agency_id)

@@ -12,10 +12,10 @@ from ...extensions import db
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render, toast
 from ...models import (
-    Activity, Alert, Application, Candidate, ClientCompany, ClientContact, Interview, InterviewRequest, Job,
+    Activity, Alert, Application, ClientCompany, ClientContact, Interview, InterviewRequest, Job,
     Reason, Resume, SharedProfile, StageDefinition, Task, TaskComment, User, VideoResume, utcnow,
 )
-from ...scoping import get_job_or_404, get_scoped_or_404, jobs_query, scoped
+from ...scoping import get_candidate_or_404, get_job_or_404, get_scoped_or_404, jobs_query, scoped
 from ...services import ServiceError
 from ...services import alerts as alert_service
 from ...services import auth as auth_service
@@ -323,7 +323,7 @@ def send_online(job_id: int):
 @bp.get("/candidates/<int:candidate_id>")
 def candidate(candidate_id: int):
     """A candidate: applications on visible jobs, interviews, and the timeline."""
-    person = get_scoped_or_404(Candidate, candidate_id)
+    person = get_candidate_or_404(candidate_id)
     applications = db.session.scalars(select(Application).where(
         Application.candidate_id == person.id, Application.job_id.in_(_visible_job_ids()))
         .order_by(Application.applied_at.desc())).all()
