@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import (
-    Activity, Application, ClientContact, Comment, InterviewRequest, ProposedSlot, Rating, Reason, as_utc, utcnow,
+    Activity, Application, ClientContact, Comment, InterviewRequest, ProposedSlot, Rating, Reason, SharedProfile,
+    as_utc, utcnow,
 )
 from . import ServiceError
 from .activity import record
@@ -59,6 +60,29 @@ def ensure_actionable(application: Application) -> Application:
     return application
 
 
+# Profile lines that identify a person; a blind share leaves them out until an interview is requested.
+IDENTIFYING_FIELDS = frozenset({"name", "full name", "first name", "last name", "current company", "company",
+                                "email", "phone", "linkedin", "address"})
+
+
+def anonymous_ids(application_ids: list[int]) -> set[int]:
+    """Of these applications, the blind shares whose client has never asked for an interview:
+    they are presented as "Candidate A-<id>" with identifying details and resume withheld (A2a)."""
+    if not application_ids:
+        return set()
+    asked = select(InterviewRequest.application_id).where(InterviewRequest.application_id == Application.id)
+    return set(db.session.scalars(
+        select(Application.id).join(SharedProfile, SharedProfile.application_id == Application.id)
+        .where(Application.id.in_(application_ids), SharedProfile.blind.is_(True), ~asked.exists())))
+
+
+def client_facing_name(application: Application) -> str:
+    """How the client sees this candidate right now: the name, or the blind pseudonym."""
+    if application.id in anonymous_ids([application.id]):
+        return f"Candidate A-{application.id}"
+    return application.candidate.name
+
+
 def rating_summary(application: Application, contact: ClientContact) -> RatingSummary:
     """Own rating and the average over every contact's rating."""
     mine = db.session.scalar(select(Rating.stars).where(Rating.application_id == application.id,
@@ -84,8 +108,9 @@ def rate(contact: ClientContact, application: Application, stars: int | None) ->
         db.session.add(Rating(agency_id=application.agency_id, application_id=application.id,
                               contact_id=contact.id, stars=stars))
     _touch(application)
-    verb_summary = f"rated {application.candidate.name} {stars} star{'s' if stars != 1 else ''}" if stars \
-        else f"cleared their rating of {application.candidate.name}"
+    shown = client_facing_name(application)
+    verb_summary = f"rated {shown} {stars} star{'s' if stars != 1 else ''}" if stars \
+        else f"cleared their rating of {shown}"
     record(application.agency_id, "client.rated", f"{contact.name} {verb_summary}", actor=contact,
            job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
            stars=stars)
@@ -101,7 +126,7 @@ def add_comment(contact: ClientContact, application: Application, body: str) -> 
                       author_contact_id=contact.id, body=body)
     db.session.add(comment)
     _touch(application)
-    record(application.agency_id, "client.commented", f"{contact.name} commented on {application.candidate.name}",
+    record(application.agency_id, "client.commented", f"{contact.name} commented on {client_facing_name(application)}",
            actor=contact, job_id=application.job_id, candidate_id=application.candidate_id,
            application_id=application.id, client_visible=True)
     return comment
@@ -191,7 +216,7 @@ def request_hire(contact: ClientContact, application: Application, *, start_date
     alert_job_owner(application, "hire_requested",
                     f"{contact.name} ({contact.company.name}) wants to hire {candidate} for "
                     f"{application.job.title}.{details}", f"hire_requested:app{application.id}")
-    record(application.agency_id, "client.hire_requested", f"{contact.name} asked to hire {candidate}",
+    record(application.agency_id, "client.hire_requested", f"{contact.name} asked to hire {client_facing_name(application)}",
            actor=contact, job_id=application.job_id, candidate_id=application.candidate_id,
            application_id=application.id, client_visible=True,
            start_date=start_date.isoformat() if start_date else None, note=(note or "").strip() or None)
@@ -218,7 +243,8 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
     generate_task(application, "send_feedback", key, now=now)
     alert_job_owner(application, "rejected", f"{contact.name} ({contact.company.name}) rejected {candidate} for "
                     f"{application.job.title}.", key, hold_mail=UNDO_WINDOW + UNDO_GRACE)
-    record(application.agency_id, "client.rejected", f"{contact.name} rejected {candidate}", actor=contact,
+    record(application.agency_id, "client.rejected", f"{contact.name} rejected {client_facing_name(application)}",
+           actor=contact,
            job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
            client_visible=True, previous_status=previous, cancelled_requests=cancelled)
     return application
@@ -246,7 +272,7 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
     retract_alert(application.job.owner_id, key)
     _reopen_requests(application, entry.detail.get("cancelled_requests") or [], now)
     record(application.agency_id, "client.reject_undone", f"{contact.name} undid the rejection of "
-           f"{application.candidate.name}", actor=contact, job_id=application.job_id,
+           f"{client_facing_name(application)}", actor=contact, job_id=application.job_id,
            candidate_id=application.candidate_id, application_id=application.id, client_visible=True)
     return application
 

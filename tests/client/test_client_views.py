@@ -174,12 +174,33 @@ def test_comment_thread_fragment(client, world):
 
 
 def test_blind_share_hides_identity_until_an_interview_is_requested(app, client, world):
+    name = world.application.candidate.name
+    pseudonym = f"Candidate A-{world.application.id}"
     with app.app_context():
-        db.session.get(Application, world.application.id).shared_profile.blind = True
+        profile = db.session.get(Application, world.application.id).shared_profile
+        profile.blind = True
+        profile.fields = [{"label": "Name", "value": name}, {"label": "Current company", "value": "Globex"},
+                          {"label": "Summary", "value": "Builds data pipelines."}]
         db.session.commit()
-    page = client.get(url(world)).get_data(as_text=True)
-    assert f"Candidate A-{world.application.id}" in page and world.application.candidate.name not in page
+    job_page = f"/{world.agency.slug}/portal/jobs/{world.job.id}"
+    for path in (url(world), url(world, "/interview"), url(world, "/hire"), job_page):
+        page = client.get(path).get_data(as_text=True)
+        assert name not in page and "Globex" not in page, path
+    assert pseudonym in client.get(url(world)).get_data(as_text=True)
+    assert "Builds data pipelines." in client.get(url(world)).get_data(as_text=True)
     assert client.get(url(world, "/resume")).status_code == 404
+    # Commenting, then rejecting and undoing, reveal nothing: the timeline names the pseudonym.
+    post(client, url(world, "/comments"), {"body": "Interesting"})
+    post(client, url(world, "/reject"))
+    post(client, url(world, "/undo-reject"))
+    page = client.get(job_page).get_data(as_text=True)
+    assert name not in page and f"commented on {pseudonym}" in page
+    # Asking for an interview reveals the person.
+    day = (date.today() + timedelta(days=3)).isoformat()
+    post(client, url(world, "/interview"), {"format": "video", "timezone": "UTC", "slots-0-day": day,
+                                            "slots-0-start": "10:00", "slots-0-minutes": "30"})
+    revealed = client.get(url(world)).get_data(as_text=True)
+    assert name in revealed and "Globex" in revealed and client.get(url(world, "/resume")).status_code == 200
 
 
 def test_new_since_last_visit_counts_from_the_start_of_this_visit(app, client, world):

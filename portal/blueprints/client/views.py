@@ -107,6 +107,7 @@ def job(slug: str, job_id: int):
     progress = progress_by_job(current_user, _baseline(), [job.id]).get(job.id, Progress())
     reasons = actions.rejection_reasons(job.agency_id)
     return render("client/job.html", job=job, owner=owner, by_stage=by_stage, rejected=rejected,
+                  anonymous=actions.anonymous_ids([a.id for a in applications]),
                   progress=progress, ratings=ratings_for(current_user, [a.id for a in applications]),
                   activity=recent_activity(job.id, job.agency_id), days_open=(utcnow() - as_utc(job.opened_at)).days,
                   reason_forms={a.id: _reason_form(a, reasons, formdata=None) for a in rejected},
@@ -188,7 +189,8 @@ def request_interview(slug: str, application_id: int):
     if request.method == "POST" and "add_slot" in request.form:
         if len(form.slots) < actions.MAX_SLOTS:
             form.slots.append_entry()
-        return render("client/interview.html", "client/_interview_form.html", application=application, form=form)
+        return render("client/interview.html", "client/_interview_form.html", application=application, form=form,
+                      display_name=actions.client_facing_name(application))
     refused = False
     if form.validate_on_submit():
         try:
@@ -207,7 +209,7 @@ def request_interview(slug: str, application_id: int):
             return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
     status = 422 if refused or form.errors else 200
     return render("client/interview.html", "client/_interview_form.html", status=status,
-                  application=application, form=form)
+                  application=application, form=form, display_name=actions.client_facing_name(application))
 
 
 @bp.route("/candidates/<int:application_id>/hire", methods=["GET", "POST"])
@@ -228,7 +230,8 @@ def hire(slug: str, application_id: int):
             flash(f"Hire requested for {application.candidate.name}. Your recruiter will be in touch.")
             return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
     status = 422 if refused or form.errors else 200
-    return render("client/hire.html", "client/_hire_form.html", status=status, application=application, form=form)
+    return render("client/hire.html", "client/_hire_form.html", status=status, application=application, form=form,
+                  display_name=actions.client_facing_name(application))
 
 
 @bp.post("/candidates/<int:application_id>/reject")
@@ -306,7 +309,10 @@ def _rating_response(application: Application, *, summary=None, error: str | Non
 
 def _candidate_context(application: Application, comment_form: CommentForm | None = None) -> dict:
     profile = application.shared_profile
+    withheld = _withheld(application)
     hidden = {name.lower() for name in (profile.hidden_fields or [])}
+    if withheld:
+        hidden |= actions.IDENTIFYING_FIELDS
     video = db.session.get(VideoResume, profile.video_resume_id) if profile.video_resume_id else None
     reason_form = _reason_form(application, formdata=None)
     revealed = application.client_status == "hired"
@@ -314,22 +320,17 @@ def _candidate_context(application: Application, comment_form: CommentForm | Non
         "a": application, "job": application.job, "profile": profile,
         "fields": [f for f in (profile.fields or []) if (f.get("key") or f.get("label", "")).lower() not in hidden],
         "show_email": revealed or "email" not in hidden, "show_phone": revealed or "phone" not in hidden,
-        "withheld": _withheld(application), "video": video,
+        "withheld": withheld, "video": video,
         "rating": actions.rating_summary(application, current_user),
         "comments": actions.comments_for(application), "comment_form": comment_form or CommentForm(formdata=None),
         "reason_form": reason_form, "undo_until": actions.undo_deadline(application), "action_form": EmptyForm(),
-        "display_name": _display_name(application),
+        "display_name": actions.client_facing_name(application),
     }
 
 
-def _display_name(application: Application) -> str:
-    """Blind shares present "Candidate A-<id>" until the client asks for an interview (A2a)."""
-    return f"Candidate A-{application.id}" if _withheld(application) else application.candidate.name
-
-
 def _withheld(application: Application) -> bool:
-    return bool(application.shared_profile and application.shared_profile.blind
-                and application.client_status == "awaiting_review")
+    """A blind share before any interview request: identity and resume stay hidden (A2a)."""
+    return application.id in actions.anonymous_ids([application.id])
 
 
 def _safe_filename(application: Application) -> str:
