@@ -42,8 +42,10 @@ def send_mail(agency: Agency | None, kind: str, to: list[str] | str, subject: st
     recipients = [normalise_email(addr, "to") for addr in ([to] if isinstance(to, str) else to)]
     if not recipients:
         raise ServiceError("A message needs at least one recipient.", field="to")
-    if "\r" in subject or "\n" in subject:
-        raise ServiceError("The subject must be a single line.", field="subject")
+    # Subjects are built from job titles and names that may hold line breaks (an import, a pasted
+    # title). Folding them onto one line keeps header injection impossible without refusing the
+    # action that triggered the mail.
+    subject = " ".join(subject.split())
     context.update(agency=agency, subject=subject)
     sender_name = (agency.email_sender_name or agency.name) if agency else "Agency Portal"
     # The sender name is agency configuration, not checked like the subject: a line break in it

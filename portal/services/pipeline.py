@@ -16,6 +16,7 @@ from ..models import (
 from ..models.applications import OUTCOMES
 from . import ServiceError
 from .activity import record
+from .validation import clean_line
 
 REASON_KIND = {"rejected_by_client": "rejection", "rejected_by_agency": "rejection", "withdrawn": "loss"}
 OUTCOME_LABELS = {"hired": "Hired", "rejected_by_client": "Rejected by the client",
@@ -38,9 +39,8 @@ class JobInput:
 
 
 def _apply_job_input(job: Job, values: JobInput, agency_id: int, now: datetime) -> None:
-    title = (values.title or "").strip()
-    if not title:
-        raise ServiceError("Give the job a title.", field="title")
+    title = clean_line(values.title, field="title", max_length=200, empty="Give the job a title.",
+                       too_long="A job title can be at most 200 characters.")
     company = db.session.get(ClientCompany, values.company_id) if values.company_id else None
     if company is None or company.agency_id != agency_id:
         raise ServiceError("Choose one of your clients.", field="company_id")
@@ -59,7 +59,7 @@ def _apply_job_input(job: Job, values: JobInput, agency_id: int, now: datetime) 
         job.closed_at = now
     elif values.status == "open":
         job.closed_at = None
-    job.title, job.company_id, job.owner_id = title[:200], company.id, owner.id
+    job.title, job.company_id, job.owner_id = title, company.id, owner.id
     job.location = (values.location or "").strip()[:200] or None
     job.description = (values.description or "").strip() or None
     job.requisition_id = (values.requisition_id or "").strip()[:80] or None

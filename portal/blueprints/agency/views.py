@@ -7,6 +7,7 @@ import click
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...forms import EmptyForm
@@ -139,13 +140,17 @@ def edit_job(job_id: int):
 def _board(job: Job) -> list[tuple[StageDefinition, list[Application]]]:
     stages = db.session.scalars(select(StageDefinition).where(StageDefinition.agency_id == job.agency_id)
                                 .order_by(StageDefinition.position)).all()
+    # Every card shows the candidate and share state, and the board re-renders on each move.
     applications = db.session.scalars(select(Application).where(Application.job_id == job.id)
+                                      .options(selectinload(Application.candidate),
+                                               selectinload(Application.shared_profile))
                                       .order_by(Application.applied_at)).all()
     return [(stage, [a for a in applications if a.stage_id == stage.id]) for stage in stages]
 
 
 def _timeline(**where) -> list[Activity]:
-    query = scoped(Activity).order_by(Activity.created_at.desc(), Activity.id.desc()).limit(100)
+    query = (scoped(Activity).options(selectinload(Activity.actor_user), selectinload(Activity.actor_contact))
+             .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(100))
     for name, value in where.items():
         query = query.where(getattr(Activity, name) == value)
     return list(db.session.scalars(query.where(or_(Activity.job_id.is_(None), Activity.job_id.in_(_visible_job_ids())))))
