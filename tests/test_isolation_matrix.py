@@ -177,6 +177,8 @@ def allowed_roles(rule: Rule) -> set[str]:
     if blueprint == "client":
         # Every sample object belongs to company 1, so a URL carrying one is for company 1 only.
         return {"contact"} if set(rule.arguments) - {"slug"} else {"contact", "other_contact"}
+    if rule.endpoint == "agency.team_tasks":
+        return {"admin"}  # the head of the agency's view (its counts include confidential jobs)
     if rule.endpoint == "agency.read_alert":
         # An alert is its own user's: the sample alert is the A recruiter's.
         return {"recruiter"}

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from ..extensions import db
+from ..scoping import jobs_query
 from ..models import (
     Activity, Application, Candidate, ClientContact, ConsentRecord, Job, ProfileTemplate, Resume,
     SharedProfile, User, VideoResume, as_utc, utcnow,
@@ -53,10 +54,12 @@ class ShareGuards:
         return self.consent is None
 
 
-def share_guards(application: Application) -> ShareGuards:
-    """Prior submissions to and rejections by this client, and the recorded consent."""
+def share_guards(application: Application, viewer: User | None = None) -> ShareGuards:
+    """Prior submissions to and rejections by this client, and the recorded consent. Jobs the
+    ``viewer`` may not see (confidential, off its team) are listed without their title."""
     job = application.job
     guards = ShareGuards()
+    visible = set(db.session.scalars(jobs_query(viewer).with_only_columns(Job.id))) if viewer else None
     rows = db.session.execute(
         select(Application, Job.title, SharedProfile.shared_at)
         .join(Job, Job.id == Application.job_id)
@@ -66,6 +69,8 @@ def share_guards(application: Application) -> ShareGuards:
         .order_by(Application.applied_at)
     ).all()
     for other, title, shared_at in rows:
+        if visible is not None and other.job_id not in visible:
+            title = "a confidential job"
         entry = PriorSubmission(title, as_utc(shared_at), OUTCOME_LABELS.get(other.outcome, other.outcome))
         if shared_at is not None:
             guards.submissions.append(entry)

@@ -125,3 +125,19 @@ def test_send_online_emails_the_landing_link_and_only_newly_shared(desk, smtp):
     texts = [m["message"].get_body(preferencelist=("plain",)).get_content() for m in (first, second)]
     assert "Kavya Rao" in texts[0] and "Kavya Rao" not in texts[1] and newcomer.candidate.name in texts[1]
     assert f"/{desk.recruiter.agency.slug}/link/" in texts[1]
+
+
+def test_share_guards_do_not_name_confidential_jobs_the_viewer_cannot_see(app):
+    from portal.services.sharing import share_guards
+    from tests.factories import make_application, make_tenant, make_user
+
+    with app.app_context():
+        tenant = make_tenant("guardco")
+        person = tenant.application.candidate
+        make_application(tenant.confidential_job, candidate=person)
+        outsider = make_user(tenant.agency)
+        db.session.commit()
+        titles = [entry.job_title for entry in share_guards(tenant.application, outsider).submissions]
+        assert titles == ["a confidential job"]
+        assert [e.job_title for e in share_guards(tenant.application, tenant.recruiter).submissions] == [
+            tenant.confidential_job.title]

@@ -25,9 +25,9 @@ def tenant(app):
         yield tenant
 
 
-def _sign_in_recruiter(page, live_server, tenant):
+def _sign_in_recruiter(page, live_server, tenant, user=None):
     page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email", exact=True).fill(tenant.recruiter.email)
+    page.get_by_label("Email", exact=True).fill((user or tenant.recruiter).email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Jobs")
@@ -139,6 +139,8 @@ def test_task_completion_refusal_is_shown_in_place(app, live_server, tenant, pag
     expect(page.locator(".interviews")).to_contain_text("Mon 10 Mar 2031, 14:00 (Europe/London)")
     expect(page.locator("#timeline")).to_contain_text("Interview scheduled for Mon 10 Mar 2031, 14:00 (Europe/London)")
     assert_accessible(page, "candidate page")
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in_recruiter(page, live_server, tenant, user=tenant.admin)  # the agency-wide view is the admin's
     page.goto(f"{live_server.url}/agency/tasks/team")
     expect(page.locator("#workload")).to_be_visible()
     assert_accessible(page, "agency-wide tasks")

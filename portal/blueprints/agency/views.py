@@ -224,7 +224,7 @@ def _share_context(application: Application, form: ShareForm) -> dict:
                                 .order_by(VideoResume.created_at.desc())).all()
     form.resume_id.choices = choices([("", "No resume file")] + [(r.id, r.filename) for r in resumes])
     form.video_resume_id.choices = choices([("", "No video")] + [(v.id, v.title) for v in videos])
-    return {"application": application, "guards": sharing.share_guards(application), "form": form}
+    return {"application": application, "guards": sharing.share_guards(application, current_user), "form": form}
 
 
 @bp.route("/applications/<int:application_id>/share", methods=["GET", "POST"])
@@ -385,6 +385,8 @@ def tasks():
 @bp.get("/tasks/team")
 def team_tasks():
     """Agency-wide: every recruiter's open and overdue tasks (the head of the agency's view)."""
+    if not current_user.is_admin:
+        abort(404)  # counts include confidential jobs' tasks: for the agency's admins only
     rows = db.session.scalars(_tasks_query().where(Task.status == "open")
                               .order_by(Task.due_at.is_(None), Task.due_at)).all()
     return render("agency/tasks.html", tasks=rows, now=utcnow(), title="Everyone's open tasks",
