@@ -74,7 +74,8 @@ def _application_or_404(application_id: int) -> Application:
 @bp.get("/")
 def index():
     """Jobs the user may see, with how many candidates are shared on each."""
-    jobs = db.session.scalars(jobs_query().order_by(Job.status.desc(), Job.opened_at.desc())).all()
+    jobs = db.session.scalars(jobs_query().options(selectinload(Job.company), selectinload(Job.owner))
+                              .order_by(Job.status.desc(), Job.opened_at.desc())).all()
     shared = dict(db.session.execute(
         select(Application.job_id, func.count())
         .join(SharedProfile, SharedProfile.application_id == Application.id)
