@@ -252,3 +252,26 @@ def test_company_co_branding_logo_is_shown_to_that_company_only(app, client, wor
     login_as(client, world.other_contact)
     assert "co-brand-logo" not in client.get(f"/{world.agency.slug}/portal/").get_data(as_text=True)
     assert client.get(f"/{world.agency.slug}/portal/company-logo").status_code == 404
+
+
+def test_long_shortlists_load_in_batches_as_the_contact_scrolls(app, client, world):
+    from portal.blueprints.client.views import CARDS_PER_GROUP
+
+    with app.app_context():
+        job = db.session.get(type(world.job), world.job.id)
+        extra = [make_application(job) for _ in range(CARDS_PER_GROUP + 5)]
+        names = [a.candidate.name for a in extra]
+        stage_id = extra[0].stage_id
+        db.session.commit()
+    page = client.get(f"/{world.agency.slug}/portal/jobs/{world.job.id}").get_data(as_text=True)
+    total = CARDS_PER_GROUP + 6  # the world's shared application is in the same stage
+    assert f"({total})</span>" in page and page.count('class="card candidate-card"') == CARDS_PER_GROUP
+    assert "Show more (6 left)" in page and names[-1] not in page
+    more = client.get(f"/{world.agency.slug}/portal/jobs/{world.job.id}/cards?group={stage_id}"
+                      f"&offset={CARDS_PER_GROUP}", headers=HX)
+    html = more.get_data(as_text=True)
+    assert more.status_code == 200 and "<html" not in html and "Show more" not in html
+    assert html.count('class="card candidate-card"') == 6 and names[-1] in html
+    # Without htmx the batch URL leads back to the page.
+    plain = client.get(f"/{world.agency.slug}/portal/jobs/{world.job.id}/cards?group={stage_id}&offset=25")
+    assert plain.status_code == 303

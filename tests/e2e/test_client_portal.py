@@ -1,6 +1,7 @@
 """The client journey in Chromium (C2–C11), starting from the mail the real SMTP server got:
 link → Continue → home → job → candidate → rate → request interview (New York) → hire another
 → reject a third → Undo → reject again with a reason. axe-core on every client page."""
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -144,3 +145,23 @@ def test_expired_link_and_sign_in_pages_are_accessible(app, live_server, page, j
     assert_accessible(page, "expired link page")
     page.goto(f"{live_server.url}/{journey['slug']}/login")
     assert_accessible(page, "sign-in page")
+
+
+def test_more_cards_load_when_scrolled_into_view(app, live_server, page, journey):
+    from portal.blueprints.client.views import CARDS_PER_GROUP
+    from portal.models import Job
+
+    with app.app_context():
+        job = db.session.get(Job, journey["job_id"])
+        for _ in range(CARDS_PER_GROUP + 2):
+            make_application(job)
+        url = landing_link(db.session.merge(journey["tenant"].contact), job)
+        db.session.commit()
+    page.goto(url)
+    page.get_by_role("button", name="Continue").click()
+    cards = page.locator(".candidate-card")
+    expect(cards).to_have_count(CARDS_PER_GROUP)
+    page.get_by_role("button", name="Show more (5 left)").scroll_into_view_if_needed()
+    expect(cards).to_have_count(CARDS_PER_GROUP + 5)
+    expect(page.get_by_role("button", name=re.compile("Show more"))).to_have_count(0)
+    assert_accessible(page, "job page after loading more cards")

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, make_response, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -89,29 +89,77 @@ def index(slug: str):
 
 @bp.get("/jobs/<int:job_id>")
 def job(slug: str, job_id: int):
-    """C4: header with the owner's details, progress, recent activity, cards by stage."""
+    """C4: header with the owner's details, progress, recent activity, cards by stage (the first
+    CARDS_PER_GROUP of each stage; the rest load as the contact scrolls)."""
     job = get_job_or_404(job_id)
-    applications = db.session.scalars(
-        shared_applications_query().where(Application.job_id == job.id)
-        .join(StageDefinition, StageDefinition.id == Application.stage_id)
-        .order_by(StageDefinition.position, Application.id)
-        # One query per relationship, not one per card: the page lists hundreds of candidates.
-        .options(contains_eager(Application.stage), selectinload(Application.candidate),
-                 selectinload(Application.shared_profile))
-    ).all()
+    applications, totals = _card_batch(job)
     by_stage: dict = defaultdict(list)
     rejected = []
     for application in applications:
         (rejected if application.client_status == "rejected_by_client" else by_stage[application.stage]).append(application)
     owner = db.session.get(User, job.owner_id)
     progress = progress_by_job(current_user, _baseline(), [job.id]).get(job.id, Progress())
-    reasons = actions.rejection_reasons(job.agency_id)
-    return render("client/job.html", job=job, owner=owner, by_stage=by_stage, rejected=rejected,
-                  anonymous=actions.anonymous_ids([a.id for a in applications]),
-                  progress=progress, ratings=ratings_for(current_user, [a.id for a in applications]),
+    return render("client/job.html", job=job, owner=owner, by_stage=by_stage, rejected=rejected, totals=totals,
+                  rejected_group=REJECTED_GROUP, per_group=CARDS_PER_GROUP, progress=progress,
                   activity=recent_activity(job.id, job.agency_id), days_open=(utcnow() - as_utc(job.opened_at)).days,
-                  reason_forms={a.id: _reason_form(a, reasons, formdata=None) for a in rejected},
-                  undo_until=None)
+                  **_card_context(job, applications))
+
+
+@bp.get("/jobs/<int:job_id>/cards")
+def job_cards(slug: str, job_id: int):
+    """The next batch of one stage's cards (htmx, loaded when "Show more" scrolls into view)."""
+    job = get_job_or_404(job_id)
+    group = request.args.get("group", type=int)
+    offset = max(request.args.get("offset", 0, type=int), 0)
+    if group is None or not is_htmx():
+        return redirect_for(url_for("client.job", slug=slug, job_id=job.id))
+    applications, totals = _card_batch(job, group, offset)
+    return render("client/job.html", "client/_more_cards.html", job=job, applications=applications, group=group,
+                  shown=offset + len(applications), total=totals.get(group, 0), per_group=CARDS_PER_GROUP,
+                  **_card_context(job, applications))
+
+
+# Cards rendered per stage at once: a job page with hundreds of shared candidates stays fast, and
+# nobody reviews the 60th card before scrolling to it.
+CARDS_PER_GROUP = 25
+REJECTED_GROUP = -1
+
+
+def _card_batch(job: Job, group: int | None = None, offset: int = 0):
+    """Applications to render as cards: up to CARDS_PER_GROUP per group (a stage, or the rejected
+    pile) from ``offset``, and each group's total: one ranking query, then the chosen rows."""
+    group_of = case((Application.client_status == "rejected_by_client", REJECTED_GROUP), else_=Application.stage_id)
+    ranked = (
+        shared_applications_query().where(Application.job_id == job.id)
+        .with_only_columns(Application.id.label("id"), group_of.label("grp"),
+                           func.row_number().over(partition_by=group_of, order_by=Application.id).label("rank"),
+                           func.count().over(partition_by=group_of).label("total"))
+        .subquery()
+    )
+    query = select(ranked.c.id, ranked.c.grp, ranked.c.total, ranked.c.rank)
+    if group is not None:
+        query = query.where(ranked.c.grp == group)
+    rows = db.session.execute(query).all()
+    totals = {grp: total for _id, grp, total, _rank in rows}
+    wanted = [row_id for row_id, _grp, _total, rank in rows if offset < rank <= offset + CARDS_PER_GROUP]
+    applications = db.session.scalars(
+        select(Application).where(Application.id.in_(wanted))
+        .join(StageDefinition, StageDefinition.id == Application.stage_id)
+        .order_by(StageDefinition.position, Application.id)
+        .options(contains_eager(Application.stage), selectinload(Application.candidate),
+                 selectinload(Application.shared_profile))
+    ).all() if wanted else []
+    return applications, totals
+
+
+def _card_context(job: Job, applications: list[Application]) -> dict:
+    """What the card macro needs for these applications, in a fixed number of queries."""
+    ids = [a.id for a in applications]
+    reasons = actions.rejection_reasons(job.agency_id)
+    return {"ratings": ratings_for(current_user, ids), "anonymous": actions.anonymous_ids(ids),
+            "reason_forms": {a.id: _reason_form(a, reasons, formdata=None)
+                             for a in applications if a.client_status == "rejected_by_client"},
+            "undo_until": None}
 
 
 @bp.get("/candidates/<int:application_id>")
