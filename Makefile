@@ -47,6 +47,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 bench-portal: install-test
 	@command -v wrk >/dev/null || (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python bench/portal_pages.py
+	$(BIN)/python bench/render_cost.py
 
 # Candidate search at 100,000 candidates (minutes; not part of `make test`). CANDIDATES=20000 for a quick run.
 bench-search: install-test tools
