@@ -14,6 +14,7 @@ from flask_migrate import upgrade
 
 from portal import create_app
 from portal.extensions import db, limiter
+from tests import clock
 from tests.servers import LiveServer, MeilisearchServer, SmtpServer, free_port
 
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
@@ -23,8 +24,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-quic"]
 
 
+def pytest_configure(config):
+    """Move the clock when ``TEST_CLOCK`` asks for it (see ``tests/clock.py``)."""
+    traveller = clock.start()
+    if traveller is not None:
+        config.add_cleanup(traveller.stop)
+
+
 def pytest_report_header(config):
-    return f"database under test: {TEST_DATABASE}"
+    moved = clock.requested()
+    return [f"database under test: {TEST_DATABASE}",
+            f"clock: moved to {moved.isoformat()} (TEST_CLOCK)" if moved else "clock: real"]
 
 
 @pytest.fixture(scope="session")

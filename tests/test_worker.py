@@ -2,7 +2,6 @@
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections import Counter
 
@@ -14,6 +13,7 @@ from portal.models import MailOutbox
 from portal.services.mail import deliver_due_mail, send_mail
 from search_sync import outbox
 from search_sync.worker import run, run_once
+from tests import clock
 from tests.factories import make_agency, make_candidate, make_company, make_contact
 from tests.servers import ROOT, wait_until
 
@@ -120,7 +120,7 @@ def test_worker_process_delivers_mail_and_stops_cleanly_on_sigterm(app, smtp, wo
 
     log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "search_sync"], cwd=ROOT, env=worker_env,
+        process = subprocess.Popen(clock.shifted_command("search_sync"), cwd=ROOT, env=clock.shifted_environment(worker_env),
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
         try:

@@ -93,8 +93,10 @@ def rating_summary(application: Application, contact: ClientContact) -> RatingSu
     return RatingSummary(mine, round(float(average), 1) if average is not None else None, count)
 
 
-def rate(contact: ClientContact, application: Application, stars: int | None) -> RatingSummary:
+def rate(contact: ClientContact, application: Application, stars: int | None,
+         now: datetime | None = None) -> RatingSummary:
     """Set, change (``stars`` 1–5) or clear (``None``) the contact's rating (C6)."""
+    now = now or utcnow()
     if stars is not None and not 1 <= stars <= 5:
         raise ServiceError("Choose from 1 to 5 stars.", field="stars")
     existing = db.session.scalar(select(Rating).where(Rating.application_id == application.id,
@@ -103,11 +105,11 @@ def rate(contact: ClientContact, application: Application, stars: int | None) ->
         if existing is not None:
             db.session.delete(existing)
     elif existing is not None:
-        existing.stars, existing.updated_at = stars, utcnow()
+        existing.stars, existing.updated_at = stars, now
     else:
         db.session.add(Rating(agency_id=application.agency_id, application_id=application.id,
                               contact_id=contact.id, stars=stars))
-    _touch(application)
+    _touch(application, now)
     shown = client_facing_name(application)
     verb_summary = f"rated {shown} {stars} star{'s' if stars != 1 else ''}" if stars \
         else f"cleared their rating of {shown}"
@@ -118,14 +120,15 @@ def rate(contact: ClientContact, application: Application, stars: int | None) ->
     return rating_summary(application, contact)
 
 
-def add_comment(contact: ClientContact, application: Application, body: str) -> Comment:
+def add_comment(contact: ClientContact, application: Application, body: str,
+                now: datetime | None = None) -> Comment:
     """Add to the candidate's thread, seen by the job's contacts and the agency (C6)."""
     body = clean_text(body, field="body", max_length=4000, empty="Write a comment first.",
                       too_long="Keep comments under 4,000 characters.")
     comment = Comment(agency_id=application.agency_id, application_id=application.id,
                       author_contact_id=contact.id, body=body)
     db.session.add(comment)
-    _touch(application)
+    _touch(application, now)
     record(application.agency_id, "client.commented", f"{contact.name} commented on {client_facing_name(application)}",
            actor=contact, job_id=application.job_id, candidate_id=application.candidate_id,
            application_id=application.id, client_visible=True)
@@ -171,7 +174,7 @@ def request_interview(contact: ClientContact, application: Application, *, inter
     proposed = _validate_slots(slots, zone, now)
     if len((notes or "").strip()) > 2000:
         raise ServiceError("Keep the notes under 2,000 characters.", field="notes")
-    claimed = _set_status(application, "interview_requested", ("awaiting_review",))
+    claimed = _set_status(application, "interview_requested", ("awaiting_review",), now)
     if not claimed:
         existing = _open_request(application)
         if existing is not None:
@@ -207,7 +210,7 @@ def request_hire(contact: ClientContact, application: Application, *, start_date
         raise ServiceError("Keep the note under 2,000 characters.", field="note")
     if application.client_status in ("hire_requested", "hired"):
         return application  # already asked: a repeat changes nothing
-    if not _set_status(application, "hire_requested", OPEN_FOR_DECISIONS):
+    if not _set_status(application, "hire_requested", OPEN_FOR_DECISIONS, now):
         raise ServiceError(f"This candidate can't be hired now: "
                            f"{status_label(application.client_status).lower()}.")
     candidate = application.candidate.name
@@ -231,7 +234,7 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
         return application  # double click: already done
     previous = application.client_status
     if previous not in OPEN_FOR_DECISIONS + ("hire_requested",) or not _set_status(
-            application, "rejected_by_client", OPEN_FOR_DECISIONS + ("hire_requested",),
+            application, "rejected_by_client", OPEN_FOR_DECISIONS + ("hire_requested",), now,
             outcome="rejected_by_client", closed_at=now):
         db.session.refresh(application)
         if application.client_status == "rejected_by_client":
@@ -265,7 +268,7 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
     if entry.actor_contact_id != contact.id:
         raise ServiceError("Only the person who rejected this candidate can undo it.")
     previous = entry.detail.get("previous_status") or "awaiting_review"
-    _set_status(application, previous, ("rejected_by_client",), outcome=None, closed_at=None, reason_id=None,
+    _set_status(application, previous, ("rejected_by_client",), now, outcome=None, closed_at=None, reason_id=None,
                 outcome_comment=None)
     key = _reject_key(application)
     retract_task(application.agency_id, key)
@@ -278,7 +281,7 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
 
 
 def explain_reject(contact: ClientContact, application: Application, *, reason_id: int | None,
-                   comment: str = "") -> Application:
+                   comment: str = "", now: datetime | None = None) -> Application:
     """Add the optional reason (from the agency's list) and comment after a reject (C9)."""
     if application.client_status != "rejected_by_client":
         raise ServiceError("This candidate is not rejected, so there is nothing to explain.")
@@ -295,7 +298,7 @@ def explain_reject(contact: ClientContact, application: Application, *, reason_i
         raise ServiceError("Choose a reason or write a comment.", field="reason_id")
     application.reason_id = reason.id if reason else application.reason_id
     application.outcome_comment = comment or application.outcome_comment
-    _touch(application)
+    _touch(application, now)
     record(application.agency_id, "client.reject_reason", f"{contact.name} gave a reason for rejecting "
            f"{application.candidate.name}: {reason.label if reason else 'comment'}", actor=contact,
            job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
@@ -303,12 +306,12 @@ def explain_reject(contact: ClientContact, application: Application, *, reason_i
     return application
 
 
-def undo_deadline(application: Application) -> datetime | None:
+def undo_deadline(application: Application, now: datetime | None = None) -> datetime | None:
     """Until when the Undo button shows (None when there is nothing to undo)."""
     if application.client_status != "rejected_by_client" or application.closed_at is None:
         return None
     deadline = as_utc(application.closed_at) + UNDO_WINDOW
-    return deadline if deadline > utcnow() else None
+    return deadline if deadline > (now or utcnow()) else None
 
 
 def rejection_reasons(agency_id: int) -> list[Reason]:
@@ -369,12 +372,13 @@ def _to_utc(day: date, start: time, zone: ZoneInfo, field: str) -> datetime:
     return instant
 
 
-def _set_status(application: Application, status: str, allowed_from: tuple[str, ...], **values) -> bool:
+def _set_status(application: Application, status: str, allowed_from: tuple[str, ...], now: datetime,
+                **values) -> bool:
     """Atomically move ``client_status`` if it is still one of ``allowed_from``."""
     changed = db.session.execute(
         update(Application)
         .where(Application.id == application.id, Application.client_status.in_(allowed_from))
-        .values(client_status=status, last_activity_at=utcnow(), **values)
+        .values(client_status=status, last_activity_at=now, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(application)
@@ -411,8 +415,8 @@ def _reject_key(application: Application) -> str:
     return f"send_feedback:app{application.id}"
 
 
-def _touch(application: Application) -> None:
-    application.last_activity_at = utcnow()
+def _touch(application: Application, now: datetime | None) -> None:
+    application.last_activity_at = now or utcnow()
 
 
 def _zone_or_utc(name: str | None) -> ZoneInfo:

@@ -18,6 +18,8 @@ from tests.factories import make_application, make_interview, make_interview_req
 UTC = timezone.utc
 KOLKATA = ZoneInfo("Asia/Kolkata")
 FIRST, SECOND = datetime(2031, 3, 10, 14, 0, tzinfo=UTC), datetime(2031, 3, 11, 9, 0, tzinfo=UTC)
+# The links are sent a week before the proposed times, whatever today is (the pages read the clock).
+pytestmark = pytest.mark.time_machine(FIRST - timedelta(days=7))
 
 
 @pytest.fixture

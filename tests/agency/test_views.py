@@ -75,8 +75,12 @@ def test_bulk_unshare_and_nothing_selected(signed_in, desk):
     assert db.session.get(SharedProfile, desk.application.shared_profile.id).unshared_at is not None
 
 
+TASK_PAGE_SLOT = datetime(2030, 3, 11, 14, 0, tzinfo=UTC)  # London on GMT, New York already on EDT
+
+
+@pytest.mark.time_machine(TASK_PAGE_SLOT - timedelta(days=7))  # the page and the confirmation read the clock
 def test_task_completion_refusal_renders_in_place(signed_in, desk):
-    start = datetime(2030, 3, 11, 14, 0, tzinfo=UTC)
+    start = TASK_PAGE_SLOT
     request = make_interview_request(desk.application, desk.contact, [(start, start + timedelta(hours=1))])
     task = db.session.scalar(select(Task).where(Task.interview_request_id == request.id))
     db.session.commit()

@@ -204,11 +204,11 @@ def test_only_the_rejecting_contact_may_undo(tenant):
 
 
 def test_reject_cancels_an_open_interview_request_and_undo_reopens_it(tenant):
-    request_row = interview(tenant, now=utcnow())
-    actions.reject(tenant.contact, tenant.application, now=utcnow())
+    request_row = interview(tenant, now=NOW)
+    actions.reject(tenant.contact, tenant.application, now=NOW)
     assert request_row.status == "cancelled"
     assert db.session.scalar(select(Task.status).where(Task.type == "organise_interview")) == "retracted"
-    actions.undo_reject(tenant.contact, tenant.application)
+    actions.undo_reject(tenant.contact, tenant.application, now=NOW + timedelta(seconds=5))
     db.session.commit()
     assert request_row.status == "open" and tenant.application.client_status == "interview_requested"
     assert count(Task, Task.type == "organise_interview", Task.status == "open") == 1
@@ -264,12 +264,12 @@ def test_two_contacts_acting_at_once_create_one_of_everything(app, action):
             barrier.wait()
             try:
                 if action == "reject":
-                    actions.reject(contact, application)
+                    actions.reject(contact, application, now=NOW)
                 elif action == "hire":
-                    actions.request_hire(contact, application)
+                    actions.request_hire(contact, application, now=NOW)
                 else:
                     actions.request_interview(contact, application, interview_format="phone", timezone_name="UTC",
-                                              slots=[SlotInput(date(2030, 1, 7), time(10), 30)])
+                                              slots=[SlotInput(date(2026, 11, 30), time(10), 30)], now=NOW)
                 db.session.commit()
             except ServiceError as exc:
                 db.session.rollback()

@@ -108,8 +108,13 @@ def test_bulk_share_from_the_shortlist(app, live_server, tenant, page):
     assert_accessible(page, "agency job page at 375 px")
 
 
+TASK_PAGE_SLOT = datetime(2031, 3, 10, 14, 0, tzinfo=timezone.utc)  # London on GMT, New York already on EDT
+
+
+# The live server runs in this process: its clock is moved to a week before the slot, whatever today is.
+@pytest.mark.time_machine(TASK_PAGE_SLOT - timedelta(days=7))
 def test_task_completion_refusal_is_shown_in_place(app, live_server, tenant, page, artifacts):
-    start = datetime(2031, 3, 10, 14, 0, tzinfo=timezone.utc)
+    start = TASK_PAGE_SLOT
     # The tenant fixture's app context is active: its rows are used in its own session.
     request = make_interview_request(tenant.application, tenant.contact, [(start, start + timedelta(hours=1))],
                                      timezone="America/New_York")
