@@ -14,6 +14,8 @@ def create_app(config: dict | None = None) -> Flask:
     if env_name not in CONFIGS:
         raise RuntimeError(f"PORTAL_ENV must be one of {', '.join(CONFIGS)}, not {env_name!r}")
     app.config.from_object(CONFIGS[env_name])
+    if env_name == "development":
+        app.config.update(_running_dev_server(app.instance_path))
     for env_key, setting in ENV_ALIASES.items():
         if os.environ.get(env_key):
             value = os.environ[env_key]
@@ -61,6 +63,23 @@ def create_app(config: dict | None = None) -> Flask:
     import search_sync  # outbox rows on every flush, `flask search` commands
     search_sync.init_app(app)
     return app
+
+
+def _running_dev_server(instance_path: str) -> dict:
+    """Where the ``make run`` of this checkout serves (``instance/make-run.json``), while it runs.
+
+    So ``flask demo-links`` or ``flask search status`` in another terminal talk about that server
+    (``PORT=5001 make run`` included); ``BASE_URL`` / ``MEILI_URL`` in the environment still win.
+    """
+    try:
+        with open(os.path.join(instance_path, "make-run.json")) as handle:
+            recorded = json.load(handle)
+        os.kill(int(recorded["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    settings = {"BASE_URL": recorded.get("base_url"), "MEILI_URL": recorded.get("meili_url"),
+                "MEILI_MASTER_KEY": recorded.get("meili_master_key")}
+    return {key: value for key, value in settings.items() if value}
 
 
 def _configure_sqlite(app: Flask) -> None:

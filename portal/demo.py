@@ -3,14 +3,15 @@
 Deterministic (seeded random) and idempotent: loading twice changes nothing.
 """
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from .extensions import db
 from .models import (
     Agency, Application, Candidate, CandidateEmail, CandidateTag, ClientCompany, ClientContact,
-    ConsentRecord, Job, Reason, Scorecard, SharedProfile, StageDefinition, StageHistory, User, utcnow,
+    ConsentRecord, InterviewRequest, Job, Reason, Scorecard, SharedProfile, StageDefinition, StageHistory, User, utcnow,
 )
 from .services.auth import landing_link
 
@@ -46,28 +47,57 @@ CITIES = ["London, UK", "Manchester, UK", "Berlin, DE", "New York, US", "Remote"
 SOURCES = ["LinkedIn", "Referral", "Job board", "Website", "ATS import"]
 
 
-def load_demo() -> bool:
-    """Create the demo data unless it exists. Returns True when something was created."""
+def load_demo(now: datetime | None = None) -> bool:
+    """Create the demo data unless it exists, every date relative to ``now``.
+
+    Returns True when something was created. When the data exists (loaded on an earlier day), the
+    demo's open interview requests are moved to the coming days instead, so the demo never offers
+    a time that has passed.
+    """
+    now = now or utcnow()
     if db.session.scalar(select(Agency).where(Agency.slug == AGENCIES[0]["slug"])):
+        _move_open_requests_ahead(now)
+        db.session.commit()
         return False
     rng = random.Random(20261123)
     for spec in AGENCIES:
-        _load_agency(spec, rng)
+        _load_agency(spec, rng, now)
     db.session.flush()
-    _client_activity()
+    _client_activity(now)
     db.session.commit()
     return True
 
 
-def _client_activity() -> None:
+def _move_open_requests_ahead(now: datetime) -> int:
+    """Shift each demo request whose first proposed time has passed by whole days (same wall-clock
+    time in the proposer's zone) so that it starts at least a day after ``now``. Returns how many."""
+    demo_agencies = select(Agency.id).where(Agency.slug.in_([spec["slug"] for spec in AGENCIES]))
+    requests = db.session.scalars(select(InterviewRequest).where(
+        InterviewRequest.agency_id.in_(demo_agencies), InterviewRequest.status == "open")).all()
+    moved = 0
+    for request in requests:
+        slots = sorted(request.proposed_slots, key=lambda slot: slot.starts_at)
+        if not slots or slots[0].starts_at > now:
+            continue
+        days = (now - slots[0].starts_at).days + 2
+        for slot in slots:
+            zone = ZoneInfo(slot.timezone)
+            length = slot.ends_at - slot.starts_at
+            local = slot.starts_at.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
+            slot.starts_at = local.replace(tzinfo=zone).astimezone(timezone.utc)
+            slot.ends_at = slot.starts_at + length
+        moved += 1
+    return moved
+
+
+def _client_activity(now: datetime) -> None:
     """Each demo contact has already acted on their first job through the real services, so
     recruiters start with tasks, alerts and a timeline: an interview request, a hire request,
     a reject with a reason (past its undo window)."""
-    from datetime import date, time
+    from datetime import time
 
     from .services import client_actions
 
-    now = utcnow()
     for contact in db.session.scalars(select(ClientContact).order_by(ClientContact.id)):
         job = _job_with_shared_candidates(contact)
         if job is None:
@@ -79,17 +109,17 @@ def _client_activity() -> None:
         if len(waiting) < 3:
             continue
         interview, hire, reject = waiting
-        client_actions.rate(contact, interview, 5)
+        client_actions.rate(contact, interview, 5, now=now)
         day = (now + timedelta(days=3)).date()
         client_actions.request_interview(
             contact, interview, interview_format="video", timezone_name=contact.timezone, notes="Keen to meet.",
             slots=[client_actions.SlotInput(day, time(10), 60), client_actions.SlotInput(day + timedelta(days=1), time(14), 45)],
             now=now)
-        client_actions.rate(contact, hire, 4)
-        client_actions.request_hire(contact, hire, start_date=date.today() + timedelta(days=30), now=now)
+        client_actions.rate(contact, hire, 4, now=now)
+        client_actions.request_hire(contact, hire, start_date=(now + timedelta(days=30)).date(), now=now)
         client_actions.reject(contact, reject, now=now - timedelta(minutes=5))
         client_actions.explain_reject(contact, reject, reason_id=client_actions.rejection_reasons(contact.agency_id)[0].id,
-                                      comment="Looking for more experience.")
+                                      comment="Looking for more experience.", now=now)
 
 
 def ensure_pipeline(agency: Agency) -> list[StageDefinition]:
@@ -107,8 +137,7 @@ def ensure_pipeline(agency: Agency) -> list[StageDefinition]:
     return stages
 
 
-def _load_agency(spec: dict, rng: random.Random) -> None:
-    now = utcnow()
+def _load_agency(spec: dict, rng: random.Random, now: datetime) -> None:
     agency = Agency(slug=spec["slug"], name=spec["name"], primary_color=spec["primary"],
                     accent_color=spec["accent"], welcome_text=spec["welcome"],
                     email_sender_name=spec["name"], email_footer=f"{spec['name']} · 1 Demo Street · demo only")
@@ -173,7 +202,8 @@ def _apply(agency, candidate, job, stages, reasons, rng, now) -> None:
     application = Application(
         agency_id=agency.id, candidate_id=candidate.id, job_id=job.id, stage_id=stages[reached].id,
         source=candidate.source, applied_at=applied,
-        last_activity_at=applied + timedelta(days=rng.randint(0, 30)),
+        # Never in the future: an application is not "last in process" on a day still to come.
+        last_activity_at=min(applied + timedelta(days=rng.randint(0, 30)), now - timedelta(hours=1)),
     )
     if closed:
         application.outcome = rng.choice(["rejected_by_client", "rejected_by_agency", "withdrawn"])

@@ -1,15 +1,23 @@
 """Demo data and ``flask demo-links`` ("Running it"): two agencies a newcomer can sign in to at once."""
 import json
+import os
 import re
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from portal import _running_dev_server
+from portal.services.interviews import to_utc
 from portal.demo import DEMO_PASSWORD, load_demo
 from portal.extensions import db
 from portal.models import (
-    Agency, Application, Candidate, ClientCompany, ClientContact, Job, SharedProfile, User,
+    Agency, Application, Candidate, ClientCompany, ClientContact, InterviewRequest, Job, ProposedSlot, SharedProfile,
+    User,
 )
 from tests.conftest import CSRF_INPUT
 
@@ -191,3 +199,47 @@ def test_demo_recruiters_start_with_client_actions_to_follow_up(ctx):
     assert task_types == {"organise_interview", "process_offer", "send_feedback"}
     assert db.session.scalar(select(func.count()).select_from(InterviewRequest)) >= 2
     assert db.session.scalar(select(func.count()).select_from(Alert).where(Alert.read_at.is_(None))) >= 6
+
+
+# Dates relative to the day the demo is loaded (issue 9): any day, any season.
+
+@pytest.mark.parametrize("loaded_at", [
+    datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc),  # late evening, a month before a year ends
+    datetime(2041, 3, 10, 6, 45, tzinfo=timezone.utc),  # years ahead, minutes before US clocks go forward
+])
+def test_demo_dates_lie_behind_the_day_it_is_loaded_and_its_requests_ahead(ctx, loaded_at):
+    load_demo(now=loaded_at)
+    assert count(Application, Application.last_activity_at > loaded_at) == 0
+    assert count(Application, Application.applied_at > loaded_at) == 0
+    assert count(Application, Application.closed_at > loaded_at) == 0
+    slots = db.session.scalars(select(ProposedSlot).join(InterviewRequest)
+                               .where(InterviewRequest.status == "open")).all()
+    assert slots and min(to_utc(slot.starts_at) for slot in slots) > loaded_at
+
+
+def test_loading_again_days_later_moves_the_demo_requests_to_the_coming_days(ctx):
+    loaded_at = datetime(2026, 3, 20, 12, 0, tzinfo=timezone.utc)
+    load_demo(now=loaded_at)
+    before = {slot.id: (slot.starts_at.astimezone(ZoneInfo(slot.timezone)).time(), slot.ends_at - slot.starts_at)
+              for slot in db.session.scalars(select(ProposedSlot))}
+    weeks_later = loaded_at + timedelta(days=40)  # across the European clock change
+    assert load_demo(now=weeks_later) is False
+    db.session.expire_all()
+    slots = db.session.scalars(select(ProposedSlot)).all()
+    assert min(to_utc(slot.starts_at) for slot in slots) > weeks_later
+    # Same wall-clock time and length for the person who proposed it.
+    assert {slot.id: (slot.starts_at.astimezone(ZoneInfo(slot.timezone)).time(), slot.ends_at - slot.starts_at)
+            for slot in slots} == before
+
+
+def test_cli_takes_the_url_of_the_make_run_serving_this_checkout(tmp_path):
+    record = {"pid": os.getpid(), "base_url": "http://127.0.0.1:5001", "meili_url": "http://127.0.0.1:7811",
+              "meili_master_key": "k"}
+    (tmp_path / "make-run.json").write_text(json.dumps(record))
+    assert _running_dev_server(str(tmp_path)) == {"BASE_URL": "http://127.0.0.1:5001",
+                                                  "MEILI_URL": "http://127.0.0.1:7811", "MEILI_MASTER_KEY": "k"}
+    # Once that make run has stopped, its record is ignored.
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / "make-run.json").write_text(json.dumps({**record, "pid": int(finished.stdout)}))
+    assert _running_dev_server(str(tmp_path)) == {}
+    assert _running_dev_server(str(tmp_path / "missing")) == {}
