@@ -1,5 +1,6 @@
 """The portal app plus one trivial endpoint, so the framework's own cost is measured in the
 same gunicorn, same process, same run as the real pages."""
+
 from portal import create_app
 
 app = create_app()

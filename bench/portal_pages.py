@@ -7,6 +7,7 @@ ratio of each page's p95 to the trivial endpoint's p95.
 
     .venv/bin/python bench/portal_pages.py [--candidates 200] [--seconds 10] [--connections 20]
 """
+
 import argparse
 import json
 import os
@@ -44,9 +45,13 @@ def seed(database_url: str, candidates: int) -> dict:
             make_application(tenant.job)
         link = landing_link(tenant.contact, tenant.job)
         db.session.commit()
-        return {"link": link, "job_path": f"/bench/portal/jobs/{tenant.job.id}",
-                "home_path": "/bench/portal/", "slug": "bench",
-                "candidate_path": f"/bench/portal/candidates/{tenant.application.id}"}
+        return {
+            "link": link,
+            "job_path": f"/bench/portal/jobs/{tenant.job.id}",
+            "home_path": "/bench/portal/",
+            "slug": "bench",
+            "candidate_path": f"/bench/portal/candidates/{tenant.application.id}",
+        }
 
 
 def sign_in(base: str, link_path: str) -> tuple[str, str]:
@@ -64,8 +69,12 @@ def sign_in(base: str, link_path: str) -> tuple[str, str]:
 def run_wrk(url: str, seconds: int, connections: int, **env) -> dict:
     result = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "report.lua"), url],
-        capture_output=True, text=True, env={**os.environ, **env}, check=True)
-    line = next(l for l in result.stdout.splitlines() if l.startswith("BENCH_JSON "))
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+    line = next(row for row in result.stdout.splitlines() if row.startswith("BENCH_JSON "))
     return json.loads(line.removeprefix("BENCH_JSON "))
 
 
@@ -83,12 +92,30 @@ def main() -> None:
     seeded = seed(database_url, args.candidates)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": database_url, "BASE_URL": base,
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "DATABASE_URL": database_url,
+        "BASE_URL": base,
+        "PYTHONPATH": str(ROOT),
+    }
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "--chdir", str(ROOT), "bench.bench_wsgi:app"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--chdir",
+            str(ROOT),
+            "bench.bench_wsgi:app",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until(lambda: _up(base), 30, what="gunicorn")
         link_path = seeded["link"].split("://", 1)[1].split("/", 1)[1]
@@ -109,24 +136,37 @@ def main() -> None:
         ]
         rows = []
         for name, path, extra in targets:
-            check = requests.request(extra.get("BENCH_METHOD", "GET"), base + path, data=extra.get("BENCH_BODY"),
-                                     headers={"Cookie": extra.get("BENCH_COOKIE", ""),
-                                              "X-CSRFToken": extra.get("BENCH_CSRF", ""),
-                                              "HX-Request": "true" if extra.get("BENCH_HX") else "",
-                                              "Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
+            check = requests.request(
+                extra.get("BENCH_METHOD", "GET"),
+                base + path,
+                data=extra.get("BENCH_BODY"),
+                headers={
+                    "Cookie": extra.get("BENCH_COOKIE", ""),
+                    "X-CSRFToken": extra.get("BENCH_CSRF", ""),
+                    "HX-Request": "true" if extra.get("BENCH_HX") else "",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+                timeout=10,
+            )
             assert check.status_code == 200, f"{path} answered {check.status_code}: {check.text[:300]}"
             rows.append((name, path, run_wrk(base + path, args.seconds, args.connections, **extra)))
         baseline = rows[0][2]["p95_ms"]
-        print(f"\n{args.connections} connections, {args.seconds}s each, gunicorn 2x4, {os.cpu_count()} cores, "
-              f"database {database_url.split(':', 1)[0]}")
+        print(
+            f"\n{args.connections} connections, {args.seconds}s each, gunicorn 2x4, {os.cpu_count()} cores, "
+            f"database {database_url.split(':', 1)[0]}"
+        )
         print(f"{'target':42} {'p50 ms':>8} {'p95 ms':>8} {'rps':>8} {'errors':>7} {'p95/base':>9}")
         for name, _path, r in rows:
-            print(f"{name:42} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['rps']:8.1f} {r['errors']:7d} "
-                  f"{r['p95_ms'] / baseline:9.2f}")
+            print(
+                f"{name:42} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['rps']:8.1f} {r['errors']:7d} "
+                f"{r['p95_ms'] / baseline:9.2f}"
+            )
         results_dir = ROOT / "bench" / "results"
         results_dir.mkdir(exist_ok=True)
         out = results_dir / f"portal_pages-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        out.write_text(json.dumps({"args": vars(args), "rows": [{"name": n, "path": p, **r} for n, p, r in rows]}, indent=2))
+        out.write_text(
+            json.dumps({"args": vars(args), "rows": [{"name": n, "path": p, **r} for n, p, r in rows]}, indent=2)
+        )
         print(f"\nraw figures: {out.relative_to(ROOT)}")
     finally:
         server.terminate()

@@ -6,6 +6,7 @@ candidates and for the trivial endpoint in the same run.
 
     .venv/bin/python bench/render_cost.py [--candidates 200] [--requests 100]
 """
+
 import argparse
 import os
 import statistics

@@ -12,6 +12,7 @@ each) into a fresh database with bulk inserts, starts its own Meilisearch, then 
 
     .venv/bin/python bench/search.py [--candidates 100000] [--queries 300] [--seconds 10]
 """
+
 import argparse
 import json
 import os
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -34,11 +35,57 @@ sys.path.insert(0, str(ROOT))
 from bench.portal_pages import run_wrk  # noqa: E402
 from tests.servers import MeilisearchServer, free_port, wait_until  # noqa: E402
 
-WORDS = ("python golang rust java kotlin react vue sql postgres kubernetes terraform aws azure gcp salesforce "
-         "hubspot negotiation forecasting pipeline enterprise saas fintech payments logistics retail analytics "
-         "tableau excel figma research onboarding support leadership hiring coaching mentoring budgeting").split()
-TITLES = ["Account Executive", "Backend Engineer", "Data Analyst", "Product Manager", "UX Designer",
-          "Sales Manager", "DevOps Engineer", "Customer Success Lead", "Marketing Manager", "QA Engineer"]
+WORDS = [
+    "python",
+    "golang",
+    "rust",
+    "java",
+    "kotlin",
+    "react",
+    "vue",
+    "sql",
+    "postgres",
+    "kubernetes",
+    "terraform",
+    "aws",
+    "azure",
+    "gcp",
+    "salesforce",
+    "hubspot",
+    "negotiation",
+    "forecasting",
+    "pipeline",
+    "enterprise",
+    "saas",
+    "fintech",
+    "payments",
+    "logistics",
+    "retail",
+    "analytics",
+    "tableau",
+    "excel",
+    "figma",
+    "research",
+    "onboarding",
+    "support",
+    "leadership",
+    "hiring",
+    "coaching",
+    "mentoring",
+    "budgeting",
+]
+TITLES = [
+    "Account Executive",
+    "Backend Engineer",
+    "Data Analyst",
+    "Product Manager",
+    "UX Designer",
+    "Sales Manager",
+    "DevOps Engineer",
+    "Customer Success Lead",
+    "Marketing Manager",
+    "QA Engineer",
+]
 CITIES = ["London, UK", "Manchester, UK", "Berlin, DE", "New York, US", "Remote", "Dublin, IE", "Pune, IN"]
 SOURCES = ["LinkedIn", "Referral", "Job board", "Website", "ATS import"]
 FIRST = ["Mara", "Liam", "Noah", "Ava", "Zoe", "Omar", "Priya", "Chen", "Lucas", "Ines", "Kofi", "Sara"]
@@ -48,7 +95,7 @@ PASSWORD = "bench-password-123"
 
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def seed(app, total: int, agencies: int, rng: random.Random) -> dict:
@@ -58,15 +105,27 @@ def seed(app, total: int, agencies: int, rng: random.Random) -> dict:
     from portal.demo import ensure_pipeline
     from portal.extensions import db
     from portal.models import (
-        Agency, Application, Candidate, CandidateEmail, CandidateTag, ClientCompany, Job, Reason, Resume,
-        Scorecard, StageHistory, User, job_team,
+        Agency,
+        Application,
+        Candidate,
+        CandidateEmail,
+        CandidateTag,
+        ClientCompany,
+        Job,
+        Reason,
+        Resume,
+        Scorecard,
+        StageHistory,
+        User,
+        job_team,
     )
 
     weights = [1 / (i + 1) for i in range(agencies)]  # skewed: the largest agency holds ~28 %
     sizes = [int(total * w / sum(weights)) for w in weights]
     sizes[0] += total - sum(sizes)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     from werkzeug.security import generate_password_hash
+
     password_hash = generate_password_hash(PASSWORD)
     info = {"agencies": []}
     with app.app_context():
@@ -75,29 +134,62 @@ def seed(app, total: int, agencies: int, rng: random.Random) -> dict:
             db.session.add(agency)
             db.session.flush()
             stages = ensure_pipeline(agency)
-            admin = User(agency_id=agency.id, email=f"admin@bench{a}.example", name="Admin", role="admin",
-                         password_hash=password_hash)
-            recruiter = User(agency_id=agency.id, email=f"rec@bench{a}.example", name="Rec", role="recruiter",
-                             password_hash=password_hash)
+            admin = User(
+                agency_id=agency.id,
+                email=f"admin@bench{a}.example",
+                name="Admin",
+                role="admin",
+                password_hash=password_hash,
+            )
+            recruiter = User(
+                agency_id=agency.id,
+                email=f"rec@bench{a}.example",
+                name="Rec",
+                role="recruiter",
+                password_hash=password_hash,
+            )
             db.session.add_all([admin, recruiter])
             company = ClientCompany(agency_id=agency.id, name="Client")
             db.session.add(company)
             db.session.flush()
             jobs = []
             for j in range(20):
-                job = Job(agency_id=agency.id, company_id=company.id, owner_id=recruiter.id, title=rng.choice(TITLES),
-                          confidential=j % 10 == 0, status="closed")
+                job = Job(
+                    agency_id=agency.id,
+                    company_id=company.id,
+                    owner_id=recruiter.id,
+                    title=rng.choice(TITLES),
+                    confidential=j % 10 == 0,
+                    status="closed",
+                )
                 db.session.add(job)
                 jobs.append(job)
             db.session.flush()
             db.session.execute(insert(job_team), [{"job_id": j.id, "user_id": recruiter.id} for j in jobs])
             reasons = list(db.session.scalars(select(Reason.id).where(Reason.agency_id == agency.id)))
             db.session.commit()
-            info["agencies"].append({"id": agency.id, "size": size, "admin": admin.email, "recruiter": recruiter.email,
-                                     "jobs": [j.id for j in jobs], "stages": [s.id for s in stages],
-                                     "reasons": reasons})
-            _seed_candidates(db, agency.id, size, jobs, stages, reasons, rng, now,
-                             (Candidate, CandidateEmail, CandidateTag, Application, StageHistory, Scorecard, Resume))
+            info["agencies"].append(
+                {
+                    "id": agency.id,
+                    "size": size,
+                    "admin": admin.email,
+                    "recruiter": recruiter.email,
+                    "jobs": [j.id for j in jobs],
+                    "stages": [s.id for s in stages],
+                    "reasons": reasons,
+                }
+            )
+            _seed_candidates(
+                db,
+                agency.id,
+                size,
+                jobs,
+                stages,
+                reasons,
+                rng,
+                now,
+                (Candidate, CandidateEmail, CandidateTag, Application, StageHistory, Scorecard, Resume),
+            )
     return info
 
 
@@ -112,17 +204,38 @@ def _seed_candidates(db, agency_id, size, jobs, stages, reasons, rng, now, model
         for n in range(count):
             cid = base_id + n
             title = rng.choice(TITLES)
-            candidates.append({"id": cid, "agency_id": agency_id, "first_name": rng.choice(FIRST),
-                               "last_name": rng.choice(LAST), "headline": f"{title} · {rng.randint(1, 20)} years",
-                               "current_title": title, "current_company": rng.choice(["Globex", "Hooli", "Initech"]),
-                               "location": rng.choice(CITIES), "source": rng.choice(SOURCES),
-                               "skills": ", ".join(rng.sample(WORDS, 5)), "added_via": "import",
-                               "looking_for_work": True, "private": False, "created_at": now})
+            candidates.append(
+                {
+                    "id": cid,
+                    "agency_id": agency_id,
+                    "first_name": rng.choice(FIRST),
+                    "last_name": rng.choice(LAST),
+                    "headline": f"{title} · {rng.randint(1, 20)} years",
+                    "current_title": title,
+                    "current_company": rng.choice(["Globex", "Hooli", "Initech"]),
+                    "location": rng.choice(CITIES),
+                    "source": rng.choice(SOURCES),
+                    "skills": ", ".join(rng.sample(WORDS, 5)),
+                    "added_via": "import",
+                    "looking_for_work": True,
+                    "private": False,
+                    "created_at": now,
+                }
+            )
             emails.append({"agency_id": agency_id, "candidate_id": cid, "email": f"c{cid}@bench.example"})
             tags.extend({"candidate_id": cid, "tag": t} for t in rng.sample(WORDS[:12], 2))
             text = " ".join(rng.choices(WORDS, k=180))  # ~1.5 KB of resume text
-            resumes.append({"agency_id": agency_id, "candidate_id": cid, "filename": "cv.txt",
-                            "content_type": "text/plain", "content": b"", "text": text, "uploaded_at": now})
+            resumes.append(
+                {
+                    "agency_id": agency_id,
+                    "candidate_id": cid,
+                    "filename": "cv.txt",
+                    "content_type": "text/plain",
+                    "content": b"",
+                    "text": text,
+                    "uploaded_at": now,
+                }
+            )
         db.session.execute(insert(Candidate), candidates)
         db.session.execute(insert(CandidateEmail), emails)
         db.session.execute(insert(CandidateTag), tags)
@@ -133,22 +246,40 @@ def _seed_candidates(db, agency_id, size, jobs, stages, reasons, rng, now, model
                 reached = rng.randint(0, len(stages) - 2)
                 last = now - timedelta(days=rng.randint(1, 900))
                 active = rng.random() < 0.1
-                applications.append({"agency_id": agency_id, "candidate_id": c["id"], "job_id": job.id,
-                                     "stage_id": stages[reached].id, "outcome": None if active else "rejected_by_agency",
-                                     "reason_id": None if active else rng.choice(reasons), "source": rng.choice(SOURCES),
-                                     "client_status": "awaiting_review" if active else "closed",
-                                     "applied_at": last - timedelta(days=30), "last_activity_at": last})
+                applications.append(
+                    {
+                        "agency_id": agency_id,
+                        "candidate_id": c["id"],
+                        "job_id": job.id,
+                        "stage_id": stages[reached].id,
+                        "outcome": None if active else "rejected_by_agency",
+                        "reason_id": None if active else rng.choice(reasons),
+                        "source": rng.choice(SOURCES),
+                        "client_status": "awaiting_review" if active else "closed",
+                        "applied_at": last - timedelta(days=30),
+                        "last_activity_at": last,
+                    }
+                )
         db.session.execute(insert(Application), applications)
-        rows = db.session.execute(select(Application.id, Application.stage_id).where(
-            Application.candidate_id.between(base_id, base_id + count - 1))).all()
+        rows = db.session.execute(
+            select(Application.id, Application.stage_id).where(
+                Application.candidate_id.between(base_id, base_id + count - 1)
+            )
+        ).all()
         position = {s.id: s.position for s in stages}
         history, cards = [], []
         for app_id, stage_id in rows:
             for s in stages[: position[stage_id] + 1]:
                 history.append({"agency_id": agency_id, "application_id": app_id, "to_stage_id": s.id, "moved_at": now})
             if position[stage_id] >= 3:
-                cards.append({"agency_id": agency_id, "application_id": app_id, "submitted_at": now,
-                              "verdict": rng.choice(["strong_yes", "yes", "no", "strong_no"])})
+                cards.append(
+                    {
+                        "agency_id": agency_id,
+                        "application_id": app_id,
+                        "submitted_at": now,
+                        "verdict": rng.choice(["strong_yes", "yes", "no", "strong_no"]),
+                    }
+                )
         db.session.execute(insert(StageHistory), history)
         if cards:
             db.session.execute(insert(Scorecard), cards)
@@ -193,16 +324,28 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="search-bench-")
     database_url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{workdir}/bench.db")
     meili = MeilisearchServer().start()
-    config = {"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": database_url, "MEILI_URL": meili.url,
-              "MEILI_MASTER_KEY": meili.master_key, "MEILI_INDEX": "candidates"}
-    env = {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": database_url, "MEILI_URL": meili.url,
-           "MEILI_MASTER_KEY": meili.master_key, "PYTHONPATH": str(ROOT)}
+    config = {
+        "ENV_NAME": "development",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MEILI_URL": meili.url,
+        "MEILI_MASTER_KEY": meili.master_key,
+        "MEILI_INDEX": "candidates",
+    }
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "DATABASE_URL": database_url,
+        "MEILI_URL": meili.url,
+        "MEILI_MASTER_KEY": meili.master_key,
+        "PYTHONPATH": str(ROOT),
+    }
     report = {"args": vars(args), "cores": os.cpu_count()}
     processes = []
     try:
         from flask_migrate import upgrade
 
         from portal import create_app
+
         app = create_app(config)
         with app.app_context():
             upgrade()
@@ -212,14 +355,20 @@ def main() -> None:
         print(f"seeded {args.candidates} candidates in {report['seed_s']} s")
 
         from search_sync.reindex import reindex
+
         with app.app_context():
             started = time.perf_counter()
             result = reindex()
             elapsed = time.perf_counter() - started
             from search_sync.client import meili_client
+
             stats = meili_client(timeout=10).index("candidates").get_stats()
-        report["reindex"] = {"documents": result["documents"], "seconds": round(elapsed, 1),
-                             "docs_per_s": round(result["documents"] / elapsed), "index_documents": stats.number_of_documents}
+        report["reindex"] = {
+            "documents": result["documents"],
+            "seconds": round(elapsed, 1),
+            "docs_per_s": round(result["documents"] / elapsed),
+            "index_documents": stats.number_of_documents,
+        }
         print(f"reindex: {result['documents']} docs in {elapsed:.1f} s ({result['documents'] / elapsed:.0f} docs/s)")
 
         report["search"] = measure_search(app, info, rng, args.queries)
@@ -249,7 +398,10 @@ def measure_search(app, info, rng, count) -> dict:
     portal_ms, direct_ms = [], []
     with app.app_context():
         index = meili_client().index("candidates")
-        users = {a["id"]: db.session.scalar(db.select(User).where(User.email == a["recruiter"])) for a in info["agencies"][:3]}
+        users = {
+            a["id"]: db.session.scalar(db.select(User).where(User.email == a["recruiter"]))
+            for a in info["agencies"][:3]
+        }
         workload = queries(info, rng, count)
         for agency, criteria in workload[:20]:  # warm-up
             search_candidates(users[agency["id"]], criteria)
@@ -259,14 +411,24 @@ def measure_search(app, info, rng, count) -> dict:
             search_candidates(who, criteria)
             portal_ms.append((time.perf_counter() - started) * 1000)
             p = plan(who, criteria)
-            params = {"filter": meili_filter(p), "facets": list(FACETS), "page": 1, "hitsPerPage": PAGE_SIZE,
-                      "matchingStrategy": "all", "attributesToRetrieve": RETRIEVE}
+            params = {
+                "filter": meili_filter(p),
+                "facets": list(FACETS),
+                "page": 1,
+                "hitsPerPage": PAGE_SIZE,
+                "matchingStrategy": "all",
+                "attributesToRetrieve": RETRIEVE,
+            }
             started = time.perf_counter()
             index.search(" ".join(p.words), params)
             direct_ms.append((time.perf_counter() - started) * 1000)
             db.session.rollback()
-    result = {"portal_p50_ms": round(statistics.median(portal_ms), 2), "portal_p95_ms": round(percentile(portal_ms, 95), 2),
-              "direct_p50_ms": round(statistics.median(direct_ms), 2), "direct_p95_ms": round(percentile(direct_ms, 95), 2)}
+    result = {
+        "portal_p50_ms": round(statistics.median(portal_ms), 2),
+        "portal_p95_ms": round(percentile(portal_ms, 95), 2),
+        "direct_p50_ms": round(statistics.median(direct_ms), 2),
+        "direct_p95_ms": round(percentile(direct_ms, 95), 2),
+    }
     result["p95_ratio"] = round(result["portal_p95_ms"] / result["direct_p95_ms"], 2)
     print(f"search: {result}")
     return result
@@ -277,20 +439,36 @@ def measure_http(env, info, seconds) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "--chdir", str(ROOT), "wsgi:app"], env={**env, "BASE_URL": base},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--chdir",
+            str(ROOT),
+            "wsgi:app",
+        ],
+        env={**env, "BASE_URL": base},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until(lambda: _up(base), 30, what="gunicorn")
         session = requests.Session()
         page = session.get(base + "/login")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-        session.post(base + "/login", data={"csrf_token": token, "email": info["agencies"][0]["recruiter"],
-                                            "password": PASSWORD}).raise_for_status()
+        session.post(
+            base + "/login", data={"csrf_token": token, "email": info["agencies"][0]["recruiter"], "password": PASSWORD}
+        ).raise_for_status()
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
         agency = info["agencies"][0]
-        path = (f"/search?q=python&reason={agency['reasons'][0]}&reason={agency['reasons'][1]}"
-                f"&stage={agency['stages'][2]}&last_before=2026-01-01")
+        path = (
+            f"/search?q=python&reason={agency['reasons'][0]}&reason={agency['reasons'][1]}"
+            f"&stage={agency['stages'][2]}&last_before=2026-01-01"
+        )
         check = requests.get(base + path, headers={"Cookie": cookie, "HX-Request": "true"}, timeout=10)
         assert check.status_code == 200 and "data-candidate-id" in check.text, check.text[:500]
         assert "degraded" not in check.text
@@ -308,20 +486,28 @@ def measure_lag(app, env, info, changes, processes) -> dict:
     from portal.models import Candidate
     from search_sync.client import meili_client
 
-    worker = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "search_sync"], cwd=str(ROOT),
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "search_sync"],
+        cwd=str(ROOT),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     processes.append(worker)
     lags = []
     with app.app_context():
         index = meili_client().index("candidates")
-        ids = list(db.session.scalars(db.select(Candidate.id).where(
-            Candidate.agency_id == info["agencies"][0]["id"]).limit(changes)))
+        ids = list(
+            db.session.scalars(
+                db.select(Candidate.id).where(Candidate.agency_id == info["agencies"][0]["id"]).limit(changes)
+            )
+        )
         for n, candidate_id in enumerate(ids):
             word = f"zqlag{n}x{random.randint(0, 10**6)}"
             db.session.get(Candidate, candidate_id).headline = f"Lag probe {word}"
             db.session.commit()
             started = time.perf_counter()
-            wait_until(lambda: index.search(word, {"limit": 1})["hits"], 30, interval=0.01, what="the change")
+            wait_until(lambda word=word: index.search(word, {"limit": 1})["hits"], 30, interval=0.01, what="the change")
             lags.append((time.perf_counter() - started) * 1000)
     result = {"changes": len(lags), "p50_ms": round(statistics.median(lags)), "p95_ms": round(percentile(lags, 95))}
     print(f"outbox-to-searchable lag: {result}")

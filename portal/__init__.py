@@ -1,4 +1,5 @@
 """Agency Portal: the Flask application factory."""
+
 import json
 import os
 
@@ -33,8 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     _configure_sqlite(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
-                     render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"), render_as_batch=True
+    )
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
@@ -46,21 +48,26 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import branding
     from .services.mail import absolute_url
+
     branding.init_app(app)
     app.jinja_env.globals["absolute_url"] = absolute_url
 
     from .blueprints import account, admin, agency, auth, client, system
+
     app.register_blueprint(system.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(client.bp)
     app.register_blueprint(agency.bp)
     app.register_blueprint(admin.bp)
     from .blueprints import schedule
+
     app.register_blueprint(schedule.bp)
     app.register_blueprint(account.bp)
     from .blueprints import search as search_blueprint
+
     app.register_blueprint(search_blueprint.bp)
     import search_sync  # outbox rows on every flush, `flask search` commands
+
     search_sync.init_app(app)
     return app
 
@@ -77,8 +84,11 @@ def _running_dev_server(instance_path: str) -> dict:
         os.kill(int(recorded["pid"]), 0)
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-    settings = {"BASE_URL": recorded.get("base_url"), "MEILI_URL": recorded.get("meili_url"),
-                "MEILI_MASTER_KEY": recorded.get("meili_master_key")}
+    settings = {
+        "BASE_URL": recorded.get("base_url"),
+        "MEILI_URL": recorded.get("meili_url"),
+        "MEILI_MASTER_KEY": recorded.get("meili_master_key"),
+    }
     return {key: value for key, value in settings.items() if value}
 
 

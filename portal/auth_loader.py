@@ -1,4 +1,5 @@
 """Flask-Login wiring for two kinds of principal under one ``current_user``."""
+
 from flask import Flask, request, url_for
 
 from .extensions import db, login_manager

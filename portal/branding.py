@@ -1,4 +1,5 @@
 """The agency whose branding a page wears, and the per-agency CSS custom properties."""
+
 from flask import Flask, abort, g, has_request_context, make_response, request
 from flask_login import current_user
 from sqlalchemy import select
@@ -34,12 +35,7 @@ def current_agency() -> Agency | None:
 
 def brand_css(agency: Agency) -> str:
     """CSS custom properties carrying the agency's colours (served as a file: strict CSP)."""
-    return (
-        ":root{"
-        f"--brand-primary:{agency.primary_color};"
-        f"--brand-accent:{agency.accent_color};"
-        "}\n"
-    )
+    return f":root{{--brand-primary:{agency.primary_color};--brand-accent:{agency.accent_color};}}\n"
 
 
 def init_app(app: Flask) -> None:

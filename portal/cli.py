@@ -1,4 +1,5 @@
 """``flask`` commands: demo data, demo links, the worker."""
+
 import json
 
 import click
@@ -43,8 +44,10 @@ def demo_links_command(as_json: bool):
         elif record["role"] == "client":
             click.echo(f"  [{record['agency']}] client {record['email']} ({record['company']}): {record['url']}")
         else:
-            click.echo(f"  [{record['agency']}] {record['role']} {record['email']} / {record['password']}: "
-                       f"{record['login_url']}")
+            click.echo(
+                f"  [{record['agency']}] {record['role']} {record['email']} / {record['password']}: "
+                f"{record['login_url']}"
+            )
 
 
 @click.command("worker")

@@ -4,8 +4,10 @@ Every setting can be overridden from the environment: plain names for the common
 (``SECRET_KEY``, ``DATABASE_URL``, ``MEILI_URL`` ...) and ``PORTAL_<NAME>`` for any other
 Flask setting (``PORTAL_MAIL_PORT=2525``), parsed as JSON when possible.
 """
+
 import os
 from datetime import timedelta
+from typing import ClassVar
 
 
 class Config:
@@ -14,7 +16,7 @@ class Config:
     ENV_NAME = "production"
     SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.abspath("instance/portal.db")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     MEILI_URL = "http://127.0.0.1:7700"
     MEILI_MASTER_KEY = None
     MEILI_INDEX = "candidates"
@@ -101,5 +103,5 @@ def normalise_database_url(url: str) -> str:
     """Accept the ``postgres://`` / ``postgresql://`` spellings and use the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

@@ -1,4 +1,5 @@
 """Branded error pages; htmx requests get a small fragment for the toast area instead."""
+
 from flask import Flask, make_response, render_template
 from flask_wtf.csrf import CSRFError
 
@@ -20,8 +21,9 @@ def render_error(code: int, title: str | None = None, message: str | None = None
     """The branded error page (or fragment) for ``code``."""
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
     template = "partials/error.html" if is_htmx() else "errors/error.html"
-    response = make_response(render_template(template, code=code, title=title or default_title,
-                                             message=message or default_message), code)
+    response = make_response(
+        render_template(template, code=code, title=title or default_title, message=message or default_message), code
+    )
     # Page or fragment depends on HX-Request, and a 404 is cacheable by default: keep them apart.
     response.vary.add("HX-Request")
     return response
@@ -34,8 +36,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
-        return render_error(400, "Form expired", "This form expired or was not sent from this site. "
-                                                 "Reload the page and try again.")
+        return render_error(
+            400, "Form expired", "This form expired or was not sent from this site. Reload the page and try again."
+        )
 
     @app.errorhandler(500)
     def _server_error(exc):

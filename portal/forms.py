@@ -1,4 +1,5 @@
 """Forms shared across blueprints."""
+
 from flask_wtf import FlaskForm
 
 

@@ -1,4 +1,5 @@
 """One URL serves both the full page and its htmx fragment."""
+
 from flask import Response, make_response, render_template, request
 
 
@@ -34,5 +35,6 @@ def redirect_for(url: str, code: int = 303) -> Response:
 def toast(response: Response, message: str, level: str = "info") -> Response:
     """Ask the page to show a toast (handled by static/js/portal.js)."""
     import json
+
     response.headers["HX-Trigger"] = json.dumps({"toast": {"message": message, "level": level}})
     return response

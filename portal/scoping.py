@@ -4,6 +4,7 @@ Staff see their agency (confidential jobs only when on the hiring team, or admin
 contacts see open and closed jobs of their own company, and only candidates currently shared on
 them. Anything outside the scope is a 404, never a 403, so ids cannot be probed.
 """
+
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, exists, or_, select
@@ -112,9 +113,13 @@ def get_company_application_or_404(application_id: int, who=None) -> Application
         abort(404)
     visible_jobs = jobs_query(who).with_only_columns(Job.id)
     row = db.session.scalar(
-        select(Application).join(SharedProfile, SharedProfile.application_id == Application.id)
-        .where(Application.id == application_id, Application.agency_id == who.agency_id,
-               Application.job_id.in_(visible_jobs))
+        select(Application)
+        .join(SharedProfile, SharedProfile.application_id == Application.id)
+        .where(
+            Application.id == application_id,
+            Application.agency_id == who.agency_id,
+            Application.job_id.in_(visible_jobs),
+        )
         .with_for_update(of=Application)
     )
     if row is None:

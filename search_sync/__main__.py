@@ -1,4 +1,5 @@
 """``python -m search_sync``: run the worker."""
+
 import logging
 
 from portal import create_app

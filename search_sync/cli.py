@@ -1,4 +1,5 @@
 """``flask search reindex|check|status`` and ``flask import candidates FILE``."""
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -19,13 +20,16 @@ def reindex_command():
     from .reindex import reindex
 
     with click.progressbar(length=1, label="Indexing candidates", show_pos=True) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
         result = reindex(progress)
-    click.echo(f"Indexed {result['documents']} candidate(s); {result['refused']} refused (parked); "
-               f"replayed {result['replayed']} outbox row(s) written since mark {result['mark']}.")
+    click.echo(
+        f"Indexed {result['documents']} candidate(s); {result['refused']} refused (parked); "
+        f"replayed {result['replayed']} outbox row(s) written since mark {result['mark']}."
+    )
 
 
 @search_cli.command("check")
@@ -45,9 +49,10 @@ def check_command():
 @search_cli.command("status")
 def status_command():
     """Outbox backlog, parked rows with their errors, and the index's document count."""
+    from sqlalchemy import select
+
     from portal.extensions import db
     from portal.models import SearchOutbox
-    from sqlalchemy import select
 
     from . import outbox
     from .indexer import SearchUnavailable, call, client, index_exists
@@ -55,8 +60,9 @@ def status_command():
 
     click.echo(f"index: {index_name()}")
     click.echo(f"outbox pending: {outbox.backlog()}")
-    parked_rows = db.session.scalars(select(SearchOutbox).where(SearchOutbox.parked.is_(True))
-                                     .order_by(SearchOutbox.id)).all()
+    parked_rows = db.session.scalars(
+        select(SearchOutbox).where(SearchOutbox.parked.is_(True)).order_by(SearchOutbox.id)
+    ).all()
     click.echo(f"outbox parked: {len(parked_rows)}")
     for row in parked_rows:
         click.echo(f"  parked {row.entity} {row.entity_id} (agency {row.agency_id}): {row.last_error}")
@@ -78,11 +84,12 @@ def status_command():
 @click.option("--agency", "agency_slug", help="Agency slug (needed when several agencies exist).")
 def import_candidates_command(path: str, agency_slug: str | None):
     """Import past applicants from a CSV or an ATS-style JSON export (see README)."""
+    from sqlalchemy import select
+
     from portal.extensions import db
     from portal.models import Agency
     from portal.services import ServiceError
     from portal.services.importer import import_file
-    from sqlalchemy import select
 
     agencies = db.session.scalars(select(Agency).order_by(Agency.id)).all()
     if agency_slug:
@@ -92,6 +99,7 @@ def import_candidates_command(path: str, agency_slug: str | None):
     with open(path, "rb") as handle:
         content = handle.read()
     with click.progressbar(length=1, label="Importing", show_pos=True) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)

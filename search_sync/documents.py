@@ -7,6 +7,7 @@ person's non-confidential applications whenever they have one, so a recruiter wh
 person through a public application learns nothing (filters, facets, columns) about the
 confidential ones.
 """
+
 import io
 import json
 import logging
@@ -19,8 +20,17 @@ from sqlalchemy.orm import undefer
 
 from portal.extensions import db
 from portal.models import (
-    Application, Candidate, CandidateEmail, CandidateTag, Job, Reason, Resume, Scorecard, StageDefinition,
-    StageHistory, as_utc,
+    Application,
+    Candidate,
+    CandidateEmail,
+    CandidateTag,
+    Job,
+    Reason,
+    Resume,
+    Scorecard,
+    StageDefinition,
+    StageHistory,
+    as_utc,
 )
 
 log = logging.getLogger(__name__)
@@ -125,7 +135,8 @@ def _people(ids: list[int]) -> dict[int, Person]:
         for row in db.session.execute(select(*columns).where(Candidate.id.in_(chunk))):
             people[row.id] = Person(*row)
         for candidate_id, email in db.session.execute(
-            select(CandidateEmail.candidate_id, CandidateEmail.email).where(CandidateEmail.candidate_id.in_(chunk))
+            select(CandidateEmail.candidate_id, CandidateEmail.email)
+            .where(CandidateEmail.candidate_id.in_(chunk))
             .order_by(CandidateEmail.id)
         ):
             people[candidate_id].emails.append(email)
@@ -157,7 +168,8 @@ def candidate_document(candidate: Person, applications: list[dict], resume_text:
     # The aggregates' source: public applications when there are any (see the module docstring).
     scope = public or applications
     visibility = (["public"] if public or not applications else []) + sorted(
-        {f"job:{a['job_id']}" for a in applications if a["confidential"]})
+        {f"job:{a['job_id']}" for a in applications if a["confidential"]}
+    )
     scorecards = [verdict for a in scope for verdict in a["verdicts"]]
     latest = max(scope, key=lambda a: (a["last_activity_at"] or 0, a["id"])) if scope else None
     sources = {a["source"] for a in scope if a["source"]}
@@ -184,17 +196,26 @@ def candidate_document(candidate: Person, applications: list[dict], resume_text:
         "job_stage_keys": sorted({f"{a['job_id']}:{p}" for a in applications for p in range(a["reached"] + 1)}),
         "reason_ids": sorted({a["reason_id"] for a in scope if a["outcome"] and a["reason_id"]}),
         "max_stage": max((a["reached"] for a in scope), default=None),
-        "positive_ratio": (round(100 * sum(v in POSITIVE for v in scorecards) / len(scorecards), 2)
-                           if scorecards else None),
+        "positive_ratio": (
+            round(100 * sum(v in POSITIVE for v in scorecards) / len(scorecards), 2) if scorecards else None
+        ),
         "has_strong_no": "strong_no" in scorecards,
         "sources": sorted(sources),
         "last_in_process_at": latest["last_activity_at"] if latest else None,
         "latest": {
-            "job_id": latest["job_id"], "source": latest["source"], "stage": latest["stage_name"],
-            "reason": latest["reason_label"], "outcome": latest["outcome"],
-            "scorecards": {v: latest["verdicts"].count(v) for v in ("strong_yes", "yes", "no", "strong_no")
-                           if v in latest["verdicts"]},
-        } if latest else None,
+            "job_id": latest["job_id"],
+            "source": latest["source"],
+            "stage": latest["stage_name"],
+            "reason": latest["reason_label"],
+            "outcome": latest["outcome"],
+            "scorecards": {
+                v: latest["verdicts"].count(v)
+                for v in ("strong_yes", "yes", "no", "strong_no")
+                if v in latest["verdicts"]
+            },
+        }
+        if latest
+        else None,
     }
 
 
@@ -205,9 +226,19 @@ def _application_facts(candidate_ids: list[int]) -> dict[int, list[dict]]:
         return facts
     for chunk in _chunks(candidate_ids, 500):
         rows = db.session.execute(
-            select(Application.id, Application.candidate_id, Application.job_id, Application.outcome,
-                   Application.reason_id, Application.source, Application.last_activity_at, Job.confidential,
-                   StageDefinition.position, StageDefinition.name, Reason.label)
+            select(
+                Application.id,
+                Application.candidate_id,
+                Application.job_id,
+                Application.outcome,
+                Application.reason_id,
+                Application.source,
+                Application.last_activity_at,
+                Job.confidential,
+                StageDefinition.position,
+                StageDefinition.name,
+                Reason.label,
+            )
             .join(Job, Job.id == Application.job_id)
             .join(StageDefinition, StageDefinition.id == Application.stage_id)
             .outerjoin(Reason, Reason.id == Application.reason_id)
@@ -219,18 +250,28 @@ def _application_facts(candidate_ids: list[int]) -> dict[int, list[dict]]:
         history = _furthest_from_history(app_ids)
         verdicts = defaultdict(list)
         for app_id, verdict in db.session.execute(
-            select(Scorecard.application_id, Scorecard.verdict).where(Scorecard.application_id.in_(app_ids))
+            select(Scorecard.application_id, Scorecard.verdict)
+            .where(Scorecard.application_id.in_(app_ids))
             .order_by(Scorecard.id)
         ):
             verdicts[app_id].append(verdict)
         for r in rows:
             reached, reached_name = max((r.position, r.name), history.get(r.id, (-1, "")))
-            facts[r.candidate_id].append({
-                "id": r.id, "job_id": r.job_id, "outcome": r.outcome, "reason_id": r.reason_id,
-                "reason_label": r.label, "source": r.source, "last_activity_at": unix(r.last_activity_at),
-                "confidential": bool(r.confidential), "reached": reached, "stage_name": reached_name,
-                "verdicts": verdicts.get(r.id, []),
-            })
+            facts[r.candidate_id].append(
+                {
+                    "id": r.id,
+                    "job_id": r.job_id,
+                    "outcome": r.outcome,
+                    "reason_id": r.reason_id,
+                    "reason_label": r.label,
+                    "source": r.source,
+                    "last_activity_at": unix(r.last_activity_at),
+                    "confidential": bool(r.confidential),
+                    "reached": reached,
+                    "stage_name": reached_name,
+                    "verdicts": verdicts.get(r.id, []),
+                }
+            )
     return facts
 
 
@@ -252,7 +293,8 @@ def _resume_texts(candidate_ids: list[int]) -> dict[int, str]:
     missing: list[int] = []
     for chunk in _chunks(candidate_ids, 500):
         for resume_id, candidate_id, text in db.session.execute(
-            select(Resume.id, Resume.candidate_id, Resume.text).where(Resume.candidate_id.in_(chunk))
+            select(Resume.id, Resume.candidate_id, Resume.text)
+            .where(Resume.candidate_id.in_(chunk))
             .order_by(Resume.id)
         ):
             if text:
@@ -268,4 +310,4 @@ def _resume_texts(candidate_ids: list[int]) -> dict[int, str]:
 
 def _chunks(values: list, size: int):
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]

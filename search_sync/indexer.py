@@ -3,12 +3,13 @@
 One invalid document fails its whole task, so a failed batch is split in halves until the bad
 documents are isolated; the good ones are indexed and the bad ones reported back.
 """
+
 import logging
 
 import meilisearch
 from flask import current_app
-from meilisearch.models.task import TaskInfo
 from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
+from meilisearch.models.task import TaskInfo
 
 from .client import meili_client
 from .settings import INDEX_SETTINGS

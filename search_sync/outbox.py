@@ -5,6 +5,7 @@ document shows gets its outbox row for free: after each flush (ids assigned, sti
 transaction) the affected candidates and jobs are inserted into ``search_outbox`` on the same
 connection. Rows are de-duplicated per transaction; the worker de-duplicates again.
 """
+
 import logging
 
 from sqlalchemy import event, func, insert, inspect, select
@@ -12,7 +13,15 @@ from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import (
-    Application, Candidate, CandidateEmail, CandidateTag, Job, Resume, Scorecard, SearchOutbox, StageHistory,
+    Application,
+    Candidate,
+    CandidateEmail,
+    CandidateTag,
+    Job,
+    Resume,
+    Scorecard,
+    SearchOutbox,
+    StageHistory,
 )
 
 log = logging.getLogger(__name__)
@@ -79,12 +88,16 @@ def _after_flush(session: Session, _flush_context) -> None:
         return
     connection = session.connection()
     if application_refs:
-        candidates |= set(connection.execute(
-            select(Application.agency_id, Application.candidate_id).where(Application.id.in_(application_refs))).all())
+        candidates |= set(
+            connection.execute(
+                select(Application.agency_id, Application.candidate_id).where(Application.id.in_(application_refs))
+            ).all()
+        )
     unknown_agency = {cid for agency_id, cid in candidates if agency_id is None}
     if unknown_agency:
-        found = dict(connection.execute(
-            select(Candidate.id, Candidate.agency_id).where(Candidate.id.in_(unknown_agency))).all())
+        found = dict(
+            connection.execute(select(Candidate.id, Candidate.agency_id).where(Candidate.id.in_(unknown_agency))).all()
+        )
         candidates = {(agency_id or found.get(cid), cid) for agency_id, cid in candidates}
     queued = session.info.setdefault(_QUEUED, set())
     rows = []
@@ -113,7 +126,8 @@ def _values(obj, attribute: str) -> set[int]:
     """The attribute's current value and, when it changed in this flush, the previous one."""
     history = inspect(obj).attrs[attribute].history
     return {value for value in (*history.unchanged, *history.added, *history.deleted) if value is not None} or (
-        {getattr(obj, attribute)} - {None})
+        {getattr(obj, attribute)} - {None}
+    )
 
 
 def _job_changed(job: Job) -> bool:

@@ -6,6 +6,7 @@ from the database, wait, swap atomically, delete the old index, then replay the 
 never applied to the old index only: it waits in the outbox and the replay applies it to the new
 live index. Searches keep using the old index until the swap.
 """
+
 import logging
 from collections.abc import Callable
 
@@ -47,7 +48,7 @@ def reindex(on_progress: Callable[[int, int], None] | None = None) -> dict:
     sent: list[tuple[int, list]] = []  # (task uid, the chunk's keys) to rebuild if the task fails
     try:
         for start in range(0, total, CHUNK):
-            chunk = keys[start:start + CHUNK]
+            chunk = keys[start : start + CHUNK]
             built = documents.build(set(chunk))
             refused.update(built.invalid)
             if built.documents:
@@ -72,8 +73,11 @@ def reindex(on_progress: Callable[[int, int], None] | None = None) -> dict:
         wait(meili, call(meili.delete_index, staging).task_uid)
     for doc_id, reason in refused.items():
         agency_id, candidate_id = (int(part[1:]) for part in doc_id.split("-"))
-        db.session.add(SearchOutbox(agency_id=agency_id, entity="candidate", entity_id=candidate_id, parked=True,
-                                    last_error=reason[:2000]))
+        db.session.add(
+            SearchOutbox(
+                agency_id=agency_id, entity="candidate", entity_id=candidate_id, parked=True, last_error=reason[:2000]
+            )
+        )
     db.session.commit()
     replayed = drain()
     return {"documents": total - len(refused), "refused": len(refused), "mark": mark, "replayed": replayed["rows"]}
@@ -92,15 +96,19 @@ def counts_by_agency() -> tuple[dict[int, int], dict[int, int]]:
 
 def _expected_counts() -> dict[int, int]:
     sub = indexable_candidates().subquery()
-    return {agency_id: count for agency_id, count in db.session.execute(
-        select(sub.c.agency_id, func.count()).group_by(sub.c.agency_id))}
+    return dict(db.session.execute(select(sub.c.agency_id, func.count()).group_by(sub.c.agency_id)).tuples().all())
 
 
 def drift() -> list[dict]:
     """Agencies whose document count differs from the database's."""
     expected, found = counts_by_agency()
     slugs = dict(db.session.execute(select(Agency.id, Agency.slug)).all())
-    return [{"agency": slugs.get(agency_id, agency_id), "database": expected.get(agency_id, 0),
-             "index": found.get(agency_id, 0)}
-            for agency_id in sorted(set(expected) | set(found))
-            if expected.get(agency_id, 0) != found.get(agency_id, 0)]
+    return [
+        {
+            "agency": slugs.get(agency_id, agency_id),
+            "database": expected.get(agency_id, 0),
+            "index": found.get(agency_id, 0),
+        }
+        for agency_id in sorted(set(expected) | set(found))
+        if expected.get(agency_id, 0) != found.get(agency_id, 0)
+    ]

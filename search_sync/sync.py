@@ -1,4 +1,5 @@
 """Drain the search outbox into Meilisearch: batch, de-duplicate, rebuild, wait, retry, park."""
+
 import logging
 from datetime import timedelta
 
@@ -26,8 +27,12 @@ def backoff_seconds(attempts: int) -> float:
 
 def claim_batch(limit: int) -> list[SearchOutbox]:
     """Due, unparked rows in order; on PostgreSQL locked so parallel workers take different ones."""
-    query = (select(SearchOutbox).where(SearchOutbox.parked.is_(False), SearchOutbox.next_attempt_at <= utcnow())
-             .order_by(SearchOutbox.id).limit(limit))
+    query = (
+        select(SearchOutbox)
+        .where(SearchOutbox.parked.is_(False), SearchOutbox.next_attempt_at <= utcnow())
+        .order_by(SearchOutbox.id)
+        .limit(limit)
+    )
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(db.session.scalars(query))
@@ -43,8 +48,9 @@ def expand(rows: list[SearchOutbox]) -> dict[tuple[int, int], list[SearchOutbox]
     if job_rows:
         by_job = {(row.agency_id, row.entity_id): row for row in job_rows}
         for agency_id, job_id, candidate_id in db.session.execute(
-            select(Application.agency_id, Application.job_id, Application.candidate_id)
-            .where(Application.job_id.in_([job_id for _, job_id in by_job]))
+            select(Application.agency_id, Application.job_id, Application.candidate_id).where(
+                Application.job_id.in_([job_id for _, job_id in by_job])
+            )
         ):
             if (agency_id, job_id) in by_job:
                 wanted.setdefault((agency_id, candidate_id), []).append(by_job[(agency_id, job_id)])
@@ -91,8 +97,11 @@ def sync_search(batch_size: int = BATCH_SIZE) -> dict:
             own[0].parked, own[0].last_error = True, reason[:2000]
             handled.discard(own[0].id)
         else:
-            db.session.add(SearchOutbox(agency_id=key[0], entity="candidate", entity_id=key[1], parked=True,
-                                        last_error=reason[:2000]))
+            db.session.add(
+                SearchOutbox(
+                    agency_id=key[0], entity="candidate", entity_id=key[1], parked=True, last_error=reason[:2000]
+                )
+            )
         parked_keys.add(key)
     db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(handled)))
     db.session.commit()
@@ -133,8 +142,9 @@ def prune_tasks(older_than: timedelta = timedelta(hours=1)) -> int | None:
 
     cutoff = (utcnow() - older_than).isoformat().replace("+00:00", "Z")
     try:
-        return call(client().delete_tasks, {"statuses": ["succeeded", "failed", "canceled"],
-                                            "beforeFinishedAt": cutoff}).task_uid
+        return call(
+            client().delete_tasks, {"statuses": ["succeeded", "failed", "canceled"], "beforeFinishedAt": cutoff}
+        ).task_uid
     except SearchUnavailable as exc:
         log.info("task pruning skipped: %s", exc)
         return None

@@ -3,6 +3,7 @@
 Several workers may run against PostgreSQL: each batch is claimed with
 ``FOR UPDATE SKIP LOCKED``, so no message is sent twice.
 """
+
 import logging
 import signal
 import threading
@@ -61,7 +62,7 @@ def _loop(app, stop: threading.Event, once: bool) -> None:
         with app.app_context():
             try:
                 result = run_once()
-            except Exception:  # noqa: BLE001 - a bad pass must not kill the worker; it retries
+            except Exception:
                 log.exception("worker pass failed; retrying")
                 db.session.rollback()
                 result = {"mail_sent": 0, "search_pending": last_pending}

@@ -6,9 +6,10 @@ or that only passes on some day, hour or season, fails every time instead of one
 ``make test`` runs the non-browser suite this way (see ``scripts/test.sh``). Subprocesses the tests
 start (the worker) are moved with ``shifted_command`` so both sides read the same clock.
 """
+
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import time_machine
 
@@ -40,7 +41,7 @@ def shifted_environment(env: dict[str, str]) -> dict[str, str]:
     """``env`` for a child process that should read the same (possibly moved) clock as this one."""
     env = dict(env)
     if requested() is not None:
-        env[ENV] = datetime.now(timezone.utc).isoformat()
+        env[ENV] = datetime.now(UTC).isoformat()
     return env
 
 
@@ -54,7 +55,7 @@ if __name__ == "__main__":
 
     start()
     if sys.argv[1] == "-c":
-        exec(sys.argv[2])
+        exec(sys.argv[2])  # noqa: S102 - the test's own one-liner, run on the moved clock
     else:
         module, sys.argv = sys.argv[1], sys.argv[1:]
         runpy.run_module(module, run_name="__main__", alter_sys=True)

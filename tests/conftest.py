@@ -1,5 +1,6 @@
 """Fixtures: the app on a real database (SQLite or PostgreSQL), real Meilisearch, real SMTP,
 a live HTTP server and headless Chromium. Each test starts from empty tables."""
+
 import os
 import re
 import shutil
@@ -19,9 +20,17 @@ from tests.servers import LiveServer, MeilisearchServer, SmtpServer, free_port
 
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def pytest_configure(config):
@@ -33,8 +42,10 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     moved = clock.requested()
-    return [f"database under test: {TEST_DATABASE}",
-            f"clock: moved to {moved.isoformat()} (TEST_CLOCK)" if moved else "clock: real"]
+    return [
+        f"database under test: {TEST_DATABASE}",
+        f"clock: moved to {moved.isoformat()} (TEST_CLOCK)" if moved else "clock: real",
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -176,14 +187,17 @@ def live_server(app, live_port):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium, never a Playwright download."""
-    return {**browser_type_launch_args, "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            "args": CHROMIUM_ARGS}
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": CHROMIUM_ARGS,
+    }
 
 
 @pytest.fixture(scope="session")
 def base_url():
     """Replaces pytest-base-url's fixture (deprecated style); tests use ``live_server.url``."""
-    return None
+    return
 
 
 @pytest.fixture

@@ -1,14 +1,24 @@
 """Build rows with sensible defaults: ``make_job(agency=a)``. Call inside an app context."""
+
 import functools
 import itertools
 from dataclasses import dataclass
+from datetime import UTC
 
 from werkzeug.security import generate_password_hash
 
 from portal.demo import ensure_pipeline
 from portal.extensions import db
 from portal.models import (
-    Agency, Application, Candidate, CandidateEmail, ClientCompany, ClientContact, Job, SharedProfile, User,
+    Agency,
+    Application,
+    Candidate,
+    CandidateEmail,
+    ClientCompany,
+    ClientContact,
+    Job,
+    SharedProfile,
+    User,
 )
 
 _seq = itertools.count(1)
@@ -32,8 +42,13 @@ def make_agency(slug: str | None = None, **kw) -> Agency:
 
 def make_user(agency: Agency, role: str = "recruiter", **kw) -> User:
     n = next(_seq)
-    user = User(agency_id=agency.id, role=role, name=kw.pop("name", f"User {n}"),
-                email=kw.pop("email", f"user{n}@{agency.slug}.example"), **kw)
+    user = User(
+        agency_id=agency.id,
+        role=role,
+        name=kw.pop("name", f"User {n}"),
+        email=kw.pop("email", f"user{n}@{agency.slug}.example"),
+        **kw,
+    )
     user.password_hash = _password_hash()
     db.session.add(user)
     db.session.flush()
@@ -49,16 +64,26 @@ def make_company(agency: Agency, **kw) -> ClientCompany:
 
 def make_contact(company: ClientCompany, **kw) -> ClientContact:
     n = next(_seq)
-    contact = ClientContact(agency_id=company.agency_id, company_id=company.id, name=kw.pop("name", f"Contact {n}"),
-                            email=kw.pop("email", f"contact{n}@client.example"), **kw)
+    contact = ClientContact(
+        agency_id=company.agency_id,
+        company_id=company.id,
+        name=kw.pop("name", f"Contact {n}"),
+        email=kw.pop("email", f"contact{n}@client.example"),
+        **kw,
+    )
     db.session.add(contact)
     db.session.flush()
     return contact
 
 
 def make_job(company: ClientCompany, owner: User, **kw) -> Job:
-    job = Job(agency_id=company.agency_id, company_id=company.id, owner_id=owner.id,
-              title=kw.pop("title", f"Job {next(_seq)}"), **kw)
+    job = Job(
+        agency_id=company.agency_id,
+        company_id=company.id,
+        owner_id=owner.id,
+        title=kw.pop("title", f"Job {next(_seq)}"),
+        **kw,
+    )
     job.hiring_team = [owner]
     db.session.add(job)
     db.session.flush()
@@ -67,8 +92,9 @@ def make_job(company: ClientCompany, owner: User, **kw) -> Job:
 
 def make_candidate(agency: Agency, **kw) -> Candidate:
     n = next(_seq)
-    candidate = Candidate(agency_id=agency.id, first_name=kw.pop("first_name", f"Cand{n}"),
-                          last_name=kw.pop("last_name", "Idate"), **kw)
+    candidate = Candidate(
+        agency_id=agency.id, first_name=kw.pop("first_name", f"Cand{n}"), last_name=kw.pop("last_name", "Idate"), **kw
+    )
     candidate.emails = [CandidateEmail(agency_id=agency.id, email=f"cand{n}@people.example")]
     db.session.add(candidate)
     db.session.flush()
@@ -78,13 +104,21 @@ def make_candidate(agency: Agency, **kw) -> Candidate:
 def make_application(job: Job, candidate: Candidate | None = None, shared: bool = True, **kw) -> Application:
     agency = db.session.get(Agency, job.agency_id)
     candidate = candidate or make_candidate(agency)
-    application = Application(agency_id=job.agency_id, job_id=job.id, candidate_id=candidate.id,
-                              stage_id=kw.pop("stage_id", agency.stages[2].id), **kw)
+    application = Application(
+        agency_id=job.agency_id,
+        job_id=job.id,
+        candidate_id=candidate.id,
+        stage_id=kw.pop("stage_id", agency.stages[2].id),
+        **kw,
+    )
     db.session.add(application)
     db.session.flush()
     if shared:
-        db.session.add(SharedProfile(agency_id=job.agency_id, application_id=application.id,
-                                     fields=[{"label": "Summary", "value": "Good."}]))
+        db.session.add(
+            SharedProfile(
+                agency_id=job.agency_id, application_id=application.id, fields=[{"label": "Summary", "value": "Good."}]
+            )
+        )
         db.session.flush()
     return application
 
@@ -123,27 +157,52 @@ def make_tenant(slug: str) -> Tenant:
     unshared_application = make_application(job, shared=False)
     make_application(other_job)
     db.session.commit()
-    return Tenant(agency, admin, recruiter, outsider, company, other_company, contact, other_contact, job,
-                  other_job, confidential_job, application, unshared_application)
+    return Tenant(
+        agency,
+        admin,
+        recruiter,
+        outsider,
+        company,
+        other_company,
+        contact,
+        other_contact,
+        job,
+        other_job,
+        confidential_job,
+        application,
+        unshared_application,
+    )
 
 
-def make_interview_request(application: Application, contact: ClientContact | None, slots=(), *,
-                           format: str = "video", timezone: str = "UTC", with_task: bool = True):
+def make_interview_request(
+    application: Application,
+    contact: ClientContact | None,
+    slots=(),
+    *,
+    format: str = "video",
+    timezone: str = "UTC",
+    with_task: bool = True,
+):
     """An open interview request shaped like the client portal's: slots are (starts_at, ends_at)
     UTC pairs; with the "Organise interview" task the client action creates (C→A3)."""
     from portal.models import InterviewRequest, ProposedSlot
     from portal.services.tasks import generate_task
 
-    request = InterviewRequest(agency_id=application.agency_id, application_id=application.id,
-                               contact_id=contact.id if contact else None, format=format, timezone=timezone,
-                               proposed_slots=[ProposedSlot(starts_at=s, ends_at=e, timezone=timezone)
-                                               for s, e in slots])
+    request = InterviewRequest(
+        agency_id=application.agency_id,
+        application_id=application.id,
+        contact_id=contact.id if contact else None,
+        format=format,
+        timezone=timezone,
+        proposed_slots=[ProposedSlot(starts_at=s, ends_at=e, timezone=timezone) for s, e in slots],
+    )
     db.session.add(request)
     db.session.flush()
     application.client_status = "interview_requested"
     if with_task:
-        generate_task(application, "organise_interview", f"organise_interview:req{request.id}",
-                      interview_request_id=request.id)
+        generate_task(
+            application, "organise_interview", f"organise_interview:req{request.id}", interview_request_id=request.id
+        )
     db.session.flush()
     return request
 
@@ -155,15 +214,20 @@ def make_interview(application: Application, owner: User, starts_at, minutes: in
 
     from portal.models import Interview
 
-    from datetime import timezone
-
     # SQLite stores an aware datetime's wall time without its offset: always store UTC.
-    starts_at = starts_at.astimezone(timezone.utc)
-    interview = Interview(agency_id=application.agency_id, application_id=application.id, owner_id=owner.id,
-                          starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
-                          timezone=kw.pop("timezone", owner.timezone), format=kw.pop("format", "video"),
-                          meeting_link=kw.pop("meeting_link", "https://meet.example/x"),
-                          ics_uid=f"{uuid.uuid4()}@test", **kw)
+    starts_at = starts_at.astimezone(UTC)
+    interview = Interview(
+        agency_id=application.agency_id,
+        application_id=application.id,
+        owner_id=owner.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        timezone=kw.pop("timezone", owner.timezone),
+        format=kw.pop("format", "video"),
+        meeting_link=kw.pop("meeting_link", "https://meet.example/x"),
+        ics_uid=f"{uuid.uuid4()}@test",
+        **kw,
+    )
     db.session.add(interview)
     db.session.flush()
     return interview
@@ -173,23 +237,33 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
     """URL sample values for the agency workspace routes (route matrix, CSRF walk): an
     "Organise interview" task with its checklist and request, an interview, an alert and the
     candidate's self-scheduling token, all on ``application`` and owned by ``owner``. Commits."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from portal.models import Alert, Task
 
-    start = datetime(2031, 6, 2, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2031, 6, 2, 9, 0, tzinfo=UTC)
     request = make_interview_request(application, None, [(start, start + timedelta(hours=1))])
     task = db.session.scalar(db.select(Task).where(Task.interview_request_id == request.id))
     interview = make_interview(application, owner, start + timedelta(days=1))
-    alert = Alert(agency_id=application.agency_id, user_id=owner.id, kind="sample", message="Sample alert",
-                  application_id=application.id)
+    alert = Alert(
+        agency_id=application.agency_id,
+        user_id=owner.id,
+        kind="sample",
+        message="Sample alert",
+        application_id=application.id,
+    )
     db.session.add(alert)
     db.session.commit()
     from portal.services.interviews import self_schedule_token
 
-    return {"task_id": task.id, "item_id": task.checklist[0].id, "request_id": request.id,
-            "interview_id": interview.id, "alert_id": alert.id,
-            "schedule_token": self_schedule_token(request, meeting_link="https://meet.example/sample")}
+    return {
+        "task_id": task.id,
+        "item_id": task.checklist[0].id,
+        "request_id": request.id,
+        "interview_id": interview.id,
+        "alert_id": alert.id,
+        "schedule_token": self_schedule_token(request, meeting_link="https://meet.example/sample"),
+    }
 
 
 def make_admin_samples(application: Application, admin: User) -> dict:
@@ -203,7 +277,13 @@ def make_admin_samples(application: Application, admin: User) -> dict:
     template = ProfileTemplate(agency_id=application.agency_id, name="Walk template", body="{name}")
     db.session.add(template)
     db.session.commit()
-    reason_id = db.session.scalar(db.select(Reason.id).where(Reason.agency_id == application.agency_id)
-                                  .order_by(Reason.id).limit(1))
-    return {"user_id": admin.id, "stage_id": application.stage_id, "reason_id": reason_id,
-            "template_id": template.id, "key": "invite"}
+    reason_id = db.session.scalar(
+        db.select(Reason.id).where(Reason.agency_id == application.agency_id).order_by(Reason.id).limit(1)
+    )
+    return {
+        "user_id": admin.id,
+        "stage_id": application.stage_id,
+        "reason_id": reason_id,
+        "template_id": template.id,
+        "key": "invite",
+    }

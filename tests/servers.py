@@ -1,4 +1,5 @@
 """Real servers for the suite: Meilisearch, SMTP (aiosmtpd), and the app over HTTP."""
+
 import os
 import shutil
 import socket
@@ -40,9 +41,12 @@ class MeilisearchServer:
     master_key = "test-master-key-0123456789abcdef"
 
     def __init__(self):
-        self.binary = os.environ.get("MEILI_BIN") or subprocess.run(
-            [str(ROOT / "scripts" / "get-meilisearch.sh")], check=True, capture_output=True, text=True
-        ).stdout.strip()
+        self.binary = (
+            os.environ.get("MEILI_BIN")
+            or subprocess.run(
+                [str(ROOT / "scripts" / "get-meilisearch.sh")], check=True, capture_output=True, text=True
+            ).stdout.strip()
+        )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.directory = tempfile.mkdtemp(prefix="meili-test-")
@@ -56,10 +60,24 @@ class MeilisearchServer:
 
     def _spawn(self, log):
         return subprocess.Popen(
-            [self.binary, "--http-addr", f"127.0.0.1:{self.port}", "--master-key", self.master_key,
-             "--db-path", f"{self.directory}/data.ms", "--dump-dir", f"{self.directory}/dumps",
-             "--snapshot-dir", f"{self.directory}/snapshots", "--env", "development", "--no-analytics"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                self.binary,
+                "--http-addr",
+                f"127.0.0.1:{self.port}",
+                "--master-key",
+                self.master_key,
+                "--db-path",
+                f"{self.directory}/data.ms",
+                "--dump-dir",
+                f"{self.directory}/dumps",
+                "--snapshot-dir",
+                f"{self.directory}/snapshots",
+                "--env",
+                "development",
+                "--no-analytics",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def healthy(self) -> bool:
@@ -88,7 +106,7 @@ class Inbox:
         self.messages = []
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message})
@@ -99,8 +117,11 @@ class Inbox:
             self.messages.clear()
 
     def wait_for(self, count: int = 1, timeout: float = 10):
-        return wait_until(lambda: len(self.messages) >= count and list(self.messages), timeout,
-                          what=f"{count} message(s) at the SMTP server")
+        return wait_until(
+            lambda: len(self.messages) >= count and list(self.messages),
+            timeout,
+            what=f"{count} message(s) at the SMTP server",
+        )
 
 
 class SmtpServer:

@@ -4,6 +4,7 @@ Requests go through the Flask test client outside any app context of the test, s
 loads its principal afresh (as in production); database set-up and checks run in their own
 ``app.app_context()`` blocks.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +22,13 @@ from portal.services import auth as auth_service
 from portal.services.mail import deliver_due_mail
 from tests.conftest import csrf_token
 from tests.factories import (
-    PASSWORD, make_agency, make_application, make_company, make_contact, make_job, make_user,
+    PASSWORD,
+    make_agency,
+    make_application,
+    make_company,
+    make_contact,
+    make_job,
+    make_user,
 )
 
 LINK_IN_TEXT = re.compile(r"http://127\.0\.0\.1:\d+(/[a-z0-9-]+/link/[A-Za-z0-9_.\-]+)")
@@ -57,9 +64,17 @@ def site(app) -> Site:
         globex = make_agency("globex", name="Globex Staffing")
         make_contact(make_company(globex))
         db.session.commit()
-        return Site(slug="acme", title="Acme Talent", contact_id=contact.id, contact_email=contact.email,
-                    job_id=job.id, job_title=job.title, recruiter_id=recruiter.id,
-                    recruiter_email=recruiter.email, other_slug="globex")
+        return Site(
+            slug="acme",
+            title="Acme Talent",
+            contact_id=contact.id,
+            contact_email=contact.email,
+            job_id=job.id,
+            job_title=job.title,
+            recruiter_id=recruiter.id,
+            recruiter_email=recruiter.email,
+            other_slug="globex",
+        )
 
 
 def rows(app, model, *where) -> list[SimpleNamespace]:
@@ -109,8 +124,12 @@ def post_with_token(client, path: str, **data):
 
 def ask_for_link(client, slug: str, email: str, ip: str = "127.0.0.1", **headers):
     """Submit the client sign-in form from ``ip``."""
-    return client.post(f"/{slug}/login", data={"csrf_token": csrf_token(client), "email": email},
-                       environ_base={"REMOTE_ADDR": ip}, headers=headers)
+    return client.post(
+        f"/{slug}/login",
+        data={"csrf_token": csrf_token(client), "email": email},
+        environ_base={"REMOTE_ADDR": ip},
+        headers=headers,
+    )
 
 
 def without_csrf(html: str) -> str:
@@ -122,8 +141,11 @@ def field_error(html: str, field_id: str) -> str | None:
     """The error shown next to a field: in its wrapper, right after the input that points at it."""
     match = re.search(
         rf'<div class="field has-error">\s*<label for="{field_id}">[^<]*</label>\s*'
-        rf'<input (?=[^>]*aria-invalid="true")(?=[^>]*aria-describedby="{field_id}-error")[^>]*\bid="{field_id}"[^>]*>\s*'
-        rf'<p class="field-error" id="{field_id}-error">([^<]*)</p>\s*</div>', html)
+        rf'<input (?=[^>]*aria-invalid="true")(?=[^>]*aria-describedby="{field_id}-error")'
+        rf'[^>]*\bid="{field_id}"[^>]*>\s*'
+        rf'<p class="field-error" id="{field_id}-error">([^<]*)</p>\s*</div>',
+        html,
+    )
     return match.group(1) if match else None
 
 
@@ -133,6 +155,7 @@ def signed_in_home(client, site: Site):
 
 
 # C1: asking for a sign-in link
+
 
 def test_sign_in_page_wears_the_agency_branding(client, site):
     response = client.get("/acme/login")
@@ -209,21 +232,28 @@ def test_unknown_email_gets_no_mail(app, client, site, smtp):
 
 def test_contact_of_another_agency_gets_no_mail_here(app, client, site):
     with app.app_context():
-        globex_contact = db.session.scalar(select(ClientContact).join(Agency)
-                                           .where(Agency.slug == site.other_slug).limit(1))
+        globex_contact = db.session.scalar(
+            select(ClientContact).join(Agency).where(Agency.slug == site.other_slug).limit(1)
+        )
         email = globex_contact.email
     assert ask_for_link(client, site.slug, email).status_code == 200
     assert rows(app, MailOutbox) == []
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
-@pytest.mark.parametrize(("email", "message"), [
-    ("", "Enter your email address."),
-    ("not-an-email", "Enter a valid email address."),
-    ("pat@", "Enter a valid email address."),
-    ("a" * 64 + "@" + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + ".example.com",
-     "Field cannot be longer than 254 characters."),
-], ids=["empty", "no-at", "no-domain", "too-long"])
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("", "Enter your email address."),
+        ("not-an-email", "Enter a valid email address."),
+        ("pat@", "Enter a valid email address."),
+        (
+            "a" * 64 + "@" + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + ".example.com",
+            "Field cannot be longer than 254 characters.",
+        ),
+    ],
+    ids=["empty", "no-at", "no-domain", "too-long"],
+)
 def test_invalid_email_is_refused_next_to_the_field(app, client, site, email, message, htmx):
     headers = {"HX-Request": "true"} if htmx else {}
     response = ask_for_link(client, site.slug, email, **headers)
@@ -251,6 +281,7 @@ def test_htmx_sign_in_request_gets_a_fragment(app, client, site):
 
 # C2, C2a: opening a link
 
+
 @pytest.mark.parametrize("kind", ["sign_in", "landing"])
 def test_get_of_a_link_shows_continue_and_changes_nothing(app, client, site, kind):
     path = issue(app, site.contact_id, kind, site.job_id if kind == "landing" else None)
@@ -266,10 +297,13 @@ def test_get_of_a_link_shows_continue_and_changes_nothing(app, client, site, kin
     assert signed_in_home(client, site).status_code == 302, "a GET must not sign anyone in"
 
 
-@pytest.mark.parametrize(("kind", "destination"), [
-    ("sign_in", "/acme/portal/"),
-    ("landing", "/acme/portal/jobs/{job_id}"),
-])
+@pytest.mark.parametrize(
+    ("kind", "destination"),
+    [
+        ("sign_in", "/acme/portal/"),
+        ("landing", "/acme/portal/jobs/{job_id}"),
+    ],
+)
 def test_continue_signs_in_and_lands(app, client, site, kind, destination):
     path = issue(app, site.contact_id, kind, site.job_id if kind == "landing" else None)
     response = post_with_token(client, path)
@@ -324,10 +358,13 @@ def test_signed_in_contact_opening_their_landing_link_goes_straight_to_the_job(a
     assert response.headers["Location"] == f"/acme/portal/jobs/{site.job_id}"
 
 
-@pytest.mark.parametrize(("kind", "subject", "destination"), [
-    ("sign_in", "Your sign-in link for Acme Talent", "/acme/portal/"),
-    ("landing", "{job_title}: your link to the candidates", "/acme/portal/jobs/{job_id}"),
-])
+@pytest.mark.parametrize(
+    ("kind", "subject", "destination"),
+    [
+        ("sign_in", "Your sign-in link for Acme Talent", "/acme/portal/"),
+        ("landing", "{job_title}: your link to the candidates", "/acme/portal/jobs/{job_id}"),
+    ],
+)
 def test_expired_link_offers_a_fresh_one(app, client, site, smtp, kind, subject, destination):
     path = issue(app, site.contact_id, kind, site.job_id if kind == "landing" else None)
     with app.app_context():
@@ -362,13 +399,17 @@ def _signed(secret: str, payload) -> str:
     return URLSafeSerializer(secret, salt=auth_service.SALT).dumps(payload)
 
 
-@pytest.mark.parametrize("make_token", [
-    lambda secret, signed, token_id: "garbage",
-    lambda secret, signed, token_id: signed[:-3] + ("aaa" if not signed.endswith("aaa") else "bbb"),
-    lambda secret, signed, token_id: _signed("another-secret", {"t": token_id, "v": 1}),
-    lambda secret, signed, token_id: _signed(secret, {"t": "no-such-token", "v": 1}),
-    lambda secret, signed, token_id: _signed(secret, ["not", "a", "dict"]),
-], ids=["garbage", "tampered", "foreign-secret", "unknown-id", "wrong-shape"])
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda secret, signed, token_id: "garbage",
+        lambda secret, signed, token_id: signed[:-3] + ("aaa" if not signed.endswith("aaa") else "bbb"),
+        lambda secret, signed, token_id: _signed("another-secret", {"t": token_id, "v": 1}),
+        lambda secret, signed, token_id: _signed(secret, {"t": "no-such-token", "v": 1}),
+        lambda secret, signed, token_id: _signed(secret, ["not", "a", "dict"]),
+    ],
+    ids=["garbage", "tampered", "foreign-secret", "unknown-id", "wrong-shape"],
+)
 def test_forged_link_is_not_found(app, client, site, make_token):
     real = issue(app, site.contact_id, "sign_in")
     forged = f"/acme/link/{make_token(app.config['SECRET_KEY'], real.rsplit('/', 1)[1], token_row(app, real).id)}"
@@ -416,6 +457,7 @@ def test_deactivating_a_contact_revokes_links_and_ends_the_session(app, client, 
 
 # C1: rate limits
 
+
 def test_sign_in_requests_are_limited_per_email(app, client, site):
     for n in range(5):
         assert ask_for_link(client, site.slug, site.contact_email, ip=f"10.0.0.{n + 1}").status_code == 200
@@ -443,29 +485,41 @@ def test_sign_in_requests_are_limited_per_ip(app, client, site):
 
 def test_staff_password_guessing_is_limited(app, client, site):
     for n in range(10):
-        response = client.post("/login", data={"csrf_token": csrf_token(client), "email": site.recruiter_email,
-                                                "password": f"guess {n}"}, environ_base={"REMOTE_ADDR": f"10.2.0.{n}"})
+        response = client.post(
+            "/login",
+            data={"csrf_token": csrf_token(client), "email": site.recruiter_email, "password": f"guess {n}"},
+            environ_base={"REMOTE_ADDR": f"10.2.0.{n}"},
+        )
         assert response.status_code == 422
-    refused = client.post("/login", data={"csrf_token": csrf_token(client), "email": site.recruiter_email,
-                                          "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.2.0.99"})
+    refused = client.post(
+        "/login",
+        data={"csrf_token": csrf_token(client), "email": site.recruiter_email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.2.0.99"},
+    )
     assert refused.status_code == 429
     assert client.get("/agency/").status_code == 302
 
 
 # Staff sign-in
 
+
 def staff_login(client, email: str, password: str, query: str = "", **headers):
-    return client.post(f"/login{query}", data={"csrf_token": csrf_token(client), "email": email,
-                                               "password": password}, headers=headers)
+    return client.post(
+        f"/login{query}", data={"csrf_token": csrf_token(client), "email": email, "password": password}, headers=headers
+    )
 
 
-@pytest.mark.parametrize(("email", "password", "field", "message"), [
-    ("", PASSWORD, "email", "Enter your email address."),
-    ("not-an-email", PASSWORD, "email", "Enter a valid email address."),
-    ("{recruiter}", "", "password", "Enter your password."),
-    ("{recruiter}", "wrong password", "password", "That email and password do not match an active account."),
-    ("nobody@acme.example", PASSWORD, "password", "That email and password do not match an active account."),
-], ids=["no-email", "bad-email", "no-password", "wrong-password", "unknown-user"])
+@pytest.mark.parametrize(
+    ("email", "password", "field", "message"),
+    [
+        ("", PASSWORD, "email", "Enter your email address."),
+        ("not-an-email", PASSWORD, "email", "Enter a valid email address."),
+        ("{recruiter}", "", "password", "Enter your password."),
+        ("{recruiter}", "wrong password", "password", "That email and password do not match an active account."),
+        ("nobody@acme.example", PASSWORD, "password", "That email and password do not match an active account."),
+    ],
+    ids=["no-email", "bad-email", "no-password", "wrong-password", "unknown-user"],
+)
 def test_staff_login_refusals_are_shown_next_to_the_field(client, site, email, password, field, message):
     response = staff_login(client, email.format(recruiter=site.recruiter_email), password)
     assert response.status_code == 422
@@ -491,30 +545,51 @@ def test_deactivated_user_cannot_sign_in(app, client, site):
     deactivate(app, User, site.recruiter_id)
     response = staff_login(client, site.recruiter_email, PASSWORD)
     assert response.status_code == 422
-    assert field_error(response.get_data(as_text=True), "password") == \
-        "That email and password do not match an active account."
+    assert (
+        field_error(response.get_data(as_text=True), "password")
+        == "That email and password do not match an active account."
+    )
     assert client.get("/agency/").status_code == 302
 
 
-@pytest.mark.parametrize(("next_url", "location"), [
-    ("/agency/", "/agency/"),
-    ("/agency/jobs/{job_id}", "/agency/jobs/{job_id}"),
-    ("//evil.example", "/agency/"),
-    ("https://evil.example", "/agency/"),
-    ("https://evil.example/agency/", "/agency/"),
-    ("///evil.example", "/agency/"),
-    ("/\\evil.example", "/agency/"),
-    ("/\t/evil.example", "/agency/"),
-    ("javascript:alert(1)", "/agency/"),
-    ("agency/", "/agency/"),
-], ids=["workspace", "job", "scheme-relative", "absolute", "absolute-path", "triple-slash", "backslash",
-        "tab", "javascript", "relative"])
+@pytest.mark.parametrize(
+    ("next_url", "location"),
+    [
+        ("/agency/", "/agency/"),
+        ("/agency/jobs/{job_id}", "/agency/jobs/{job_id}"),
+        ("//evil.example", "/agency/"),
+        ("https://evil.example", "/agency/"),
+        ("https://evil.example/agency/", "/agency/"),
+        ("///evil.example", "/agency/"),
+        ("/\\evil.example", "/agency/"),
+        ("/\t/evil.example", "/agency/"),
+        ("javascript:alert(1)", "/agency/"),
+        ("agency/", "/agency/"),
+    ],
+    ids=[
+        "workspace",
+        "job",
+        "scheme-relative",
+        "absolute",
+        "absolute-path",
+        "triple-slash",
+        "backslash",
+        "tab",
+        "javascript",
+        "relative",
+    ],
+)
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_staff_login_follows_only_same_site_next(client, site, next_url, location, htmx):
     """htmx follows HX-Redirect with ``location.href``, where a browser reads ``/\\`` as ``//``."""
     headers = {"HX-Request": "true"} if htmx else {}
-    response = staff_login(client, site.recruiter_email, PASSWORD,
-                           "?" + urlencode({"next": next_url.format(job_id=site.job_id)}), **headers)
+    response = staff_login(
+        client,
+        site.recruiter_email,
+        PASSWORD,
+        "?" + urlencode({"next": next_url.format(job_id=site.job_id)}),
+        **headers,
+    )
     assert response.status_code == (204 if htmx else 303)
     assert response.headers["HX-Redirect" if htmx else "Location"] == location.format(job_id=site.job_id)
 
@@ -555,11 +630,14 @@ def test_new_session_version_ends_a_session_even_for_an_active_user(app, client,
     assert client.get("/agency/").status_code == 302
 
 
-@pytest.mark.parametrize(("path", "target"), [
-    ("/agency/", "/login?next=/agency/"),
-    ("/acme/portal/", "/acme/login"),
-    ("/acme/portal/jobs/1", "/acme/login"),
-])
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        ("/agency/", "/login?next=/agency/"),
+        ("/acme/portal/", "/acme/login"),
+        ("/acme/portal/jobs/1", "/acme/login"),
+    ],
+)
 def test_htmx_request_to_a_login_required_page_gets_hx_redirect(client, site, path, target):
     response = client.get(path, headers={"HX-Request": "true"})
     assert response.status_code == 204

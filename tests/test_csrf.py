@@ -4,6 +4,7 @@ without a token, with the form token, and with the header htmx sends (``hx-heade
 New routes are picked up automatically; a route whose URL arguments or blueprint this file does
 not know fails loudly, so it cannot slip through untested.
 """
+
 import json
 import re
 from dataclasses import dataclass
@@ -17,17 +18,39 @@ from portal.models import ClientContact, LoginToken, MailOutbox, User
 from portal.services import auth as auth_service
 from tests.conftest import csrf_token, login_as
 from tests.factories import (
-    make_admin_samples, make_agency, make_application, make_company, make_contact, make_job, make_user,
+    make_admin_samples,
+    make_agency,
+    make_application,
+    make_company,
+    make_contact,
+    make_job,
+    make_user,
     make_workspace_samples,
 )
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Routes that exist today; the walk must at least reach them (guards against an empty walk).
-KNOWN_STATE_CHANGING = {"auth.staff_login", "auth.client_login", "auth.redeem", "auth.resend", "auth.logout",
-                        "agency.copy_link", "agency.send_link", "admin.retry"}
+KNOWN_STATE_CHANGING = {
+    "auth.staff_login",
+    "auth.client_login",
+    "auth.redeem",
+    "auth.resend",
+    "auth.logout",
+    "agency.copy_link",
+    "agency.send_link",
+    "admin.retry",
+}
 # Who sends the request, by blueprint; the CSRF check must come first whoever it is.
-PRINCIPAL_BY_BLUEPRINT = {"auth": None, "system": None, "client": "contact", "agency": "recruiter", "admin": "admin",
-                          "search": "admin", "account": None, "schedule": None}
+PRINCIPAL_BY_BLUEPRINT = {
+    "auth": None,
+    "system": None,
+    "client": "contact",
+    "agency": "recruiter",
+    "admin": "admin",
+    "search": "admin",
+    "account": None,
+    "schedule": None,
+}
 PRINCIPAL_BY_ENDPOINT = {"auth.logout": "recruiter"}  # signing out means someone is signed in
 FORM_EXPIRED = "This form expired or was not sent from this site."
 
@@ -54,26 +77,46 @@ def world(app) -> World:
         job = make_job(company, recruiter)
         application = make_application(job)
         link = auth_service.landing_link(contact, job)
-        failed = MailOutbox(agency_id=agency.id, kind="alert", sender="portal@localhost",
-                            recipients=[recruiter.email], subject="Alert", text_body="Alert.",
-                            status="failed", attempts=8, last_error="SMTPServerDisconnected")
+        failed = MailOutbox(
+            agency_id=agency.id,
+            kind="alert",
+            sender="portal@localhost",
+            recipients=[recruiter.email],
+            subject="Alert",
+            text_body="Alert.",
+            status="failed",
+            attempts=8,
+            last_error="SMTPServerDisconnected",
+        )
         db.session.add(failed)
         db.session.commit()
         workspace = make_workspace_samples(application, recruiter)
         admin_samples = {**make_admin_samples(application, admin), "user_id": recruiter.id}
         return World(
-            recruiter_id=recruiter.id, admin_id=admin.id, contact_id=contact.id,
-            url_values={"slug": agency.slug, "job_id": job.id, "contact_id": contact.id,
-                        "application_id": application.id, "candidate_id": application.candidate_id,
-                        "company_id": company.id, "user_id": recruiter.id, "message_id": failed.id,
-                        "token": urlsplit(link).path.rsplit("/", 1)[1], **workspace, **admin_samples},
+            recruiter_id=recruiter.id,
+            admin_id=admin.id,
+            contact_id=contact.id,
+            url_values={
+                "slug": agency.slug,
+                "job_id": job.id,
+                "contact_id": contact.id,
+                "application_id": application.id,
+                "candidate_id": application.candidate_id,
+                "company_id": company.id,
+                "user_id": recruiter.id,
+                "message_id": failed.id,
+                "token": urlsplit(link).path.rsplit("/", 1)[1],
+                **workspace,
+                **admin_samples,
+            },
         )
 
 
 def state_changing_routes(app) -> list[tuple[str, str]]:
     """(endpoint, method) for every rule that accepts an unsafe method."""
-    return sorted({(rule.endpoint, method) for rule in app.url_map.iter_rules()
-                   for method in rule.methods & UNSAFE_METHODS})
+    return sorted(
+        {(rule.endpoint, method) for rule in app.url_map.iter_rules() for method in rule.methods & UNSAFE_METHODS}
+    )
 
 
 def url_for_route(app, world: World, endpoint: str, method: str) -> str:
@@ -132,13 +175,16 @@ def database_state(app) -> dict:
         return {
             "mail": [(m.id, m.status, m.attempts) for m in db.session.scalars(select(MailOutbox))],
             "tokens": [(t.id, t.used_at) for t in db.session.scalars(select(LoginToken))],
-            "principals": [(p.id, p.active, p.session_version)
-                           for model in (User, ClientContact) for p in db.session.scalars(select(model))],
+            "principals": [
+                (p.id, p.active, p.session_version)
+                for model in (User, ClientContact)
+                for p in db.session.scalars(select(model))
+            ],
         }
 
 
 def test_the_walk_reaches_every_known_state_changing_route(app):
-    assert KNOWN_STATE_CHANGING <= {endpoint for endpoint, _ in state_changing_routes(app)}
+    assert {endpoint for endpoint, _ in state_changing_routes(app)} >= KNOWN_STATE_CHANGING
 
 
 def test_every_state_changing_route_refuses_a_request_without_token(app, world):
@@ -178,8 +224,10 @@ def test_token_of_another_session_is_refused(app, world):
     stolen = csrf_token(attacker)
     victim = client_for(app, world, "agency.send_link")
     url = url_for_route(app, world, "agency.send_link", "POST")
-    for response in (victim.post(url, data={"csrf_token": stolen}),
-                     victim.post(url, headers={"X-CSRFToken": stolen, "HX-Request": "true"})):
+    for response in (
+        victim.post(url, data={"csrf_token": stolen}),
+        victim.post(url, headers={"X-CSRFToken": stolen, "HX-Request": "true"}),
+    ):
         assert response.status_code == 400
         assert "Form expired" in response.get_data(as_text=True)
     assert database_state(app)["mail"] == [(world.url_values["message_id"], "failed", 8)]
@@ -216,8 +264,11 @@ def test_header_from_hx_headers_matches_the_form_token_session(app, world):
     headers = json.loads(re.search(r"<body[^>]*\shx-headers='([^']+)'", page).group(1))
     assert set(headers) == {"X-CSRFToken"}
     assert f'hx-post="{url_for_route(app, world, "agency.copy_link", "POST")}"' in page
-    response = client.post(url_for_route(app, world, "agency.copy_link", "POST"),
-                           headers={**headers, "HX-Request": "true"})
+    response = client.post(
+        url_for_route(app, world, "agency.copy_link", "POST"), headers={**headers, "HX-Request": "true"}
+    )
     assert response.status_code == 200
     assert "/acme/link/" in response.get_data(as_text=True)
-    assert json.loads(response.headers["HX-Trigger"])["toast"]["message"] == "Copy this link and send it to the contact."
+    assert (
+        json.loads(response.headers["HX-Trigger"])["toast"]["message"] == "Copy this link and send it to the contact."
+    )

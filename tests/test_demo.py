@@ -1,10 +1,11 @@
 """Demo data and ``flask demo-links`` ("Running it"): two agencies a newcomer can sign in to at once."""
+
 import json
 import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -12,13 +13,21 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import _running_dev_server
-from portal.services.interviews import to_utc
 from portal.demo import DEMO_PASSWORD, load_demo
 from portal.extensions import db
 from portal.models import (
-    Agency, Application, Candidate, ClientCompany, ClientContact, InterviewRequest, Job, ProposedSlot, SharedProfile,
+    Agency,
+    Application,
+    Candidate,
+    ClientCompany,
+    ClientContact,
+    InterviewRequest,
+    Job,
+    ProposedSlot,
+    SharedProfile,
     User,
 )
+from portal.services.interviews import to_utc
 from tests.conftest import CSRF_INPUT
 
 STAFF_KEYS = {"agency", "role", "email", "password", "login_url"}
@@ -31,13 +40,15 @@ def count(model, *where) -> int:
 
 def row_counts() -> dict[str, int]:
     """Rows per table, for every table in the schema."""
-    return {table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables
+    }
 
 
 def shared_candidates(job_id: int) -> list[Candidate]:
     return db.session.scalars(
-        select(Candidate).join(Application, Application.candidate_id == Candidate.id)
+        select(Candidate)
+        .join(Application, Application.candidate_id == Candidate.id)
         .join(SharedProfile, SharedProfile.application_id == Application.id)
         .where(Application.job_id == job_id, SharedProfile.unshared_at.is_(None))
     ).all()
@@ -76,8 +87,9 @@ def test_demo_has_two_agencies_with_clients_staff_and_shared_candidates(ctx):
         assert count(User, User.agency_id == agency.id, User.role == "admin") >= 1
         assert count(User, User.agency_id == agency.id, User.role == "recruiter") >= 1
         assert count(Job, Job.agency_id == agency.id, Job.status == "open") >= 2
-        assert count(Application, Application.agency_id == agency.id) >= count(Candidate,
-                                                                                Candidate.agency_id == agency.id)
+        assert count(Application, Application.agency_id == agency.id) >= count(
+            Candidate, Candidate.agency_id == agency.id
+        )
         assert count(SharedProfile, SharedProfile.agency_id == agency.id) >= 1
         # Branding differs per agency, so isolation is visible.
         assert agency.email_sender_name and agency.email_footer
@@ -85,8 +97,9 @@ def test_demo_has_two_agencies_with_clients_staff_and_shared_candidates(ctx):
     assert 200 <= count(Candidate) <= 1000  # "a few hundred"
     # Every row of an agency points at that agency's own people and jobs.
     assert count(Application, Application.agency_id != Job.agency_id, Application.job_id == Job.id) == 0
-    assert count(Application, Application.agency_id != Candidate.agency_id,
-                 Application.candidate_id == Candidate.id) == 0
+    assert (
+        count(Application, Application.agency_id != Candidate.agency_id, Application.candidate_id == Candidate.id) == 0
+    )
 
 
 def test_loading_the_demo_twice_changes_nothing(app, ctx):
@@ -180,8 +193,9 @@ def test_each_staff_login_url_and_password_sign_in(app, demo_links):
         page = form.get_data(as_text=True)
         assert f'value="{record["email"]}"' in page  # the login form comes pre-filled
 
-        response = browser.post(parts.path, data={"csrf_token": form_csrf(page), "email": record["email"],
-                                                  "password": record["password"]})
+        response = browser.post(
+            parts.path, data={"csrf_token": form_csrf(page), "email": record["email"], "password": record["password"]}
+        )
         assert response.status_code == 303, record
         assert response.headers["Location"] == "/agency/"
         assert browser.get("/agency/").status_code == 200
@@ -203,43 +217,61 @@ def test_demo_recruiters_start_with_client_actions_to_follow_up(ctx):
 
 # Dates relative to the day the demo is loaded (issue 9): any day, any season.
 
-@pytest.mark.parametrize("loaded_at", [
-    datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc),  # late evening, a month before a year ends
-    datetime(2041, 3, 10, 6, 45, tzinfo=timezone.utc),  # years ahead, minutes before US clocks go forward
-])
+
+@pytest.mark.parametrize(
+    "loaded_at",
+    [
+        datetime(2026, 11, 30, 23, 30, tzinfo=UTC),  # late evening, a month before a year ends
+        datetime(2041, 3, 10, 6, 45, tzinfo=UTC),  # years ahead, minutes before US clocks go forward
+    ],
+)
 def test_demo_dates_lie_behind_the_day_it_is_loaded_and_its_requests_ahead(ctx, loaded_at):
     load_demo(now=loaded_at)
     assert count(Application, Application.last_activity_at > loaded_at) == 0
     assert count(Application, Application.applied_at > loaded_at) == 0
     assert count(Application, Application.closed_at > loaded_at) == 0
-    slots = db.session.scalars(select(ProposedSlot).join(InterviewRequest)
-                               .where(InterviewRequest.status == "open")).all()
+    slots = db.session.scalars(
+        select(ProposedSlot).join(InterviewRequest).where(InterviewRequest.status == "open")
+    ).all()
     assert slots and min(to_utc(slot.starts_at) for slot in slots) > loaded_at
 
 
 def test_loading_again_days_later_moves_the_demo_requests_to_the_coming_days(ctx):
-    loaded_at = datetime(2026, 3, 20, 12, 0, tzinfo=timezone.utc)
+    loaded_at = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
     load_demo(now=loaded_at)
-    before = {slot.id: (slot.starts_at.astimezone(ZoneInfo(slot.timezone)).time(), slot.ends_at - slot.starts_at)
-              for slot in db.session.scalars(select(ProposedSlot))}
+    before = {
+        slot.id: (slot.starts_at.astimezone(ZoneInfo(slot.timezone)).time(), slot.ends_at - slot.starts_at)
+        for slot in db.session.scalars(select(ProposedSlot))
+    }
     weeks_later = loaded_at + timedelta(days=40)  # across the European clock change
     assert load_demo(now=weeks_later) is False
     db.session.expire_all()
     slots = db.session.scalars(select(ProposedSlot)).all()
     assert min(to_utc(slot.starts_at) for slot in slots) > weeks_later
     # Same wall-clock time and length for the person who proposed it.
-    assert {slot.id: (slot.starts_at.astimezone(ZoneInfo(slot.timezone)).time(), slot.ends_at - slot.starts_at)
-            for slot in slots} == before
+    assert {
+        slot.id: (slot.starts_at.astimezone(ZoneInfo(slot.timezone)).time(), slot.ends_at - slot.starts_at)
+        for slot in slots
+    } == before
 
 
 def test_cli_takes_the_url_of_the_make_run_serving_this_checkout(tmp_path):
-    record = {"pid": os.getpid(), "base_url": "http://127.0.0.1:5001", "meili_url": "http://127.0.0.1:7811",
-              "meili_master_key": "k"}
+    record = {
+        "pid": os.getpid(),
+        "base_url": "http://127.0.0.1:5001",
+        "meili_url": "http://127.0.0.1:7811",
+        "meili_master_key": "k",
+    }
     (tmp_path / "make-run.json").write_text(json.dumps(record))
-    assert _running_dev_server(str(tmp_path)) == {"BASE_URL": "http://127.0.0.1:5001",
-                                                  "MEILI_URL": "http://127.0.0.1:7811", "MEILI_MASTER_KEY": "k"}
+    assert _running_dev_server(str(tmp_path)) == {
+        "BASE_URL": "http://127.0.0.1:5001",
+        "MEILI_URL": "http://127.0.0.1:7811",
+        "MEILI_MASTER_KEY": "k",
+    }
     # Once that make run has stopped, its record is ignored.
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     (tmp_path / "make-run.json").write_text(json.dumps({**record, "pid": int(finished.stdout)}))
     assert _running_dev_server(str(tmp_path)) == {}
     assert _running_dev_server(str(tmp_path / "missing")) == {}

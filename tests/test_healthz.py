@@ -1,4 +1,5 @@
 """``/healthz``: database, Meilisearch and the outbox backlog, 200 when all is well and 503 when not."""
+
 from datetime import timedelta
 
 from portal.extensions import db
@@ -10,8 +11,16 @@ from tests.servers import MeilisearchServer, free_port
 
 
 def queue_mail(agency, contact, subject: str, status: str = "pending"):
-    row = send_mail(agency, "sign_in", contact.email, subject, "configured",
-                    body="Sign in below.", button_label="Sign in", url="http://127.0.0.1:8000/x/link/token")
+    row = send_mail(
+        agency,
+        "sign_in",
+        contact.email,
+        subject,
+        "configured",
+        body="Sign in below.",
+        button_label="Sign in",
+        url="http://127.0.0.1:8000/x/link/token",
+    )
     row.status = status
     return row
 
@@ -25,8 +34,13 @@ def test_healthy_reports_checks_and_empty_backlog(client):
     assert body["down"] == []
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["meilisearch"]["ok"] is True
-    assert body["checks"]["outbox"] == {"mail_pending": 0, "mail_failed": 0, "mail_oldest_pending_seconds": 0,
-                                        "search_pending": 0, "search_parked": 0}
+    assert body["checks"]["outbox"] == {
+        "mail_pending": 0,
+        "mail_failed": 0,
+        "mail_oldest_pending_seconds": 0,
+        "search_pending": 0,
+        "search_parked": 0,
+    }
 
 
 def test_backlog_counts_reflect_the_outboxes(app, client):

@@ -9,10 +9,11 @@ matrix the day it exists. Two things make the matrix fail loudly rather than ski
 Every sample object belongs to tenant A and, where a company matters, to A's first client
 company, so the expected outcome follows from the route's audience and the principal alone.
 """
+
 import io
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -104,20 +105,26 @@ def world(app) -> World:
         # client.company_logo serves the contact's own company's co-branding logo.
         a.company.logo_png = a.other_company.logo_png = _png()
         # client.resume serves the shared application's resume: give it one.
-        resume = Resume(agency_id=a.agency.id, candidate_id=a.application.candidate_id, filename="cv.pdf",
-                        content=b"%PDF-1.4\n%%EOF\n")
+        resume = Resume(
+            agency_id=a.agency.id,
+            candidate_id=a.application.candidate_id,
+            filename="cv.pdf",
+            content=b"%PDF-1.4\n%%EOF\n",
+        )
         db.session.add(resume)
         db.session.flush()
         a.application.shared_profile.resume_id = resume.id
         a.job.title, a.other_job.title, a.confidential_job.title = (
-            A_JOB_TITLE, A_OTHER_JOB_TITLE, A_CONFIDENTIAL_TITLE)
+            A_JOB_TITLE,
+            A_OTHER_JOB_TITLE,
+            A_CONFIDENTIAL_TITLE,
+        )
         a.application.candidate.first_name, a.application.candidate.last_name = A_SHARED_CANDIDATE
-        a.unshared_application.candidate.first_name, a.unshared_application.candidate.last_name = (
-            A_UNSHARED_CANDIDATE)
-        other_company_application = db.session.scalar(
-            select(Application).where(Application.job_id == a.other_job.id))
+        a.unshared_application.candidate.first_name, a.unshared_application.candidate.last_name = A_UNSHARED_CANDIDATE
+        other_company_application = db.session.scalar(select(Application).where(Application.job_id == a.other_job.id))
         other_company_application.candidate.first_name, other_company_application.candidate.last_name = (
-            A_OTHER_COMPANY_CANDIDATE)
+            A_OTHER_COMPANY_CANDIDATE
+        )
         db.session.commit()
         # A real landing link emailed the real way: it leaves a MailOutbox row of agency A.
         email_landing_link(a.contact, a.job, a.recruiter)
@@ -133,8 +140,9 @@ def world(app) -> World:
             "A recruiter": Principal("A recruiter", "A", "recruiter", a.recruiter.get_id()),
             "A outsider recruiter": Principal("A outsider recruiter", "A", "outsider", a.outsider.get_id()),
             "A contact (company 1)": Principal("A contact (company 1)", "A", "contact", a.contact.get_id()),
-            "A other_contact (company 2)": Principal("A other_contact (company 2)", "A", "other_contact",
-                                                     a.other_contact.get_id()),
+            "A other_contact (company 2)": Principal(
+                "A other_contact (company 2)", "A", "other_contact", a.other_contact.get_id()
+            ),
             "B admin": Principal("B admin", "B", "admin", b.admin.get_id()),
             "B recruiter": Principal("B recruiter", "B", "recruiter", b.recruiter.get_id()),
             "B contact": Principal("B contact", "B", "contact", b.contact.get_id()),
@@ -162,8 +170,18 @@ def world(app) -> World:
             "A's unshared candidate": _name(A_UNSHARED_CANDIDATE),
             "A's company-2 candidate": _name(A_OTHER_COMPANY_CANDIDATE),
         }
-        return World(a.agency.slug, b.agency.slug, principals, sample_values, secrets, a.job.id,
-                     a.other_job.id, a.confidential_job.id, a.application.id, token)
+        return World(
+            a.agency.slug,
+            b.agency.slug,
+            principals,
+            sample_values,
+            secrets,
+            a.job.id,
+            a.other_job.id,
+            a.confidential_job.id,
+            a.application.id,
+            token,
+        )
 
 
 def tenant_scoped(rule: Rule) -> bool:
@@ -192,7 +210,8 @@ def allowed_roles(rule: Rule) -> set[str]:
         return {"admin"} if rule.endpoint.startswith("search.import") else {"admin", "recruiter", "outsider"}
     raise UnknownAudience(
         f"{rule.rule} ({rule.endpoint}): the isolation matrix has no expectation for this endpoint; "
-        "add its audience to allowed_roles() in tests/test_isolation_matrix.py")
+        "add its audience to allowed_roles() in tests/test_isolation_matrix.py"
+    )
 
 
 def expected_outcome(rule: Rule, who: Principal) -> str:
@@ -221,8 +240,12 @@ def forbidden_texts(outcome: str, who: Principal, world: World) -> dict[str, str
         return {}
     hidden = {
         "contact": ("A's unshared candidate", "A's company-2 job title", "A's company-2 candidate"),
-        "other_contact": ("A's job title", "A's confidential job title", "A's shared candidate",
-                          "A's unshared candidate"),
+        "other_contact": (
+            "A's job title",
+            "A's confidential job title",
+            "A's shared candidate",
+            "A's unshared candidate",
+        ),
         "outsider": ("A's confidential job title",),
     }.get(who.role, ())
     return {label: world.secrets[label] for label in hidden}
@@ -246,7 +269,8 @@ def plan_matrix(app: Flask, sample_values: dict, principals) -> tuple[list[Case]
             problems.append(
                 f"{rule.rule} ({rule.endpoint}): no sample value for URL parameter(s) {', '.join(missing)}; "
                 "add one to sample_values in the world fixture of tests/test_isolation_matrix.py "
-                "(an object of tenant A, company 1)")
+                "(an object of tenant A, company 1)"
+            )
             continue
         try:
             for who in principals:
@@ -300,8 +324,11 @@ def request_as(app: Flask, who: Principal, method: str, path: str, n: int):
         # A valid CSRF token, so the matrix tests scoping and not CSRF.
         options["data"] = {"csrf_token": csrf_token(client), "email": f"matrix{n}@nobody.example"}
     with client.open(path, method=method, **options) as response:
-        return (response.status_code, response.headers.get("Location", ""),
-                response.get_data().decode("utf-8", "replace"))
+        return (
+            response.status_code,
+            response.headers.get("Location", ""),
+            response.get_data().decode("utf-8", "replace"),
+        )
 
 
 def test_every_route_for_every_principal(make_app, world):
@@ -311,8 +338,18 @@ def test_every_route_for_every_principal(make_app, world):
     cases, problems = plan_matrix(matrix_app, world.sample_values, principals)
     assert not problems, "routes the isolation matrix cannot cover yet:\n  " + "\n  ".join(problems)
     walked = {case.rule.endpoint for case in cases}
-    assert {"static", "brand_logo", "system.healthz", "system.dev_mail_show", "auth.redeem", "client.index",
-            "client.job", "agency.job", "agency.copy_link", "admin.retry"} <= walked, walked
+    assert {
+        "static",
+        "brand_logo",
+        "system.healthz",
+        "system.dev_mail_show",
+        "auth.redeem",
+        "client.index",
+        "client.job",
+        "agency.job",
+        "agency.copy_link",
+        "admin.retry",
+    } <= walked, walked
 
     mismatches = []
     n = 0
@@ -327,11 +364,11 @@ def test_every_route_for_every_principal(make_app, world):
             got = f"{status}" + (f" → {location}" if location else "")
             if leaks:
                 got += f"; body shows {', '.join(leaks)}"
-            mismatches.append(f"{case.method} {case.path} [{case.rule.endpoint}] as {who.label}: "
-                              f"expected {outcome}, got {got}")
+            mismatches.append(
+                f"{case.method} {case.path} [{case.rule.endpoint}] as {who.label}: expected {outcome}, got {got}"
+            )
     assert n >= len(principals) * 20, f"the matrix made only {n} requests"
-    assert not mismatches, (f"{len(mismatches)} isolation mismatch(es) in {n} requests:\n  "
-                            + "\n  ".join(mismatches))
+    assert not mismatches, f"{len(mismatches)} isolation mismatch(es) in {n} requests:\n  " + "\n  ".join(mismatches)
 
 
 def test_a_route_without_a_sample_value_or_audience_fails_the_matrix(make_app, world):
@@ -391,7 +428,7 @@ def test_contact_sees_only_own_company_jobs_and_only_shared_candidates(app, worl
     # Unsharing removes the candidate from the portal at once (A2).
     with app.app_context():
         profile = db.session.scalar(select(SharedProfile).where(SharedProfile.application_id == world.application_id))
-        profile.unshared_at = datetime.now(timezone.utc)
+        profile.unshared_at = datetime.now(UTC)
         db.session.commit()
     status, body = _get(client, f"/{world.slug_a}/portal/jobs/{world.job_id}")
     assert status == 200
@@ -428,5 +465,7 @@ def test_tenant_a_link_under_tenant_b_slug_is_404(app, world):
     status, _ = _get(client, f"/{world.slug_a}/portal/")
     assert status == 302
     with app.app_context():
-        assert db.session.scalar(select(db.func.count()).select_from(LoginToken)
-                                 .where(LoginToken.used_at.is_not(None))) == 0
+        assert (
+            db.session.scalar(select(db.func.count()).select_from(LoginToken).where(LoginToken.used_at.is_not(None)))
+            == 0
+        )

@@ -1,5 +1,6 @@
 """M1 and M2: the mail outbox, delivery over real SMTP, retries and backoff, the admin outbox page
 and the development mail viewer. Messages are received by the suite's aiosmtpd server."""
+
 import re
 from datetime import timedelta
 
@@ -18,15 +19,22 @@ from tests.servers import Inbox, SmtpServer, free_port
 PRIMARY = "#0f5132"
 FOOTER = "Northwind Talent · 1 Demo Street · London"
 SIGN_IN_URL = "http://127.0.0.1:8000/northwind/link/abc.def-ghi_jkl"
-ICS = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Agency Portal//EN\r\nBEGIN:VEVENT\r\n"
-       "UID:interview-1@portal\r\nDTSTART:20300101T100000Z\r\nSUMMARY:Interview\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Agency Portal//EN\r\nBEGIN:VEVENT\r\n"
+    "UID:interview-1@portal\r\nDTSTART:20300101T100000Z\r\nSUMMARY:Interview\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 @pytest.fixture
 def branded(ctx):
     """A branded agency with one client contact, committed."""
-    agency = make_agency("northwind", name="Northwind Talent", primary_color=PRIMARY,
-                         email_sender_name="Northwind Talent", email_footer=FOOTER)
+    agency = make_agency(
+        "northwind",
+        name="Northwind Talent",
+        primary_color=PRIMARY,
+        email_sender_name="Northwind Talent",
+        email_footer=FOOTER,
+    )
     contact = make_contact(make_company(agency), name="Clara Client", email="clara@acme.example")
     db.session.commit()
     return agency, contact
@@ -34,8 +42,17 @@ def branded(ctx):
 
 def queue_sign_in(agency, contact, subject="Your sign-in link", **extra):
     """Queue the real sign-in email for ``contact``, flushed so it has an id (the caller commits)."""
-    row = send_mail(agency, "sign_in", contact.email, subject, "configured", url=SIGN_IN_URL, button_label="Sign in",
-                    body=f"Hello {contact.name},\n\nUse the button below to sign in.", **extra)
+    row = send_mail(
+        agency,
+        "sign_in",
+        contact.email,
+        subject,
+        "configured",
+        url=SIGN_IN_URL,
+        button_label="Sign in",
+        body=f"Hello {contact.name},\n\nUse the button below to sign in.",
+        **extra,
+    )
     db.session.flush()
     return row
 
@@ -65,7 +82,7 @@ def outbox_row(html: str, row_id: int) -> str:
 class RefusingInbox(Inbox):
     """An SMTP server that refuses every recipient at refused.example, as a real one would (550)."""
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd hook
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.endswith("@refused.example"):
             return f"550 5.1.1 <{address}>: no such mailbox"
         envelope.rcpt_tos.append(address)
@@ -139,8 +156,12 @@ def test_worker_pass_delivers_branded_multipart_message(branded, smtp):
 
 def test_attachment_arrives_as_attachment(branded, smtp):
     agency, contact = branded
-    queue_sign_in(agency, contact, subject="Interview invitation",
-                  attachments=[{"filename": "invite.ics", "content_type": "text/calendar", "content": ICS}])
+    queue_sign_in(
+        agency,
+        contact,
+        subject="Interview invitation",
+        attachments=[{"filename": "invite.ics", "content_type": "text/calendar", "content": ICS}],
+    )
     db.session.commit()
 
     deliver_due_mail()
@@ -158,8 +179,9 @@ def test_attachment_arrives_as_attachment(branded, smtp):
     assert message.get_body(preferencelist=("html",)) is not None
 
 
-@pytest.mark.parametrize("subject", ["Hello\r\nBcc: x@evil.example", "Hello\nBcc: x@evil.example",
-                                     "Hello\rBcc: x@evil.example"])
+@pytest.mark.parametrize(
+    "subject", ["Hello\r\nBcc: x@evil.example", "Hello\nBcc: x@evil.example", "Hello\rBcc: x@evil.example"]
+)
 def test_subject_with_line_break_is_folded_and_cannot_add_headers(branded, smtp, subject):
     agency, contact = branded
     queue_sign_in(agency, contact, subject=subject)
@@ -171,13 +193,29 @@ def test_subject_with_line_break_is_folded_and_cannot_add_headers(branded, smtp,
     assert received["message"]["Subject"] == "Hello Bcc: x@evil.example"
 
 
-@pytest.mark.parametrize("recipient", ["a@b.example\r\nBcc: x@evil.example", "a@b.example\nBcc: x@evil.example",
-                                       "a@b.example, x@evil.example", "not an address", ""])
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        "a@b.example\r\nBcc: x@evil.example",
+        "a@b.example\nBcc: x@evil.example",
+        "a@b.example, x@evil.example",
+        "not an address",
+        "",
+    ],
+)
 def test_injected_or_invalid_recipient_is_refused(branded, recipient):
     agency, _ = branded
     with pytest.raises(ServiceError) as refused:
-        send_mail(agency, "sign_in", recipient, "Hello", "configured", body="Sign in below.", button_label="Sign in",
-                  url=SIGN_IN_URL)
+        send_mail(
+            agency,
+            "sign_in",
+            recipient,
+            "Hello",
+            "configured",
+            body="Sign in below.",
+            button_label="Sign in",
+            url=SIGN_IN_URL,
+        )
     assert refused.value.field == "to"
     db.session.commit()
     assert mail_rows() == []
@@ -186,8 +224,16 @@ def test_injected_or_invalid_recipient_is_refused(branded, recipient):
 def test_one_bad_recipient_in_a_list_refuses_the_whole_message(branded):
     agency, contact = branded
     with pytest.raises(ServiceError) as refused:
-        send_mail(agency, "sign_in", [contact.email, "a@b.example\r\nBcc: x@evil.example"], "Hello", "configured",
-                  contact=contact, url=SIGN_IN_URL, minutes=30)
+        send_mail(
+            agency,
+            "sign_in",
+            [contact.email, "a@b.example\r\nBcc: x@evil.example"],
+            "Hello",
+            "configured",
+            contact=contact,
+            url=SIGN_IN_URL,
+            minutes=30,
+        )
     assert refused.value.field == "to"
     db.session.commit()
     assert mail_rows() == []

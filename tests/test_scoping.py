@@ -1,6 +1,7 @@
 """portal/scoping.py without HTTP: what each kind of principal may load (SPEC "Tenancy", STYLE rule 3)."""
+
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from flask_login import login_user
@@ -10,7 +11,12 @@ from werkzeug.exceptions import NotFound
 from portal.extensions import db
 from portal.models import Application, Candidate, ClientCompany, ClientContact, Job, SharedProfile, User
 from portal.scoping import (
-    get_job_or_404, get_scoped_or_404, get_shared_application_or_404, jobs_query, principal, scoped,
+    get_job_or_404,
+    get_scoped_or_404,
+    get_shared_application_or_404,
+    jobs_query,
+    principal,
+    scoped,
     shared_applications_query,
 )
 from tests.factories import Tenant, make_application, make_job, make_tenant
@@ -39,13 +45,16 @@ def _application_ids(who) -> set[int]:
     return set(db.session.scalars(shared_applications_query(who).with_only_columns(Application.id)))
 
 
-@pytest.mark.parametrize("who, visible", [
-    ("admin", {"job", "other_job", "confidential_job"}),
-    ("recruiter", {"job", "other_job", "confidential_job"}),  # owns all three, on every team
-    ("outsider", {"job", "other_job"}),  # not on the confidential job's team
-    ("contact", {"job", "confidential_job"}),  # company 1's jobs; confidential is a staff notion
-    ("other_contact", {"other_job"}),  # company 2's job only
-])
+@pytest.mark.parametrize(
+    "who, visible",
+    [
+        ("admin", {"job", "other_job", "confidential_job"}),
+        ("recruiter", {"job", "other_job", "confidential_job"}),  # owns all three, on every team
+        ("outsider", {"job", "other_job"}),  # not on the confidential job's team
+        ("contact", {"job", "confidential_job"}),  # company 1's jobs; confidential is a staff notion
+        ("other_contact", {"other_job"}),  # company 2's job only
+    ],
+)
 def test_jobs_query_per_principal(tenants, who, visible):
     a, b = tenants.a, tenants.b
     expected = {getattr(a, name).id for name in visible}
@@ -109,7 +118,7 @@ def test_shared_applications_query_holds_only_currently_shared_on_own_company(te
     withdrawn = make_application(a.job)
     db.session.commit()
     assert _application_ids(a.contact) == {a.application.id, withdrawn.id}
-    withdrawn.shared_profile.unshared_at = datetime.now(timezone.utc)
+    withdrawn.shared_profile.unshared_at = datetime.now(UTC)
     db.session.commit()
     assert _application_ids(a.contact) == {a.application.id}
 
@@ -128,10 +137,16 @@ def test_shared_applications_query_is_for_contacts_only(tenants, who):
         shared_applications_query(getattr(tenants.a, who))
 
 
-@pytest.mark.parametrize("model, attribute", [
-    (Job, "job"), (ClientContact, "contact"), (ClientCompany, "company"), (User, "recruiter"),
-    (Application, "application"),
-])
+@pytest.mark.parametrize(
+    "model, attribute",
+    [
+        (Job, "job"),
+        (ClientContact, "contact"),
+        (ClientCompany, "company"),
+        (User, "recruiter"),
+        (Application, "application"),
+    ],
+)
 def test_get_scoped_or_404_loads_own_agency_rows_only(tenants, model, attribute):
     a, b = tenants.a, tenants.b
     own = getattr(a, attribute)
@@ -149,16 +164,19 @@ def test_scoped_uses_the_principals_agency(tenants):
     assert contacts.isdisjoint({b.contact, b.other_contact})
 
 
-@pytest.mark.parametrize("who, job, visible", [
-    ("admin", "confidential_job", True),
-    ("recruiter", "confidential_job", True),
-    ("outsider", "confidential_job", False),
-    ("outsider", "job", True),
-    ("contact", "job", True),
-    ("contact", "other_job", False),
-    ("other_contact", "job", False),
-    ("other_contact", "other_job", True),
-])
+@pytest.mark.parametrize(
+    "who, job, visible",
+    [
+        ("admin", "confidential_job", True),
+        ("recruiter", "confidential_job", True),
+        ("outsider", "confidential_job", False),
+        ("outsider", "job", True),
+        ("contact", "job", True),
+        ("contact", "other_job", False),
+        ("other_contact", "job", False),
+        ("other_contact", "other_job", True),
+    ],
+)
 def test_get_job_or_404_within_one_agency(tenants, who, job, visible):
     a = tenants.a
     if visible:
@@ -189,7 +207,7 @@ def test_get_shared_application_or_404(tenants):
             get_shared_application_or_404(application_id, who=who)
 
     profile = db.session.scalar(select(SharedProfile).where(SharedProfile.application_id == a.application.id))
-    profile.unshared_at = datetime.now(timezone.utc)
+    profile.unshared_at = datetime.now(UTC)
     db.session.commit()
     with pytest.raises(NotFound):
         get_shared_application_or_404(a.application.id, who=a.contact)

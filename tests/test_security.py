@@ -1,5 +1,6 @@
 """Response hardening: CSP without inline code, secure cookies in production, the secret key,
 branded error pages, and page-or-fragment rendering that caches keep apart (``Vary``)."""
+
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,15 +65,19 @@ def csp(response) -> dict[str, list[str]]:
 
 # Content Security Policy and headers
 
-@pytest.mark.parametrize(("who", "path", "status"), [
-    (None, "/login", 200),
-    (None, "/acme/login", 200),
-    (None, "/no/such/page", 404),
-    (None, "/acme/link/not-a-token", 404),
-    (None, "/static/css/portal.css", 200),
-    ("recruiter", "/agency/", 200),
-    ("contact", "/acme/portal/", 200),
-])
+
+@pytest.mark.parametrize(
+    ("who", "path", "status"),
+    [
+        (None, "/login", 200),
+        (None, "/acme/login", 200),
+        (None, "/no/such/page", 404),
+        (None, "/acme/link/not-a-token", 404),
+        (None, "/static/css/portal.css", 200),
+        ("recruiter", "/agency/", 200),
+        ("contact", "/acme/portal/", 200),
+    ],
+)
 def test_every_response_carries_a_strict_policy(app, site, who, path, status):
     with signed_in(app, site, who).get(path) as response:  # closes the static file it may stream
         assert response.status_code == status
@@ -120,6 +125,7 @@ def test_htmx_is_configured_without_eval(client, site):
 
 # Production settings
 
+
 @pytest.mark.parametrize("who", ["staff", "contact"])
 def test_production_session_cookie_is_secure(app, make_app, site, who):
     production = make_app(ENV_NAME="production", SECRET_KEY="x")
@@ -129,8 +135,9 @@ def test_production_session_cookie_is_secure(app, make_app, site, who):
         path, data, home = "/login", {"email": site.recruiter_email, "password": PASSWORD}, "/agency/"
     else:
         with production.app_context():
-            link = auth_service.issue_link(db.session.get(ClientContact, site.contact_id), "landing",
-                                           db.session.get(Job, site.job_id))
+            link = auth_service.issue_link(
+                db.session.get(ClientContact, site.contact_id), "landing", db.session.get(Job, site.job_id)
+            )
             db.session.commit()
         path, data, home = urlsplit(link).path, {}, f"/acme/portal/jobs/{site.job_id}"
     page = client.get(path, base_url=HTTPS)
@@ -138,8 +145,9 @@ def test_production_session_cookie_is_secure(app, make_app, site, who):
     token = next(group for group in CSRF_INPUT.search(page.get_data(as_text=True)).groups() if group)
 
     # Over HTTPS Flask-WTF also checks the Referer is this site.
-    response = client.post(path, base_url=HTTPS, data={"csrf_token": token, **data},
-                           headers={"Referer": f"{HTTPS}{path}"})
+    response = client.post(
+        path, base_url=HTTPS, data={"csrf_token": token, **data}, headers={"Referer": f"{HTTPS}{path}"}
+    )
 
     assert response.status_code == 303
     (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("portal_session=")]
@@ -149,8 +157,9 @@ def test_production_session_cookie_is_secure(app, make_app, site, who):
     assert client.get(home, base_url=HTTPS).status_code == 200
 
 
-@pytest.mark.parametrize("config", [{"ENV_NAME": "production"}, {"ENV_NAME": "production", "SECRET_KEY": ""}],
-                         ids=["unset", "empty"])
+@pytest.mark.parametrize(
+    "config", [{"ENV_NAME": "production"}, {"ENV_NAME": "production", "SECRET_KEY": ""}], ids=["unset", "empty"]
+)
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch, config):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
@@ -175,6 +184,7 @@ def test_production_takes_the_secret_key_from_the_environment(monkeypatch, make_
 
 # Error pages
 
+
 def test_unknown_url_gets_the_portal_404_page(client, site):
     response = client.get("/no/such/page")
     html = response.get_data(as_text=True)
@@ -184,11 +194,14 @@ def test_unknown_url_gets_the_portal_404_page(client, site):
     assert 'class="site-header"' in html and "/static/css/portal.css" in html
 
 
-@pytest.mark.parametrize(("who", "path"), [
-    (None, "/acme/link/not-a-token"),
-    ("contact", "/acme/portal/jobs/999999"),
-    ("contact", "/acme/portal/no-such-page"),
-])
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        (None, "/acme/link/not-a-token"),
+        ("contact", "/acme/portal/jobs/999999"),
+        ("contact", "/acme/portal/no-such-page"),
+    ],
+)
 def test_not_found_under_an_agency_wears_its_branding(app, site, who, path):
     response = signed_in(app, site, who).get(path)
     html = response.get_data(as_text=True)
@@ -206,10 +219,13 @@ def test_unknown_agency_slug_reveals_no_branding(client, site):
     assert "/brand/" not in html
 
 
-@pytest.mark.parametrize(("headers", "fragment"), [
-    ({}, False),
-    ({"HX-Request": "true"}, True),
-])
+@pytest.mark.parametrize(
+    ("headers", "fragment"),
+    [
+        ({}, False),
+        ({"HX-Request": "true"}, True),
+    ],
+)
 def test_error_pages_vary_on_hx_request(client, site, headers, fragment):
     """A 404 may be cached like any page, so the page and its fragment must not be confused."""
     response = client.get("/acme/link/not-a-token", headers=headers)
@@ -221,16 +237,20 @@ def test_error_pages_vary_on_hx_request(client, site, headers, fragment):
 
 # render(): one URL, page or fragment
 
-@pytest.mark.parametrize(("headers", "template_id"), [
-    ({}, "page"),
-    ({"HX-Request": "true"}, "fragment"),
-    ({"HX-Request": "true", "HX-Boosted": "true"}, "page"),
-    ({"HX-Request": "false"}, "page"),
-], ids=["plain", "htmx", "boosted", "not-htmx"])
+
+@pytest.mark.parametrize(
+    ("headers", "template_id"),
+    [
+        ({}, "page"),
+        ({"HX-Request": "true"}, "fragment"),
+        ({"HX-Request": "true", "HX-Boosted": "true"}, "page"),
+        ({"HX-Request": "false"}, "page"),
+    ],
+    ids=["plain", "htmx", "boosted", "not-htmx"],
+)
 def test_render_returns_the_partial_only_for_htmx(app, headers, template_id):
     with app.test_request_context("/login", headers=headers):
-        response = render("auth/staff_login.html", "auth/_staff_login_form.html", status=422,
-                          form=StaffLoginForm())
+        response = render("auth/staff_login.html", "auth/_staff_login_form.html", status=422, form=StaffLoginForm())
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert response.headers["Vary"] == "HX-Request"

@@ -1,4 +1,5 @@
 """The harness itself: migrations build the schema the models describe, on this database."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 

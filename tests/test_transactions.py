@@ -1,4 +1,5 @@
 """A failure rolls back the whole change, savepoints included, on both databases."""
+
 from sqlalchemy import func, select
 
 from portal.extensions import db

@@ -1,4 +1,5 @@
 """The worker (Procfile ``worker``): one pass, parallel workers on PostgreSQL, and the real process."""
+
 import os
 import signal
 import subprocess
@@ -22,8 +23,19 @@ def queue_messages(count: int, subject: str = "Message") -> list[int]:
     """Commit ``count`` real sign-in emails with distinct subjects; returns their ids."""
     agency = make_agency()
     contact = make_contact(make_company(agency), email="clara@acme.example")
-    rows = [send_mail(agency, "sign_in", contact.email, f"{subject} {n:02d}", "configured",
-                      body="Sign in below.", button_label="Sign in", url="http://127.0.0.1:8000/x/link/token") for n in range(count)]
+    rows = [
+        send_mail(
+            agency,
+            "sign_in",
+            contact.email,
+            f"{subject} {n:02d}",
+            "configured",
+            body="Sign in below.",
+            button_label="Sign in",
+            url="http://127.0.0.1:8000/x/link/token",
+        )
+        for n in range(count)
+    ]
     db.session.commit()
     return [row.id for row in rows]
 
@@ -81,7 +93,7 @@ def test_two_workers_in_parallel_send_every_message_exactly_once(app, database_u
                 while sent := deliver_due_mail(batch_size=4):
                     total += sent
                 sent_by_worker.append(total)
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread to fail the test
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -109,8 +121,15 @@ def test_two_workers_in_parallel_send_every_message_exactly_once(app, database_u
 def worker_env(database_url, smtp, meili):
     """Environment for ``python -m search_sync`` pointing at the suite's database and servers."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
-    env.update(PORTAL_ENV="testing", DATABASE_URL=database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp.port),
-               MEILI_URL=meili.url, MEILI_MASTER_KEY=meili.master_key, PYTHONUNBUFFERED="1")
+    env.update(
+        PORTAL_ENV="testing",
+        DATABASE_URL=database_url,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(smtp.port),
+        MEILI_URL=meili.url,
+        MEILI_MASTER_KEY=meili.master_key,
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -120,8 +139,13 @@ def test_worker_process_delivers_mail_and_stops_cleanly_on_sigterm(app, smtp, wo
 
     log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(clock.shifted_command("search_sync"), cwd=ROOT, env=clock.shifted_environment(worker_env),
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            clock.shifted_command("search_sync"),
+            cwd=ROOT,
+            env=clock.shifted_environment(worker_env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         try:
             [received] = smtp.inbox.wait_for(1, timeout=30)
@@ -129,8 +153,10 @@ def test_worker_process_delivers_mail_and_stops_cleanly_on_sigterm(app, smtp, wo
             pytest.fail(f"the worker sent nothing; its log:\n{log_path.read_text()}")
         assert received["message"]["Subject"] == "From the worker process 00"
         with app.app_context():
-            wait_until(lambda: db.session.get(MailOutbox, row_id, populate_existing=True).status == "sent",
-                       what="the worker to commit the sent row")
+            wait_until(
+                lambda: db.session.get(MailOutbox, row_id, populate_existing=True).status == "sent",
+                what="the worker to commit the sent row",
+            )
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0, log_path.read_text()

@@ -1,22 +1,66 @@
 """All models, importable from ``portal.models``."""
+
 from .agency import Agency, ClientCompany, EmailTemplate, ProfileTemplate, Reason, StageDefinition
 from .applications import (
-    Application, Comment, Interview, InterviewRequest, ProposedSlot, Rating, Scorecard,
-    SharedProfile, StageHistory,
+    Application,
+    Comment,
+    Interview,
+    InterviewRequest,
+    ProposedSlot,
+    Rating,
+    Scorecard,
+    SharedProfile,
+    StageHistory,
 )
 from .base import as_utc, utcnow
 from .jobs import Job, job_team
 from .outbox import LoginToken, MailOutbox, SearchOutbox
 from .people import (
-    Candidate, CandidateEmail, CandidateTag, ClientContact, ConsentRecord, Resume, User, VideoResume,
+    Candidate,
+    CandidateEmail,
+    CandidateTag,
+    ClientContact,
+    ConsentRecord,
+    Resume,
+    User,
+    VideoResume,
 )
 from .tasks import Activity, Alert, Task, TaskChecklistItem, TaskComment
 
 __all__ = [
-    "Activity", "Agency", "Alert", "Application", "Candidate", "CandidateEmail", "CandidateTag",
-    "ClientCompany", "ClientContact", "Comment", "ConsentRecord", "EmailTemplate", "Interview",
-    "InterviewRequest", "Job", "LoginToken", "MailOutbox", "ProfileTemplate", "ProposedSlot",
-    "Rating", "Reason", "Resume", "Scorecard", "SearchOutbox", "SharedProfile", "StageDefinition",
-    "StageHistory", "Task", "TaskChecklistItem", "TaskComment", "User", "VideoResume", "as_utc",
-    "job_team", "utcnow",
+    "Activity",
+    "Agency",
+    "Alert",
+    "Application",
+    "Candidate",
+    "CandidateEmail",
+    "CandidateTag",
+    "ClientCompany",
+    "ClientContact",
+    "Comment",
+    "ConsentRecord",
+    "EmailTemplate",
+    "Interview",
+    "InterviewRequest",
+    "Job",
+    "LoginToken",
+    "MailOutbox",
+    "ProfileTemplate",
+    "ProposedSlot",
+    "Rating",
+    "Reason",
+    "Resume",
+    "Scorecard",
+    "SearchOutbox",
+    "SharedProfile",
+    "StageDefinition",
+    "StageHistory",
+    "Task",
+    "TaskChecklistItem",
+    "TaskComment",
+    "User",
+    "VideoResume",
+    "as_utc",
+    "job_team",
+    "utcnow",
 ]

@@ -1,4 +1,5 @@
 """The tenant (agency) and its configuration: branding, stages, reasons, templates."""
+
 from sqlalchemy import CheckConstraint, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,9 +31,7 @@ class Agency(db.Model):
         CheckConstraint("landing_link_days BETWEEN 1 AND 90", name="landing_days_range"),
     )
 
-    stages: Mapped[list["StageDefinition"]] = relationship(
-        back_populates="agency", order_by="StageDefinition.position"
-    )
+    stages: Mapped[list["StageDefinition"]] = relationship(back_populates="agency", order_by="StageDefinition.position")
 
     @property
     def title(self) -> str:
@@ -105,4 +104,3 @@ class ClientCompany(db.Model):
     __table_args__ = (UniqueConstraint("agency_id", "name"),)
 
     contacts: Mapped[list["ClientContact"]] = relationship(back_populates="company")  # noqa: F821
-

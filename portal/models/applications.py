@@ -1,9 +1,18 @@
 """A candidate on a job: pipeline position, what was shared, and what the client did."""
+
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text,
-    UniqueConstraint, text,
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,8 +24,13 @@ from .people import Candidate
 
 OUTCOMES = ("hired", "rejected_by_client", "rejected_by_agency", "withdrawn")
 CLIENT_STATUSES = (
-    "awaiting_review", "interview_requested", "interview_scheduled", "hire_requested",
-    "hired", "rejected_by_client", "closed",
+    "awaiting_review",
+    "interview_requested",
+    "interview_scheduled",
+    "hire_requested",
+    "hired",
+    "rejected_by_client",
+    "closed",
 )
 VERDICTS = ("strong_yes", "yes", "no", "strong_no")
 INTERVIEW_FORMATS = ("video", "phone", "onsite")
@@ -171,8 +185,11 @@ class InterviewRequest(db.Model):
         CheckConstraint(_in("format", INTERVIEW_FORMATS), name="format"),
         CheckConstraint("status IN ('open', 'scheduled', 'cancelled')", name="status"),
         Index(
-            "uq_interview_request_open", "application_id", unique=True,
-            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
+            "uq_interview_request_open",
+            "application_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
         ),
     )
 
@@ -217,7 +234,11 @@ class Interview(db.Model):
         CheckConstraint("status IN ('scheduled', 'cancelled')", name="status"),
         CheckConstraint(_in("format", INTERVIEW_FORMATS), name="format"),
         Index(
-            "uq_interview_owner_slot", "owner_id", "starts_at", unique=True,
-            sqlite_where=text("status = 'scheduled'"), postgresql_where=text("status = 'scheduled'"),
+            "uq_interview_owner_slot",
+            "owner_id",
+            "starts_at",
+            unique=True,
+            sqlite_where=text("status = 'scheduled'"),
+            postgresql_where=text("status = 'scheduled'"),
         ),
     )

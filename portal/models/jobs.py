@@ -1,4 +1,5 @@
 """Jobs (requisitions) of client companies and their hiring teams."""
+
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint

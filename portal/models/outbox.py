@@ -1,4 +1,5 @@
 """Transactional outboxes drained by the worker, and single-use sign-in tokens."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text

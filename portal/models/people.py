@@ -1,9 +1,16 @@
 """Principals (staff users, client contacts) and candidates with their files and consent."""
+
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash

@@ -1,4 +1,5 @@
 """What the agency has to do (tasks), what it is told (alerts), and what happened (activity)."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint

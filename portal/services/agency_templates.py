@@ -4,6 +4,7 @@ Placeholders are plain names in braces. Only the names listed for a template are
 typo is refused when saving rather than sent to a client; values are inserted as text (the HTML
 email escapes them), never evaluated.
 """
+
 import re
 from dataclasses import dataclass
 
@@ -16,9 +17,21 @@ from .activity import record
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
-PROFILE_PLACEHOLDERS = ("first_name", "last_name", "name", "headline", "current_title", "current_company",
-                        "location", "summary", "skills", "notice_period", "salary_expectation", "email",
-                        "phone")
+PROFILE_PLACEHOLDERS = (
+    "first_name",
+    "last_name",
+    "name",
+    "headline",
+    "current_title",
+    "current_company",
+    "location",
+    "summary",
+    "skills",
+    "notice_period",
+    "salary_expectation",
+    "email",
+    "phone",
+)
 
 
 @dataclass(frozen=True)
@@ -37,28 +50,39 @@ DEFAULT_EMAILS = {
         "{inviter} invited you to {agency}",
         "Hello {name},\n\n{inviter} invited you to the {agency} portal. Choose your password with the "
         "button below; the link works once and expires in {days} days.",
-        ("name", "agency", "inviter", "days")),
+        ("name", "agency", "inviter", "days"),
+    ),
     "contact_invite": DefaultEmail(
         "Invitation for a client contact",
         "Your access to {agency}",
         "Hello {name},\n\n{agency} invited you to review candidates for {company}. Sign in with the "
         "button below; no password is needed. The link works once.",
-        ("name", "agency", "company")),
+        ("name", "agency", "company"),
+    ),
     "sign_in": DefaultEmail(
         "Sign-in link for a client contact",
         "Your sign-in link for {agency}",
         "Hello {name},\n\nUse the button below to sign in to {agency}. The link works once and expires in "
         "{minutes} minutes.\n\nIf you did not ask for this, you can ignore this email.",
-        ("name", "agency", "minutes")),
+        ("name", "agency", "minutes"),
+    ),
     "landing": DefaultEmail(
         "Job link for a client contact",
         "{job}: your link to the candidates",
         "Hello {name},\n\nCandidates for {job} are ready for your review.\n\nThis link is personal to you "
         "and expires in {days} days.",
-        ("name", "agency", "job", "days")),
+        ("name", "agency", "job", "days"),
+    ),
 }
-SAMPLE_VALUES = {"name": "Alex Example", "agency": "", "inviter": "Ada Admin", "days": "7",
-                 "company": "Example Ltd", "minutes": "30", "job": "Account Executive"}
+SAMPLE_VALUES = {
+    "name": "Alex Example",
+    "agency": "",
+    "inviter": "Ada Admin",
+    "days": "7",
+    "company": "Example Ltd",
+    "minutes": "30",
+    "job": "Account Executive",
+}
 
 
 def placeholders_in(text: str) -> list[str]:
@@ -70,8 +94,10 @@ def check_placeholders(text: str, allowed: tuple[str, ...], field: str) -> None:
     """Refuse unknown placeholders, naming the ones that are available."""
     unknown = [name for name in placeholders_in(text) if name not in allowed]
     if unknown:
-        raise ServiceError(f"Unknown placeholder {{{unknown[0]}}}; available: "
-                           + ", ".join(f"{{{name}}}" for name in allowed) + ".", field=field)
+        raise ServiceError(
+            f"Unknown placeholder {{{unknown[0]}}}; available: " + ", ".join(f"{{{name}}}" for name in allowed) + ".",
+            field=field,
+        )
 
 
 def fill(text: str, values: dict) -> str:
@@ -112,8 +138,9 @@ def preview_candidate(agency: Agency, candidate_id: int | None = None) -> Candid
     return db.session.scalar(query.order_by(Candidate.id.desc()).limit(1))
 
 
-def save_profile_template(actor: User, name: str, body: str, hidden_by_default: str = "email,phone",
-                          template: ProfileTemplate | None = None) -> ProfileTemplate:
+def save_profile_template(
+    actor: User, name: str, body: str, hidden_by_default: str = "email,phone", template: ProfileTemplate | None = None
+) -> ProfileTemplate:
     """Create or update a profile template of the actor's agency."""
     name = _clean(name, "template name", "name", 120, single_line=True)
     body = _clean(body, "template body", "body", 20000)
@@ -121,10 +148,13 @@ def save_profile_template(actor: User, name: str, body: str, hidden_by_default: 
     hidden = [h.strip() for h in (hidden_by_default or "").split(",") if h.strip()]
     bad = [h for h in hidden if h not in PROFILE_PLACEHOLDERS]
     if bad:
-        raise ServiceError(f"“{bad[0]}” is not a profile field; choose from " + ", ".join(PROFILE_PLACEHOLDERS)
-                           + ".", field="hidden_by_default")
-    clash = db.session.scalar(select(ProfileTemplate.id).where(
-        ProfileTemplate.agency_id == actor.agency_id, ProfileTemplate.name == name))
+        raise ServiceError(
+            f"“{bad[0]}” is not a profile field; choose from " + ", ".join(PROFILE_PLACEHOLDERS) + ".",
+            field="hidden_by_default",
+        )
+    clash = db.session.scalar(
+        select(ProfileTemplate.id).where(ProfileTemplate.agency_id == actor.agency_id, ProfileTemplate.name == name)
+    )
     if clash is not None and (template is None or clash != template.id):
         raise ServiceError(f"A profile template called “{name}” already exists.", field="name")
     verb = "updated" if template else "created"
@@ -133,24 +163,34 @@ def save_profile_template(actor: User, name: str, body: str, hidden_by_default: 
         db.session.add(template)
     template.name, template.body, template.hidden_by_default = name, body, ",".join(hidden)
     db.session.flush()
-    record(actor.agency_id, f"admin.profile_template_{verb}", f"{actor.name} {verb} the profile template “{name}”",
-           actor=actor, profile_template_id=template.id)
+    record(
+        actor.agency_id,
+        f"admin.profile_template_{verb}",
+        f"{actor.name} {verb} the profile template “{name}”",
+        actor=actor,
+        profile_template_id=template.id,
+    )
     db.session.commit()
     return template
 
 
 def delete_profile_template(actor: User, template: ProfileTemplate) -> None:
     """Remove a profile template (profiles already shared keep their prepared fields)."""
-    record(actor.agency_id, "admin.profile_template_deleted",
-           f"{actor.name} deleted the profile template “{template.name}”", actor=actor)
+    record(
+        actor.agency_id,
+        "admin.profile_template_deleted",
+        f"{actor.name} deleted the profile template “{template.name}”",
+        actor=actor,
+    )
     db.session.delete(template)
     db.session.commit()
 
 
 def email_override(agency: Agency, key: str) -> EmailTemplate | None:
     """The agency's own version of a built-in email, if it has one."""
-    return db.session.scalar(select(EmailTemplate).where(EmailTemplate.agency_id == agency.id,
-                                                         EmailTemplate.key == key))
+    return db.session.scalar(
+        select(EmailTemplate).where(EmailTemplate.agency_id == agency.id, EmailTemplate.key == key)
+    )
 
 
 def email_subject_body(agency: Agency, key: str) -> tuple[str, str]:
@@ -162,8 +202,9 @@ def email_subject_body(agency: Agency, key: str) -> tuple[str, str]:
     return default.subject, default.body
 
 
-def render_email(agency: Agency, key: str, values: dict, subject: str | None = None,
-                 body: str | None = None) -> tuple[str, str]:
+def render_email(
+    agency: Agency, key: str, values: dict, subject: str | None = None, body: str | None = None
+) -> tuple[str, str]:
     """Subject (one line) and plain-text body for ``key`` filled with ``values``."""
     current_subject, current_body = email_subject_body(agency, key)
     subject = fill(subject if subject is not None else current_subject, values)
@@ -197,8 +238,13 @@ def save_email_template(actor: User, key: str, subject: str, body: str) -> Email
         template = EmailTemplate(agency_id=agency.id, key=key)
         db.session.add(template)
     template.subject, template.body = subject, body
-    record(agency.id, "admin.email_template_saved",
-           f"{actor.name} changed the email “{DEFAULT_EMAILS[key].label}”", actor=actor, key=key)
+    record(
+        agency.id,
+        "admin.email_template_saved",
+        f"{actor.name} changed the email “{DEFAULT_EMAILS[key].label}”",
+        actor=actor,
+        key=key,
+    )
     db.session.commit()
     return template
 
@@ -210,6 +256,11 @@ def reset_email_template(actor: User, key: str) -> None:
     template = email_override(actor.agency, key)
     if template is not None:
         db.session.delete(template)
-    record(actor.agency_id, "admin.email_template_reset",
-           f"{actor.name} reset the email “{DEFAULT_EMAILS[key].label}” to the default", actor=actor, key=key)
+    record(
+        actor.agency_id,
+        "admin.email_template_reset",
+        f"{actor.name} reset the email “{DEFAULT_EMAILS[key].label}” to the default",
+        actor=actor,
+        key=key,
+    )
     db.session.commit()

@@ -1,4 +1,5 @@
 """Alerts for the job owner (A4): stored on screen, and emailed at once when they prefer."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -9,8 +10,9 @@ from ..models import Alert, Application, MailOutbox, User, utcnow
 from .mail import absolute_url, send_mail, withdraw
 
 
-def alert_job_owner(application: Application, kind: str, message: str, dedupe_key: str,
-                    hold_mail: timedelta | None = None) -> Alert:
+def alert_job_owner(
+    application: Application, kind: str, message: str, dedupe_key: str, hold_mail: timedelta | None = None
+) -> Alert:
     """Alert the owner of the application's job, once per ``dedupe_key``; email them if they
     chose immediate alerts (digest users get it from the daily digest). ``hold_mail`` delays
     the email so an Undo within that time can withdraw it unsent."""
@@ -18,17 +20,32 @@ def alert_job_owner(application: Application, kind: str, message: str, dedupe_ke
     existing = _by_key(owner.id, dedupe_key)
     if existing is not None:
         return existing
-    alert = Alert(agency_id=application.agency_id, user_id=owner.id, kind=kind, message=message[:500],
-                  link=f"/agency/jobs/{application.job_id}", application_id=application.id, dedupe_key=dedupe_key)
+    alert = Alert(
+        agency_id=application.agency_id,
+        user_id=owner.id,
+        kind=kind,
+        message=message[:500],
+        link=f"/agency/jobs/{application.job_id}",
+        application_id=application.id,
+        dedupe_key=dedupe_key,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(alert)
     except IntegrityError:
         return _by_key(owner.id, dedupe_key)
     if owner.active and owner.alert_email == "immediate":
-        mail = send_mail(owner.agency, f"alert.{kind}", owner.email, message[:200], "alert", user=owner,
-                         alert=alert, url=absolute_url("agency.job", job_id=application.job_id),
-                         not_before=utcnow() + hold_mail if hold_mail else None)
+        mail = send_mail(
+            owner.agency,
+            f"alert.{kind}",
+            owner.email,
+            message[:200],
+            "alert",
+            user=owner,
+            alert=alert,
+            url=absolute_url("agency.job", job_id=application.job_id),
+            not_before=utcnow() + hold_mail if hold_mail else None,
+        )
         db.session.flush()
         alert.mail_id, alert.emailed_at = mail.id, utcnow()
     return alert
@@ -50,14 +67,24 @@ def _by_key(user_id: int, dedupe_key: str) -> Alert | None:
 
 def unread_count(user: User) -> int:
     """How many alerts ``user`` has not read (the badge)."""
-    return db.session.scalar(select(db.func.count()).select_from(Alert).where(
-        Alert.user_id == user.id, Alert.read_at.is_(None))) or 0
+    return (
+        db.session.scalar(
+            select(db.func.count()).select_from(Alert).where(Alert.user_id == user.id, Alert.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def recent_alerts(user: User, limit: int = 50) -> list[Alert]:
     """The user's latest alerts, unread first."""
-    return list(db.session.scalars(select(Alert).where(Alert.user_id == user.id)
-                                   .order_by(Alert.read_at.is_not(None), Alert.created_at.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Alert)
+            .where(Alert.user_id == user.id)
+            .order_by(Alert.read_at.is_not(None), Alert.created_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 def mark_read(user: User, alert_id: int | None = None, now=None) -> int:
@@ -78,18 +105,28 @@ def send_digests(now=None) -> int:
     Returns how many digests were queued. Run daily (``flask alerts digest``)."""
     now = now or utcnow()
     pending = db.session.scalars(
-        select(Alert).join(User, User.id == Alert.user_id)
-        .where(User.alert_email == "digest", User.active.is_(True), Alert.emailed_at.is_(None),
-               Alert.created_at <= now)
-        .order_by(Alert.user_id, Alert.created_at)).all()
+        select(Alert)
+        .join(User, User.id == Alert.user_id)
+        .where(User.alert_email == "digest", User.active.is_(True), Alert.emailed_at.is_(None), Alert.created_at <= now)
+        .order_by(Alert.user_id, Alert.created_at)
+    ).all()
     by_user: dict[int, list[Alert]] = {}
     for alert in pending:
         by_user.setdefault(alert.user_id, []).append(alert)
     for user_id, alerts in by_user.items():
         user = db.session.get(User, user_id)
-        send_mail(user.agency, "alert.digest", user.email, f"Your daily digest: {len(alerts)} alert(s)",
-                  "agency_notice", greeting=user.name, paragraphs=["Here is what happened on your jobs:"],
-                  items=[a.message for a in alerts], url=absolute_url("agency.alerts"), label="Open your alerts")
+        send_mail(
+            user.agency,
+            "alert.digest",
+            user.email,
+            f"Your daily digest: {len(alerts)} alert(s)",
+            "agency_notice",
+            greeting=user.name,
+            paragraphs=["Here is what happened on your jobs:"],
+            items=[a.message for a in alerts],
+            url=absolute_url("agency.alerts"),
+            label="Open your alerts",
+        )
         for alert in alerts:
             alert.emailed_at = now
     db.session.commit()

@@ -5,6 +5,7 @@ holds the contact, job, expiry and single use, and the contact's ``session_versi
 into the token so deactivating a contact revokes every link at once. A GET of a link never
 consumes it: only the POST from the "Continue" page does (link scanners only GET).
 """
+
 import functools
 import secrets
 from dataclasses import dataclass
@@ -44,8 +45,14 @@ def issue_link(contact: ClientContact, kind: str, job: Job | None = None) -> str
         lifetime = timedelta(minutes=current_app.config["SIGN_IN_LINK_MINUTES"])
     else:
         lifetime = timedelta(days=contact.agency.landing_link_days or current_app.config["LANDING_LINK_DAYS"])
-    row = LoginToken(id=secrets.token_urlsafe(32), agency_id=contact.agency_id, contact_id=contact.id,
-                     job_id=job.id if job else None, kind=kind, expires_at=utcnow() + lifetime)
+    row = LoginToken(
+        id=secrets.token_urlsafe(32),
+        agency_id=contact.agency_id,
+        contact_id=contact.id,
+        job_id=job.id if job else None,
+        kind=kind,
+        expires_at=utcnow() + lifetime,
+    )
     db.session.add(row)
     signed = _serializer().dumps({"t": row.id, "v": contact.session_version})
     return absolute_url("auth.link", slug=contact.agency.slug, token=signed)
@@ -54,10 +61,15 @@ def issue_link(contact: ClientContact, kind: str, job: Job | None = None) -> str
 def landing_link(contact: ClientContact, job: Job) -> str:
     """A job landing link for one contact (C2), reusing a live one so copies stay stable."""
     existing = db.session.scalar(
-        select(LoginToken).where(
-            LoginToken.contact_id == contact.id, LoginToken.job_id == job.id,
-            LoginToken.kind == "landing", LoginToken.expires_at > utcnow() + timedelta(days=1),
-        ).order_by(LoginToken.expires_at.desc()).limit(1)
+        select(LoginToken)
+        .where(
+            LoginToken.contact_id == contact.id,
+            LoginToken.job_id == job.id,
+            LoginToken.kind == "landing",
+            LoginToken.expires_at > utcnow() + timedelta(days=1),
+        )
+        .order_by(LoginToken.expires_at.desc())
+        .limit(1)
     )
     if existing is None:
         return issue_link(contact, "landing", job)
@@ -94,7 +106,8 @@ def redeem_link(agency: Agency, signed: str) -> LinkCheck | None:
         return check
     if check.token.kind == "sign_in":
         claimed = db.session.execute(
-            update(LoginToken).where(LoginToken.id == check.token.id, LoginToken.used_at.is_(None))
+            update(LoginToken)
+            .where(LoginToken.id == check.token.id, LoginToken.used_at.is_(None))
             .values(used_at=utcnow())
         ).rowcount
         if claimed != 1:
@@ -107,9 +120,11 @@ def redeem_link(agency: Agency, signed: str) -> LinkCheck | None:
 def request_sign_in(agency: Agency, email: str) -> None:
     """Email a sign-in link if ``email`` is an active contact; silent otherwise (no enumeration)."""
     address = normalise_email(email)
-    contact = db.session.scalar(select(ClientContact).where(
-        ClientContact.agency_id == agency.id, ClientContact.email == address,
-        ClientContact.active.is_(True)))
+    contact = db.session.scalar(
+        select(ClientContact).where(
+            ClientContact.agency_id == agency.id, ClientContact.email == address, ClientContact.active.is_(True)
+        )
+    )
     if contact is None:
         return
     _mail_sign_in_link(contact)
@@ -120,19 +135,32 @@ def _mail_sign_in_link(contact: ClientContact) -> None:
     """Queue a fresh single-use sign-in link, worded by the agency's "sign_in" email template."""
     agency = contact.agency
     minutes = current_app.config["SIGN_IN_LINK_MINUTES"]
-    subject, body = render_email(agency, "sign_in", {"name": contact.name, "agency": agency.title,
-                                                     "minutes": str(minutes)})
-    send_mail(agency, "sign_in", contact.email, subject, "configured", body=body,
-              url=issue_link(contact, "sign_in"), button_label="Sign in")
+    subject, body = render_email(
+        agency, "sign_in", {"name": contact.name, "agency": agency.title, "minutes": str(minutes)}
+    )
+    send_mail(
+        agency,
+        "sign_in",
+        contact.email,
+        subject,
+        "configured",
+        body=body,
+        url=issue_link(contact, "sign_in"),
+        button_label="Sign in",
+    )
 
 
 def _mail_landing_link(contact: ClientContact, job: Job, url: str) -> None:
     """Queue a job landing link, worded by the agency's "landing" email template."""
     agency = contact.agency
-    subject, body = render_email(agency, "landing", {"name": contact.name, "agency": agency.title, "job": job.title,
-                                                     "days": str(agency.landing_link_days)})
-    send_mail(agency, "landing", contact.email, subject, "configured", body=body, url=url,
-              button_label="Review candidates")
+    subject, body = render_email(
+        agency,
+        "landing",
+        {"name": contact.name, "agency": agency.title, "job": job.title, "days": str(agency.landing_link_days)},
+    )
+    send_mail(
+        agency, "landing", contact.email, subject, "configured", body=body, url=url, button_label="Review candidates"
+    )
 
 
 def resend_link(check: LinkCheck) -> None:
@@ -156,8 +184,14 @@ def email_landing_link(contact: ClientContact, job: Job, sent_by: User) -> str:
         raise ServiceError("That contact is deactivated.", field="contact")
     url = landing_link(contact, job)
     _mail_landing_link(contact, job, url)
-    record(job.agency_id, "link.emailed", f"Emailed the job link to {contact.name}", actor=sent_by,
-           job_id=job.id, contact_id=contact.id)
+    record(
+        job.agency_id,
+        "link.emailed",
+        f"Emailed the job link to {contact.name}",
+        actor=sent_by,
+        job_id=job.id,
+        contact_id=contact.id,
+    )
     db.session.commit()
     return url
 

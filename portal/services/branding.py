@@ -4,6 +4,7 @@ Every logo is decoded and re-encoded by Pillow, so what the portal stores and se
 the server wrote itself: metadata (EXIF), trailing bytes and anything smuggled after the image
 data are gone, and the content type is always the server's choice.
 """
+
 import base64
 import io
 import re
@@ -41,7 +42,6 @@ WELCOME_PROTOCOLS = ["http", "https", "mailto"]
 WELCOME_MAX_CHARS = 2000
 
 
-
 def _refuse_logo(message: str, field: str = "logo") -> ServiceError:
     return ServiceError(message, field=field)
 
@@ -56,18 +56,28 @@ def process_logo(data: bytes, filename: str | None, field: str = "logo") -> byte
     """
     name = filename or ""
     if "/" in name or "\\" in name or "\x00" in name or name in (".", ".."):
-        raise _refuse_logo("The file name must not contain folders or path separators "
-                           "(“/” or “\\”); rename the file and upload it again.", field)
+        raise _refuse_logo(
+            "The file name must not contain folders or path separators "
+            "(“/” or “\\”); rename the file and upload it again.",
+            field,
+        )
     if not data:
         raise _refuse_logo("Choose an image file to upload.", field)
     if len(data) > LOGO_MAX_BYTES:
-        raise _refuse_logo(f"The logo is {len(data) / 1024 / 1024:.1f} MB; the limit is 2 MB. "
-                           "Upload a smaller PNG, JPEG or WebP file.", field)
+        raise _refuse_logo(
+            f"The logo is {len(data) / 1024 / 1024:.1f} MB; the limit is 2 MB. "
+            "Upload a smaller PNG, JPEG or WebP file.",
+            field,
+        )
     head = data[:1024].lstrip().lower()
-    if name.lower().endswith((".svg", ".svgz")) or head.startswith((b"<?xml", b"<svg", b"<!doctype svg")) \
-            or b"<svg" in head:
-        raise _refuse_logo("SVG logos are not accepted (they can contain scripts). "
-                           "Upload a PNG, JPEG or WebP image instead.", field)
+    if (
+        name.lower().endswith((".svg", ".svgz"))
+        or head.startswith((b"<?xml", b"<svg", b"<!doctype svg"))
+        or b"<svg" in head
+    ):
+        raise _refuse_logo(
+            "SVG logos are not accepted (they can contain scripts). Upload a PNG, JPEG or WebP image instead.", field
+        )
     try:
         with warnings.catch_warnings():
             # Pillow only warns below twice its own limit; a warning here is a bomb too.
@@ -75,20 +85,27 @@ def process_logo(data: bytes, filename: str | None, field: str = "logo") -> byte
             image = Image.open(io.BytesIO(data), formats=LOGO_FORMATS)
             width, height = image.size
             if width * height > LOGO_MAX_PIXELS:
-                raise _refuse_logo(f"The image claims {width} × {height} pixels, far more than a logo "
-                                   "needs; upload one under 5000 × 5000 pixels.", field)
+                raise _refuse_logo(
+                    f"The image claims {width} × {height} pixels, far more than a logo "
+                    "needs; upload one under 5000 × 5000 pixels.",
+                    field,
+                )
             image.load()
     except ServiceError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _refuse_logo("The image is far larger once decoded than a logo can be; "
-                           "upload one under 5000 × 5000 pixels.", field) from None
+        raise _refuse_logo(
+            "The image is far larger once decoded than a logo can be; upload one under 5000 × 5000 pixels.", field
+        ) from None
     except UnidentifiedImageError:
-        raise _refuse_logo("That file is not a PNG, JPEG or WebP image. "
-                           "Upload the logo in one of those formats.", field) from None
+        raise _refuse_logo(
+            "That file is not a PNG, JPEG or WebP image. Upload the logo in one of those formats.", field
+        ) from None
     except (OSError, SyntaxError, ValueError):
-        raise _refuse_logo("The image file is damaged or incomplete and cannot be read; "
-                           "export it again and upload the new file.", field) from None
+        raise _refuse_logo(
+            "The image file is damaged or incomplete and cannot be read; export it again and upload the new file.",
+            field,
+        ) from None
     return _reencode(image)
 
 
@@ -109,13 +126,11 @@ def logo_data_uri(logo_png: bytes | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(logo_png).decode()
 
 
-
 def normalise_colour(value: str | None, label: str, field: str) -> str:
     """``#rrggbb`` in lower case from ``#rgb`` / ``#rrggbb`` (hash optional), or ServiceError."""
     match = HEX_COLOUR.fullmatch((value or "").strip())
     if not match:
-        raise ServiceError(f"The {label} must be a hex colour such as #1d4ed8 (not “{value or ''}”).",
-                           field=field)
+        raise ServiceError(f"The {label} must be a hex colour such as #1d4ed8 (not “{value or ''}”).", field=field)
     digits = match.group(1).lower()
     if len(digits) == 3:
         digits = "".join(c * 2 for c in digits)
@@ -124,7 +139,7 @@ def normalise_colour(value: str | None, label: str, field: str) -> str:
 
 def relative_luminance(colour: str) -> float:
     """WCAG 2 relative luminance of a ``#rrggbb`` colour."""
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -140,8 +155,11 @@ def check_contrast(foreground: str, background: str, what: str, field: str) -> N
     ratio = contrast_ratio(foreground, background)
     # Compare the unrounded value: 4.48 must never pass because it rounds to 4.5.
     if ratio < WCAG_AA_NORMAL_TEXT:
-        raise ServiceError(f"{what} has a contrast ratio of {ratio:.2f}:1; WCAG AA needs at least "
-                           f"{WCAG_AA_NORMAL_TEXT}:1 for normal text. Choose a darker colour.", field=field)
+        raise ServiceError(
+            f"{what} has a contrast ratio of {ratio:.2f}:1; WCAG AA needs at least "
+            f"{WCAG_AA_NORMAL_TEXT}:1 for normal text. Choose a darker colour.",
+            field=field,
+        )
 
 
 def check_brand_colours(primary: str, accent: str) -> tuple[str, str]:
@@ -160,16 +178,15 @@ def check_brand_colours(primary: str, accent: str) -> tuple[str, str]:
     return primary, accent
 
 
-
 def render_welcome(text: str | None) -> Markup:
     """Welcome text as sanitised HTML: Markdown rendered, then only a few harmless tags kept."""
     if not text:
         return Markup("")
     html = markdown.markdown(str(escape(text)) if "<" in text else text, output_format="html")
-    cleaned = bleach.clean(html, tags=WELCOME_TAGS, attributes=WELCOME_ATTRIBUTES,
-                           protocols=WELCOME_PROTOCOLS, strip=True)
+    cleaned = bleach.clean(
+        html, tags=WELCOME_TAGS, attributes=WELCOME_ATTRIBUTES, protocols=WELCOME_PROTOCOLS, strip=True
+    )
     return Markup(cleaned)
-
 
 
 @dataclass
@@ -212,20 +229,26 @@ def validate_branding(agency: Agency, values: dict) -> BrandingDraft:
         welcome_text=_optional(values.get("welcome_text"), WELCOME_MAX_CHARS, "welcome text", "welcome_text"),
         primary_color=primary,
         accent_color=accent,
-        email_sender_name=_optional(values.get("email_sender_name"), 200, "email sender name",
-                                    "email_sender_name", True),
+        email_sender_name=_optional(
+            values.get("email_sender_name"), 200, "email sender name", "email_sender_name", True
+        ),
         email_footer=_optional(values.get("email_footer"), 1000, "email footer", "email_footer"),
         logo_content_type=agency.logo_content_type,
         branding_version=agency.branding_version,
     )
 
 
-BRANDING_FIELDS = ("portal_title", "welcome_text", "primary_color", "accent_color", "email_sender_name",
-                   "email_footer")
+BRANDING_FIELDS = ("portal_title", "welcome_text", "primary_color", "accent_color", "email_sender_name", "email_footer")
 
 
-def save_branding(agency: Agency, values: dict, actor: User, logo: bytes | None = None,
-                  logo_filename: str | None = None, remove_logo: bool = False) -> Agency:
+def save_branding(
+    agency: Agency,
+    values: dict,
+    actor: User,
+    logo: bytes | None = None,
+    logo_filename: str | None = None,
+    remove_logo: bool = False,
+) -> Agency:
     """Validate and save branding (and an optional new logo) in one transaction; bump the version.
 
     Nothing is stored when any part is refused. The timeline records which fields changed.
@@ -242,20 +265,24 @@ def save_branding(agency: Agency, values: dict, actor: User, logo: bytes | None 
         agency.logo_png, agency.logo_content_type = None, None
         changed.append("logo removed")
     agency.branding_version = (agency.branding_version or 1) + 1
-    record(agency.id, "admin.branding", f"{actor.name} changed the branding"
-           + (f" ({', '.join(changed)})" if changed else ""), actor=actor, changed=changed)
+    record(
+        agency.id,
+        "admin.branding",
+        f"{actor.name} changed the branding" + (f" ({', '.join(changed)})" if changed else ""),
+        actor=actor,
+        changed=changed,
+    )
     db.session.commit()
     return agency
 
 
 def preview_css(primary: str | None, accent: str | None) -> str:
     """CSS for the live preview: only validated colours reach the stylesheet (else defaults)."""
+
     def safe(value, default):
         try:
             return normalise_colour(value, "colour", "colour")
         except ServiceError:
             return default
-    return (".brand-preview{"
-            f"--brand-primary:{safe(primary, '#1d4ed8')};"
-            f"--brand-accent:{safe(accent, '#b45309')};"
-            "}\n")
+
+    return f".brand-preview{{--brand-primary:{safe(primary, '#1d4ed8')};--brand-accent:{safe(accent, '#b45309')};}}\n"

@@ -4,6 +4,7 @@ The feedback text comes from the agency's ``candidate_feedback`` email template 
 (placeholders ``{first_name}``, ``{job}``, ``{client}``, ``{agency}``, ``{reason}``), otherwise a
 kind default. The recruiter edits it before sending; sending satisfies the feedback task (A3).
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,14 +42,19 @@ class FeedbackDraft:
 def compose_feedback(application: Application, *, reason_id: int | None = None) -> FeedbackDraft:
     """A kind, branded draft from the agency's template (the reason is optional)."""
     agency = db.session.get(Agency, application.agency_id)
-    reason = db.session.get(Reason, reason_id or application.reason_id) if (reason_id or application.reason_id) else None
+    reason = (
+        db.session.get(Reason, reason_id or application.reason_id) if (reason_id or application.reason_id) else None
+    )
     if reason is not None and reason.agency_id != application.agency_id:
         reason = None
-    template = db.session.scalar(select(EmailTemplate).where(
-        EmailTemplate.agency_id == application.agency_id, EmailTemplate.key == TEMPLATE_KEY))
+    template = db.session.scalar(
+        select(EmailTemplate).where(EmailTemplate.agency_id == application.agency_id, EmailTemplate.key == TEMPLATE_KEY)
+    )
     values = {
-        "first_name": application.candidate.first_name, "job": application.job.title,
-        "client": application.job.company.name, "agency": agency.title,
+        "first_name": application.candidate.first_name,
+        "job": application.job.title,
+        "client": application.job.company.name,
+        "agency": agency.title,
         "reason": reason.label if reason else "",
         "reason_sentence": f" The main reason given was: {reason.label.lower()}." if reason else "",
     }
@@ -64,28 +70,43 @@ class _Missing(dict):
         return "{" + key + "}"
 
 
-def send_feedback(application: Application, by_user: User, subject: str, body: str, *,
-                  now: datetime | None = None):
+def send_feedback(application: Application, by_user: User, subject: str, body: str, *, now: datetime | None = None):
     """Email the candidate the (edited) feedback, dated in their zone with the zone's name. Commits."""
     now = as_utc(now or utcnow())
     address = application.candidate.primary_email
     if not address:
-        raise ServiceError(f"{application.candidate.name} has no email address; skip the task with a reason.",
-                           field="body")
+        raise ServiceError(
+            f"{application.candidate.name} has no email address; skip the task with a reason.", field="body"
+        )
     subject, body = " ".join((subject or "").split()), (body or "").strip()
     if not subject:
         raise ServiceError("Write a subject.", field="subject")
     if len(body) < 20:
         raise ServiceError("Write the message (at least 20 characters).", field="body")
     sent_on = format_in_zone(now, application.candidate.timezone)
-    mail = send_mail(by_user.agency, "candidate.feedback", address, subject[:300], "agency_notice",
-                     greeting=application.candidate.first_name,
-                     paragraphs=[*[p.strip() for p in body.split("\n\n") if p.strip()],
-                                 f"With best wishes, {by_user.name}, {by_user.agency.title}",
-                                 f"Sent {sent_on}."])
+    mail = send_mail(
+        by_user.agency,
+        "candidate.feedback",
+        address,
+        subject[:300],
+        "agency_notice",
+        greeting=application.candidate.first_name,
+        paragraphs=[
+            *[p.strip() for p in body.split("\n\n") if p.strip()],
+            f"With best wishes, {by_user.name}, {by_user.agency.title}",
+            f"Sent {sent_on}.",
+        ],
+    )
     db.session.flush()
-    record(application.agency_id, FEEDBACK_SENT, f"Sent feedback to {application.candidate.name}: {subject}",
-           actor=by_user, job_id=application.job_id, candidate_id=application.candidate_id,
-           application_id=application.id, mail_id=mail.id)
+    record(
+        application.agency_id,
+        FEEDBACK_SENT,
+        f"Sent feedback to {application.candidate.name}: {subject}",
+        actor=by_user,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        mail_id=mail.id,
+    )
     db.session.commit()
     return mail

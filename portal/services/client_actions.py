@@ -5,17 +5,27 @@ Every action locks the application row (PostgreSQL) and changes status with a co
 UPDATE, so double clicks, two tabs and two contacts acting at once cannot both succeed;
 generated tasks and alerts are keyed (``dedupe_key``) so a repeat finds the first.
 """
+
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import (
-    Activity, Application, ClientContact, Comment, InterviewRequest, ProposedSlot, Rating, Reason, SharedProfile,
-    as_utc, utcnow,
+    Activity,
+    Application,
+    ClientContact,
+    Comment,
+    InterviewRequest,
+    ProposedSlot,
+    Rating,
+    Reason,
+    SharedProfile,
+    as_utc,
+    utcnow,
 )
 from . import ServiceError
 from .activity import record
@@ -61,8 +71,20 @@ def ensure_actionable(application: Application) -> Application:
 
 
 # Profile lines that identify a person; a blind share leaves them out until an interview is requested.
-IDENTIFYING_FIELDS = frozenset({"name", "full name", "first name", "last name", "current company", "company",
-                                "email", "phone", "linkedin", "address"})
+IDENTIFYING_FIELDS = frozenset(
+    {
+        "name",
+        "full name",
+        "first name",
+        "last name",
+        "current company",
+        "company",
+        "email",
+        "phone",
+        "linkedin",
+        "address",
+    }
+)
 
 
 def anonymous_ids(application_ids: list[int]) -> set[int]:
@@ -71,9 +93,13 @@ def anonymous_ids(application_ids: list[int]) -> set[int]:
     if not application_ids:
         return set()
     asked = select(InterviewRequest.application_id).where(InterviewRequest.application_id == Application.id)
-    return set(db.session.scalars(
-        select(Application.id).join(SharedProfile, SharedProfile.application_id == Application.id)
-        .where(Application.id.in_(application_ids), SharedProfile.blind.is_(True), ~asked.exists())))
+    return set(
+        db.session.scalars(
+            select(Application.id)
+            .join(SharedProfile, SharedProfile.application_id == Application.id)
+            .where(Application.id.in_(application_ids), SharedProfile.blind.is_(True), ~asked.exists())
+        )
+    )
 
 
 def client_facing_name(application: Application) -> str:
@@ -85,60 +111,87 @@ def client_facing_name(application: Application) -> str:
 
 def rating_summary(application: Application, contact: ClientContact) -> RatingSummary:
     """Own rating and the average over every contact's rating."""
-    mine = db.session.scalar(select(Rating.stars).where(Rating.application_id == application.id,
-                                                        Rating.contact_id == contact.id))
+    mine = db.session.scalar(
+        select(Rating.stars).where(Rating.application_id == application.id, Rating.contact_id == contact.id)
+    )
     average, count = db.session.execute(
         select(func.avg(Rating.stars), func.count(Rating.id)).where(Rating.application_id == application.id)
     ).one()
     return RatingSummary(mine, round(float(average), 1) if average is not None else None, count)
 
 
-def rate(contact: ClientContact, application: Application, stars: int | None,
-         now: datetime | None = None) -> RatingSummary:
+def rate(
+    contact: ClientContact, application: Application, stars: int | None, now: datetime | None = None
+) -> RatingSummary:
     """Set, change (``stars`` 1–5) or clear (``None``) the contact's rating (C6)."""
     now = now or utcnow()
     if stars is not None and not 1 <= stars <= 5:
         raise ServiceError("Choose from 1 to 5 stars.", field="stars")
-    existing = db.session.scalar(select(Rating).where(Rating.application_id == application.id,
-                                                      Rating.contact_id == contact.id))
+    existing = db.session.scalar(
+        select(Rating).where(Rating.application_id == application.id, Rating.contact_id == contact.id)
+    )
     if stars is None:
         if existing is not None:
             db.session.delete(existing)
     elif existing is not None:
         existing.stars, existing.updated_at = stars, now
     else:
-        db.session.add(Rating(agency_id=application.agency_id, application_id=application.id,
-                              contact_id=contact.id, stars=stars))
+        db.session.add(
+            Rating(agency_id=application.agency_id, application_id=application.id, contact_id=contact.id, stars=stars)
+        )
     _touch(application, now)
     shown = client_facing_name(application)
-    verb_summary = f"rated {shown} {stars} star{'s' if stars != 1 else ''}" if stars \
-        else f"cleared their rating of {shown}"
-    record(application.agency_id, "client.rated", f"{contact.name} {verb_summary}", actor=contact,
-           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
-           stars=stars)
+    verb_summary = (
+        f"rated {shown} {stars} star{'s' if stars != 1 else ''}" if stars else f"cleared their rating of {shown}"
+    )
+    record(
+        application.agency_id,
+        "client.rated",
+        f"{contact.name} {verb_summary}",
+        actor=contact,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        stars=stars,
+    )
     db.session.flush()
     return rating_summary(application, contact)
 
 
-def add_comment(contact: ClientContact, application: Application, body: str,
-                now: datetime | None = None) -> Comment:
+def add_comment(contact: ClientContact, application: Application, body: str, now: datetime | None = None) -> Comment:
     """Add to the candidate's thread, seen by the job's contacts and the agency (C6)."""
-    body = clean_text(body, field="body", max_length=4000, empty="Write a comment first.",
-                      too_long="Keep comments under 4,000 characters.")
-    comment = Comment(agency_id=application.agency_id, application_id=application.id,
-                      author_contact_id=contact.id, body=body)
+    body = clean_text(
+        body,
+        field="body",
+        max_length=4000,
+        empty="Write a comment first.",
+        too_long="Keep comments under 4,000 characters.",
+    )
+    comment = Comment(
+        agency_id=application.agency_id, application_id=application.id, author_contact_id=contact.id, body=body
+    )
     db.session.add(comment)
     _touch(application, now)
-    record(application.agency_id, "client.commented", f"{contact.name} commented on {client_facing_name(application)}",
-           actor=contact, job_id=application.job_id, candidate_id=application.candidate_id,
-           application_id=application.id, client_visible=True)
+    record(
+        application.agency_id,
+        "client.commented",
+        f"{contact.name} commented on {client_facing_name(application)}",
+        actor=contact,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        client_visible=True,
+    )
     return comment
 
 
 def comments_for(application: Application) -> list[Comment]:
     """The thread, oldest first."""
-    return list(db.session.scalars(select(Comment).where(Comment.application_id == application.id)
-                                   .order_by(Comment.created_at, Comment.id)))
+    return list(
+        db.session.scalars(
+            select(Comment).where(Comment.application_id == application.id).order_by(Comment.created_at, Comment.id)
+        )
+    )
 
 
 def valid_zone(name: str | None) -> ZoneInfo:
@@ -156,9 +209,16 @@ def zone_choices() -> list[str]:
     return sorted(_zone_names())
 
 
-def request_interview(contact: ClientContact, application: Application, *, interview_format: str,
-                      timezone_name: str, slots: list[SlotInput], notes: str = "",
-                      now: datetime | None = None) -> InterviewRequest:
+def request_interview(
+    contact: ClientContact,
+    application: Application,
+    *,
+    interview_format: str,
+    timezone_name: str,
+    slots: list[SlotInput],
+    notes: str = "",
+    now: datetime | None = None,
+) -> InterviewRequest:
     """Ask for an interview at one of the proposed times (C7). Times are stored in UTC beside
     the contact's zone; the job owner gets an "Organise interview" task, an alert and a mail."""
     now = now or utcnow()
@@ -169,8 +229,9 @@ def request_interview(contact: ClientContact, application: Application, *, inter
         existing = _open_request(application)
         if existing is not None:
             return existing  # a repeat of the same request (double submit, second tab)
-        raise ServiceError(f"An interview can't be requested now: the candidate is "
-                           f"{status_label(application.client_status).lower()}.")
+        raise ServiceError(
+            f"An interview can't be requested now: the candidate is {status_label(application.client_status).lower()}."
+        )
     proposed = _validate_slots(slots, zone, now)
     if len((notes or "").strip()) > 2000:
         raise ServiceError("Keep the notes under 2,000 characters.", field="notes")
@@ -181,27 +242,53 @@ def request_interview(contact: ClientContact, application: Application, *, inter
             return existing
         raise ServiceError("Someone else changed this candidate a moment ago; reload to see the latest.")
     request_row = InterviewRequest(
-        agency_id=application.agency_id, application_id=application.id, contact_id=contact.id,
-        format=interview_format, notes=(notes or "").strip() or None, timezone=zone.key,
+        agency_id=application.agency_id,
+        application_id=application.id,
+        contact_id=contact.id,
+        format=interview_format,
+        notes=(notes or "").strip() or None,
+        timezone=zone.key,
         proposed_slots=[ProposedSlot(starts_at=start, ends_at=end, timezone=zone.key) for start, end in proposed],
     )
     db.session.add(request_row)
     db.session.flush()
     candidate = application.candidate.name
-    generate_task(application, "organise_interview", f"organise_interview:req{request_row.id}",
-                  interview_request_id=request_row.id, now=now)
-    alert_job_owner(application, "interview_requested",
-                    f"{contact.name} ({contact.company.name}) asked to interview {candidate} for "
-                    f"{application.job.title}: {len(proposed)} proposed time{'s' if len(proposed) > 1 else ''}.",
-                    f"interview_requested:req{request_row.id}")
-    record(application.agency_id, "client.interview_requested", f"{contact.name} requested an interview with {candidate}",
-           actor=contact, job_id=application.job_id, candidate_id=application.candidate_id,
-           application_id=application.id, client_visible=True, request_id=request_row.id)
+    generate_task(
+        application,
+        "organise_interview",
+        f"organise_interview:req{request_row.id}",
+        interview_request_id=request_row.id,
+        now=now,
+    )
+    alert_job_owner(
+        application,
+        "interview_requested",
+        f"{contact.name} ({contact.company.name}) asked to interview {candidate} for "
+        f"{application.job.title}: {len(proposed)} proposed time{'s' if len(proposed) > 1 else ''}.",
+        f"interview_requested:req{request_row.id}",
+    )
+    record(
+        application.agency_id,
+        "client.interview_requested",
+        f"{contact.name} requested an interview with {candidate}",
+        actor=contact,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        client_visible=True,
+        request_id=request_row.id,
+    )
     return request_row
 
 
-def request_hire(contact: ClientContact, application: Application, *, start_date: date | None = None,
-                 note: str = "", now: datetime | None = None) -> Application:
+def request_hire(
+    contact: ClientContact,
+    application: Application,
+    *,
+    start_date: date | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Application:
     """Ask the agency to hire the candidate (C8): "Hire requested", a "Process offer" task, an alert."""
     now = now or utcnow()
     if start_date is not None and start_date < now.astimezone(_zone_or_utc(contact.timezone)).date():
@@ -211,18 +298,28 @@ def request_hire(contact: ClientContact, application: Application, *, start_date
     if application.client_status in ("hire_requested", "hired"):
         return application  # already asked: a repeat changes nothing
     if not _set_status(application, "hire_requested", OPEN_FOR_DECISIONS, now):
-        raise ServiceError(f"This candidate can't be hired now: "
-                           f"{status_label(application.client_status).lower()}.")
+        raise ServiceError(f"This candidate can't be hired now: {status_label(application.client_status).lower()}.")
     candidate = application.candidate.name
     generate_task(application, "process_offer", f"process_offer:app{application.id}", now=now)
     details = f" Proposed start: {start_date.isoformat()}." if start_date else ""
-    alert_job_owner(application, "hire_requested",
-                    f"{contact.name} ({contact.company.name}) wants to hire {candidate} for "
-                    f"{application.job.title}.{details}", f"hire_requested:app{application.id}")
-    record(application.agency_id, "client.hire_requested", f"{contact.name} asked to hire {client_facing_name(application)}",
-           actor=contact, job_id=application.job_id, candidate_id=application.candidate_id,
-           application_id=application.id, client_visible=True,
-           start_date=start_date.isoformat() if start_date else None, note=(note or "").strip() or None)
+    alert_job_owner(
+        application,
+        "hire_requested",
+        f"{contact.name} ({contact.company.name}) wants to hire {candidate} for {application.job.title}.{details}",
+        f"hire_requested:app{application.id}",
+    )
+    record(
+        application.agency_id,
+        "client.hire_requested",
+        f"{contact.name} asked to hire {client_facing_name(application)}",
+        actor=contact,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        client_visible=True,
+        start_date=start_date.isoformat() if start_date else None,
+        note=(note or "").strip() or None,
+    )
     return application
 
 
@@ -233,9 +330,14 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
     if application.client_status == "rejected_by_client":
         return application  # double click: already done
     previous = application.client_status
-    if previous not in OPEN_FOR_DECISIONS + ("hire_requested",) or not _set_status(
-            application, "rejected_by_client", OPEN_FOR_DECISIONS + ("hire_requested",), now,
-            outcome="rejected_by_client", closed_at=now):
+    if previous not in (*OPEN_FOR_DECISIONS, "hire_requested") or not _set_status(
+        application,
+        "rejected_by_client",
+        (*OPEN_FOR_DECISIONS, "hire_requested"),
+        now,
+        outcome="rejected_by_client",
+        closed_at=now,
+    ):
         db.session.refresh(application)
         if application.client_status == "rejected_by_client":
             return application
@@ -244,12 +346,25 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
     candidate = application.candidate.name
     key = _reject_key(application)
     generate_task(application, "send_feedback", key, now=now)
-    alert_job_owner(application, "rejected", f"{contact.name} ({contact.company.name}) rejected {candidate} for "
-                    f"{application.job.title}.", key, hold_mail=UNDO_WINDOW + UNDO_GRACE)
-    record(application.agency_id, "client.rejected", f"{contact.name} rejected {client_facing_name(application)}",
-           actor=contact,
-           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
-           client_visible=True, previous_status=previous, cancelled_requests=cancelled)
+    alert_job_owner(
+        application,
+        "rejected",
+        f"{contact.name} ({contact.company.name}) rejected {candidate} for {application.job.title}.",
+        key,
+        hold_mail=UNDO_WINDOW + UNDO_GRACE,
+    )
+    record(
+        application.agency_id,
+        "client.rejected",
+        f"{contact.name} rejected {client_facing_name(application)}",
+        actor=contact,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        client_visible=True,
+        previous_status=previous,
+        cancelled_requests=cancelled,
+    )
     return application
 
 
@@ -260,35 +375,62 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
     if application.client_status != "rejected_by_client":
         return application  # nothing to undo (a repeat of a successful undo)
     entry = db.session.scalar(
-        select(Activity).where(Activity.application_id == application.id, Activity.verb == "client.rejected")
-        .order_by(Activity.id.desc()).limit(1))
+        select(Activity)
+        .where(Activity.application_id == application.id, Activity.verb == "client.rejected")
+        .order_by(Activity.id.desc())
+        .limit(1)
+    )
     rejected_at = as_utc(application.closed_at)
     if entry is None or rejected_at is None or now - rejected_at > UNDO_WINDOW + UNDO_GRACE:
         raise ServiceError("It's too late to undo this rejection. Ask your recruiter if it was a mistake.")
     if entry.actor_contact_id != contact.id:
         raise ServiceError("Only the person who rejected this candidate can undo it.")
     previous = entry.detail.get("previous_status") or "awaiting_review"
-    _set_status(application, previous, ("rejected_by_client",), now, outcome=None, closed_at=None, reason_id=None,
-                outcome_comment=None)
+    _set_status(
+        application,
+        previous,
+        ("rejected_by_client",),
+        now,
+        outcome=None,
+        closed_at=None,
+        reason_id=None,
+        outcome_comment=None,
+    )
     key = _reject_key(application)
     retract_task(application.agency_id, key)
     retract_alert(application.job.owner_id, key)
     _reopen_requests(application, entry.detail.get("cancelled_requests") or [], now)
-    record(application.agency_id, "client.reject_undone", f"{contact.name} undid the rejection of "
-           f"{client_facing_name(application)}", actor=contact, job_id=application.job_id,
-           candidate_id=application.candidate_id, application_id=application.id, client_visible=True)
+    record(
+        application.agency_id,
+        "client.reject_undone",
+        f"{contact.name} undid the rejection of {client_facing_name(application)}",
+        actor=contact,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        client_visible=True,
+    )
     return application
 
 
-def explain_reject(contact: ClientContact, application: Application, *, reason_id: int | None,
-                   comment: str = "", now: datetime | None = None) -> Application:
+def explain_reject(
+    contact: ClientContact,
+    application: Application,
+    *,
+    reason_id: int | None,
+    comment: str = "",
+    now: datetime | None = None,
+) -> Application:
     """Add the optional reason (from the agency's list) and comment after a reject (C9)."""
     if application.client_status != "rejected_by_client":
         raise ServiceError("This candidate is not rejected, so there is nothing to explain.")
     reason = None
     if reason_id is not None:
-        reason = db.session.scalar(select(Reason).where(Reason.id == reason_id, Reason.kind == "rejection",
-                                                        Reason.agency_id == application.agency_id))
+        reason = db.session.scalar(
+            select(Reason).where(
+                Reason.id == reason_id, Reason.kind == "rejection", Reason.agency_id == application.agency_id
+            )
+        )
         if reason is None:
             raise ServiceError("Choose a reason from the list.", field="reason_id")
     comment = (comment or "").strip()
@@ -299,10 +441,18 @@ def explain_reject(contact: ClientContact, application: Application, *, reason_i
     application.reason_id = reason.id if reason else application.reason_id
     application.outcome_comment = comment or application.outcome_comment
     _touch(application, now)
-    record(application.agency_id, "client.reject_reason", f"{contact.name} gave a reason for rejecting "
-           f"{application.candidate.name}: {reason.label if reason else 'comment'}", actor=contact,
-           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
-           reason=reason.label if reason else None, comment=comment or None)
+    record(
+        application.agency_id,
+        "client.reject_reason",
+        f"{contact.name} gave a reason for rejecting "
+        f"{application.candidate.name}: {reason.label if reason else 'comment'}",
+        actor=contact,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        reason=reason.label if reason else None,
+        comment=comment or None,
+    )
     return application
 
 
@@ -316,8 +466,13 @@ def undo_deadline(application: Application, now: datetime | None = None) -> date
 
 def rejection_reasons(agency_id: int) -> list[Reason]:
     """The agency's rejection reasons, in its order."""
-    return list(db.session.scalars(select(Reason).where(Reason.agency_id == agency_id, Reason.kind == "rejection")
-                                   .order_by(Reason.position, Reason.label)))
+    return list(
+        db.session.scalars(
+            select(Reason)
+            .where(Reason.agency_id == agency_id, Reason.kind == "rejection")
+            .order_by(Reason.position, Reason.label)
+        )
+    )
 
 
 STATUS_LABELS = {
@@ -356,8 +511,9 @@ def _validate_slots(slots: list[SlotInput], zone: ZoneInfo, now: datetime) -> li
         end = start + timedelta(minutes=slot.minutes)
         for j, other_start, other_end in proposed:
             if start < other_end and other_start < end:
-                raise ServiceError(f"This overlaps time {j + 1}. Choose times that don't overlap.",
-                                   field=f"slots-{i}-start")
+                raise ServiceError(
+                    f"This overlaps time {j + 1}. Choose times that don't overlap.", field=f"slots-{i}-start"
+                )
         proposed.append((i, start, end))
     return [(start, end) for _i, start, end in proposed]
 
@@ -365,15 +521,17 @@ def _validate_slots(slots: list[SlotInput], zone: ZoneInfo, now: datetime) -> li
 def _to_utc(day: date, start: time, zone: ZoneInfo, field: str) -> datetime:
     """Local wall time in ``zone`` to UTC; a time the clocks skip (DST gap) is refused."""
     local = datetime.combine(day, start).replace(tzinfo=zone)
-    instant = local.astimezone(timezone.utc)
+    instant = local.astimezone(UTC)
     if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise ServiceError(f"{start.strftime('%H:%M')} doesn't exist on {day.isoformat()} in {zone.key} "
-                           "(the clocks change). Choose another time.", field=field)
+        raise ServiceError(
+            f"{start.strftime('%H:%M')} doesn't exist on {day.isoformat()} in {zone.key} "
+            "(the clocks change). Choose another time.",
+            field=field,
+        )
     return instant
 
 
-def _set_status(application: Application, status: str, allowed_from: tuple[str, ...], now: datetime,
-                **values) -> bool:
+def _set_status(application: Application, status: str, allowed_from: tuple[str, ...], now: datetime, **values) -> bool:
     """Atomically move ``client_status`` if it is still one of ``allowed_from``."""
     changed = db.session.execute(
         update(Application)
@@ -388,8 +546,11 @@ def _set_status(application: Application, status: str, allowed_from: tuple[str, 
 def _cancel_open_requests(application: Application) -> list[int]:
     """A rejected candidate needs no interview: cancel open requests and their tasks."""
     cancelled = []
-    for request_row in db.session.scalars(select(InterviewRequest).where(
-            InterviewRequest.application_id == application.id, InterviewRequest.status == "open")):
+    for request_row in db.session.scalars(
+        select(InterviewRequest).where(
+            InterviewRequest.application_id == application.id, InterviewRequest.status == "open"
+        )
+    ):
         request_row.status = "cancelled"
         retract_task(application.agency_id, f"organise_interview:req{request_row.id}")
         cancelled.append(request_row.id)
@@ -398,17 +559,29 @@ def _cancel_open_requests(application: Application) -> list[int]:
 
 def _reopen_requests(application: Application, request_ids: list[int], now: datetime) -> None:
     """Undo of a reject: the interview requests it cancelled are open again, with their task."""
-    for request_row in db.session.scalars(select(InterviewRequest).where(
-            InterviewRequest.id.in_(request_ids), InterviewRequest.application_id == application.id,
-            InterviewRequest.status == "cancelled")):
+    for request_row in db.session.scalars(
+        select(InterviewRequest).where(
+            InterviewRequest.id.in_(request_ids),
+            InterviewRequest.application_id == application.id,
+            InterviewRequest.status == "cancelled",
+        )
+    ):
         request_row.status = "open"
-        generate_task(application, "organise_interview", f"organise_interview:req{request_row.id}",
-                      interview_request_id=request_row.id, now=now)
+        generate_task(
+            application,
+            "organise_interview",
+            f"organise_interview:req{request_row.id}",
+            interview_request_id=request_row.id,
+            now=now,
+        )
 
 
 def _open_request(application: Application) -> InterviewRequest | None:
-    return db.session.scalar(select(InterviewRequest).where(InterviewRequest.application_id == application.id,
-                                                            InterviewRequest.status == "open"))
+    return db.session.scalar(
+        select(InterviewRequest).where(
+            InterviewRequest.application_id == application.id, InterviewRequest.status == "open"
+        )
+    )
 
 
 def _reject_key(application: Application) -> str:

@@ -1,5 +1,6 @@
 """Read models for the client pages (C3, C4): progress counts and ratings, a fixed number of
 queries per page however many candidates are shared."""
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,7 +37,9 @@ def progress_by_job(contact: ClientContact, baseline: datetime | None, job_ids=N
         shared_applications_query(contact)
         .outerjoin(Rating, mine)
         .with_only_columns(
-            Application.job_id, Application.client_status, func.count(Application.id),
+            Application.job_id,
+            Application.client_status,
+            func.count(Application.id),
             func.sum(case((is_new, 1), else_=0)),
             func.sum(case((Rating.id.is_(None), 1), else_=0)),
         )
@@ -64,11 +67,21 @@ def ratings_for(contact: ClientContact, application_ids: list[int]) -> dict[int,
     """Own rating and average for many applications in two queries."""
     if not application_ids:
         return {}
-    mine = dict(db.session.execute(select(Rating.application_id, Rating.stars).where(
-        Rating.application_id.in_(application_ids), Rating.contact_id == contact.id)).all())
-    averages = {app_id: (avg, count) for app_id, avg, count in db.session.execute(
-        select(Rating.application_id, func.avg(Rating.stars), func.count(Rating.id))
-        .where(Rating.application_id.in_(application_ids)).group_by(Rating.application_id))}
+    mine = dict(
+        db.session.execute(
+            select(Rating.application_id, Rating.stars).where(
+                Rating.application_id.in_(application_ids), Rating.contact_id == contact.id
+            )
+        ).all()
+    )
+    averages = {
+        app_id: (avg, count)
+        for app_id, avg, count in db.session.execute(
+            select(Rating.application_id, func.avg(Rating.stars), func.count(Rating.id))
+            .where(Rating.application_id.in_(application_ids))
+            .group_by(Rating.application_id)
+        )
+    }
     summaries = {}
     for app_id in application_ids:
         avg, count = averages.get(app_id, (None, 0))
@@ -80,11 +93,15 @@ def recent_activity(job_id: int, agency_id: int, limit: int = 8) -> list[Activit
     """What happened on the job lately that the client may see."""
     from sqlalchemy.orm import selectinload
 
-    return list(db.session.scalars(
-        select(Activity).where(Activity.agency_id == agency_id, Activity.job_id == job_id,
-                               Activity.client_visible.is_(True))
-        .options(selectinload(Activity.actor_user), selectinload(Activity.actor_contact))
-        .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Activity)
+            .where(Activity.agency_id == agency_id, Activity.job_id == job_id, Activity.client_visible.is_(True))
+            .options(selectinload(Activity.actor_user), selectinload(Activity.actor_contact))
+            .order_by(Activity.created_at.desc(), Activity.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @dataclass

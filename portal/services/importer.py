@@ -5,28 +5,61 @@ same file twice changes nothing. People are merged by e-mail (case-insensitive) 
 agency already has. A bad row is reported with its position and reason and skipped (a savepoint
 undoes its half-written rows); the good rows are kept and committed.
 """
+
 import csv
 import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
-    Agency, Application, Candidate, CandidateEmail, CandidateTag, ClientCompany, Job, Reason, Scorecard,
-    StageDefinition, StageHistory, User,
+    Agency,
+    Application,
+    Candidate,
+    CandidateEmail,
+    CandidateTag,
+    ClientCompany,
+    Job,
+    Reason,
+    Scorecard,
+    StageDefinition,
+    StageHistory,
+    User,
 )
 from ..models.applications import VERDICTS
 from . import ServiceError
 
 STATUSES = {"active": None, "rejected": "rejected_by_agency", "hired": "hired", "withdrawn": "withdrawn"}
-CSV_COLUMNS = ("external_id", "first_name", "last_name", "emails", "phone", "headline", "current_title",
-               "current_company", "location", "tags", "private", "source", "resume_text", "job_external_id",
-               "job_title", "client", "application_external_id", "status", "furthest_stage", "rejection_reason",
-               "application_source", "applied_at", "last_activity_at", "scorecards")
+CSV_COLUMNS = (
+    "external_id",
+    "first_name",
+    "last_name",
+    "emails",
+    "phone",
+    "headline",
+    "current_title",
+    "current_company",
+    "location",
+    "tags",
+    "private",
+    "source",
+    "resume_text",
+    "job_external_id",
+    "job_title",
+    "client",
+    "application_external_id",
+    "status",
+    "furthest_stage",
+    "rejection_reason",
+    "application_source",
+    "applied_at",
+    "last_activity_at",
+    "scorecards",
+)
 MAX_ROWS = 200_000
 
 
@@ -47,13 +80,16 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line for the CLI and the upload page."""
-        return (f"{self.candidates_created} candidate(s) created, {self.candidates_updated} updated; "
-                f"{self.jobs_created} job(s) created; {self.applications_created} application(s) created, "
-                f"{self.applications_updated} updated; {len(self.problems)} row(s) refused.")
+        return (
+            f"{self.candidates_created} candidate(s) created, {self.candidates_updated} updated; "
+            f"{self.jobs_created} job(s) created; {self.applications_created} application(s) created, "
+            f"{self.applications_updated} updated; {len(self.problems)} row(s) refused."
+        )
 
 
-def import_file(agency: Agency, filename: str, content: bytes,
-                on_progress: Callable[[int, int], None] | None = None) -> ImportReport:
+def import_file(
+    agency: Agency, filename: str, content: bytes, on_progress: Callable[[int, int], None] | None = None
+) -> ImportReport:
     """Import a ``.csv`` or ``.json`` file's bytes into ``agency`` and commit the good rows."""
     try:
         text = content.decode("utf-8-sig")
@@ -75,11 +111,16 @@ class _Importer:
         self.agency = agency
         self.on_progress = on_progress or (lambda done, total: None)
         self.report = ImportReport()
-        self.stages = {s.name.lower(): s for s in db.session.scalars(
-            select(StageDefinition).where(StageDefinition.agency_id == agency.id).order_by(StageDefinition.position))}
+        self.stages = {
+            s.name.lower(): s
+            for s in db.session.scalars(
+                select(StageDefinition).where(StageDefinition.agency_id == agency.id).order_by(StageDefinition.position)
+            )
+        }
         self.ordered_stages = sorted(self.stages.values(), key=lambda s: s.position)
-        self.fallback_owner = db.session.scalar(select(User).where(User.agency_id == agency.id)
-                                                .order_by(User.role, User.id).limit(1))
+        self.fallback_owner = db.session.scalar(
+            select(User).where(User.agency_id == agency.id).order_by(User.role, User.id).limit(1)
+        )
 
     # --- formats -------------------------------------------------------------------------------
 
@@ -89,8 +130,7 @@ class _Importer:
         except json.JSONDecodeError as exc:
             raise ServiceError(f"The JSON is not valid: {exc.msg} at line {exc.lineno}.", field="file") from exc
         if not isinstance(export, dict):
-            raise ServiceError('The JSON must be an object with "jobs", "candidates" and "applications".',
-                               field="file")
+            raise ServiceError('The JSON must be an object with "jobs", "candidates" and "applications".', field="file")
         sections = [(name, export.get(name) or []) for name in ("jobs", "candidates", "applications")]
         for name, rows in sections:
             if not isinstance(rows, list):
@@ -152,28 +192,50 @@ class _Importer:
 
     def _csv_row(self, row: dict) -> None:
         row = {k: (v or "").strip() for k, v in row.items() if k}
-        candidate = self._json_candidate({
-            "external_id": row.get("external_id") or None, "first_name": row.get("first_name"),
-            "last_name": row.get("last_name"), "emails": _split(row.get("emails")), "phone": row.get("phone"),
-            "headline": row.get("headline"), "current_title": row.get("current_title"),
-            "current_company": row.get("current_company"), "location": row.get("location"),
-            "tags": _split(row.get("tags")), "private": row.get("private", "").lower() in ("1", "true", "yes"),
-            "source": row.get("source"), "resume_text": row.get("resume_text"),
-        })
+        candidate = self._json_candidate(
+            {
+                "external_id": row.get("external_id") or None,
+                "first_name": row.get("first_name"),
+                "last_name": row.get("last_name"),
+                "emails": _split(row.get("emails")),
+                "phone": row.get("phone"),
+                "headline": row.get("headline"),
+                "current_title": row.get("current_title"),
+                "current_company": row.get("current_company"),
+                "location": row.get("location"),
+                "tags": _split(row.get("tags")),
+                "private": row.get("private", "").lower() in ("1", "true", "yes"),
+                "source": row.get("source"),
+                "resume_text": row.get("resume_text"),
+            }
+        )
         if not (row.get("job_external_id") or row.get("job_title")):
             return
         job_ref = row.get("job_external_id") or f"title:{row.get('job_title')}"
         if job_ref not in self.jobs_by_ref:
-            self._json_job({"external_id": job_ref, "title": row.get("job_title") or job_ref,
-                            "client": row.get("client") or "Imported", "status": "closed"})
-        self._json_application({
-            "external_id": row.get("application_external_id") or f"{candidate.external_id or candidate.id}@{job_ref}",
-            "candidate": candidate, "job": job_ref, "status": row.get("status") or "rejected",
-            "furthest_stage": row.get("furthest_stage"), "rejection_reason": row.get("rejection_reason"),
-            "source": row.get("application_source") or row.get("source"), "applied_at": row.get("applied_at"),
-            "last_activity_at": row.get("last_activity_at"),
-            "scorecards": [{"verdict": v} for v in _split(row.get("scorecards"))],
-        })
+            self._json_job(
+                {
+                    "external_id": job_ref,
+                    "title": row.get("job_title") or job_ref,
+                    "client": row.get("client") or "Imported",
+                    "status": "closed",
+                }
+            )
+        self._json_application(
+            {
+                "external_id": row.get("application_external_id")
+                or f"{candidate.external_id or candidate.id}@{job_ref}",
+                "candidate": candidate,
+                "job": job_ref,
+                "status": row.get("status") or "rejected",
+                "furthest_stage": row.get("furthest_stage"),
+                "rejection_reason": row.get("rejection_reason"),
+                "source": row.get("application_source") or row.get("source"),
+                "applied_at": row.get("applied_at"),
+                "last_activity_at": row.get("last_activity_at"),
+                "scorecards": [{"verdict": v} for v in _split(row.get("scorecards"))],
+            }
+        )
 
     # --- records -------------------------------------------------------------------------------
 
@@ -186,8 +248,9 @@ class _Importer:
         job = db.session.scalar(select(Job).where(Job.agency_id == self.agency.id, Job.external_id == ref))
         team = []
         for email in row.get("hiring_team") or []:
-            user = db.session.scalar(select(User).where(User.agency_id == self.agency.id,
-                                                        User.email == str(email).strip().lower()))
+            user = db.session.scalar(
+                select(User).where(User.agency_id == self.agency.id, User.email == str(email).strip().lower())
+            )
             if user is None:
                 raise RowError(f"hiring team member {email} is not a user of the agency")
             team.append(user)
@@ -195,8 +258,12 @@ class _Importer:
             owner = team[0] if team else self.fallback_owner
             if owner is None:
                 raise RowError("the agency has no users to own the job")
-            job = Job(agency_id=self.agency.id, company_id=self._company(_text(row, "client") or "Imported").id,
-                      owner_id=owner.id, external_id=ref)
+            job = Job(
+                agency_id=self.agency.id,
+                company_id=self._company(_text(row, "client") or "Imported").id,
+                owner_id=owner.id,
+                external_id=ref,
+            )
             db.session.add(job)
             self.report.jobs_created += 1
         job.title, job.status = title, status
@@ -217,12 +284,18 @@ class _Importer:
                 raise RowError(f"{email!r} is not an e-mail address")
         candidate = None
         if ref:
-            candidate = db.session.scalar(select(Candidate).where(Candidate.agency_id == self.agency.id,
-                                                                  Candidate.external_id == ref))
+            candidate = db.session.scalar(
+                select(Candidate).where(Candidate.agency_id == self.agency.id, Candidate.external_id == ref)
+            )
         owners = {}
         if emails:
-            owners = dict(db.session.execute(select(CandidateEmail.email, CandidateEmail.candidate_id).where(
-                CandidateEmail.agency_id == self.agency.id, CandidateEmail.email.in_(emails))).all())
+            owners = dict(
+                db.session.execute(
+                    select(CandidateEmail.email, CandidateEmail.candidate_id).where(
+                        CandidateEmail.agency_id == self.agency.id, CandidateEmail.email.in_(emails)
+                    )
+                ).all()
+            )
         by_email = set(owners.values())
         if candidate is None and by_email:
             if len(by_email) > 1:
@@ -268,12 +341,25 @@ class _Importer:
     def _resume(self, candidate: Candidate, text: str) -> None:
         from ..models import Resume
 
-        existing = db.session.scalar(select(Resume).where(Resume.candidate_id == candidate.id,
-                                                          Resume.filename == "imported-resume.txt")) if candidate.id else None
+        existing = (
+            db.session.scalar(
+                select(Resume).where(Resume.candidate_id == candidate.id, Resume.filename == "imported-resume.txt")
+            )
+            if candidate.id
+            else None
+        )
         if existing is None:
             db.session.flush()
-            db.session.add(Resume(agency_id=self.agency.id, candidate_id=candidate.id, filename="imported-resume.txt",
-                                  content_type="text/plain", content=text.encode(), text=text))
+            db.session.add(
+                Resume(
+                    agency_id=self.agency.id,
+                    candidate_id=candidate.id,
+                    filename="imported-resume.txt",
+                    content_type="text/plain",
+                    content=text.encode(),
+                    text=text,
+                )
+            )
         elif existing.text != text:
             existing.text, existing.content = text, text.encode()
 
@@ -290,16 +376,19 @@ class _Importer:
         stage = self.stages.get(stage_name.lower()) if stage_name else self.ordered_stages[0]
         if stage is None:
             raise RowError(f"furthest_stage {stage_name!r} is not one of the agency's stages")
-        applied_at = _when(row.get("applied_at"), "applied_at") or datetime.now(timezone.utc)
+        applied_at = _when(row.get("applied_at"), "applied_at") or datetime.now(UTC)
         last_activity_at = _when(row.get("last_activity_at"), "last_activity_at") or applied_at
-        application = db.session.scalar(select(Application).where(Application.agency_id == self.agency.id,
-                                                                   Application.external_id == ref))
+        application = db.session.scalar(
+            select(Application).where(Application.agency_id == self.agency.id, Application.external_id == ref)
+        )
         if application is None:
-            application = db.session.scalar(select(Application).where(Application.job_id == job.id,
-                                                                       Application.candidate_id == candidate.id))
+            application = db.session.scalar(
+                select(Application).where(Application.job_id == job.id, Application.candidate_id == candidate.id)
+            )
         if application is None:
-            application = Application(agency_id=self.agency.id, candidate_id=candidate.id, job_id=job.id,
-                                      stage_id=stage.id)
+            application = Application(
+                agency_id=self.agency.id, candidate_id=candidate.id, job_id=job.id, stage_id=stage.id
+            )
             db.session.add(application)
             self.report.applications_created += 1
         elif application.candidate_id != candidate.id or application.job_id != job.id:
@@ -321,15 +410,23 @@ class _Importer:
 
     def _history(self, application: Application, furthest: StageDefinition, when: datetime) -> None:
         """Stage history up to the furthest stage, so "reached stage X" holds (added once)."""
-        have = set(db.session.scalars(select(StageHistory.to_stage_id)
-                                      .where(StageHistory.application_id == application.id)))
+        have = set(
+            db.session.scalars(select(StageHistory.to_stage_id).where(StageHistory.application_id == application.id))
+        )
         previous = None
         for stage in self.ordered_stages:
             if stage.position > furthest.position:
                 break
             if stage.id not in have:
-                db.session.add(StageHistory(agency_id=self.agency.id, application_id=application.id,
-                                            from_stage_id=previous, to_stage_id=stage.id, moved_at=when))
+                db.session.add(
+                    StageHistory(
+                        agency_id=self.agency.id,
+                        application_id=application.id,
+                        from_stage_id=previous,
+                        to_stage_id=stage.id,
+                        moved_at=when,
+                    )
+                )
             previous = stage.id
 
     def _scorecards(self, application: Application, scorecards: list) -> None:
@@ -340,36 +437,51 @@ class _Importer:
             if verdict not in VERDICTS:
                 raise RowError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
             wanted.append((verdict, _when(card.get("submitted_at"), "submitted_at")))
-        imported = list(db.session.scalars(select(Scorecard).where(Scorecard.application_id == application.id,
-                                                                   Scorecard.author_user_id.is_(None))
-                                           .order_by(Scorecard.id)))
+        imported = list(
+            db.session.scalars(
+                select(Scorecard)
+                .where(Scorecard.application_id == application.id, Scorecard.author_user_id.is_(None))
+                .order_by(Scorecard.id)
+            )
+        )
         if [(c.verdict) for c in imported] == [v for v, _ in wanted]:
             return
         for card in imported:
             db.session.delete(card)
         for verdict, submitted_at in wanted:
-            db.session.add(Scorecard(agency_id=self.agency.id, application_id=application.id, verdict=verdict,
-                                     submitted_at=submitted_at or application.last_activity_at))
+            db.session.add(
+                Scorecard(
+                    agency_id=self.agency.id,
+                    application_id=application.id,
+                    verdict=verdict,
+                    submitted_at=submitted_at or application.last_activity_at,
+                )
+            )
 
     # --- lookups -------------------------------------------------------------------------------
 
     def _lookup_candidate(self, ref: str) -> Candidate:
         candidate = self.candidates_by_ref.get(ref) or db.session.scalar(
-            select(Candidate).where(Candidate.agency_id == self.agency.id, Candidate.external_id == ref))
+            select(Candidate).where(Candidate.agency_id == self.agency.id, Candidate.external_id == ref)
+        )
         if candidate is None:
             raise RowError(f"candidate {ref!r} is not in the file or the agency")
         return candidate
 
     def _lookup_job(self, ref: str) -> Job:
         job = self.jobs_by_ref.get(ref) or db.session.scalar(
-            select(Job).where(Job.agency_id == self.agency.id, Job.external_id == ref))
+            select(Job).where(Job.agency_id == self.agency.id, Job.external_id == ref)
+        )
         if job is None:
             raise RowError(f"job {ref!r} is not in the file or the agency")
         return job
 
     def _company(self, name: str) -> ClientCompany:
-        company = db.session.scalar(select(ClientCompany).where(ClientCompany.agency_id == self.agency.id,
-                                                                func.lower(ClientCompany.name) == name.lower()))
+        company = db.session.scalar(
+            select(ClientCompany).where(
+                ClientCompany.agency_id == self.agency.id, func.lower(ClientCompany.name) == name.lower()
+            )
+        )
         if company is None:
             company = ClientCompany(agency_id=self.agency.id, name=name[:200])
             db.session.add(company)
@@ -377,11 +489,16 @@ class _Importer:
         return company
 
     def _reason(self, label: str, status: str) -> Reason:
-        reason = db.session.scalar(select(Reason).where(Reason.agency_id == self.agency.id,
-                                                        func.lower(Reason.label) == label.lower()))
+        reason = db.session.scalar(
+            select(Reason).where(Reason.agency_id == self.agency.id, func.lower(Reason.label) == label.lower())
+        )
         if reason is None:
-            reason = Reason(agency_id=self.agency.id, kind="loss" if status == "withdrawn" else "rejection",
-                            label=label[:200], position=100)
+            reason = Reason(
+                agency_id=self.agency.id,
+                kind="loss" if status == "withdrawn" else "rejection",
+                label=label[:200],
+                position=100,
+            )
             db.session.add(reason)
             db.session.flush()
         return reason
@@ -408,4 +525,4 @@ def _when(value, name: str) -> datetime | None:
         moment = datetime.fromisoformat(str(value).strip())
     except ValueError as exc:
         raise RowError(f"{name} {value!r} is not an ISO 8601 date-time") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -6,6 +6,7 @@ the candidate's rows (``SELECT ... FOR UPDATE``), so two confirmations for one o
 the other and the second sees the first's interview; the partial unique index on
 ``(owner_id, starts_at)`` is the last guard for identical start times.
 """
+
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -17,7 +18,15 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
-    Application, Candidate, ClientContact, Interview, InterviewRequest, ProposedSlot, Task, User, as_utc,
+    Application,
+    Candidate,
+    ClientContact,
+    Interview,
+    InterviewRequest,
+    ProposedSlot,
+    Task,
+    User,
+    as_utc,
     utcnow,
 )
 from . import ServiceError
@@ -79,22 +88,34 @@ def slots_in_zones(request: InterviewRequest, owner: User) -> list[SlotInZones]:
     views = []
     for slot in request.proposed_slots:
         start, end = to_utc(slot.starts_at), to_utc(slot.ends_at)
-        views.append(SlotInZones(
-            slot=slot, owner_zone=zone(owner.timezone).key, proposer_zone=zone(slot.timezone).key,
-            owner_start=start.astimezone(zone(owner.timezone)), owner_end=end.astimezone(zone(owner.timezone)),
-            proposer_start=start.astimezone(zone(slot.timezone)), proposer_end=end.astimezone(zone(slot.timezone)),
-            conflicts=find_conflicts(owner.id, application.candidate_id, start, end),
-        ))
+        views.append(
+            SlotInZones(
+                slot=slot,
+                owner_zone=zone(owner.timezone).key,
+                proposer_zone=zone(slot.timezone).key,
+                owner_start=start.astimezone(zone(owner.timezone)),
+                owner_end=end.astimezone(zone(owner.timezone)),
+                proposer_start=start.astimezone(zone(slot.timezone)),
+                proposer_end=end.astimezone(zone(slot.timezone)),
+                conflicts=find_conflicts(owner.id, application.candidate_id, start, end),
+            )
+        )
     return views
 
 
-def find_conflicts(owner_id: int, candidate_id: int, starts_at: datetime, ends_at: datetime,
-                   exclude_interview_id: int | None = None) -> list[Interview]:
+def find_conflicts(
+    owner_id: int, candidate_id: int, starts_at: datetime, ends_at: datetime, exclude_interview_id: int | None = None
+) -> list[Interview]:
     """Scheduled interviews of the owner or the candidate that overlap ``[starts_at, ends_at)``."""
     query = (
-        select(Interview).join(Application, Application.id == Interview.application_id)
-        .where(Interview.status == "scheduled", Interview.starts_at < ends_at, Interview.ends_at > starts_at,
-               or_(Interview.owner_id == owner_id, Application.candidate_id == candidate_id))
+        select(Interview)
+        .join(Application, Application.id == Interview.application_id)
+        .where(
+            Interview.status == "scheduled",
+            Interview.starts_at < ends_at,
+            Interview.ends_at > starts_at,
+            or_(Interview.owner_id == owner_id, Application.candidate_id == candidate_id),
+        )
         .order_by(Interview.starts_at)
     )
     if exclude_interview_id is not None:
@@ -102,17 +123,28 @@ def find_conflicts(owner_id: int, candidate_id: int, starts_at: datetime, ends_a
     return list(db.session.scalars(query))
 
 
-def free_windows(owner: User, candidate_id: int, around: datetime, duration: timedelta, *,
-                 now: datetime | None = None, count: int = 3,
-                 exclude_interview_id: int | None = None) -> list[datetime]:
+def free_windows(
+    owner: User,
+    candidate_id: int,
+    around: datetime,
+    duration: timedelta,
+    *,
+    now: datetime | None = None,
+    count: int = 3,
+    exclude_interview_id: int | None = None,
+) -> list[datetime]:
     """The ``count`` free start times nearest to ``around`` (UTC), on the owner's local 20-minute
     grid, inside the owner's working hours (Mon–Fri 09:00–18:00 in their zone), not in the past,
     and clear of the owner's and the candidate's scheduled interviews."""
     now = to_utc(now or utcnow())
     around = to_utc(around)
     owner_zone = zone(owner.timezone)
-    busy = [(to_utc(i.starts_at), to_utc(i.ends_at)) for i in find_conflicts(
-        owner.id, candidate_id, around - SEARCH_HORIZON, around + SEARCH_HORIZON + duration, exclude_interview_id)]
+    busy = [
+        (to_utc(i.starts_at), to_utc(i.ends_at))
+        for i in find_conflicts(
+            owner.id, candidate_id, around - SEARCH_HORIZON, around + SEARCH_HORIZON + duration, exclude_interview_id
+        )
+    ]
     local = around.astimezone(owner_zone)
     # Align to the owner's local grid (:00, :20, :40), which stays aligned while stepping in UTC
     # because real offset changes are whole hours (multiples of 20 minutes).
@@ -134,8 +166,12 @@ def free_windows(owner: User, candidate_id: int, around: datetime, duration: tim
 
 def _within_working_hours(start: datetime, end: datetime, owner_zone: ZoneInfo) -> bool:
     local_start, local_end = start.astimezone(owner_zone), end.astimezone(owner_zone)
-    return (local_start.weekday() < 5 and local_start.date() == local_end.date()
-            and local_start.time() >= WORKDAY_START and local_end.time() <= WORKDAY_END)
+    return (
+        local_start.weekday() < 5
+        and local_start.date() == local_end.date()
+        and local_start.time() >= WORKDAY_START
+        and local_end.time() <= WORKDAY_END
+    )
 
 
 def _lock_people(owner_id: int, candidate_id: int) -> None:
@@ -144,23 +180,37 @@ def _lock_people(owner_id: int, candidate_id: int) -> None:
     db.session.execute(select(Candidate.id).where(Candidate.id == candidate_id).with_for_update())
 
 
-def _refuse_conflicts(owner: User, application: Application, start: datetime, end: datetime, now: datetime,
-                      exclude_interview_id: int | None = None) -> None:
+def _refuse_conflicts(
+    owner: User,
+    application: Application,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    exclude_interview_id: int | None = None,
+) -> None:
     clashes = find_conflicts(owner.id, application.candidate_id, start, end, exclude_interview_id)
     if clashes:
         whose = "the job owner" if any(c.owner_id == owner.id for c in clashes) else "the candidate"
         raise SchedulingConflict(
             f"That time clashes with another interview of {whose} "
             f"({format_in_zone(clashes[0].starts_at, owner.timezone)}).",
-            free_windows(owner, application.candidate_id, start, end - start, now=now,
-                         exclude_interview_id=exclude_interview_id),
+            free_windows(
+                owner, application.candidate_id, start, end - start, now=now, exclude_interview_id=exclude_interview_id
+            ),
         )
 
 
-def confirm_interview(request: InterviewRequest, by_user: User | None, *, slot_id: int | None = None,
-                      starts_at: datetime | None = None, duration: timedelta | None = None,
-                      location: str | None = None, meeting_link: str | None = None,
-                      now: datetime | None = None) -> Interview:
+def confirm_interview(
+    request: InterviewRequest,
+    by_user: User | None,
+    *,
+    slot_id: int | None = None,
+    starts_at: datetime | None = None,
+    duration: timedelta | None = None,
+    location: str | None = None,
+    meeting_link: str | None = None,
+    now: datetime | None = None,
+) -> Interview:
     """Confirm one proposed slot (or a free window the owner picked): create the interview, set
     the client status, complete the "Organise interview" task, email invitations. Commits.
     ``by_user`` is None when the candidate picked the time through their scheduling link."""
@@ -190,10 +240,17 @@ def confirm_interview(request: InterviewRequest, by_user: User | None, *, slot_i
         raise ServiceError("This interview request is no longer open.", field="slot")
     _refuse_conflicts(owner, application, start, end, now)
     interview = Interview(
-        agency_id=application.agency_id, application_id=application.id, request_id=request.id,
-        owner_id=owner.id, starts_at=start, ends_at=end, timezone=zone(owner.timezone).key,
-        format=request.format, location=(location or "").strip() or None,
-        meeting_link=(meeting_link or "").strip() or None, ics_uid=f"{uuid.uuid4()}@agency-portal",
+        agency_id=application.agency_id,
+        application_id=application.id,
+        request_id=request.id,
+        owner_id=owner.id,
+        starts_at=start,
+        ends_at=end,
+        timezone=zone(owner.timezone).key,
+        format=request.format,
+        location=(location or "").strip() or None,
+        meeting_link=(meeting_link or "").strip() or None,
+        ics_uid=f"{uuid.uuid4()}@agency-portal",
         ics_sequence=0,
     )
     try:
@@ -202,20 +259,30 @@ def confirm_interview(request: InterviewRequest, by_user: User | None, *, slot_i
     except IntegrityError:
         raise SchedulingConflict(
             "Someone else just booked the job owner at that time.",
-            free_windows(owner, application.candidate_id, start, end - start, now=now)) from None
+            free_windows(owner, application.candidate_id, start, end - start, now=now),
+        ) from None
     request.status = "scheduled"
     application.client_status = "interview_scheduled"
     application.last_activity_at = now
-    for task in db.session.scalars(select(Task).where(
-            Task.interview_request_id == request.id, Task.type == "organise_interview", Task.status == "open")):
+    for task in db.session.scalars(
+        select(Task).where(
+            Task.interview_request_id == request.id, Task.type == "organise_interview", Task.status == "open"
+        )
+    ):
         for item in task.checklist:
             item.done = True
         task.status, task.completed_at = "done", now
     chosen_by = "" if by_user is not None else " (chosen by the candidate)"
-    record(application.agency_id, "interview.scheduled",
-           f"Interview scheduled for {format_in_zone(start, owner.timezone)}{chosen_by}", actor=by_user,
-           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
-           client_visible=True)
+    record(
+        application.agency_id,
+        "interview.scheduled",
+        f"Interview scheduled for {format_in_zone(start, owner.timezone)}{chosen_by}",
+        actor=by_user,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        client_visible=True,
+    )
     db.session.flush()
     _send_invitations(interview, application, request, "REQUEST", by_user)
     db.session.commit()
@@ -229,8 +296,15 @@ def _default_duration(request: InterviewRequest) -> timedelta:
     return timedelta(minutes=60)
 
 
-def propose_times(request: InterviewRequest, by_user: User, starts: list[datetime], duration: timedelta,
-                  zone_name: str, *, now: datetime | None = None) -> list[ProposedSlot]:
+def propose_times(
+    request: InterviewRequest,
+    by_user: User,
+    starts: list[datetime],
+    duration: timedelta,
+    zone_name: str,
+    *,
+    now: datetime | None = None,
+) -> list[ProposedSlot]:
     """Send other times back to the client (counter-proposal); the request stays open."""
     now = to_utc(now or utcnow())
     if request.status != "open":
@@ -242,28 +316,59 @@ def propose_times(request: InterviewRequest, by_user: User, starts: list[datetim
     if duration <= timedelta(0):
         raise ServiceError("The duration must be positive.", field="duration")
     zone_key = zone(zone_name).key
-    slots = [ProposedSlot(request_id=request.id, starts_at=to_utc(s), ends_at=to_utc(s) + duration,
-                          timezone=zone_key, proposed_by="agency") for s in starts]
+    slots = [
+        ProposedSlot(
+            request_id=request.id,
+            starts_at=to_utc(s),
+            ends_at=to_utc(s) + duration,
+            timezone=zone_key,
+            proposed_by="agency",
+        )
+        for s in starts
+    ]
     db.session.add_all(slots)
     application = db.session.get(Application, request.application_id)
-    record(application.agency_id, "interview.counter_proposed",
-           f"Proposed {len(slots)} other time(s) to the client", actor=by_user, job_id=application.job_id,
-           candidate_id=application.candidate_id, application_id=application.id, client_visible=True)
+    record(
+        application.agency_id,
+        "interview.counter_proposed",
+        f"Proposed {len(slots)} other time(s) to the client",
+        actor=by_user,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        client_visible=True,
+    )
     for contact in _client_recipients(request, application):
         lines = [format_in_zone(s.starts_at, contact.timezone) for s in slots]
-        send_mail(contact.agency, "interview.counter_proposal", contact.email,
-                  f"Other interview times for {application.candidate.name}", "agency_notice",
-                  greeting=contact.name,
-                  paragraphs=[f"{by_user.name} proposes these times to interview {application.candidate.name} "
-                              f"for {application.job.title}:", *lines],
-                  url=absolute_url("client.job", slug=contact.agency.slug, job_id=application.job_id),
-                  label="Open the job")
+        send_mail(
+            contact.agency,
+            "interview.counter_proposal",
+            contact.email,
+            f"Other interview times for {application.candidate.name}",
+            "agency_notice",
+            greeting=contact.name,
+            paragraphs=[
+                (
+                    f"{by_user.name} proposes these times to interview {application.candidate.name} "
+                    f"for {application.job.title}:"
+                ),
+                *lines,
+            ],
+            url=absolute_url("client.job", slug=contact.agency.slug, job_id=application.job_id),
+            label="Open the job",
+        )
     db.session.commit()
     return slots
 
 
-def reschedule_interview(interview: Interview, by_user: User, starts_at: datetime, *,
-                         duration: timedelta | None = None, now: datetime | None = None) -> Interview:
+def reschedule_interview(
+    interview: Interview,
+    by_user: User,
+    starts_at: datetime,
+    *,
+    duration: timedelta | None = None,
+    now: datetime | None = None,
+) -> Interview:
     """Move an interview: same UID, higher SEQUENCE, updated invitations to everyone. Commits."""
     now = to_utc(now or utcnow())
     if interview.status != "scheduled":
@@ -283,10 +388,16 @@ def reschedule_interview(interview: Interview, by_user: User, starts_at: datetim
     except IntegrityError:
         db.session.rollback()
         raise SchedulingConflict("Someone else just booked the job owner at that time.", []) from None
-    record(application.agency_id, "interview.rescheduled",
-           f"Interview moved to {format_in_zone(start, owner.timezone)}", actor=by_user,
-           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
-           client_visible=True)
+    record(
+        application.agency_id,
+        "interview.rescheduled",
+        f"Interview moved to {format_in_zone(start, owner.timezone)}",
+        actor=by_user,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        client_visible=True,
+    )
     request = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
     _send_invitations(interview, application, request, "REQUEST", by_user)
     db.session.commit()
@@ -304,17 +415,33 @@ def cancel_interview(interview: Interview, by_user: User, *, now: datetime | Non
     if application.client_status == "interview_scheduled":
         application.client_status = "awaiting_review"
     application.last_activity_at = now
-    record(application.agency_id, "interview.cancelled", "Interview cancelled", actor=by_user,
-           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id,
-           client_visible=True)
+    record(
+        application.agency_id,
+        "interview.cancelled",
+        "Interview cancelled",
+        actor=by_user,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        client_visible=True,
+    )
     request = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
     _send_invitations(interview, application, request, "CANCEL", by_user)
     db.session.commit()
     return interview
 
 
-def build_ics(interview: Interview, method: str, zone_name: str | None, *, summary: str, description: str,
-              organizer: User, attendees: list[str], now: datetime | None = None) -> str:
+def build_ics(
+    interview: Interview,
+    method: str,
+    zone_name: str | None,
+    *,
+    summary: str,
+    description: str,
+    organizer: User,
+    attendees: list[str],
+    now: datetime | None = None,
+) -> str:
     """One recipient's invitation: DTSTART/DTEND in their zone (TZID + VTIMEZONE, or UTC)."""
     recipient_zone = zone(zone_name)
     calendar = icalendar.Calendar()
@@ -353,44 +480,81 @@ def _client_recipients(request: InterviewRequest | None, application: Applicatio
         contact = db.session.get(ClientContact, request.contact_id)
         if contact is not None and contact.active:
             return [contact]
-    return list(db.session.scalars(select(ClientContact).where(
-        ClientContact.company_id == application.job.company_id, ClientContact.active.is_(True))
-        .order_by(ClientContact.id)))
+    return list(
+        db.session.scalars(
+            select(ClientContact)
+            .where(ClientContact.company_id == application.job.company_id, ClientContact.active.is_(True))
+            .order_by(ClientContact.id)
+        )
+    )
 
 
-def _send_invitations(interview: Interview, application: Application, request: InterviewRequest | None,
-                      method: str, by_user: User) -> None:
+def _send_invitations(
+    interview: Interview, application: Application, request: InterviewRequest | None, method: str, by_user: User
+) -> None:
     """Queue one mail per recipient, each with the times and the ``.ics`` in their own zone."""
     owner = db.session.get(User, interview.owner_id)
     candidate = application.candidate
     job = application.job
     recipients: list[tuple[str, str, str | None, str]] = [
-        (c.email, c.name, c.timezone, "client") for c in _client_recipients(request, application)]
+        (c.email, c.name, c.timezone, "client") for c in _client_recipients(request, application)
+    ]
     if candidate.primary_email:
         recipients.append((candidate.primary_email, candidate.first_name, candidate.timezone, "candidate"))
     recipients.append((owner.email, owner.name, owner.timezone, "owner"))
     attendees = [address for address, *_ in recipients]
-    verb = {"REQUEST": "Interview confirmed" if interview.ics_sequence == 0 else "Interview updated",
-            "CANCEL": "Interview cancelled"}[method]
+    verb = {
+        "REQUEST": "Interview confirmed" if interview.ics_sequence == 0 else "Interview updated",
+        "CANCEL": "Interview cancelled",
+    }[method]
     summary = f"Interview: {candidate.name} for {job.title}"
     where = interview.location or interview.meeting_link or "details to follow"
     for address, name, zone_name, role in recipients:
-        when = (f"{format_in_zone(interview.starts_at, zone_name)} to "
-                f"{to_utc(interview.ends_at).astimezone(zone(zone_name)):%H:%M}")
-        ics = build_ics(interview, method, zone_name, summary=summary, organizer=owner, attendees=attendees,
-                        description=f"{summary}\n{when}\n{where}")
+        when = (
+            f"{format_in_zone(interview.starts_at, zone_name)} to "
+            f"{to_utc(interview.ends_at).astimezone(zone(zone_name)):%H:%M}"
+        )
+        ics = build_ics(
+            interview,
+            method,
+            zone_name,
+            summary=summary,
+            organizer=owner,
+            attendees=attendees,
+            description=f"{summary}\n{when}\n{where}",
+        )
         paragraphs = [f"{verb}: {summary}.", f"When: {when}.", f"Where: {where}."]
         if method == "CANCEL":
-            paragraphs = [f"{verb}: {summary}, which was planned for {when}.",
-                          "We are sorry for the change; we will be in touch."]
-        send_mail(owner.agency, f"interview.{method.lower()}.{role}", address, f"{verb}: {job.title}",
-                  "agency_notice", greeting=name, paragraphs=paragraphs,
-                  attachments=[{"filename": "invite.ics",
-                                "content_type": f"text/calendar; method={method}; charset=UTF-8",
-                                "content": ics}])
-    record(application.agency_id, "mail.sent", f"{verb}: invitations emailed to {len(recipients)} people",
-           actor=by_user, job_id=job.id, candidate_id=candidate.id, application_id=application.id,
-           recipients=attendees)
+            paragraphs = [
+                f"{verb}: {summary}, which was planned for {when}.",
+                "We are sorry for the change; we will be in touch.",
+            ]
+        send_mail(
+            owner.agency,
+            f"interview.{method.lower()}.{role}",
+            address,
+            f"{verb}: {job.title}",
+            "agency_notice",
+            greeting=name,
+            paragraphs=paragraphs,
+            attachments=[
+                {
+                    "filename": "invite.ics",
+                    "content_type": f"text/calendar; method={method}; charset=UTF-8",
+                    "content": ics,
+                }
+            ],
+        )
+    record(
+        application.agency_id,
+        "mail.sent",
+        f"{verb}: invitations emailed to {len(recipients)} people",
+        actor=by_user,
+        job_id=job.id,
+        candidate_id=candidate.id,
+        application_id=application.id,
+        recipients=attendees,
+    )
 
 
 SELF_SCHEDULE_SALT = "portal.self-schedule"
@@ -404,8 +568,9 @@ def _self_schedule_serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SELF_SCHEDULE_SALT)
 
 
-def self_schedule_token(request: InterviewRequest, *, location: str | None = None,
-                        meeting_link: str | None = None) -> str:
+def self_schedule_token(
+    request: InterviewRequest, *, location: str | None = None, meeting_link: str | None = None
+) -> str:
     """A signed, expiring token naming the request and the place the recruiter chose (A8)."""
     return _self_schedule_serializer().dumps({"r": request.id, "l": location or None, "m": meeting_link or None})
 
@@ -447,8 +612,9 @@ def check_self_schedule_token(agency_id: int, token: str) -> SelfScheduleLink | 
     return SelfScheduleLink(state, request, payload.get("l"), payload.get("m"))
 
 
-def send_self_schedule_link(request: InterviewRequest, by_user: User, *, location: str | None = None,
-                            meeting_link: str | None = None) -> str:
+def send_self_schedule_link(
+    request: InterviewRequest, by_user: User, *, location: str | None = None, meeting_link: str | None = None
+) -> str:
     """Email the candidate a link to pick one of the client's proposed times in their own zone.
     The place is fixed now, so the candidate only chooses the time. Commits; returns the URL."""
     location, meeting_link = (location or "").strip() or None, (meeting_link or "").strip() or None
@@ -462,17 +628,37 @@ def send_self_schedule_link(request: InterviewRequest, by_user: User, *, locatio
     candidate = application.candidate
     if not candidate.primary_email:
         raise ServiceError(f"{candidate.name} has no email address.", field="slot")
-    url = absolute_url("schedule.show", slug=by_user.agency.slug,
-                       schedule_token=self_schedule_token(request, location=location, meeting_link=meeting_link))
-    send_mail(by_user.agency, "interview.self_schedule", candidate.primary_email,
-              f"Choose your interview time: {application.job.title}", "agency_notice", greeting=candidate.first_name,
-              paragraphs=[f"{application.job.company.name} would like to interview you for {application.job.title}. "
-                          f"Please choose the time that suits you (times shown in "
-                          f"{zone(candidate.timezone).key}). The link works for {SELF_SCHEDULE_DAYS} days."],
-              items=[format_in_zone(s.starts_at, candidate.timezone) for s in request.proposed_slots],
-              url=url, label="Choose a time")
-    record(application.agency_id, "interview.self_schedule_sent",
-           f"Sent {candidate.name} a link to choose the interview time", actor=by_user, job_id=application.job_id,
-           candidate_id=candidate.id, application_id=application.id)
+    url = absolute_url(
+        "schedule.show",
+        slug=by_user.agency.slug,
+        schedule_token=self_schedule_token(request, location=location, meeting_link=meeting_link),
+    )
+    send_mail(
+        by_user.agency,
+        "interview.self_schedule",
+        candidate.primary_email,
+        f"Choose your interview time: {application.job.title}",
+        "agency_notice",
+        greeting=candidate.first_name,
+        paragraphs=[
+            (
+                f"{application.job.company.name} would like to interview you for {application.job.title}. "
+                f"Please choose the time that suits you (times shown in "
+                f"{zone(candidate.timezone).key}). The link works for {SELF_SCHEDULE_DAYS} days."
+            )
+        ],
+        items=[format_in_zone(s.starts_at, candidate.timezone) for s in request.proposed_slots],
+        url=url,
+        label="Choose a time",
+    )
+    record(
+        application.agency_id,
+        "interview.self_schedule_sent",
+        f"Sent {candidate.name} a link to choose the interview time",
+        actor=by_user,
+        job_id=application.job_id,
+        candidate_id=candidate.id,
+        application_id=application.id,
+    )
     db.session.commit()
     return url

@@ -1,4 +1,5 @@
 """Mail outbox (M1, M2): queue in the caller's transaction; the worker sends with backoff."""
+
 import logging
 import smtplib
 from datetime import datetime, timedelta
@@ -31,8 +32,15 @@ def normalise_email(value: str, field: str = "email") -> str:
     return result.normalized.lower()
 
 
-def send_mail(agency: Agency | None, kind: str, to: list[str] | str, subject: str,
-              template: str, not_before: datetime | None = None, **context) -> MailOutbox:
+def send_mail(
+    agency: Agency | None,
+    kind: str,
+    to: list[str] | str,
+    subject: str,
+    template: str,
+    not_before: datetime | None = None,
+    **context,
+) -> MailOutbox:
     """Queue a branded message (HTML + plain text) in the current transaction.
 
     Nothing is sent here: the worker delivers committed rows, so a rolled-back action never
@@ -118,8 +126,9 @@ def retry(row: MailOutbox) -> None:
 
 
 def _message(row: MailOutbox) -> Message:
-    message = Message(subject=row.subject, sender=row.sender, recipients=row.recipients,
-                      body=row.text_body, html=row.html_body)
+    message = Message(
+        subject=row.subject, sender=row.sender, recipients=row.recipients, body=row.text_body, html=row.html_body
+    )
     for item in row.attachments or []:
         message.attach(item["filename"], item["content_type"], item["content"].encode())
     return message
@@ -137,4 +146,3 @@ def _failed(row: MailOutbox, exc: Exception, permanent: bool = False) -> None:
     delay = current_app.config["MAIL_BACKOFF_SECONDS"] * (2 ** (row.attempts - 1))
     row.next_attempt_at = utcnow() + timedelta(seconds=delay)
     log.warning("mail %s attempt %s failed, retry in %ss: %s", row.id, row.attempts, delay, row.last_error)
-

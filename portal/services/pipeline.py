@@ -4,6 +4,7 @@ The "looking for work" flag follows the candidate's real situation: it turns off
 on a loss whose reason means they stopped looking ("already found a job"), and back on when a
 new application shows they are looking again.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,16 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
-    Application, Candidate, ClientCompany, Job, Reason, StageDefinition, StageHistory, User, as_utc, utcnow,
+    Application,
+    Candidate,
+    ClientCompany,
+    Job,
+    Reason,
+    StageDefinition,
+    StageHistory,
+    User,
+    as_utc,
+    utcnow,
 )
 from ..models.applications import OUTCOMES
 from . import ServiceError
@@ -19,8 +29,12 @@ from .activity import record
 from .validation import clean_line
 
 REASON_KIND = {"rejected_by_client": "rejection", "rejected_by_agency": "rejection", "withdrawn": "loss"}
-OUTCOME_LABELS = {"hired": "Hired", "rejected_by_client": "Rejected by the client",
-                  "rejected_by_agency": "Rejected by the agency", "withdrawn": "Withdrawn"}
+OUTCOME_LABELS = {
+    "hired": "Hired",
+    "rejected_by_client": "Rejected by the client",
+    "rejected_by_agency": "Rejected by the agency",
+    "withdrawn": "Withdrawn",
+}
 
 
 @dataclass
@@ -39,8 +53,13 @@ class JobInput:
 
 
 def _apply_job_input(job: Job, values: JobInput, agency_id: int, now: datetime) -> None:
-    title = clean_line(values.title, field="title", max_length=200, empty="Give the job a title.",
-                       too_long="A job title can be at most 200 characters.")
+    title = clean_line(
+        values.title,
+        field="title",
+        max_length=200,
+        empty="Give the job a title.",
+        too_long="A job title can be at most 200 characters.",
+    )
     company = db.session.get(ClientCompany, values.company_id) if values.company_id else None
     if company is None or company.agency_id != agency_id:
         raise ServiceError("Choose one of your clients.", field="company_id")
@@ -49,8 +68,11 @@ def _apply_job_input(job: Job, values: JobInput, agency_id: int, now: datetime) 
         raise ServiceError("Choose an active colleague as the owner.", field="owner_id")
     if values.status not in ("open", "closed"):
         raise ServiceError("A job is open or closed.", field="status")
-    team = list(db.session.scalars(select(User).where(
-        User.id.in_(set(values.team_ids)), User.agency_id == agency_id, User.active.is_(True))))
+    team = list(
+        db.session.scalars(
+            select(User).where(User.id.in_(set(values.team_ids)), User.agency_id == agency_id, User.active.is_(True))
+        )
+    )
     if len(team) != len(set(values.team_ids)):
         raise ServiceError("Choose active colleagues for the hiring team.", field="team_ids")
     if owner not in team:
@@ -86,8 +108,9 @@ def update_job(job: Job, by_user: User, values: JobInput, *, now: datetime | Non
     return job
 
 
-def move_stage(application: Application, stage_id: int, by_user: User, *, now: datetime | None = None,
-               commit: bool = True) -> StageHistory:
+def move_stage(
+    application: Application, stage_id: int, by_user: User, *, now: datetime | None = None, commit: bool = True
+) -> StageHistory:
     """Move an application to another pipeline stage, recording the move."""
     stage = db.session.get(StageDefinition, stage_id) if stage_id else None
     if stage is None or stage.agency_id != application.agency_id:
@@ -95,22 +118,42 @@ def move_stage(application: Application, stage_id: int, by_user: User, *, now: d
     if stage.id == application.stage_id:
         raise ServiceError(f"{application.candidate.name} is already in {stage.name}.", field="stage_id")
     now = as_utc(now or utcnow())
-    history = StageHistory(agency_id=application.agency_id, application_id=application.id,
-                           from_stage_id=application.stage_id, to_stage_id=stage.id, moved_by_id=by_user.id,
-                           moved_at=now)
+    history = StageHistory(
+        agency_id=application.agency_id,
+        application_id=application.id,
+        from_stage_id=application.stage_id,
+        to_stage_id=stage.id,
+        moved_by_id=by_user.id,
+        moved_at=now,
+    )
     db.session.add(history)
     from_name = application.stage.name if application.stage else "-"
     application.stage_id, application.last_activity_at = stage.id, now
-    record(application.agency_id, "stage.moved", f"Moved {application.candidate.name} from {from_name} to {stage.name}",
-           actor=by_user, job_id=application.job_id, candidate_id=application.candidate_id,
-           application_id=application.id, from_stage=from_name, to_stage=stage.name)
+    record(
+        application.agency_id,
+        "stage.moved",
+        f"Moved {application.candidate.name} from {from_name} to {stage.name}",
+        actor=by_user,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        from_stage=from_name,
+        to_stage=stage.name,
+    )
     if commit:
         db.session.commit()
     return history
 
 
-def close_application(application: Application, outcome: str, by_user: User, *, reason_id: int | None = None,
-                      comment: str | None = None, now: datetime | None = None) -> Application:
+def close_application(
+    application: Application,
+    outcome: str,
+    by_user: User,
+    *,
+    reason_id: int | None = None,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> Application:
     """Close an application with an outcome and (except for a hire) a reason. Commits."""
     if outcome not in OUTCOMES:
         raise ServiceError("Choose an outcome.", field="outcome")
@@ -130,32 +173,53 @@ def close_application(application: Application, outcome: str, by_user: User, *, 
     if outcome == "hired" or (reason is not None and reason.ends_job_search):
         candidate.looking_for_work = False
     summary = f"{OUTCOME_LABELS[outcome]}: {candidate.name}" + (f" ({reason.label})" if reason else "")
-    record(application.agency_id, "application.closed", summary, actor=by_user, job_id=application.job_id,
-           candidate_id=candidate.id, application_id=application.id, outcome=outcome,
-           reason=reason.label if reason else None)
+    record(
+        application.agency_id,
+        "application.closed",
+        summary,
+        actor=by_user,
+        job_id=application.job_id,
+        candidate_id=candidate.id,
+        application_id=application.id,
+        outcome=outcome,
+        reason=reason.label if reason else None,
+    )
     db.session.commit()
     return application
 
 
-def add_application(job: Job, candidate: Candidate, by_user: User, *, stage_id: int | None = None,
-                    source: str | None = None) -> Application:
+def add_application(
+    job: Job, candidate: Candidate, by_user: User, *, stage_id: int | None = None, source: str | None = None
+) -> Application:
     """Put a candidate on a job; a new application means they are looking for work again. Commits."""
     if candidate.agency_id != job.agency_id:
         raise ServiceError("Choose one of your candidates.", field="candidate_id")
-    if db.session.scalar(select(Application.id).where(Application.job_id == job.id,
-                                                      Application.candidate_id == candidate.id)):
+    if db.session.scalar(
+        select(Application.id).where(Application.job_id == job.id, Application.candidate_id == candidate.id)
+    ):
         raise ServiceError(f"{candidate.name} is already on this job.", field="candidate_id")
-    stages = list(db.session.scalars(select(StageDefinition).where(StageDefinition.agency_id == job.agency_id)
-                                     .order_by(StageDefinition.position)))
+    stages = list(
+        db.session.scalars(
+            select(StageDefinition).where(StageDefinition.agency_id == job.agency_id).order_by(StageDefinition.position)
+        )
+    )
     stage = next((s for s in stages if s.id == stage_id), stages[0] if stages else None)
     if stage is None:
         raise ServiceError("The agency has no pipeline stages yet.", field="stage_id")
-    application = Application(agency_id=job.agency_id, job_id=job.id, candidate_id=candidate.id,
-                              stage_id=stage.id, source=source)
+    application = Application(
+        agency_id=job.agency_id, job_id=job.id, candidate_id=candidate.id, stage_id=stage.id, source=source
+    )
     db.session.add(application)
     candidate.looking_for_work = True
     db.session.flush()
-    record(job.agency_id, "application.created", f"Added {candidate.name} to {job.title}", actor=by_user,
-           job_id=job.id, candidate_id=candidate.id, application_id=application.id)
+    record(
+        job.agency_id,
+        "application.created",
+        f"Added {candidate.name} to {job.title}",
+        actor=by_user,
+        job_id=job.id,
+        candidate_id=candidate.id,
+        application_id=application.id,
+    )
     db.session.commit()
     return application

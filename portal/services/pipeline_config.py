@@ -4,6 +4,7 @@ Stages are ordered by ``position``. Reordering only renumbers positions, so appl
 their stage history keep pointing at the same stage rows; a stage something still points at
 cannot be deleted (rename it instead).
 """
+
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -17,8 +18,13 @@ REASON_KINDS = {"rejection": "rejection reason", "loss": "loss reason"}
 
 def stages(agency_id: int) -> list[StageDefinition]:
     """The agency's stages in pipeline order."""
-    return list(db.session.scalars(select(StageDefinition).where(StageDefinition.agency_id == agency_id)
-                                   .order_by(StageDefinition.position, StageDefinition.id)))
+    return list(
+        db.session.scalars(
+            select(StageDefinition)
+            .where(StageDefinition.agency_id == agency_id)
+            .order_by(StageDefinition.position, StageDefinition.id)
+        )
+    )
 
 
 def applications_in_stage(stage: StageDefinition) -> int:
@@ -27,19 +33,30 @@ def applications_in_stage(stage: StageDefinition) -> int:
 
 
 def _stage_name(agency_id: int, name: str, stage: StageDefinition | None = None) -> str:
-    name = clean_line(name, field="name", max_length=80, empty="Enter the stage name.",
-                      too_long="A stage name can be at most 80 characters.")
-    ensure_unique(StageDefinition.name, name, StageDefinition.agency_id == agency_id,
-                  current_id=stage.id if stage else None, field="name",
-                  message=f"There is already a stage called “{name}”.")
+    name = clean_line(
+        name,
+        field="name",
+        max_length=80,
+        empty="Enter the stage name.",
+        too_long="A stage name can be at most 80 characters.",
+    )
+    ensure_unique(
+        StageDefinition.name,
+        name,
+        StageDefinition.agency_id == agency_id,
+        current_id=stage.id if stage else None,
+        field="name",
+        message=f"There is already a stage called “{name}”.",
+    )
     return name
 
 
 def add_stage(actor: User, name: str) -> StageDefinition:
     """Add a stage at the end of the pipeline."""
     name = _stage_name(actor.agency_id, name)
-    last = db.session.scalar(select(func.max(StageDefinition.position))
-                             .where(StageDefinition.agency_id == actor.agency_id))
+    last = db.session.scalar(
+        select(func.max(StageDefinition.position)).where(StageDefinition.agency_id == actor.agency_id)
+    )
     stage = StageDefinition(agency_id=actor.agency_id, name=name, position=(last if last is not None else -1) + 1)
     db.session.add(stage)
     record(actor.agency_id, "admin.stage_added", f"{actor.name} added the stage “{name}”", actor=actor)
@@ -53,8 +70,13 @@ def rename_stage(actor: User, stage: StageDefinition, name: str) -> None:
     if name == stage.name:
         return
     previous, stage.name = stage.name, name
-    record(actor.agency_id, "admin.stage_renamed", f"{actor.name} renamed the stage “{previous}” to “{name}”",
-           actor=actor, stage_id=stage.id)
+    record(
+        actor.agency_id,
+        "admin.stage_renamed",
+        f"{actor.name} renamed the stage “{previous}” to “{name}”",
+        actor=actor,
+        stage_id=stage.id,
+    )
     db.session.commit()
 
 
@@ -71,8 +93,13 @@ def move_stage(actor: User, stage: StageDefinition, direction: str) -> None:
     ordered[index], ordered[other_index] = ordered[other_index], ordered[index]
     for position, item in enumerate(ordered):
         item.position = position
-    record(actor.agency_id, "admin.stage_moved", f"{actor.name} moved the stage “{stage.name}” {direction}",
-           actor=actor, stage_id=stage.id)
+    record(
+        actor.agency_id,
+        "admin.stage_moved",
+        f"{actor.name} moved the stage “{stage.name}” {direction}",
+        actor=actor,
+        stage_id=stage.id,
+    )
     db.session.commit()
 
 
@@ -81,13 +108,21 @@ def delete_stage(actor: User, stage: StageDefinition) -> None:
     in_stage = applications_in_stage(stage)
     if in_stage:
         noun = "application sits" if in_stage == 1 else "applications sit"
-        raise ServiceError(f"“{stage.name}” cannot be deleted: {in_stage} {noun} in it. "
-                           "Move them to another stage first.", field="stage")
-    moves = db.session.scalar(select(func.count()).select_from(StageHistory).where(
-        (StageHistory.from_stage_id == stage.id) | (StageHistory.to_stage_id == stage.id)))
+        raise ServiceError(
+            f"“{stage.name}” cannot be deleted: {in_stage} {noun} in it. Move them to another stage first.",
+            field="stage",
+        )
+    moves = db.session.scalar(
+        select(func.count())
+        .select_from(StageHistory)
+        .where((StageHistory.from_stage_id == stage.id) | (StageHistory.to_stage_id == stage.id))
+    )
     if moves:
-        raise ServiceError(f"“{stage.name}” cannot be deleted: {moves} past stage moves refer to it and "
-                           "the history must stay intact. Rename it instead.", field="stage")
+        raise ServiceError(
+            f"“{stage.name}” cannot be deleted: {moves} past stage moves refer to it and "
+            "the history must stay intact. Rename it instead.",
+            field="stage",
+        )
     if len(stages(actor.agency_id)) == 1:
         raise ServiceError("The pipeline needs at least one stage.", field="stage")
     record(actor.agency_id, "admin.stage_deleted", f"{actor.name} deleted the stage “{stage.name}”", actor=actor)
@@ -100,31 +135,52 @@ def delete_stage(actor: User, stage: StageDefinition) -> None:
 
 def reasons(agency_id: int, kind: str) -> list[Reason]:
     """The agency's reasons of one kind, in order."""
-    return list(db.session.scalars(select(Reason).where(Reason.agency_id == agency_id, Reason.kind == kind)
-                                   .order_by(Reason.position, Reason.id)))
+    return list(
+        db.session.scalars(
+            select(Reason)
+            .where(Reason.agency_id == agency_id, Reason.kind == kind)
+            .order_by(Reason.position, Reason.id)
+        )
+    )
 
 
 def _reason_label(agency_id: int, kind: str, label: str, reason: Reason | None = None) -> str:
     if kind not in REASON_KINDS:
         raise ServiceError("Choose rejection or loss.", field="kind")
-    label = clean_line(label, field="label", max_length=200, empty=f"Enter the {REASON_KINDS[kind]}.",
-                       too_long="A reason can be at most 200 characters.")
-    ensure_unique(Reason.label, label, Reason.agency_id == agency_id, Reason.kind == kind,
-                  current_id=reason.id if reason else None, field="label",
-                  message=f"There is already a {REASON_KINDS[kind]} “{label}”.")
+    label = clean_line(
+        label,
+        field="label",
+        max_length=200,
+        empty=f"Enter the {REASON_KINDS[kind]}.",
+        too_long="A reason can be at most 200 characters.",
+    )
+    ensure_unique(
+        Reason.label,
+        label,
+        Reason.agency_id == agency_id,
+        Reason.kind == kind,
+        current_id=reason.id if reason else None,
+        field="label",
+        message=f"There is already a {REASON_KINDS[kind]} “{label}”.",
+    )
     return label
 
 
 def add_reason(actor: User, kind: str, label: str, ends_job_search: bool = False) -> Reason:
     """Add a rejection or loss reason at the end of its list."""
     label = _reason_label(actor.agency_id, kind, label)
-    last = db.session.scalar(select(func.max(Reason.position)).where(
-        Reason.agency_id == actor.agency_id, Reason.kind == kind))
-    reason = Reason(agency_id=actor.agency_id, kind=kind, label=label, position=(last or 0) + 1,
-                    ends_job_search=bool(ends_job_search))
+    last = db.session.scalar(
+        select(func.max(Reason.position)).where(Reason.agency_id == actor.agency_id, Reason.kind == kind)
+    )
+    reason = Reason(
+        agency_id=actor.agency_id,
+        kind=kind,
+        label=label,
+        position=(last or 0) + 1,
+        ends_job_search=bool(ends_job_search),
+    )
     db.session.add(reason)
-    record(actor.agency_id, "admin.reason_added", f"{actor.name} added the {REASON_KINDS[kind]} “{label}”",
-           actor=actor)
+    record(actor.agency_id, "admin.reason_added", f"{actor.name} added the {REASON_KINDS[kind]} “{label}”", actor=actor)
     db.session.commit()
     return reason
 
@@ -135,8 +191,13 @@ def rename_reason(actor: User, reason: Reason, label: str, ends_job_search: bool
     previous, reason.label = reason.label, label
     if ends_job_search is not None:
         reason.ends_job_search = bool(ends_job_search)
-    record(actor.agency_id, "admin.reason_changed", f"{actor.name} changed the {REASON_KINDS[reason.kind]} "
-           f"“{previous}” to “{label}”", actor=actor, reason_id=reason.id)
+    record(
+        actor.agency_id,
+        "admin.reason_changed",
+        f"{actor.name} changed the {REASON_KINDS[reason.kind]} “{previous}” to “{label}”",
+        actor=actor,
+        reason_id=reason.id,
+    )
     db.session.commit()
 
 
@@ -144,9 +205,16 @@ def delete_reason(actor: User, reason: Reason) -> None:
     """Delete a reason no application was closed with."""
     used = db.session.scalar(select(func.count()).select_from(Application).where(Application.reason_id == reason.id))
     if used:
-        raise ServiceError(f"“{reason.label}” cannot be deleted: {used} application"
-                           f"{' was' if used == 1 else 's were'} closed with it. Rename it instead.", field="reason")
-    record(actor.agency_id, "admin.reason_deleted",
-           f"{actor.name} deleted the {REASON_KINDS[reason.kind]} “{reason.label}”", actor=actor)
+        raise ServiceError(
+            f"“{reason.label}” cannot be deleted: {used} application"
+            f"{' was' if used == 1 else 's were'} closed with it. Rename it instead.",
+            field="reason",
+        )
+    record(
+        actor.agency_id,
+        "admin.reason_deleted",
+        f"{actor.name} deleted the {REASON_KINDS[reason.kind]} “{reason.label}”",
+        actor=actor,
+    )
     db.session.delete(reason)
     db.session.commit()

@@ -7,18 +7,26 @@ share one definition of a match (``matches``) evaluated on the same documents, s
 gives the same answers (typo tolerance aside), and the page Meilisearch returns is re-checked
 against freshly built documents before it is rendered.
 """
+
 import logging
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
 from sqlalchemy import exists, select
 
 from ..extensions import db
 from ..models import (
-    Application, Candidate, CandidateTag, Job, Reason, StageDefinition, StageHistory, User,
+    Application,
+    Candidate,
+    CandidateTag,
+    Job,
+    Reason,
+    StageDefinition,
+    StageHistory,
+    User,
 )
 from ..scoping import candidates_query, jobs_query
 from . import ServiceError
@@ -82,6 +90,7 @@ class SearchResult:
 
 # --- choices for the form (only values that exist for this principal) -------------------------
 
+
 def job_choices(who) -> list[tuple[int, str]]:
     """Jobs the principal may filter on (confidential ones only for their team and admins)."""
     return [(job.id, job.title) for job in db.session.scalars(jobs_query(who).order_by(Job.title, Job.id))]
@@ -89,27 +98,39 @@ def job_choices(who) -> list[tuple[int, str]]:
 
 def reason_choices(who) -> list[tuple[int, str]]:
     """The agency's rejection and loss reasons."""
-    return [(r.id, r.label) for r in db.session.scalars(
-        select(Reason).where(Reason.agency_id == who.agency_id).order_by(Reason.kind.desc(), Reason.position))]
+    return [
+        (r.id, r.label)
+        for r in db.session.scalars(
+            select(Reason).where(Reason.agency_id == who.agency_id).order_by(Reason.kind.desc(), Reason.position)
+        )
+    ]
 
 
 def stage_choices(who) -> list[tuple[int, str]]:
     """The agency's stages in pipeline order."""
-    return [(s.id, s.name) for s in db.session.scalars(
-        select(StageDefinition).where(StageDefinition.agency_id == who.agency_id).order_by(StageDefinition.position))]
+    return [
+        (s.id, s.name)
+        for s in db.session.scalars(
+            select(StageDefinition).where(StageDefinition.agency_id == who.agency_id).order_by(StageDefinition.position)
+        )
+    ]
 
 
 def value_exists(who, kind: str, value: str) -> bool:
     """Whether a tag, location or source value exists in the agency (an EXISTS, not a list of all:
     the options shown come from the facet counts of the current results)."""
     if kind == "tag":
-        query = (select(CandidateTag.tag).join(Candidate, Candidate.id == CandidateTag.candidate_id)
-                 .where(Candidate.agency_id == who.agency_id, CandidateTag.tag == value))
+        query = (
+            select(CandidateTag.tag)
+            .join(Candidate, Candidate.id == CandidateTag.candidate_id)
+            .where(Candidate.agency_id == who.agency_id, CandidateTag.tag == value)
+        )
     elif kind == "location":
         query = select(Candidate.id).where(Candidate.agency_id == who.agency_id, Candidate.location == value)
     elif kind == "source":
-        found = db.session.scalar(select(Application.id).where(
-            Application.agency_id == who.agency_id, Application.source == value).limit(1))
+        found = db.session.scalar(
+            select(Application.id).where(Application.agency_id == who.agency_id, Application.source == value).limit(1)
+        )
         query = select(Candidate.id).where(Candidate.agency_id == who.agency_id, Candidate.source == value)
         if found is not None:
             return True
@@ -118,15 +139,18 @@ def value_exists(who, kind: str, value: str) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def facet_options(result: "SearchResult | None", name: str, selected: list[str], limit: int = 40) -> list[tuple[str, int]]:
+def facet_options(
+    result: "SearchResult | None", name: str, selected: list[str], limit: int = 40
+) -> list[tuple[str, int]]:
     """(value, count) to offer for a facet: the most frequent in the results, plus what is selected."""
-    counts = (result.facets.get(name, {}) if result else {})
+    counts = result.facets.get(name, {}) if result else {}
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
     shown = {value for value, _ in top}
     return sorted(top + [(value, counts.get(value, 0)) for value in selected if value and value not in shown])
 
 
 # --- planning ------------------------------------------------------------------------------------
+
 
 def visibility_tokens(who) -> list[str] | None:
     """``["public", "job:<id>" …]`` for the confidential jobs the user may see; None for admins."""
@@ -150,13 +174,21 @@ def plan(who, criteria: Criteria) -> Plan:
         job_ids = sorted(chosen)
     position = None
     if criteria.stage is not None:
-        position = db.session.scalar(select(StageDefinition.position).where(
-            StageDefinition.id == criteria.stage, StageDefinition.agency_id == who.agency_id))
+        position = db.session.scalar(
+            select(StageDefinition.position).where(
+                StageDefinition.id == criteria.stage, StageDefinition.agency_id == who.agency_id
+            )
+        )
         if position is None:
             raise ServiceError("Choose a stage from the list.", field="stage")
     return Plan(
-        criteria=criteria, agency_id=who.agency_id, visibility=visibility_tokens(who), job_ids=job_ids,
-        stage_position=position, before_ts=_midnight(criteria.last_before), after_ts=_midnight(criteria.last_after),
+        criteria=criteria,
+        agency_id=who.agency_id,
+        visibility=visibility_tokens(who),
+        job_ids=job_ids,
+        stage_position=position,
+        before_ts=_midnight(criteria.last_before),
+        after_ts=_midnight(criteria.last_after),
         words=query_words(criteria.q),
     )
 
@@ -168,7 +200,7 @@ def query_words(q: str) -> list[str]:
 
 def _midnight(day: date | None) -> int | None:
     """Dates mean UTC days: "before D" is before D's first second, "after D" from it on."""
-    return int(datetime.combine(day, time(), tzinfo=timezone.utc).timestamp()) if day else None
+    return int(datetime.combine(day, time(), tzinfo=UTC).timestamp()) if day else None
 
 
 def _quote(value: str) -> str:
@@ -187,8 +219,9 @@ def meili_filter(p: Plan) -> list[str]:
         if not p.job_ids:
             clauses.append("job_ids IN [-1]")  # a job filter nothing matches
         elif p.stage_position is not None:
-            clauses.append("job_stage_keys IN [" + ", ".join(
-                _quote(f"{int(j)}:{int(p.stage_position)}") for j in p.job_ids) + "]")
+            clauses.append(
+                "job_stage_keys IN [" + ", ".join(_quote(f"{int(j)}:{int(p.stage_position)}") for j in p.job_ids) + "]"
+            )
         else:
             clauses.append("job_ids IN [" + ", ".join(str(int(j)) for j in p.job_ids) + "]")
     elif p.stage_position is not None:
@@ -264,6 +297,7 @@ def _text_matches(doc: dict, words: list[str]) -> bool:
 
 # --- running a search ----------------------------------------------------------------------------
 
+
 def search_candidates(who, criteria: Criteria) -> SearchResult:
     """One page of candidates for ``who``: Meilisearch, or the database when it is unreachable."""
     p = plan(who, criteria)
@@ -284,15 +318,26 @@ def _search_meili(p: Plan) -> SearchResult:
     from search_sync.settings import index_name
 
     c = p.criteria
-    params = {"filter": meili_filter(p), "facets": list(FACETS), "page": c.page, "hitsPerPage": PAGE_SIZE,
-              "matchingStrategy": "all", "attributesToRetrieve": RETRIEVE}
+    params = {
+        "filter": meili_filter(p),
+        "facets": list(FACETS),
+        "page": c.page,
+        "hitsPerPage": PAGE_SIZE,
+        "matchingStrategy": "all",
+        "attributesToRetrieve": RETRIEVE,
+    }
     if c.sort == "last_in_process":
         params["sort"] = ["last_in_process_at:desc"]
     response = meili_client().index(index_name()).search(" ".join(p.words), params)
     hits = recheck(p, response["hits"])
     total = response.get("totalHits", 0)
-    return SearchResult(hits=hits, total=total, page=c.page, pages=max(1, math.ceil(total / PAGE_SIZE)),
-                        facets={k: dict(v) for k, v in response.get("facetDistribution", {}).items()})
+    return SearchResult(
+        hits=hits,
+        total=total,
+        page=c.page,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        facets={k: dict(v) for k, v in response.get("facetDistribution", {}).items()},
+    )
 
 
 def recheck(p: Plan, hits: list[dict]) -> list[dict]:
@@ -305,13 +350,18 @@ def recheck(p: Plan, hits: list[dict]) -> list[dict]:
     ids = [hit["candidate_id"] for hit in hits]
     if not ids:
         return []
-    added_by = dict(db.session.execute(
-        select(Candidate.id, User.name).outerjoin(User, User.id == Candidate.added_by_id)
-        .where(Candidate.id.in_(ids), Candidate.agency_id == p.agency_id, Candidate.private.is_(False))).all())
+    added_by = dict(
+        db.session.execute(
+            select(Candidate.id, User.name)
+            .outerjoin(User, User.id == Candidate.added_by_id)
+            .where(Candidate.id.in_(ids), Candidate.agency_id == p.agency_id, Candidate.private.is_(False))
+        ).all()
+    )
     applications: dict[int, list] = {}
     for candidate_id, job_id, outcome, confidential, title in db.session.execute(
         select(Application.candidate_id, Application.job_id, Application.outcome, Job.confidential, Job.title)
-        .join(Job, Job.id == Application.job_id).where(Application.candidate_id.in_(list(added_by)))
+        .join(Job, Job.id == Application.job_id)
+        .where(Application.candidate_id.in_(list(added_by)))
     ):
         applications.setdefault(candidate_id, []).append((job_id, outcome, confidential, title))
     kept = []
@@ -328,10 +378,16 @@ def recheck(p: Plan, hits: list[dict]) -> list[dict]:
             continue
         # The columns' names, shown only for jobs this principal may see.
         latest_job = (hit.get("latest") or {}).get("job_id")
-        hit["latest_job"] = next((title for job_id, _, confidential, title in rows if job_id == latest_job and (
-            not confidential or p.visibility is None or f"job:{job_id}" in p.visibility)), None)
-        hit["added_by"] = ("ATS import" if hit.get("added_via") == "import"
-                           else added_by[hit["candidate_id"]] or "User")
+        hit["latest_job"] = next(
+            (
+                title
+                for job_id, _, confidential, title in rows
+                if job_id == latest_job
+                and (not confidential or p.visibility is None or f"job:{job_id}" in p.visibility)
+            ),
+            None,
+        )
+        hit["added_by"] = "ATS import" if hit.get("added_via") == "import" else added_by[hit["candidate_id"]] or "User"
         kept.append(hit)
     return kept
 
@@ -341,11 +397,16 @@ def search_database(p: Plan) -> SearchResult:
     from search_sync.documents import build
 
     c = p.criteria
-    ids = list(db.session.scalars(select(Candidate.id).where(Candidate.agency_id == p.agency_id,
-                                                             Candidate.private.is_(False)).order_by(Candidate.id)))
+    ids = list(
+        db.session.scalars(
+            select(Candidate.id)
+            .where(Candidate.agency_id == p.agency_id, Candidate.private.is_(False))
+            .order_by(Candidate.id)
+        )
+    )
     found = []
     for start in range(0, len(ids), 1000):
-        built = build({(p.agency_id, cid) for cid in ids[start:start + 1000]})
+        built = build({(p.agency_id, cid) for cid in ids[start : start + 1000]})
         found.extend(doc for doc in built.documents if matches(doc, p))
     facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     for doc in found:
@@ -356,24 +417,38 @@ def search_database(p: Plan) -> SearchResult:
     found.sort(key=lambda d: (-(d["last_in_process_at"] or -1), d["candidate_id"]))
     total = len(found)
     start = (c.page - 1) * PAGE_SIZE
-    return SearchResult(hits=found[start:start + PAGE_SIZE], total=total, page=c.page,
-                        pages=max(1, math.ceil(total / PAGE_SIZE)), facets=facets, degraded=True)
+    return SearchResult(
+        hits=found[start : start + PAGE_SIZE],
+        total=total,
+        page=c.page,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        facets=facets,
+        degraded=True,
+    )
 
 
 def _decorate(who, result: SearchResult) -> None:
     """Names for the columns: who added each person and the latest application's job title."""
     ids = [hit["candidate_id"] for hit in result.hits]
-    added_by = dict(db.session.execute(
-        select(Candidate.id, User.name).join(User, User.id == Candidate.added_by_id).where(Candidate.id.in_(ids))).all())
+    added_by = dict(
+        db.session.execute(
+            select(Candidate.id, User.name).join(User, User.id == Candidate.added_by_id).where(Candidate.id.in_(ids))
+        ).all()
+    )
     job_ids = {hit["latest"]["job_id"] for hit in result.hits if hit.get("latest")}
-    titles = dict(db.session.execute(jobs_query(who).where(Job.id.in_(job_ids)).with_only_columns(Job.id, Job.title)).all())
+    titles = dict(
+        db.session.execute(jobs_query(who).where(Job.id.in_(job_ids)).with_only_columns(Job.id, Job.title)).all()
+    )
     for hit in result.hits:
-        hit["added_by"] = "ATS import" if hit.get("added_via") == "import" else added_by.get(hit["candidate_id"], "User")
+        hit["added_by"] = (
+            "ATS import" if hit.get("added_via") == "import" else added_by.get(hit["candidate_id"], "User")
+        )
         latest = hit.get("latest")
         hit["latest_job"] = titles.get(latest["job_id"]) if latest else None
 
 
 # --- bulk action ---------------------------------------------------------------------------------
+
 
 def add_to_shortlist(who, job_id: int | None, candidate_ids: list[int]) -> int:
     """Add candidates to a job at its first stage; ones already on the job are left alone.
@@ -387,21 +462,39 @@ def add_to_shortlist(who, job_id: int | None, candidate_ids: list[int]) -> int:
         raise ServiceError("Select at least one candidate.", field="candidate")
     # The same people search may show: visible to this user (confidential jobs), not private, not hired.
     hired = exists().where(Application.candidate_id == Candidate.id, Application.outcome == "hired")
-    candidates = list(db.session.scalars(candidates_query(who).with_only_columns(Candidate.id).where(
-        Candidate.id.in_(candidate_ids), Candidate.private.is_(False), ~hired)))
+    candidates = list(
+        db.session.scalars(
+            candidates_query(who)
+            .with_only_columns(Candidate.id)
+            .where(Candidate.id.in_(candidate_ids), Candidate.private.is_(False), ~hired)
+        )
+    )
     if len(candidates) != len(set(candidate_ids)):
         raise ServiceError("Some selected candidates no longer exist.", field="candidate")
-    first = db.session.scalar(select(StageDefinition).where(StageDefinition.agency_id == who.agency_id)
-                              .order_by(StageDefinition.position).limit(1))
-    existing = set(db.session.scalars(select(Application.candidate_id).where(
-        Application.job_id == job.id, Application.candidate_id.in_(candidates))))
+    first = db.session.scalar(
+        select(StageDefinition)
+        .where(StageDefinition.agency_id == who.agency_id)
+        .order_by(StageDefinition.position)
+        .limit(1)
+    )
+    existing = set(
+        db.session.scalars(
+            select(Application.candidate_id).where(
+                Application.job_id == job.id, Application.candidate_id.in_(candidates)
+            )
+        )
+    )
     created = 0
     for candidate_id in sorted(set(candidates) - existing):
-        application = Application(agency_id=who.agency_id, job_id=job.id, candidate_id=candidate_id,
-                                  stage_id=first.id, source="Rediscovery")
+        application = Application(
+            agency_id=who.agency_id, job_id=job.id, candidate_id=candidate_id, stage_id=first.id, source="Rediscovery"
+        )
         db.session.add(application)
         db.session.flush()
-        db.session.add(StageHistory(agency_id=who.agency_id, application_id=application.id, to_stage_id=first.id,
-                                    moved_by_id=who.id))
+        db.session.add(
+            StageHistory(
+                agency_id=who.agency_id, application_id=application.id, to_stage_id=first.id, moved_by_id=who.id
+            )
+        )
         created += 1
     return created

@@ -4,6 +4,7 @@ share and unshare, and the "Send online" email.
 Unsharing only stamps ``unshared_at``: the client's queries exclude such profiles at once, and
 the history of what was shown (and when) survives for the guards of later shares.
 """
+
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,11 +12,22 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..scoping import jobs_query
 from ..models import (
-    Activity, Application, Candidate, ClientContact, ConsentRecord, Job, ProfileTemplate, Resume,
-    SharedProfile, User, VideoResume, as_utc, utcnow,
+    Activity,
+    Application,
+    Candidate,
+    ClientContact,
+    ConsentRecord,
+    Job,
+    ProfileTemplate,
+    Resume,
+    SharedProfile,
+    User,
+    VideoResume,
+    as_utc,
+    utcnow,
 )
+from ..scoping import jobs_query
 from . import ServiceError
 from .activity import record
 from .auth import landing_link
@@ -28,8 +40,13 @@ DEFAULT_TEMPLATE = (
     "Salary expectation: {salary_expectation}\nEmail: {email}\nPhone: {phone}"
 )
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-OUTCOME_LABELS = {None: "in process", "hired": "hired", "rejected_by_client": "rejected by the client",
-                  "rejected_by_agency": "rejected by the agency", "withdrawn": "withdrawn"}
+OUTCOME_LABELS = {
+    None: "in process",
+    "hired": "hired",
+    "rejected_by_client": "rejected by the client",
+    "rejected_by_agency": "rejected by the agency",
+    "withdrawn": "withdrawn",
+}
 
 
 @dataclass
@@ -64,8 +81,11 @@ def share_guards(application: Application, viewer: User | None = None) -> ShareG
         select(Application, Job.title, SharedProfile.shared_at)
         .join(Job, Job.id == Application.job_id)
         .outerjoin(SharedProfile, SharedProfile.application_id == Application.id)
-        .where(Application.candidate_id == application.candidate_id, Job.company_id == job.company_id,
-               Application.id != application.id)
+        .where(
+            Application.candidate_id == application.candidate_id,
+            Job.company_id == job.company_id,
+            Application.id != application.id,
+        )
         .order_by(Application.applied_at)
     ).all()
     for other, title, shared_at in rows:
@@ -77,29 +97,44 @@ def share_guards(application: Application, viewer: User | None = None) -> ShareG
         if other.outcome == "rejected_by_client" or other.client_status == "rejected_by_client":
             guards.rejections.append(entry)
     guards.consent = db.session.scalar(
-        select(ConsentRecord).where(
+        select(ConsentRecord)
+        .where(
             ConsentRecord.candidate_id == application.candidate_id,
-            or_(ConsentRecord.company_id == job.company_id, ConsentRecord.company_id.is_(None)))
-        .order_by(ConsentRecord.company_id.is_(None), ConsentRecord.given_at.desc()).limit(1))
+            or_(ConsentRecord.company_id == job.company_id, ConsentRecord.company_id.is_(None)),
+        )
+        .order_by(ConsentRecord.company_id.is_(None), ConsentRecord.given_at.desc())
+        .limit(1)
+    )
     return guards
 
 
 def _placeholder_values(candidate: Candidate) -> dict[str, str]:
     return {
-        "name": candidate.name, "first_name": candidate.first_name, "last_name": candidate.last_name,
-        "headline": candidate.headline or "", "current_title": candidate.current_title or "",
-        "current_company": candidate.current_company or "", "location": candidate.location or "",
-        "summary": candidate.summary or "", "skills": candidate.skills or "",
-        "notice_period": candidate.notice_period or "", "salary_expectation": candidate.salary_expectation or "",
-        "email": candidate.primary_email or "", "phone": candidate.phone or "",
+        "name": candidate.name,
+        "first_name": candidate.first_name,
+        "last_name": candidate.last_name,
+        "headline": candidate.headline or "",
+        "current_title": candidate.current_title or "",
+        "current_company": candidate.current_company or "",
+        "location": candidate.location or "",
+        "summary": candidate.summary or "",
+        "skills": candidate.skills or "",
+        "notice_period": candidate.notice_period or "",
+        "salary_expectation": candidate.salary_expectation or "",
+        "email": candidate.primary_email or "",
+        "phone": candidate.phone or "",
     }
 
 
 def profile_from_template(application: Application) -> tuple[list[dict], list[str]]:
     """Fields ``[{label, value}]`` from the agency's profile template with placeholders filled,
     and the labels hidden by default (contact details)."""
-    template = db.session.scalar(select(ProfileTemplate).where(ProfileTemplate.agency_id == application.agency_id)
-                                 .order_by(ProfileTemplate.id).limit(1))
+    template = db.session.scalar(
+        select(ProfileTemplate)
+        .where(ProfileTemplate.agency_id == application.agency_id)
+        .order_by(ProfileTemplate.id)
+        .limit(1)
+    )
     body = template.body if template else DEFAULT_TEMPLATE
     hidden_keys = {k.strip() for k in (template.hidden_by_default if template else "email,phone").split(",")}
     values = _placeholder_values(application.candidate)
@@ -115,34 +150,60 @@ def profile_from_template(application: Application) -> tuple[list[dict], list[st
     return fields, hidden
 
 
-def share_candidate(application: Application, by_user: User, *, fields: list[dict] | None = None,
-                    hidden_fields: list[str] | None = None, resume_id: int | None = None,
-                    video_resume_id: int | None = None, consent_override_reason: str | None = None,
-                    blind: bool = False, now: datetime | None = None, commit: bool = True) -> SharedProfile:
+def share_candidate(
+    application: Application,
+    by_user: User,
+    *,
+    fields: list[dict] | None = None,
+    hidden_fields: list[str] | None = None,
+    resume_id: int | None = None,
+    video_resume_id: int | None = None,
+    consent_override_reason: str | None = None,
+    blind: bool = False,
+    now: datetime | None = None,
+    commit: bool = True,
+) -> SharedProfile:
     """Show the candidate on the job's portal page. Refuses without recorded consent unless an
     override reason is given (which is logged)."""
     now = as_utc(now or utcnow())
     if not application.is_active:
-        raise ServiceError(f"{application.candidate.name}'s application is closed; reopen it before sharing.",
-                           field="application")
+        raise ServiceError(
+            f"{application.candidate.name}'s application is closed; reopen it before sharing.", field="application"
+        )
     guards = share_guards(application)
     override = (consent_override_reason or "").strip()
     if guards.needs_override and len(override) < 5:
         raise ServiceError(
             f"No consent to present {application.candidate.name} to {application.job.company.name} is recorded. "
             "Record consent, or give a reason to share anyway (at least 5 characters).",
-            field="consent_override_reason")
-    if resume_id and db.session.scalar(select(Resume.id).where(
-            Resume.id == resume_id, Resume.candidate_id == application.candidate_id)) is None:
+            field="consent_override_reason",
+        )
+    if (
+        resume_id
+        and db.session.scalar(
+            select(Resume.id).where(Resume.id == resume_id, Resume.candidate_id == application.candidate_id)
+        )
+        is None
+    ):
         raise ServiceError("Choose one of this candidate's resumes.", field="resume_id")
-    if video_resume_id and db.session.scalar(select(VideoResume.id).where(
-            VideoResume.id == video_resume_id, VideoResume.candidate_id == application.candidate_id)) is None:
+    if (
+        video_resume_id
+        and db.session.scalar(
+            select(VideoResume.id).where(
+                VideoResume.id == video_resume_id, VideoResume.candidate_id == application.candidate_id
+            )
+        )
+        is None
+    ):
         raise ServiceError("Choose one of this candidate's video resumes.", field="video_resume_id")
     if fields is None:
         fields, default_hidden = profile_from_template(application)
         hidden_fields = default_hidden if hidden_fields is None else hidden_fields
-    fields = [{"label": str(f["label"]).strip()[:80], "value": str(f.get("value") or "").strip()[:4000]}
-              for f in fields if str(f.get("label") or "").strip()]
+    fields = [
+        {"label": str(f["label"]).strip()[:80], "value": str(f.get("value") or "").strip()[:4000]}
+        for f in fields
+        if str(f.get("label") or "").strip()
+    ]
     labels = {f["label"] for f in fields}
     hidden = [label for label in (hidden_fields or []) if label in labels]
     profile = application.shared_profile
@@ -157,31 +218,51 @@ def share_candidate(application: Application, by_user: User, *, fields: list[dic
     summary = f"Shared {application.candidate.name} with {application.job.company.name}"
     if guards.needs_override:
         summary += f" without recorded consent (override: {override})"
-    record(application.agency_id, "candidate.shared", summary, actor=by_user, job_id=application.job_id,
-           candidate_id=application.candidate_id, application_id=application.id,
-           consent_override_reason=profile.consent_override_reason)
+    record(
+        application.agency_id,
+        "candidate.shared",
+        summary,
+        actor=by_user,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        consent_override_reason=profile.consent_override_reason,
+    )
     if commit:
         db.session.commit()
     return profile
 
 
-def unshare_candidate(application: Application, by_user: User, *, now: datetime | None = None,
-                      commit: bool = True) -> SharedProfile:
+def unshare_candidate(
+    application: Application, by_user: User, *, now: datetime | None = None, commit: bool = True
+) -> SharedProfile:
     """Remove the candidate from the portal immediately."""
     profile = application.shared_profile
     if profile is None or profile.unshared_at is not None:
         raise ServiceError(f"{application.candidate.name} is not shared.", field="application")
     profile.unshared_at = as_utc(now or utcnow())
-    record(application.agency_id, "candidate.unshared",
-           f"Unshared {application.candidate.name} from {application.job.company.name}", actor=by_user,
-           job_id=application.job_id, candidate_id=application.candidate_id, application_id=application.id)
+    record(
+        application.agency_id,
+        "candidate.unshared",
+        f"Unshared {application.candidate.name} from {application.job.company.name}",
+        actor=by_user,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+    )
     if commit:
         db.session.commit()
     return profile
 
 
-def bulk_share(job: Job, application_ids: list[int], by_user: User, *, consent_override_reason: str | None = None,
-               now: datetime | None = None) -> list[Application]:
+def bulk_share(
+    job: Job,
+    application_ids: list[int],
+    by_user: User,
+    *,
+    consent_override_reason: str | None = None,
+    now: datetime | None = None,
+) -> list[Application]:
     """Share several candidates of one job at once; all or nothing (refusals name each candidate)."""
     applications = _job_applications(job, application_ids)
     problems = []
@@ -189,8 +270,9 @@ def bulk_share(job: Job, application_ids: list[int], by_user: User, *, consent_o
         # share_candidate validates before it changes anything, so a refusal leaves nothing to undo
         # here; the rollback below undoes the candidates shared before it.
         try:
-            share_candidate(application, by_user, consent_override_reason=consent_override_reason, now=now,
-                            commit=False)
+            share_candidate(
+                application, by_user, consent_override_reason=consent_override_reason, now=now, commit=False
+            )
         except ServiceError as exc:
             problems.append(exc.message)
     if problems:
@@ -200,8 +282,9 @@ def bulk_share(job: Job, application_ids: list[int], by_user: User, *, consent_o
     return applications
 
 
-def bulk_unshare(job: Job, application_ids: list[int], by_user: User, *,
-                 now: datetime | None = None) -> list[Application]:
+def bulk_unshare(
+    job: Job, application_ids: list[int], by_user: User, *, now: datetime | None = None
+) -> list[Application]:
     """Unshare several candidates of one job; ones not shared are left as they are."""
     applications = _job_applications(job, application_ids)
     done = []
@@ -220,9 +303,13 @@ def _job_applications(job: Job, application_ids: list[int]) -> list[Application]
     ids = {int(i) for i in application_ids or []}
     if not ids:
         raise ServiceError("Select at least one candidate.", field="application_ids")
-    applications = list(db.session.scalars(select(Application).where(
-        Application.job_id == job.id, Application.agency_id == job.agency_id, Application.id.in_(ids))
-        .order_by(Application.id)))
+    applications = list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.job_id == job.id, Application.agency_id == job.agency_id, Application.id.in_(ids))
+            .order_by(Application.id)
+        )
+    )
     if len(applications) != len(ids):
         raise ServiceError("Some selected candidates are not on this job.", field="application_ids")
     return applications
@@ -230,11 +317,18 @@ def _job_applications(job: Job, application_ids: list[int]) -> list[Application]
 
 def newly_shared(job: Job) -> list[Application]:
     """Candidates shared on the job since the last "Send online" (all shared ones before the first)."""
-    last_sent = db.session.scalar(select(Activity.created_at).where(
-        Activity.job_id == job.id, Activity.verb == SENT_ONLINE).order_by(Activity.created_at.desc()).limit(1))
-    query = (select(Application).join(SharedProfile, SharedProfile.application_id == Application.id)
-             .where(Application.job_id == job.id, SharedProfile.unshared_at.is_(None))
-             .order_by(SharedProfile.shared_at))
+    last_sent = db.session.scalar(
+        select(Activity.created_at)
+        .where(Activity.job_id == job.id, Activity.verb == SENT_ONLINE)
+        .order_by(Activity.created_at.desc())
+        .limit(1)
+    )
+    query = (
+        select(Application)
+        .join(SharedProfile, SharedProfile.application_id == Application.id)
+        .where(Application.job_id == job.id, SharedProfile.unshared_at.is_(None))
+        .order_by(SharedProfile.shared_at)
+    )
     if last_sent is not None:
         query = query.where(SharedProfile.shared_at > last_sent)
     return list(db.session.scalars(query))
@@ -245,9 +339,16 @@ def send_online(job: Job, contact_ids: list[int], by_user: User) -> int:
     ids = {int(i) for i in contact_ids or []}
     if not ids:
         raise ServiceError("Choose at least one contact.", field="contact_ids")
-    contacts = list(db.session.scalars(select(ClientContact).where(
-        ClientContact.id.in_(ids), ClientContact.company_id == job.company_id,
-        ClientContact.agency_id == job.agency_id, ClientContact.active.is_(True))))
+    contacts = list(
+        db.session.scalars(
+            select(ClientContact).where(
+                ClientContact.id.in_(ids),
+                ClientContact.company_id == job.company_id,
+                ClientContact.agency_id == job.agency_id,
+                ClientContact.active.is_(True),
+            )
+        )
+    )
     if len(contacts) != len(ids):
         raise ServiceError("Choose active contacts of this job's client.", field="contact_ids")
     candidates = newly_shared(job)
@@ -255,13 +356,27 @@ def send_online(job: Job, contact_ids: list[int], by_user: User) -> int:
         raise ServiceError("No newly shared candidates to announce: share someone first.", field="contact_ids")
     names = [_display_name(a) for a in candidates]
     for contact in contacts:
-        send_mail(by_user.agency, "job.sent_online", contact.email, f"{job.title}: new candidates to review",
-                  "agency_notice", greeting=contact.name,
-                  paragraphs=[f"{by_user.name} shared {len(names)} new candidate(s) for {job.title}:"],
-                  items=names, url=landing_link(contact, job), label="Review the candidates")
-    record(job.agency_id, SENT_ONLINE,
-           f"Sent {len(names)} new candidate(s) online to {', '.join(c.name for c in contacts)}", actor=by_user,
-           job_id=job.id, contact_ids=sorted(ids), application_ids=[a.id for a in candidates])
+        send_mail(
+            by_user.agency,
+            "job.sent_online",
+            contact.email,
+            f"{job.title}: new candidates to review",
+            "agency_notice",
+            greeting=contact.name,
+            paragraphs=[f"{by_user.name} shared {len(names)} new candidate(s) for {job.title}:"],
+            items=names,
+            url=landing_link(contact, job),
+            label="Review the candidates",
+        )
+    record(
+        job.agency_id,
+        SENT_ONLINE,
+        f"Sent {len(names)} new candidate(s) online to {', '.join(c.name for c in contacts)}",
+        actor=by_user,
+        job_id=job.id,
+        contact_ids=sorted(ids),
+        application_ids=[a.id for a in candidates],
+    )
     db.session.commit()
     return len(contacts)
 

@@ -4,6 +4,7 @@ The set-password link is an itsdangerous token signed with a fingerprint of the 
 password hash and session version: setting a password (or deactivating) changes both, so a link
 works once and dies with the account, without a table of its own.
 """
+
 import hashlib
 
 from flask import current_app
@@ -54,8 +55,7 @@ def set_password_with_token(token: str, password: str, confirm: str) -> User:
     """Set the password a link was issued for; the link stops working at once."""
     user = user_for_token(token)
     if user is None:
-        raise ServiceError("This link has expired or was already used. Ask your admin for a new one.",
-                           field="password")
+        raise ServiceError("This link has expired or was already used. Ask your admin for a new one.", field="password")
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ServiceError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.", field="password")
     if password != confirm:
@@ -69,10 +69,12 @@ def set_password_with_token(token: str, password: str, confirm: str) -> User:
 def _send_invite(user: User, actor: User) -> None:
     agency = user.agency
     url = set_password_url(user)
-    subject, body = render_email(agency, "invite", {
-        "name": user.name, "agency": agency.title, "inviter": actor.name, "days": str(INVITE_DAYS)})
-    send_mail(agency, "invite", user.email, subject, "configured", body=body, url=url,
-              button_label="Choose your password")
+    subject, body = render_email(
+        agency, "invite", {"name": user.name, "agency": agency.title, "inviter": actor.name, "days": str(INVITE_DAYS)}
+    )
+    send_mail(
+        agency, "invite", user.email, subject, "configured", body=body, url=url, button_label="Choose your password"
+    )
 
 
 def invite_user(actor: User, name: str, email: str, role: str) -> User:
@@ -91,8 +93,13 @@ def invite_user(actor: User, name: str, email: str, role: str) -> User:
     db.session.add(user)
     db.session.flush()
     _send_invite(user, actor)
-    record(actor.agency_id, "admin.user_invited", f"{actor.name} invited {name} ({address}) as {role}",
-           actor=actor, user_id=user.id)
+    record(
+        actor.agency_id,
+        "admin.user_invited",
+        f"{actor.name} invited {name} ({address}) as {role}",
+        actor=actor,
+        user_id=user.id,
+    )
     db.session.commit()
     return user
 
@@ -102,14 +109,22 @@ def resend_invite(actor: User, user: User) -> None:
     if not user.active:
         raise ServiceError(f"{user.name} is deactivated; reactivate them first.", field="user")
     _send_invite(user, actor)
-    record(actor.agency_id, "admin.user_link_sent", f"{actor.name} sent {user.name} a set-password link",
-           actor=actor, user_id=user.id)
+    record(
+        actor.agency_id,
+        "admin.user_link_sent",
+        f"{actor.name} sent {user.name} a set-password link",
+        actor=actor,
+        user_id=user.id,
+    )
     db.session.commit()
 
 
 def _other_active_admins(user: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(
-        User.agency_id == user.agency_id, User.role == "admin", User.active.is_(True), User.id != user.id))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.agency_id == user.agency_id, User.role == "admin", User.active.is_(True), User.id != user.id)
+    )
 
 
 def change_role(actor: User, user: User, role: str) -> None:
@@ -119,13 +134,17 @@ def change_role(actor: User, user: User, role: str) -> None:
     if user.role == role:
         return
     if user.role == "admin" and not _other_active_admins(user):
-        raise ServiceError("The agency needs at least one active admin; make someone else admin first.",
-                           field="role")
+        raise ServiceError("The agency needs at least one active admin; make someone else admin first.", field="role")
     previous, user.role = user.role, role
     # A role change ends the user's sessions so the new rights apply from the next sign-in.
     user.session_version += 1
-    record(actor.agency_id, "admin.user_role", f"{actor.name} changed {user.name}'s role from {previous} to {role}",
-           actor=actor, user_id=user.id)
+    record(
+        actor.agency_id,
+        "admin.user_role",
+        f"{actor.name} changed {user.name}'s role from {previous} to {role}",
+        actor=actor,
+        user_id=user.id,
+    )
     db.session.commit()
 
 
@@ -137,8 +156,9 @@ def deactivate_user(actor: User, user: User) -> None:
         return
     if user.role == "admin" and not _other_active_admins(user):
         raise ServiceError("The agency needs at least one active admin.", field="user")
-    record(actor.agency_id, "admin.user_deactivated", f"{actor.name} deactivated {user.name}",
-           actor=actor, user_id=user.id)
+    record(
+        actor.agency_id, "admin.user_deactivated", f"{actor.name} deactivated {user.name}", actor=actor, user_id=user.id
+    )
     deactivate(user)
 
 
@@ -147,6 +167,7 @@ def reactivate_user(actor: User, user: User) -> None:
     if user.active:
         return
     user.active = True
-    record(actor.agency_id, "admin.user_reactivated", f"{actor.name} reactivated {user.name}",
-           actor=actor, user_id=user.id)
+    record(
+        actor.agency_id, "admin.user_reactivated", f"{actor.name} reactivated {user.name}", actor=actor, user_id=user.id
+    )
     db.session.commit()

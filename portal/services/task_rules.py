@@ -4,6 +4,7 @@ a reason, reassign, comment, tick checklist items; and the inbox and agency-wide
 The completion rules are the "fool-proofing" of the agency's process: a task cannot be ticked
 off while the thing it stands for has not happened, and the refusal names exactly what is missing.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,9 +33,15 @@ def missing_for_completion(task: Task) -> list[str]:
         if db.session.scalar(query.limit(1)) is None:
             missing.append("a confirmed interview (pick one of the proposed times, or propose others)")
     elif task.type == "send_feedback":
-        sent = db.session.scalar(select(Activity.id).where(
-            Activity.application_id == task.application_id, Activity.verb == FEEDBACK_SENT,
-            Activity.created_at >= task.created_at).limit(1))
+        sent = db.session.scalar(
+            select(Activity.id)
+            .where(
+                Activity.application_id == task.application_id,
+                Activity.verb == FEEDBACK_SENT,
+                Activity.created_at >= task.created_at,
+            )
+            .limit(1)
+        )
         if sent is None:
             missing.append("a feedback message sent to the candidate (or skip the task with a reason)")
     elif task.type == "process_offer" and application is not None and application.outcome is None:
@@ -53,8 +60,7 @@ def complete_task(task: Task, by_user: User, *, now: datetime | None = None) -> 
     _require_open(task)
     missing = missing_for_completion(task)
     if missing:
-        raise ServiceError("This task cannot be completed yet. Missing: " + "; ".join(missing) + ".",
-                           field="task")
+        raise ServiceError("This task cannot be completed yet. Missing: " + "; ".join(missing) + ".", field="task")
     task.status, task.completed_at = "done", as_utc(now or utcnow())
     _log(task, by_user, "task.completed", f"Completed the task \u201c{task.title}\u201d")
     db.session.commit()
@@ -83,8 +89,11 @@ def reassign_task(task: Task, by_user: User, assignee_id: int | None) -> Task:
         raise ServiceError("Choose an active colleague.", field="assignee")
     if task.job_id and not assignee.is_admin:
         job = db.session.get(Job, task.job_id)
-        on_team = db.session.scalar(select(func.count()).select_from(job_team).where(
-            job_team.c.job_id == job.id, job_team.c.user_id == assignee.id))
+        on_team = db.session.scalar(
+            select(func.count())
+            .select_from(job_team)
+            .where(job_team.c.job_id == job.id, job_team.c.user_id == assignee.id)
+        )
         if job.confidential and job.owner_id != assignee.id and not on_team:
             raise ServiceError(f"{assignee.name} is not on this confidential job's hiring team.", field="assignee")
     if assignee.id == task.assignee_id:
@@ -97,8 +106,13 @@ def reassign_task(task: Task, by_user: User, assignee_id: int | None) -> Task:
 
 def comment_on_task(task: Task, by_user: User, body: str) -> TaskComment:
     """Add a note to the task. Commits."""
-    body = clean_text(body, field="body", max_length=5000, empty="Write a comment first.",
-                      too_long="Keep the comment under 5,000 characters.")
+    body = clean_text(
+        body,
+        field="body",
+        max_length=5000,
+        empty="Write a comment first.",
+        too_long="Keep the comment under 5,000 characters.",
+    )
     comment = TaskComment(task_id=task.id, author_id=by_user.id, body=body)
     db.session.add(comment)
     _log(task, by_user, "task.commented", f"Commented on \u201c{task.title}\u201d")
@@ -133,17 +147,31 @@ class WorkloadRow:
 def agency_workload(agency_id: int, now: datetime | None = None) -> list[WorkloadRow]:
     """Every active colleague with their open and overdue task counts (the head's view)."""
     now = as_utc(now or utcnow())
-    counts = dict(((row.assignee_id, (row.open, row.overdue)) for row in db.session.execute(
-        select(Task.assignee_id, func.count().label("open"),
-               func.count().filter(Task.due_at < now).label("overdue"))
-        .where(Task.agency_id == agency_id, Task.status == OPEN).group_by(Task.assignee_id))))
-    users = db.session.scalars(select(User).where(User.agency_id == agency_id, User.active.is_(True))
-                               .order_by(User.name))
+    counts = {
+        row.assignee_id: (row.open, row.overdue)
+        for row in db.session.execute(
+            select(
+                Task.assignee_id, func.count().label("open"), func.count().filter(Task.due_at < now).label("overdue")
+            )
+            .where(Task.agency_id == agency_id, Task.status == OPEN)
+            .group_by(Task.assignee_id)
+        )
+    }
+    users = db.session.scalars(
+        select(User).where(User.agency_id == agency_id, User.active.is_(True)).order_by(User.name)
+    )
     return [WorkloadRow(u, *counts.get(u.id, (0, 0))) for u in users]
 
 
 def _log(task: Task, by_user: User, verb: str, summary: str) -> None:
     application = db.session.get(Application, task.application_id) if task.application_id else None
-    record(task.agency_id, verb, summary, actor=by_user, job_id=task.job_id,
-           candidate_id=application.candidate_id if application else None, application_id=task.application_id,
-           task_id=task.id)
+    record(
+        task.agency_id,
+        verb,
+        summary,
+        actor=by_user,
+        job_id=task.job_id,
+        candidate_id=application.candidate_id if application else None,
+        application_id=task.application_id,
+        task_id=task.id,
+    )

@@ -1,4 +1,5 @@
 """Input rules shared by the services: one place for how names and texts are cleaned."""
+
 from sqlalchemy import func, select
 
 from ..extensions import db

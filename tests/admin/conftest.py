@@ -1,4 +1,5 @@
 """Fixtures for the admin tests: one agency (``make_tenant``) and images built with Pillow."""
+
 import io
 import struct
 import zlib

@@ -1,5 +1,6 @@
 """Admin views over HTTP (B1, B2): pages and fragments, branding save and live preview, uploads,
 the sign-in page and the next real mail wearing the new branding."""
+
 import io
 import re
 
@@ -15,9 +16,14 @@ from tests.admin.conftest import image_bytes, reload_agency
 from tests.conftest import csrf_token, login_as
 
 HTMX = {"HX-Request": "true"}
-BRANDING = {"primary_color": "#0f5132", "accent_color": "#9a3412", "portal_title": "Northwind for clients",
-            "welcome_text": "Welcome, **partners**! <script>alert(1)</script>",
-            "email_sender_name": "Northwind Talent Team", "email_footer": "Northwind · 1 Demo Street · London"}
+BRANDING = {
+    "primary_color": "#0f5132",
+    "accent_color": "#9a3412",
+    "portal_title": "Northwind for clients",
+    "welcome_text": "Welcome, **partners**! <script>alert(1)</script>",
+    "email_sender_name": "Northwind Talent Team",
+    "email_footer": "Northwind · 1 Demo Street · London",
+}
 PAGES = [
     ("/admin/", "Agency settings", None),
     ("/admin/branding", "Branding", 'id="branding"'),
@@ -39,9 +45,15 @@ def post(client, url, data=None, headers=None, **kw):
 def upload(client, url, fields: dict, logo: bytes, filename: str):
     """A multipart POST encoded in memory: for bodies over 500 kB the test client would spool to a
     temporary file that it never closes (a ResourceWarning under filterwarnings=error)."""
-    boundary, body = encode_multipart(MultiDict({
-        **fields, "csrf_token": csrf_token(client),
-        "logo": FileStorage(io.BytesIO(logo), filename, content_type="application/octet-stream")}))
+    boundary, body = encode_multipart(
+        MultiDict(
+            {
+                **fields,
+                "csrf_token": csrf_token(client),
+                "logo": FileStorage(io.BytesIO(logo), filename, content_type="application/octet-stream"),
+            }
+        )
+    )
     return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
@@ -86,15 +98,22 @@ def test_saving_branding_applies_to_sign_in_page_css_and_logo(app, admin_client,
     assert logo.data.startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize("change, field, message", [
-    ({"primary_color": "#777777"}, "primary_color",
-     "White text on the primary colour #777777 has a contrast ratio of 4.48:1"),
-    ({"accent_color": "orange"}, "accent_color", "The accent colour must be a hex colour"),
-    ({"primary_color": ""}, "primary_color", "Enter the primary colour."),
-    ({"portal_title": "x" * 201}, "portal_title", "Field cannot be longer than 200 characters."),
-])
-def test_refused_branding_shows_the_message_on_the_field_and_stores_nothing(admin_client, tenant, change, field,
-                                                                             message):
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        (
+            {"primary_color": "#777777"},
+            "primary_color",
+            "White text on the primary colour #777777 has a contrast ratio of 4.48:1",
+        ),
+        ({"accent_color": "orange"}, "accent_color", "The accent colour must be a hex colour"),
+        ({"primary_color": ""}, "primary_color", "Enter the primary colour."),
+        ({"portal_title": "x" * 201}, "portal_title", "Field cannot be longer than 200 characters."),
+    ],
+)
+def test_refused_branding_shows_the_message_on_the_field_and_stores_nothing(
+    admin_client, tenant, change, field, message
+):
     before = (tenant.agency.primary_color, tenant.agency.branding_version)
     for headers in ({}, HTMX):
         response = post(admin_client, "/admin/branding", {**BRANDING, **change}, headers=headers)
@@ -102,19 +121,24 @@ def test_refused_branding_shows_the_message_on_the_field_and_stores_nothing(admi
         html = response.get_data(as_text=True)
         assert message in html
         assert re.search(rf'<p class="field-error" id="{field}-error">[^<]*{re.escape(message[:30])}', html)
-        assert ('<h1>Branding</h1>' in html) == (headers == {})
+        assert ("<h1>Branding</h1>" in html) == (headers == {})
     stored = reload_agency(tenant.agency.id)
     assert (stored.primary_color, stored.branding_version) == before
 
 
-@pytest.mark.parametrize("file, message", [
-    ((b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "logo.svg"),
-     "SVG logos are not accepted"),
-    ((image_bytes("PNG"), "../../etc/logo.png"), "must not contain folders or path separators"),
-    ((image_bytes("PNG", size=(200, 200))[:-300], "broken.png"), "damaged or incomplete"),
-    ((b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "fake.png"), "not a PNG, JPEG or WebP image"),
-    ((b"\0" * (3 * 1024 * 1024), "big.png"), "The logo is 3.0 MB; the limit is 2 MB."),
-])
+@pytest.mark.parametrize(
+    "file, message",
+    [
+        (
+            (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "logo.svg"),
+            "SVG logos are not accepted",
+        ),
+        ((image_bytes("PNG"), "../../etc/logo.png"), "must not contain folders or path separators"),
+        ((image_bytes("PNG", size=(200, 200))[:-300], "broken.png"), "damaged or incomplete"),
+        ((b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "fake.png"), "not a PNG, JPEG or WebP image"),
+        ((b"\0" * (3 * 1024 * 1024), "big.png"), "The logo is 3.0 MB; the limit is 2 MB."),
+    ],
+)
 def test_refused_logo_upload_explains_and_stores_nothing(admin_client, tenant, file, message):
     data, filename = file
     response = upload(admin_client, "/admin/branding", BRANDING, data, filename)
@@ -136,11 +160,15 @@ def test_a_20_mb_upload_gets_a_clear_413_and_nothing_is_stored(admin_client, ten
 
 def test_preview_renders_unsaved_values_without_saving(admin_client, tenant):
     before = tenant.agency.branding_version
-    response = post(admin_client, "/admin/branding/preview",
-                    {**BRANDING, "portal_title": "Preview Title", "primary_color": "#123456"}, headers=HTMX)
+    response = post(
+        admin_client,
+        "/admin/branding/preview",
+        {**BRANDING, "portal_title": "Preview Title", "primary_color": "#123456"},
+        headers=HTMX,
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert html.startswith("<section id=\"brand-preview\"")
+    assert html.startswith('<section id="brand-preview"')
     assert "Sign in to Preview Title" in html and "<strong>partners</strong>" in html
     assert "/admin/branding/preview.css?primary=%23123456&amp;accent=%239a3412" in html
     stored = reload_agency(tenant.agency.id)
@@ -149,16 +177,20 @@ def test_preview_renders_unsaved_values_without_saving(admin_client, tenant):
 
 
 def test_preview_shows_why_values_cannot_be_saved(admin_client):
-    html = post(admin_client, "/admin/branding/preview", {**BRANDING, "primary_color": "#777777"},
-                headers=HTMX).get_data(as_text=True)
+    html = post(
+        admin_client, "/admin/branding/preview", {**BRANDING, "primary_color": "#777777"}, headers=HTMX
+    ).get_data(as_text=True)
     assert "Cannot be saved yet: White text on the primary colour #777777 has a contrast ratio of 4.48:1" in html
 
 
-@pytest.mark.parametrize("query, primary, accent", [
-    ("primary=%230f5132&accent=%239a3412", "#0f5132", "#9a3412"),
-    ("primary=red;}body{x:1}&accent=%23abc", "#1d4ed8", "#aabbcc"),
-    ("", "#1d4ed8", "#b45309"),
-])
+@pytest.mark.parametrize(
+    "query, primary, accent",
+    [
+        ("primary=%230f5132&accent=%239a3412", "#0f5132", "#9a3412"),
+        ("primary=red;}body{x:1}&accent=%23abc", "#1d4ed8", "#aabbcc"),
+        ("", "#1d4ed8", "#b45309"),
+    ],
+)
 def test_preview_css_is_validated(admin_client, query, primary, accent):
     response = admin_client.get(f"/admin/branding/preview.css?{query}")
     assert response.headers["Content-Type"] == "text/css; charset=utf-8"
@@ -183,8 +215,12 @@ def test_branding_change_is_in_the_next_mail_received_over_smtp(app, smtp, admin
 
 
 def test_invited_user_sets_a_password_once_and_can_sign_in(app, smtp, admin_client, tenant):
-    response = post(admin_client, "/admin/users", {"name": "Nina New", "email": "Nina@Agency.example",
-                                                   "role": "recruiter"}, headers=HTMX)
+    response = post(
+        admin_client,
+        "/admin/users",
+        {"name": "Nina New", "email": "Nina@Agency.example", "role": "recruiter"},
+        headers=HTMX,
+    )
     assert response.status_code == 200
     assert response.get_data(as_text=True).lstrip().startswith('<div id="users">')
     assert "nina@agency.example" in response.get_data(as_text=True)
@@ -207,8 +243,7 @@ def test_invited_user_sets_a_password_once_and_can_sign_in(app, smtp, admin_clie
     again = post(visitor, path, {"password": "another long secret", "confirm": "another long secret"})
     assert "This link is no longer valid" in again.get_data(as_text=True)
 
-    signed_in = post(app.test_client(), "/login", {"email": "nina@agency.example",
-                                                    "password": "a long enough secret"})
+    signed_in = post(app.test_client(), "/login", {"email": "nina@agency.example", "password": "a long enough secret"})
     assert signed_in.status_code == 303
 
 
@@ -284,9 +319,12 @@ def test_email_template_preview_save_and_reset(admin_client, tenant):
 
 def test_profile_template_preview_uses_a_real_candidate(admin_client, tenant):
     candidate = tenant.application.candidate
-    response = post(admin_client, "/admin/profile-templates/preview",
-                    {"name": "Standard", "body": "{name}: {current_title}", "candidate_id": str(candidate.id)},
-                    headers=HTMX)
+    response = post(
+        admin_client,
+        "/admin/profile-templates/preview",
+        {"name": "Standard", "body": "{name}: {current_title}", "candidate_id": str(candidate.id)},
+        headers=HTMX,
+    )
     html = response.get_data(as_text=True)
     assert html.startswith('<section id="profile-preview"')
     assert f"Preview with {candidate.name}" in html and f"{candidate.name}: " in html
@@ -301,6 +339,7 @@ def test_non_admins_get_404_on_admin_pages(app, tenant, who):
     client = app.test_client()
     if who == "other_agency_admin":
         from tests.factories import make_agency, make_user
+
         other = make_user(make_agency("elsewhere"), "admin")
         db.session.commit()
         login_as(client, other)
@@ -320,6 +359,6 @@ def test_admin_home_lists_who_changed_what(admin_client, tenant):
     post(admin_client, "/admin/stages", {"name": "Reference check"})
     post(admin_client, "/admin/branding", BRANDING)
     html = admin_client.get("/admin/").get_data(as_text=True)
-    changes = html[html.index('id="admin-changes"'):]
+    changes = html[html.index('id="admin-changes"') :]
     name = tenant.admin.name
     assert changes.index(f"{name} changed the branding") < changes.index(f"{name} added the stage “Reference check”")

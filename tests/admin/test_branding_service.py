@@ -1,4 +1,5 @@
 """Branding rules without HTTP (B1): logo checks and re-encoding, WCAG contrast, welcome text, saving."""
+
 import io
 
 import pytest
@@ -7,18 +8,27 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Activity
-from portal.services import ServiceError
-from portal.services import branding
+from portal.services import ServiceError, branding
 from tests.admin.conftest import image_bytes, jpeg_with_exif, png_claiming, reload_agency
 
-SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
-SVG_WITH_SCRIPT = (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.cookie)</script>'
-                   b'<rect width="10" height="10"/></svg>')
+SVG = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b'<rect width="10" height="10"/></svg>'
+)
+SVG_WITH_SCRIPT = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.cookie)</script>'
+    b'<rect width="10" height="10"/></svg>'
+)
 PHP_PAYLOAD = b"<?php system($_GET['cmd']); ?>"
 
-VALID = {"primary_color": "#0f5132", "accent_color": "#9a3412", "portal_title": "Northwind clients",
-         "welcome_text": "Hello **clients**", "email_sender_name": "Northwind Talent",
-         "email_footer": "Northwind · 1 Demo Street"}
+VALID = {
+    "primary_color": "#0f5132",
+    "accent_color": "#9a3412",
+    "portal_title": "Northwind clients",
+    "welcome_text": "Hello **clients**",
+    "email_sender_name": "Northwind Talent",
+    "email_footer": "Northwind · 1 Demo Street",
+}
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
@@ -53,23 +63,26 @@ def test_php_payload_appended_to_a_png_is_dropped_by_reencoding():
     assert PHP_PAYLOAD not in stored and b"<?php" not in stored
 
 
-@pytest.mark.parametrize("data, filename, message", [
-    (SVG, "logo.svg", "SVG logos are not accepted"),
-    (SVG_WITH_SCRIPT, "logo.png", "SVG logos are not accepted"),
-    (b"\n  " + SVG_WITH_SCRIPT, "innocent.webp", "SVG logos are not accepted"),
-    (b"\0" * (20 * 1024 * 1024), "huge.png", "the limit is 2 MB"),
-    (b"\0" * (branding.LOGO_MAX_BYTES + 1), "big.png", "the limit is 2 MB"),
-    (image_bytes("PNG", size=(200, 200))[:-300], "truncated.png", "damaged or incomplete"),
-    (image_bytes("JPEG", size=(200, 200))[:400], "truncated.jpg", "damaged or incomplete"),
-    (png_claiming(6_000, 6_000), "bomb.png", "upload one under 5000 × 5000 pixels"),
-    (png_claiming(10_000, 10_000), "bomb.png", "upload one under 5000 × 5000 pixels"),
-    (png_claiming(50_000, 50_000), "bomb.png", "upload one under 5000 × 5000 pixels"),
-    (image_bytes("GIF"), "anim.gif", "not a PNG, JPEG or WebP image"),
-    (b"%PDF-1.7 not an image", "logo.pdf", "not a PNG, JPEG or WebP image"),
-    (image_bytes("PNG"), "../../static/logo.png", "must not contain folders or path separators"),
-    (image_bytes("PNG"), "..\\logo.png", "must not contain folders or path separators"),
-    (b"", "empty.png", "Choose an image file"),
-])
+@pytest.mark.parametrize(
+    "data, filename, message",
+    [
+        (SVG, "logo.svg", "SVG logos are not accepted"),
+        (SVG_WITH_SCRIPT, "logo.png", "SVG logos are not accepted"),
+        (b"\n  " + SVG_WITH_SCRIPT, "innocent.webp", "SVG logos are not accepted"),
+        (b"\0" * (20 * 1024 * 1024), "huge.png", "the limit is 2 MB"),
+        (b"\0" * (branding.LOGO_MAX_BYTES + 1), "big.png", "the limit is 2 MB"),
+        (image_bytes("PNG", size=(200, 200))[:-300], "truncated.png", "damaged or incomplete"),
+        (image_bytes("JPEG", size=(200, 200))[:400], "truncated.jpg", "damaged or incomplete"),
+        (png_claiming(6_000, 6_000), "bomb.png", "upload one under 5000 × 5000 pixels"),
+        (png_claiming(10_000, 10_000), "bomb.png", "upload one under 5000 × 5000 pixels"),
+        (png_claiming(50_000, 50_000), "bomb.png", "upload one under 5000 × 5000 pixels"),
+        (image_bytes("GIF"), "anim.gif", "not a PNG, JPEG or WebP image"),
+        (b"%PDF-1.7 not an image", "logo.pdf", "not a PNG, JPEG or WebP image"),
+        (image_bytes("PNG"), "../../static/logo.png", "must not contain folders or path separators"),
+        (image_bytes("PNG"), "..\\logo.png", "must not contain folders or path separators"),
+        (b"", "empty.png", "Choose an image file"),
+    ],
+)
 def test_refused_logos_name_the_problem(data, filename, message):
     with pytest.raises(ServiceError) as refused:
         branding.process_logo(data, filename)
@@ -77,28 +90,43 @@ def test_refused_logos_name_the_problem(data, filename, message):
     assert refused.value.field == "logo"
 
 
-@pytest.mark.parametrize("foreground, background, expected", [
-    ("#000000", "#ffffff", 21.0),
-    ("#ffffff", "#ffffff", 1.0),
-    ("#777777", "#ffffff", 4.48),
-    ("#767676", "#ffffff", 4.54),
-    ("#ffffff", "#0000ff", 8.59),
-    ("#ff0000", "#ffffff", 4.0),
-])
+@pytest.mark.parametrize(
+    "foreground, background, expected",
+    [
+        ("#000000", "#ffffff", 21.0),
+        ("#ffffff", "#ffffff", 1.0),
+        ("#777777", "#ffffff", 4.48),
+        ("#767676", "#ffffff", 4.54),
+        ("#ffffff", "#0000ff", 8.59),
+        ("#ff0000", "#ffffff", 4.0),
+    ],
+)
 def test_contrast_ratio_matches_published_wcag_values(foreground, background, expected):
     assert round(branding.contrast_ratio(foreground, background), 2) == expected
 
 
-@pytest.mark.parametrize("primary, accent, field, message", [
-    ("#777777", "#9a3412", "primary_color",
-     "White text on the primary colour #777777 has a contrast ratio of 4.48:1; WCAG AA needs at least 4.5:1"),
-    ("#0f5132", "#ff0000", "accent_color", "White text on the accent colour #ff0000 has a contrast ratio of 4.00:1"),
-    ("#ffff00", "#9a3412", "primary_color", "contrast ratio of 1.07:1"),
-    ("blue", "#9a3412", "primary_color", "The primary colour must be a hex colour such as #1d4ed8 (not “blue”)"),
-    ("#0f5132", "#12345", "accent_color", "The accent colour must be a hex colour"),
-    ("#0f5132", "#9a3412;}body{display:none", "accent_color", "The accent colour must be a hex colour"),
-    ("", "#9a3412", "primary_color", "The primary colour must be a hex colour"),
-])
+@pytest.mark.parametrize(
+    "primary, accent, field, message",
+    [
+        (
+            "#777777",
+            "#9a3412",
+            "primary_color",
+            "White text on the primary colour #777777 has a contrast ratio of 4.48:1; WCAG AA needs at least 4.5:1",
+        ),
+        (
+            "#0f5132",
+            "#ff0000",
+            "accent_color",
+            "White text on the accent colour #ff0000 has a contrast ratio of 4.00:1",
+        ),
+        ("#ffff00", "#9a3412", "primary_color", "contrast ratio of 1.07:1"),
+        ("blue", "#9a3412", "primary_color", "The primary colour must be a hex colour such as #1d4ed8 (not “blue”)"),
+        ("#0f5132", "#12345", "accent_color", "The accent colour must be a hex colour"),
+        ("#0f5132", "#9a3412;}body{display:none", "accent_color", "The accent colour must be a hex colour"),
+        ("", "#9a3412", "primary_color", "The primary colour must be a hex colour"),
+    ],
+)
 def test_colours_below_aa_or_malformed_are_refused_with_the_ratio(primary, accent, field, message):
     with pytest.raises(ServiceError) as refused:
         branding.check_brand_colours(primary, accent)
@@ -110,14 +138,17 @@ def test_passing_colours_are_normalised():
     assert branding.check_brand_colours("#767676", "A34") == ("#767676", "#aa3344")
 
 
-@pytest.mark.parametrize("text, present, absent", [
-    ("Hello **clients**", "<strong>clients</strong>", "**"),
-    ("[Our site](https://example.com)", '<a href="https://example.com">Our site</a>', ""),
-    ("[x](javascript:alert(1))", "x", "javascript:"),
-    ("<script>alert(1)</script> hi", "&lt;script&gt;", "<script>"),
-    ('<img src=x onerror="alert(1)">', "&lt;img", "<img"),
-    ("- one\n- two", "<li>one</li>", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>x"),
-])
+@pytest.mark.parametrize(
+    "text, present, absent",
+    [
+        ("Hello **clients**", "<strong>clients</strong>", "**"),
+        ("[Our site](https://example.com)", '<a href="https://example.com">Our site</a>', ""),
+        ("[x](javascript:alert(1))", "x", "javascript:"),
+        ("<script>alert(1)</script> hi", "&lt;script&gt;", "<script>"),
+        ('<img src=x onerror="alert(1)">', "&lt;img", "<img"),
+        ("- one\n- two", "<li>one</li>", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>x"),
+    ],
+)
 def test_welcome_text_is_markdown_sanitised(text, present, absent):
     html = str(branding.render_welcome(text))
     assert present in html
@@ -144,11 +175,14 @@ def test_save_bumps_the_version_stores_the_logo_and_records_who(ctx, tenant):
     assert "logo" in entry.detail["changed"] and "primary_color" in entry.detail["changed"]
 
 
-@pytest.mark.parametrize("values, logo, message", [
-    ({**VALID, "primary_color": "#777777"}, None, "4.48:1"),
-    (VALID, SVG_WITH_SCRIPT, "SVG logos are not accepted"),
-    ({**VALID, "email_sender_name": "Evil\r\nBcc: all@example.com"}, None, "must be a single line"),
-])
+@pytest.mark.parametrize(
+    "values, logo, message",
+    [
+        ({**VALID, "primary_color": "#777777"}, None, "4.48:1"),
+        (VALID, SVG_WITH_SCRIPT, "SVG logos are not accepted"),
+        ({**VALID, "email_sender_name": "Evil\r\nBcc: all@example.com"}, None, "must be a single line"),
+    ],
+)
 def test_a_refused_save_stores_nothing(ctx, tenant, values, logo, message):
     agency = tenant.agency
     before = (agency.primary_color, agency.branding_version, agency.email_sender_name)

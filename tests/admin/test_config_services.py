@@ -1,12 +1,21 @@
 """Configuration services without HTTP (B2): users, clients and contacts, stages, reasons,
 profile and email templates; every change on the timeline with who made it."""
+
 import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import (
-    Activity, Application, ClientContact, EmailTemplate, LoginToken, MailOutbox, Reason, StageDefinition,
-    StageHistory, User,
+    Activity,
+    Application,
+    ClientContact,
+    EmailTemplate,
+    LoginToken,
+    MailOutbox,
+    Reason,
+    StageDefinition,
+    StageHistory,
+    User,
 )
 from portal.services import ServiceError, agency_templates, clients, pipeline_config, staff
 from tests.admin.conftest import image_bytes
@@ -19,19 +28,26 @@ def timeline(verb: str) -> list[Activity]:
 
 def test_invite_user_creates_the_user_and_queues_a_branded_mail(ctx, tenant):
     user = staff.invite_user(tenant.admin, " Nina New ", "NINA@agency.example", "recruiter")
-    assert (user.name, user.email, user.role, user.password_hash) == ("Nina New", "nina@agency.example",
-                                                                      "recruiter", None)
+    assert (user.name, user.email, user.role, user.password_hash) == (
+        "Nina New",
+        "nina@agency.example",
+        "recruiter",
+        None,
+    )
     [row] = db.session.scalars(select(MailOutbox).where(MailOutbox.kind == "invite")).all()
     assert row.recipients == ["nina@agency.example"] and "/account/set-password/" in row.text_body
     [entry] = timeline("admin.user_invited")
     assert entry.actor_user_id == tenant.admin.id and "Nina New" in entry.summary
 
 
-@pytest.mark.parametrize("name, email, role, field, message", [
-    ("", "a@b.example", "recruiter", "name", "Enter the person's name."),
-    ("Ann", "not-an-email", "recruiter", "email", "Enter a valid email address"),
-    ("Ann", "a@b.example", "owner", "role", "Choose a role: admin or recruiter."),
-])
+@pytest.mark.parametrize(
+    "name, email, role, field, message",
+    [
+        ("", "a@b.example", "recruiter", "name", "Enter the person's name."),
+        ("Ann", "not-an-email", "recruiter", "email", "Enter a valid email address"),
+        ("Ann", "a@b.example", "owner", "role", "Choose a role: admin or recruiter."),
+    ],
+)
 def test_invite_user_validation(ctx, tenant, name, email, role, field, message):
     with pytest.raises(ServiceError) as refused:
         staff.invite_user(tenant.admin, name, email, role)
@@ -95,21 +111,31 @@ def test_contact_invite_resend_and_deactivate(ctx, tenant):
     clients.resend_contact_link(tenant.admin, contact)
     tokens = db.session.scalars(select(LoginToken).where(LoginToken.contact_id == contact.id)).all()
     assert [t.kind for t in tokens] == ["sign_in", "sign_in"]
-    assert db.session.scalar(select(func.count()).select_from(MailOutbox).where(
-        MailOutbox.kind == "contact_invite")) == 2
+    assert (
+        db.session.scalar(select(func.count()).select_from(MailOutbox).where(MailOutbox.kind == "contact_invite")) == 2
+    )
     clients.deactivate_contact(tenant.admin, contact)
     assert db.session.get(ClientContact, contact.id).active is False
     with pytest.raises(ServiceError, match="deactivated"):
         clients.resend_contact_link(tenant.admin, contact)
     assert [e.verb for e in db.session.scalars(select(Activity).order_by(Activity.id))] == [
-        "admin.contact_invited", "admin.contact_link_sent", "admin.contact_deactivated"]
+        "admin.contact_invited",
+        "admin.contact_link_sent",
+        "admin.contact_deactivated",
+    ]
 
 
 def test_reordering_stages_keeps_applications_and_history_intact(ctx, tenant):
     stages = pipeline_config.stages(tenant.agency.id)
     application = tenant.application
-    db.session.add(StageHistory(agency_id=tenant.agency.id, application_id=application.id,
-                                from_stage_id=stages[1].id, to_stage_id=stages[2].id))
+    db.session.add(
+        StageHistory(
+            agency_id=tenant.agency.id,
+            application_id=application.id,
+            from_stage_id=stages[1].id,
+            to_stage_id=stages[2].id,
+        )
+    )
     db.session.commit()
     pipeline_config.move_stage(tenant.admin, stages[2], "up")
     pipeline_config.move_stage(tenant.admin, stages[0], "down")
@@ -127,8 +153,9 @@ def test_stage_in_use_cannot_be_deleted_and_the_message_counts(ctx, tenant):
     stage = db.session.get(StageDefinition, tenant.application.stage_id)
     with pytest.raises(ServiceError) as refused:
         pipeline_config.delete_stage(tenant.admin, stage)
-    assert refused.value.message == (f"“{stage.name}” cannot be deleted: 3 applications sit in it. "
-                                     "Move them to another stage first.")
+    assert refused.value.message == (
+        f"“{stage.name}” cannot be deleted: 3 applications sit in it. Move them to another stage first."
+    )
     unused = pipeline_config.stages(tenant.agency.id)[0]
     pipeline_config.delete_stage(tenant.admin, unused)
     assert [s.position for s in pipeline_config.stages(tenant.agency.id)] == list(range(6))
@@ -136,8 +163,14 @@ def test_stage_in_use_cannot_be_deleted_and_the_message_counts(ctx, tenant):
 
 def test_stage_referred_to_by_history_cannot_be_deleted(ctx, tenant):
     stages = pipeline_config.stages(tenant.agency.id)
-    db.session.add(StageHistory(agency_id=tenant.agency.id, application_id=tenant.application.id,
-                                from_stage_id=stages[0].id, to_stage_id=stages[2].id))
+    db.session.add(
+        StageHistory(
+            agency_id=tenant.agency.id,
+            application_id=tenant.application.id,
+            from_stage_id=stages[0].id,
+            to_stage_id=stages[2].id,
+        )
+    )
     db.session.commit()
     with pytest.raises(ServiceError, match="1 past stage moves refer to it"):
         pipeline_config.delete_stage(tenant.admin, stages[0])
@@ -150,7 +183,9 @@ def test_stage_add_and_rename_validation(ctx, tenant):
         pipeline_config.rename_stage(tenant.admin, stage, "offer")
     pipeline_config.rename_stage(tenant.admin, stage, "References")
     assert [e.verb for e in db.session.scalars(select(Activity).order_by(Activity.id))] == [
-        "admin.stage_added", "admin.stage_renamed"]
+        "admin.stage_added",
+        "admin.stage_renamed",
+    ]
 
 
 def test_reasons_add_rename_and_delete_in_use_refused(ctx, tenant):
@@ -170,13 +205,16 @@ def test_reasons_add_rename_and_delete_in_use_refused(ctx, tenant):
 
 
 def test_profile_template_fills_placeholders_with_a_real_candidate(ctx, tenant):
-    candidate = make_candidate(tenant.agency, first_name="Mara", last_name="Stephenson",
-                               current_title="Backend Engineer")
-    template = agency_templates.save_profile_template(tenant.admin, "Standard",
-                                                      "{name} works as {current_title}. Mail: {email}")
+    candidate = make_candidate(
+        tenant.agency, first_name="Mara", last_name="Stephenson", current_title="Backend Engineer"
+    )
+    template = agency_templates.save_profile_template(
+        tenant.admin, "Standard", "{name} works as {current_title}. Mail: {email}"
+    )
     chosen = agency_templates.preview_candidate(tenant.agency, candidate.id)
     assert agency_templates.render_profile(template.body, chosen) == (
-        f"Mara Stephenson works as Backend Engineer. Mail: {candidate.primary_email}")
+        f"Mara Stephenson works as Backend Engineer. Mail: {candidate.primary_email}"
+    )
     with pytest.raises(ServiceError, match=r"Unknown placeholder \{salary\}; available: \{first_name\}"):
         agency_templates.save_profile_template(tenant.admin, "Other", "{salary}")
     with pytest.raises(ServiceError, match="is not a profile field"):
@@ -207,8 +245,9 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
 
     with app.app_context():
         tenant = make_tenant("wordco")
-        agency_templates.save_email_template(tenant.admin, "sign_in", "Log in to {agency}",
-                                             "Hi {name}! Your link lasts {minutes} minutes.")
+        agency_templates.save_email_template(
+            tenant.admin, "sign_in", "Log in to {agency}", "Hi {name}! Your link lasts {minutes} minutes."
+        )
         request_sign_in(tenant.agency, db.session.get(ClientContact, tenant.contact.id).email)
         deliver_due_mail()
         expected_subject, name = f"Log in to {tenant.agency.title}", tenant.contact.name

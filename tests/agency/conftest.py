@@ -1,17 +1,24 @@
 """Fixtures for the agency workspace tests: one agency with people in three zones."""
+
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from portal.extensions import db
 from portal.models import Application, Candidate, ClientContact, Job, User
 from tests.factories import (
-    make_agency, make_application, make_candidate, make_company, make_contact, make_job, make_user,
+    make_agency,
+    make_application,
+    make_candidate,
+    make_company,
+    make_contact,
+    make_job,
+    make_user,
 )
 
 # A Friday, before the US daylight-saving change of Sunday 8 March 2026.
-FRIDAY_BEFORE_US_DST = datetime(2026, 3, 6, 12, 0, tzinfo=timezone.utc)
+FRIDAY_BEFORE_US_DST = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Alerts (A4): badge count, mark read, digest; candidate feedback (A8) in the candidate's zone."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -9,7 +10,7 @@ from portal.services.alerts import alert_job_owner, mark_read, send_digests, unr
 from portal.services.candidate_messages import compose_feedback, send_feedback
 from portal.services.mail import deliver_due_mail
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_badge_count_and_mark_read(desk):
@@ -46,8 +47,9 @@ def test_feedback_is_kind_uses_the_reason_and_prints_the_candidates_zone(desk, s
     draft = compose_feedback(desk.application)
     assert draft.subject == "Your application for Widget Engineer" and draft.zone_name == "Asia/Kolkata"
     assert "Thank you" in draft.body and "{" not in draft.body
-    send_feedback(desk.application, desk.recruiter, draft.subject, draft.body,
-                  now=datetime(2026, 3, 9, 14, 0, tzinfo=UTC))
+    send_feedback(
+        desk.application, desk.recruiter, draft.subject, draft.body, now=datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
+    )
     assert deliver_due_mail() == 1
     (received,) = smtp.inbox.wait_for(1)
     assert received["to"] == [desk.candidate.primary_email]
@@ -56,8 +58,14 @@ def test_feedback_is_kind_uses_the_reason_and_prints_the_candidates_zone(desk, s
 
 
 def test_feedback_uses_the_agency_template(desk):
-    db.session.add(EmailTemplate(agency_id=desk.job.agency_id, key="candidate_feedback",
-                                 subject="About {job}", body="Dear {first_name}, thanks from {agency}. {unknown}"))
+    db.session.add(
+        EmailTemplate(
+            agency_id=desk.job.agency_id,
+            key="candidate_feedback",
+            subject="About {job}",
+            body="Dear {first_name}, thanks from {agency}. {unknown}",
+        )
+    )
     db.session.commit()
     draft = compose_feedback(desk.application)
     assert draft.subject == "About Widget Engineer"

@@ -1,6 +1,7 @@
 """Interview scheduling (A5): zones across daylight saving, conflicts, free windows, invitations."""
+
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -11,28 +12,45 @@ from portal.extensions import db
 from portal.models import Application, Interview, InterviewRequest, MailOutbox, Task, User
 from portal.services import ServiceError
 from portal.services.interviews import (
-    SchedulingConflict, cancel_interview, confirm_interview, free_windows, propose_times, reschedule_interview,
-    slots_in_zones, to_utc,
+    SchedulingConflict,
+    cancel_interview,
+    confirm_interview,
+    free_windows,
+    propose_times,
+    reschedule_interview,
+    slots_in_zones,
+    to_utc,
 )
 from portal.services.mail import deliver_due_mail
 from tests.agency.conftest import FRIDAY_BEFORE_US_DST
 from tests.conftest import TEST_DATABASE
 from tests.factories import (
-    make_agency, make_application, make_candidate, make_company, make_contact, make_interview, make_interview_request,
-    make_job, make_user,
+    make_agency,
+    make_application,
+    make_candidate,
+    make_company,
+    make_contact,
+    make_interview,
+    make_interview_request,
+    make_job,
+    make_user,
 )
 
 NEW_YORK, LONDON, KOLKATA = ZoneInfo("America/New_York"), ZoneInfo("Europe/London"), ZoneInfo("Asia/Kolkata")
-UTC = timezone.utc
+UTC = UTC
 # Monday 9 March 2026, 10:00 in New York: the first weekday after the US clocks went forward
 # (EDT, UTC-4) while London is still on GMT: 14:00 UTC, 14:00 London, 19:30 Kolkata.
 MONDAY_10_NEW_YORK = datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK)
 
 
 def _request(desk, starts, minutes=60, **kw):
-    return make_interview_request(desk.application, desk.contact,
-                                  [(s.astimezone(UTC), s.astimezone(UTC) + timedelta(minutes=minutes)) for s in starts],
-                                  timezone="America/New_York", **kw)
+    return make_interview_request(
+        desk.application,
+        desk.contact,
+        [(s.astimezone(UTC), s.astimezone(UTC) + timedelta(minutes=minutes)) for s in starts],
+        timezone="America/New_York",
+        **kw,
+    )
 
 
 def test_proposed_slot_across_us_dst_is_shown_in_both_zones(desk):
@@ -50,8 +68,13 @@ def _ics_parts(message):
 
 def test_confirm_emails_each_recipient_an_ics_in_their_zone_for_the_same_instant(desk, smtp):
     request = _request(desk, [MONDAY_10_NEW_YORK])
-    interview = confirm_interview(request, desk.recruiter, slot_id=request.proposed_slots[0].id,
-                                  meeting_link="https://meet.example/abc", now=FRIDAY_BEFORE_US_DST)
+    interview = confirm_interview(
+        request,
+        desk.recruiter,
+        slot_id=request.proposed_slots[0].id,
+        meeting_link="https://meet.example/abc",
+        now=FRIDAY_BEFORE_US_DST,
+    )
     assert interview.status == "scheduled"
     assert db.session.get(Application, desk.application.id).client_status == "interview_scheduled"
     assert db.session.get(InterviewRequest, request.id).status == "scheduled"
@@ -60,8 +83,11 @@ def test_confirm_emails_each_recipient_an_ics_in_their_zone_for_the_same_instant
 
     assert deliver_due_mail() == 3
     received = {m["to"][0]: m["message"] for m in smtp.inbox.wait_for(3)}
-    expected = {desk.contact.email: ("America/New_York", "10:00"), desk.candidate.primary_email: ("Asia/Kolkata", "19:30"),
-                desk.recruiter.email: ("Europe/London", "14:00")}
+    expected = {
+        desk.contact.email: ("America/New_York", "10:00"),
+        desk.candidate.primary_email: ("Asia/Kolkata", "19:30"),
+        desk.recruiter.email: ("Europe/London", "14:00"),
+    }
     assert set(received) == set(expected)
     for address, (zone_name, local_time) in expected.items():
         message = received[address]
@@ -83,8 +109,13 @@ def test_confirm_emails_each_recipient_an_ics_in_their_zone_for_the_same_instant
 
 def test_reschedule_and_cancel_keep_the_uid_and_raise_the_sequence(desk, smtp):
     request = _request(desk, [MONDAY_10_NEW_YORK])
-    interview = confirm_interview(request, desk.recruiter, slot_id=request.proposed_slots[0].id,
-                                  meeting_link="https://meet.example/abc", now=FRIDAY_BEFORE_US_DST)
+    interview = confirm_interview(
+        request,
+        desk.recruiter,
+        slot_id=request.proposed_slots[0].id,
+        meeting_link="https://meet.example/abc",
+        now=FRIDAY_BEFORE_US_DST,
+    )
     deliver_due_mail()
     smtp.inbox.wait_for(3)
     smtp.inbox.clear()
@@ -111,10 +142,17 @@ def test_taken_slot_is_refused_with_the_nearest_free_windows(desk):
     (view,) = slots_in_zones(request, desk.recruiter)
     assert len(view.conflicts) == 1
     with pytest.raises(SchedulingConflict) as refused:
-        confirm_interview(request, desk.recruiter, slot_id=request.proposed_slots[0].id,
-                          meeting_link="https://meet.example/x", now=FRIDAY_BEFORE_US_DST)
+        confirm_interview(
+            request,
+            desk.recruiter,
+            slot_id=request.proposed_slots[0].id,
+            meeting_link="https://meet.example/x",
+            now=FRIDAY_BEFORE_US_DST,
+        )
     assert "job owner" in refused.value.message
-    assert refused.value.suggestions == [datetime(2026, 3, 9, h, m, tzinfo=UTC) for h, m in ((13, 20), (15, 0), (15, 20))]
+    assert refused.value.suggestions == [
+        datetime(2026, 3, 9, h, m, tzinfo=UTC) for h, m in ((13, 20), (15, 0), (15, 20))
+    ]
     assert db.session.scalar(select(func.count()).select_from(Interview)) == 1
 
 
@@ -124,8 +162,13 @@ def test_candidates_other_interview_is_a_conflict_too(desk):
     make_interview(other_job_application, colleague, datetime(2026, 3, 9, 13, 30, tzinfo=UTC))
     request = _request(desk, [MONDAY_10_NEW_YORK])
     with pytest.raises(SchedulingConflict) as refused:
-        confirm_interview(request, desk.recruiter, slot_id=request.proposed_slots[0].id,
-                          meeting_link="https://meet.example/x", now=FRIDAY_BEFORE_US_DST)
+        confirm_interview(
+            request,
+            desk.recruiter,
+            slot_id=request.proposed_slots[0].id,
+            meeting_link="https://meet.example/x",
+            now=FRIDAY_BEFORE_US_DST,
+        )
     assert "the candidate" in refused.value.message
     assert refused.value.suggestions[0] >= datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
     busy_start, busy_end = datetime(2026, 3, 9, 13, 30, tzinfo=UTC), datetime(2026, 3, 9, 14, 30, tzinfo=UTC)
@@ -153,16 +196,20 @@ def test_free_windows_stay_inside_the_owners_working_hours(ctx):
     owner = make_user(agency, timezone="Asia/Kolkata")
     candidate = make_candidate(agency)
     friday_evening = datetime(2026, 3, 6, 17, 50, tzinfo=KOLKATA)
-    found = free_windows(owner, candidate.id, friday_evening, timedelta(hours=1),
-                         now=datetime(2026, 3, 6, 0, 0, tzinfo=UTC))
+    found = free_windows(
+        owner, candidate.id, friday_evening, timedelta(hours=1), now=datetime(2026, 3, 6, 0, 0, tzinfo=UTC)
+    )
     assert [f.astimezone(KOLKATA).strftime("%a %H:%M") for f in found] == ["Fri 16:20", "Fri 16:40", "Fri 17:00"]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"slot_id": None}, "Choose one of the proposed times."),
-    ({"starts_at": datetime(2026, 3, 5, 9, 0, tzinfo=UTC)}, "That time has already passed; choose a later one."),
-    ({"meeting_link": ""}, "A video interview needs a meeting link."),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"slot_id": None}, "Choose one of the proposed times."),
+        ({"starts_at": datetime(2026, 3, 5, 9, 0, tzinfo=UTC)}, "That time has already passed; choose a later one."),
+        ({"meeting_link": ""}, "A video interview needs a meeting link."),
+    ],
+)
 def test_confirm_refusals(desk, kwargs, message):
     request = _request(desk, [MONDAY_10_NEW_YORK])
     options = {"slot_id": request.proposed_slots[0].id, "meeting_link": "https://meet.example/x", **kwargs}
@@ -183,14 +230,21 @@ def test_onsite_needs_a_location_and_a_closed_request_cannot_be_confirmed(desk):
     request.status = "cancelled"
     db.session.commit()
     with pytest.raises(ServiceError, match="no longer open"):
-        confirm_interview(request, desk.recruiter, slot_id=request.proposed_slots[0].id, location="HQ",
-                          now=FRIDAY_BEFORE_US_DST)
+        confirm_interview(
+            request, desk.recruiter, slot_id=request.proposed_slots[0].id, location="HQ", now=FRIDAY_BEFORE_US_DST
+        )
 
 
 def test_counter_proposal_adds_agency_slots_and_emails_the_client_in_their_zone(desk, smtp):
     request = _request(desk, [MONDAY_10_NEW_YORK])
-    propose_times(request, desk.recruiter, [datetime(2026, 3, 11, 9, 0, tzinfo=LONDON)], timedelta(minutes=45),
-                  "Europe/London", now=FRIDAY_BEFORE_US_DST)
+    propose_times(
+        request,
+        desk.recruiter,
+        [datetime(2026, 3, 11, 9, 0, tzinfo=LONDON)],
+        timedelta(minutes=45),
+        "Europe/London",
+        now=FRIDAY_BEFORE_US_DST,
+    )
     slots = db.session.get(InterviewRequest, request.id).proposed_slots
     assert [(s.proposed_by, s.timezone) for s in slots] == [("client", "America/New_York"), ("agency", "Europe/London")]
     assert deliver_due_mail() == 1
@@ -199,9 +253,11 @@ def test_counter_proposal_adds_agency_slots_and_emails_the_client_in_their_zone(
     assert "05:00 (America/New_York)" in received["message"].get_body(preferencelist=("plain",)).get_content()
 
 
-@pytest.mark.skipif(TEST_DATABASE != "postgresql",
-                    reason="needs PostgreSQL: SQLite has no row locks and runs one writer at a time, so two "
-                           "concurrent confirmations cannot be raced there")
+@pytest.mark.skipif(
+    TEST_DATABASE != "postgresql",
+    reason="needs PostgreSQL: SQLite has no row locks and runs one writer at a time, so two "
+    "concurrent confirmations cannot be raced there",
+)
 @pytest.mark.parametrize("second_start_minutes", [0, 30], ids=["same start", "overlapping start"])
 def test_two_concurrent_confirmations_for_one_owner_never_both_succeed(app, second_start_minutes):
     with app.app_context():
@@ -229,8 +285,9 @@ def test_two_concurrent_confirmations_for_one_owner_never_both_succeed(app, seco
             slot_id = request.proposed_slots[0].id
             barrier.wait()
             try:
-                confirm_interview(request, user, slot_id=slot_id, meeting_link="https://meet.example/x",
-                                  now=FRIDAY_BEFORE_US_DST)
+                confirm_interview(
+                    request, user, slot_id=slot_id, meeting_link="https://meet.example/x", now=FRIDAY_BEFORE_US_DST
+                )
                 outcomes.append("confirmed")
             except SchedulingConflict:
                 db.session.rollback()
@@ -245,21 +302,35 @@ def test_two_concurrent_confirmations_for_one_owner_never_both_succeed(app, seco
         thread.join()
     assert sorted(outcomes) == ["confirmed", "refused"]
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Interview).where(
-            Interview.owner_id == owner_id, Interview.status == "scheduled")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Interview)
+                .where(Interview.owner_id == owner_id, Interview.status == "scheduled")
+            )
+            == 1
+        )
         assert db.session.scalar(select(func.count()).select_from(MailOutbox)) == 3
 
 
 def test_reschedule_into_a_taken_time_is_refused_and_cancel_twice_is_refused(desk):
     request = _request(desk, [MONDAY_10_NEW_YORK])
-    interview = confirm_interview(request, desk.recruiter, slot_id=request.proposed_slots[0].id,
-                                  meeting_link="https://meet.example/abc", now=FRIDAY_BEFORE_US_DST)
+    interview = confirm_interview(
+        request,
+        desk.recruiter,
+        slot_id=request.proposed_slots[0].id,
+        meeting_link="https://meet.example/abc",
+        now=FRIDAY_BEFORE_US_DST,
+    )
     make_interview(make_application(desk.job), desk.recruiter, datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
     db.session.commit()
     with pytest.raises(SchedulingConflict) as refused:
-        reschedule_interview(interview, desk.recruiter, datetime(2026, 3, 10, 9, 20, tzinfo=UTC),
-                             now=FRIDAY_BEFORE_US_DST)
-    assert refused.value.suggestions == [datetime(2026, 3, 10, h, m, tzinfo=UTC) for h, m in ((10, 0), (10, 20), (10, 40))]
+        reschedule_interview(
+            interview, desk.recruiter, datetime(2026, 3, 10, 9, 20, tzinfo=UTC), now=FRIDAY_BEFORE_US_DST
+        )
+    assert refused.value.suggestions == [
+        datetime(2026, 3, 10, h, m, tzinfo=UTC) for h, m in ((10, 0), (10, 20), (10, 40))
+    ]
     db.session.rollback()
     assert (interview.ics_sequence, to_utc(interview.starts_at)) == (0, datetime(2026, 3, 9, 14, 0, tzinfo=UTC))
     cancel_interview(interview, desk.recruiter, now=FRIDAY_BEFORE_US_DST)

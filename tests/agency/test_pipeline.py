@@ -1,4 +1,5 @@
 """Pipeline and outcomes (A1, A6): stage history, reasons, looking-for-work, job forms."""
+
 import pytest
 from sqlalchemy import select
 
@@ -18,7 +19,10 @@ def test_stage_moves_are_recorded(desk):
     move_stage(desk.application, stages[4].id, desk.recruiter)
     move_stage(desk.application, stages[3].id, desk.recruiter)
     history = db.session.scalars(select(StageHistory).order_by(StageHistory.id)).all()
-    assert [(h.from_stage_id, h.to_stage_id) for h in history] == [(stages[2].id, stages[4].id), (stages[4].id, stages[3].id)]
+    assert [(h.from_stage_id, h.to_stage_id) for h in history] == [
+        (stages[2].id, stages[4].id),
+        (stages[4].id, stages[3].id),
+    ]
     with pytest.raises(ServiceError, match="already in Client review"):
         move_stage(desk.application, stages[3].id, desk.recruiter)
     other = make_agency()
@@ -36,17 +40,24 @@ def test_hire_turns_looking_for_work_off_and_a_new_application_back_on(desk):
 
 def test_already_found_a_job_turns_it_off_other_reasons_do_not(desk):
     second = add_application(make_job(desk.job.company, desk.recruiter), desk.candidate, desk.recruiter)
-    close_application(desk.application, "withdrawn", desk.recruiter, reason_id=_reason(desk.job.agency_id, "Relocated").id)
+    close_application(
+        desk.application, "withdrawn", desk.recruiter, reason_id=_reason(desk.job.agency_id, "Relocated").id
+    )
     assert desk.candidate.looking_for_work is True
-    close_application(second, "withdrawn", desk.recruiter, reason_id=_reason(desk.job.agency_id, "Already found a job").id)
+    close_application(
+        second, "withdrawn", desk.recruiter, reason_id=_reason(desk.job.agency_id, "Already found a job").id
+    )
     assert desk.candidate.looking_for_work is False
 
 
-@pytest.mark.parametrize("outcome, reason_label, message", [
-    ("maybe", None, "Choose an outcome."),
-    ("rejected_by_client", None, "Choose a reason from the list."),
-    ("rejected_by_agency", "Already found a job", "Choose a reason from the list."),
-])
+@pytest.mark.parametrize(
+    "outcome, reason_label, message",
+    [
+        ("maybe", None, "Choose an outcome."),
+        ("rejected_by_client", None, "Choose a reason from the list."),
+        ("rejected_by_agency", "Already found a job", "Choose a reason from the list."),
+    ],
+)
 def test_outcome_validation(desk, outcome, reason_label, message):
     reason = _reason(desk.job.agency_id, reason_label) if reason_label else None
     with pytest.raises(ServiceError) as refused:
@@ -56,8 +67,14 @@ def test_outcome_validation(desk, outcome, reason_label, message):
 
 
 def test_create_and_edit_a_job(desk):
-    values = JobInput(title=" Data Lead ", company_id=desk.job.company_id, owner_id=desk.recruiter.id,
-                      confidential=True, requisition_id="REQ-9", team_ids=(desk.admin.id,))
+    values = JobInput(
+        title=" Data Lead ",
+        company_id=desk.job.company_id,
+        owner_id=desk.recruiter.id,
+        confidential=True,
+        requisition_id="REQ-9",
+        team_ids=(desk.admin.id,),
+    )
     job = create_job(desk.recruiter, values)
     assert (job.title, job.confidential, job.requisition_id) == ("Data Lead", True, "REQ-9")
     assert {u.id for u in job.hiring_team} == {desk.admin.id, desk.recruiter.id}
@@ -66,12 +83,15 @@ def test_create_and_edit_a_job(desk):
     assert job.status == "closed" and job.closed_at is not None
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"title": "  "}, "Give the job a title."),
-    ({"company_id": -1}, "Choose one of your clients."),
-    ({"owner_id": -1}, "Choose an active colleague as the owner."),
-    ({"team_ids": (-5,)}, "Choose active colleagues for the hiring team."),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"title": "  "}, "Give the job a title."),
+        ({"company_id": -1}, "Choose one of your clients."),
+        ({"owner_id": -1}, "Choose an active colleague as the owner."),
+        ({"team_ids": (-5,)}, "Choose active colleagues for the hiring team."),
+    ],
+)
 def test_job_validation(desk, change, message):
     values = JobInput(title="X", company_id=desk.job.company_id, owner_id=desk.recruiter.id)
     for key, value in change.items():

@@ -1,7 +1,8 @@
 """The candidate's self-scheduling link (A8, beyond): emailed, scanner-safe, expiring, and held
 to the same conflict rules as a recruiter's confirmation."""
+
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +16,7 @@ from portal.services.mail import deliver_due_mail
 from tests.conftest import csrf_token
 from tests.factories import make_application, make_interview, make_interview_request
 
-UTC = timezone.utc
+UTC = UTC
 KOLKATA = ZoneInfo("Asia/Kolkata")
 FIRST, SECOND = datetime(2031, 3, 10, 14, 0, tzinfo=UTC), datetime(2031, 3, 11, 9, 0, tzinfo=UTC)
 # The links are sent a week before the proposed times, whatever today is (the pages read the clock).
@@ -24,9 +25,12 @@ pytestmark = pytest.mark.time_machine(FIRST - timedelta(days=7))
 
 @pytest.fixture
 def request_row(desk):
-    row = make_interview_request(desk.application, desk.contact,
-                                 [(FIRST, FIRST + timedelta(hours=1)), (SECOND, SECOND + timedelta(hours=1))],
-                                 timezone="America/New_York")
+    row = make_interview_request(
+        desk.application,
+        desk.contact,
+        [(FIRST, FIRST + timedelta(hours=1)), (SECOND, SECOND + timedelta(hours=1))],
+        timezone="America/New_York",
+    )
     db.session.commit()
     return row
 
@@ -54,7 +58,9 @@ def test_candidate_picks_a_time_in_their_zone_and_everyone_gets_invitations(clie
 
     refused = client.post(f"/{path}", data={"csrf_token": csrf_token(client)})
     assert refused.status_code == 422 and "Choose one of the times." in refused.get_data(as_text=True)
-    booked = client.post(f"/{path}", data={"csrf_token": csrf_token(client), "slot_id": request_row.proposed_slots[1].id})
+    booked = client.post(
+        f"/{path}", data={"csrf_token": csrf_token(client), "slot_id": request_row.proposed_slots[1].id}
+    )
     assert booked.status_code == 200
     assert "booked for Tue 11 Mar 2031, 14:30 (Asia/Kolkata)" in booked.get_data(as_text=True)
     db.session.expire_all()
@@ -73,7 +79,9 @@ def test_a_taken_time_is_refused_with_the_same_conflict_rules(client, desk, requ
     make_interview(make_application(desk.job), desk.recruiter, FIRST)
     db.session.commit()
     path = url.split("//", 1)[1].split("/", 1)[1]
-    response = client.post(f"/{path}", data={"csrf_token": csrf_token(client), "slot_id": request_row.proposed_slots[0].id})
+    response = client.post(
+        f"/{path}", data={"csrf_token": csrf_token(client), "slot_id": request_row.proposed_slots[0].id}
+    )
     assert response.status_code == 422 and "no longer free" in response.get_data(as_text=True)
     assert db.session.get(InterviewRequest, request_row.id).status == "open"
 
@@ -87,16 +95,21 @@ def test_expired_and_foreign_links(app, client, desk, request_row):
     try:
         expired = client.get(f"/{path}")
         assert expired.status_code == 410 and "This link has expired" in expired.get_data(as_text=True)
-        posted = client.post(f"/{path}", data={"csrf_token": csrf_token(client), "slot_id": request_row.proposed_slots[0].id})
+        posted = client.post(
+            f"/{path}", data={"csrf_token": csrf_token(client), "slot_id": request_row.proposed_slots[0].id}
+        )
         assert posted.status_code == 410
     finally:
         app.config.pop("SELF_SCHEDULE_LINK_DAYS")
     assert db.session.scalar(select(func.count()).select_from(Interview)) == 0
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({}, "A video interview needs a meeting link."),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({}, "A video interview needs a meeting link."),
+    ],
+)
 def test_sending_the_link_needs_the_place(desk, request_row, kwargs, message):
     with pytest.raises(ServiceError) as refused:
         send_self_schedule_link(request_row, desk.recruiter, **kwargs)

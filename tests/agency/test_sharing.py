@@ -1,5 +1,6 @@
 """Sharing (A2, A2a): guards, template profiles, bulk share/unshare, "Send online"."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -10,17 +11,29 @@ from portal.scoping import shared_applications_query
 from portal.services import ServiceError
 from portal.services.mail import deliver_due_mail
 from portal.services.sharing import (
-    bulk_share, bulk_unshare, profile_from_template, send_online, share_candidate, share_guards, unshare_candidate,
+    bulk_share,
+    bulk_unshare,
+    profile_from_template,
+    send_online,
+    share_candidate,
+    share_guards,
+    unshare_candidate,
 )
 from tests.factories import make_application, make_candidate, make_company, make_job
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _consent(application, company_id=None):
-    db.session.add(ConsentRecord(agency_id=application.agency_id, candidate_id=application.candidate_id,
-                                 company_id=company_id, given_at=datetime(2026, 1, 5, tzinfo=UTC),
-                                 method="Phone call"))
+    db.session.add(
+        ConsentRecord(
+            agency_id=application.agency_id,
+            candidate_id=application.candidate_id,
+            company_id=company_id,
+            given_at=datetime(2026, 1, 5, tzinfo=UTC),
+            method="Phone call",
+        )
+    )
     db.session.flush()
 
 
@@ -32,19 +45,34 @@ def test_guards_show_prior_submissions_rejections_and_consent(desk):
     fresh = make_application(make_job(desk.job.company, desk.recruiter), desk.candidate, shared=False)
     guards = share_guards(fresh)
     assert [(s.job_title, s.outcome) for s in guards.submissions] == [
-        ("Widget Engineer", "in process"), ("Earlier Role", "rejected by the client")]
+        ("Widget Engineer", "in process"),
+        ("Earlier Role", "rejected by the client"),
+    ]
     assert [r.job_title for r in guards.rejections] == ["Earlier Role"]
     assert guards.consent is None and guards.needs_override
     _consent(fresh, desk.job.company_id)
     assert share_guards(fresh).consent.method == "Phone call"
 
 
-@pytest.mark.parametrize("override, message", [
-    (None, "No consent to present Kavya Rao to Hudson Widgets is recorded. Record consent, or give a reason to "
-           "share anyway (at least 5 characters)."),
-    ("ok", "No consent to present Kavya Rao to Hudson Widgets is recorded. Record consent, or give a reason to "
-           "share anyway (at least 5 characters)."),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        (
+            None,
+            (
+                "No consent to present Kavya Rao to Hudson Widgets is recorded. Record consent, or give a reason to "
+                "share anyway (at least 5 characters)."
+            ),
+        ),
+        (
+            "ok",
+            (
+                "No consent to present Kavya Rao to Hudson Widgets is recorded. Record consent, or give a reason to "
+                "share anyway (at least 5 characters)."
+            ),
+        ),
+    ],
+)
 def test_share_without_consent_needs_an_override_reason(desk, override, message):
     application = make_application(make_job(desk.job.company, desk.recruiter), desk.candidate, shared=False)
     db.session.commit()
@@ -55,14 +83,22 @@ def test_share_without_consent_needs_an_override_reason(desk, override, message)
 
 
 def test_override_is_logged_and_the_profile_comes_from_the_template(desk):
-    db.session.add(ProfileTemplate(agency_id=desk.job.agency_id, name="Standard",
-                                   body="Candidate: {first_name} {last_name}\nSkills: {skills}\nEmail: {email}",
-                                   hidden_by_default="email"))
+    db.session.add(
+        ProfileTemplate(
+            agency_id=desk.job.agency_id,
+            name="Standard",
+            body="Candidate: {first_name} {last_name}\nSkills: {skills}\nEmail: {email}",
+            hidden_by_default="email",
+        )
+    )
     desk.candidate.skills = "Python, SQL"
     application = make_application(make_job(desk.job.company, desk.recruiter), desk.candidate, shared=False)
     fields, hidden = profile_from_template(application)
-    assert fields == [{"label": "Candidate", "value": "Kavya Rao"}, {"label": "Skills", "value": "Python, SQL"},
-                      {"label": "Email", "value": desk.candidate.primary_email}]
+    assert fields == [
+        {"label": "Candidate", "value": "Kavya Rao"},
+        {"label": "Skills", "value": "Python, SQL"},
+        {"label": "Email", "value": desk.candidate.primary_email},
+    ]
     assert hidden == ["Email"]
     profile = share_candidate(application, desk.recruiter, consent_override_reason="Verbal consent on the phone")
     assert profile.fields == fields and profile.hidden_fields == ["Email"]
@@ -81,10 +117,18 @@ def test_edited_fields_resume_choice_and_foreign_resume_refused(desk):
     db.session.commit()
     with pytest.raises(ServiceError, match="Choose one of this candidate's resumes"):
         share_candidate(application, desk.recruiter, resume_id=theirs.id)
-    profile = share_candidate(application, desk.recruiter, resume_id=mine.id,
-                              fields=[{"label": "Summary", "value": "Edited by hand"}], hidden_fields=["Nope"])
+    profile = share_candidate(
+        application,
+        desk.recruiter,
+        resume_id=mine.id,
+        fields=[{"label": "Summary", "value": "Edited by hand"}],
+        hidden_fields=["Nope"],
+    )
     assert (profile.resume_id, profile.fields, profile.hidden_fields) == (
-        mine.id, [{"label": "Summary", "value": "Edited by hand"}], [])
+        mine.id,
+        [{"label": "Summary", "value": "Edited by hand"}],
+        [],
+    )
 
 
 def test_unshare_removes_from_the_portal_immediately(desk):
@@ -140,4 +184,5 @@ def test_share_guards_do_not_name_confidential_jobs_the_viewer_cannot_see(app):
         titles = [entry.job_title for entry in share_guards(tenant.application, outsider).submissions]
         assert titles == ["a confidential job"]
         assert [e.job_title for e in share_guards(tenant.application, tenant.recruiter).submissions] == [
-            tenant.confidential_job.title]
+            tenant.confidential_job.title
+        ]

@@ -1,5 +1,6 @@
 """Task rules (A3): each completion refusal names what is missing; skip, reassign, comment."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,13 +12,19 @@ from portal.services.candidate_messages import compose_feedback, send_feedback
 from portal.services.interviews import confirm_interview
 from portal.services.pipeline import close_application
 from portal.services.task_rules import (
-    agency_workload, comment_on_task, complete_task, is_overdue, reassign_task, set_checklist_item, skip_task,
+    agency_workload,
+    comment_on_task,
+    complete_task,
+    is_overdue,
+    reassign_task,
+    set_checklist_item,
+    skip_task,
 )
 from portal.services.tasks import generate_task
 from tests.agency.conftest import FRIDAY_BEFORE_US_DST
 from tests.factories import make_interview_request, make_job, make_user
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _tick_all(task):
@@ -36,12 +43,18 @@ def test_organise_interview_needs_a_confirmed_interview(desk):
         "This task cannot be completed yet. Missing: a confirmed interview (pick one of the proposed times, "
         "or propose others); checklist item not ticked: \u201cReview the client's proposed slots\u201d; "
         "checklist item not ticked: \u201cCheck the candidate's availability\u201d; "
-        "checklist item not ticked: \u201cConfirm the interview\u201d.")
+        "checklist item not ticked: \u201cConfirm the interview\u201d."
+    )
     _tick_all(task)
     with pytest.raises(ServiceError, match=r"Missing: a confirmed interview \(pick"):
         complete_task(task, desk.recruiter)
-    confirm_interview(request, desk.recruiter, slot_id=request.proposed_slots[0].id,
-                      meeting_link="https://meet.example/x", now=FRIDAY_BEFORE_US_DST)
+    confirm_interview(
+        request,
+        desk.recruiter,
+        slot_id=request.proposed_slots[0].id,
+        meeting_link="https://meet.example/x",
+        now=FRIDAY_BEFORE_US_DST,
+    )
     assert db.session.get(Task, task.id).status == "done"
 
 
@@ -51,18 +64,23 @@ def test_send_feedback_needs_a_sent_message_or_a_skip_with_reason(desk):
     _tick_all(task)
     with pytest.raises(ServiceError) as refused:
         complete_task(task, desk.recruiter)
-    assert refused.value.message == ("This task cannot be completed yet. Missing: a feedback message sent to "
-                                     "the candidate (or skip the task with a reason).")
+    assert refused.value.message == (
+        "This task cannot be completed yet. Missing: a feedback message sent to "
+        "the candidate (or skip the task with a reason)."
+    )
     draft = compose_feedback(desk.application)
     send_feedback(desk.application, desk.recruiter, draft.subject, draft.body)
     complete_task(task, desk.recruiter)
     assert task.status == "done" and task.completed_at is not None
 
 
-@pytest.mark.parametrize("reason, message", [
-    ("", "Say why the feedback is skipped (at least 5 characters)."),
-    ("no", "Say why the feedback is skipped (at least 5 characters)."),
-])
+@pytest.mark.parametrize(
+    "reason, message",
+    [
+        ("", "Say why the feedback is skipped (at least 5 characters)."),
+        ("no", "Say why the feedback is skipped (at least 5 characters)."),
+    ],
+)
 def test_skip_needs_a_reason(desk, reason, message):
     task = generate_task(desk.application, "send_feedback", "send_feedback:skip")
     db.session.commit()
@@ -90,8 +108,10 @@ def test_process_offer_needs_the_outcome(desk):
     _tick_all(task)
     with pytest.raises(ServiceError) as refused:
         complete_task(task, desk.recruiter)
-    assert refused.value.message == ("This task cannot be completed yet. Missing: the outcome of the offer "
-                                     "(record the hire, or close the application with a reason).")
+    assert refused.value.message == (
+        "This task cannot be completed yet. Missing: the outcome of the offer "
+        "(record the hire, or close the application with a reason)."
+    )
     close_application(desk.application, "hired", desk.recruiter)
     complete_task(task, desk.recruiter)
     assert task.status == "done"
@@ -114,13 +134,16 @@ def test_reassign_comment_overdue_and_the_agency_wide_view(desk):
     assert {"task.reassigned", "task.commented"} <= set(verbs)
     later = FRIDAY_BEFORE_US_DST + timedelta(days=3)
     assert is_overdue(task, later) and not is_overdue(task, FRIDAY_BEFORE_US_DST)
-    rows = {row.user.name: (row.open_count, row.overdue_count) for row in agency_workload(desk.recruiter.agency_id, later)}
+    rows = {
+        row.user.name: (row.open_count, row.overdue_count) for row in agency_workload(desk.recruiter.agency_id, later)
+    }
     assert rows["Colin Colleague"] == (1, 1) and rows["Rhea Recruiter"] == (0, 0)
 
 
 def test_confidential_job_task_cannot_go_to_someone_off_the_team(desk):
     job = make_job(desk.job.company, desk.recruiter, confidential=True)
     from tests.factories import make_application
+
     application = make_application(job)
     task = generate_task(application, "send_feedback", "send_feedback:conf")
     outsider = make_user(desk.recruiter.agency, name="Otto Outsider")

@@ -1,6 +1,7 @@
 """Agency pages and fragments over HTTP: each htmx view as a page and as a fragment, refusals
 in place (422) with nothing saved, and the routes added for tasks, scheduling and alerts."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from tests.agency.conftest import Desk
 from tests.conftest import csrf_token, login_as
 from tests.factories import make_application, make_interview_request
 
-UTC = timezone.utc
+UTC = UTC
 HX = {"HX-Request": "true"}
 
 
@@ -39,7 +40,7 @@ def test_stage_move_returns_the_card_and_records_history(signed_in, desk):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and html.startswith('<div id="board"')
     assert "Moved Kavya Rao to Interview." in html
-    interview_column = html[html.index(f'id="stage-{target.id}"'):]
+    interview_column = html[html.index(f'id="stage-{target.id}"') :]
     assert f'<option value="{target.id}" selected>' in interview_column.split("</section>")[0]
     assert db.session.scalar(select(func.count()).select_from(StageHistory)) == 1
     refused = _post(signed_in, f"/agency/applications/{desk.application.id}/stage", {"stage_id": target.id})
@@ -51,14 +52,24 @@ def test_share_page_shows_guards_and_refusal_in_place(signed_in, desk):
     db.session.commit()
     page = signed_in.get(f"/agency/applications/{fresh.id}/share").get_data(as_text=True)
     assert "No consent to present this candidate" in page and 'name="fields-0-label"' in page
-    refused = _post(signed_in, f"/agency/applications/{fresh.id}/share",
-                    {"fields-0-label": "Summary", "fields-0-value": "Great"})
+    refused = _post(
+        signed_in, f"/agency/applications/{fresh.id}/share", {"fields-0-label": "Summary", "fields-0-value": "Great"}
+    )
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "<html" not in html and "give a reason to share anyway" in html
     assert db.session.scalar(select(SharedProfile).where(SharedProfile.application_id == fresh.id)) is None
-    shared = _post(signed_in, f"/agency/applications/{fresh.id}/share",
-                   {"fields-0-label": "Summary", "fields-0-value": "Great", "fields-1-label": "Phone",
-                    "fields-1-value": "123", "fields-1-hidden": "y", "consent_override_reason": "Consent by phone"})
+    shared = _post(
+        signed_in,
+        f"/agency/applications/{fresh.id}/share",
+        {
+            "fields-0-label": "Summary",
+            "fields-0-value": "Great",
+            "fields-1-label": "Phone",
+            "fields-1-value": "123",
+            "fields-1-hidden": "y",
+            "consent_override_reason": "Consent by phone",
+        },
+    )
     assert shared.status_code == 204 and shared.headers["HX-Redirect"] == f"/agency/jobs/{desk.job.id}"
     profile = db.session.scalar(select(SharedProfile).where(SharedProfile.application_id == fresh.id))
     assert profile.fields == [{"label": "Summary", "value": "Great"}, {"label": "Phone", "value": "123"}]
@@ -68,8 +79,9 @@ def test_share_page_shows_guards_and_refusal_in_place(signed_in, desk):
 def test_bulk_unshare_and_nothing_selected(signed_in, desk):
     refused = _post(signed_in, f"/agency/jobs/{desk.job.id}/bulk", {"action": "share"})
     assert refused.status_code == 422 and "Select at least one candidate." in refused.get_data(as_text=True)
-    done = _post(signed_in, f"/agency/jobs/{desk.job.id}/bulk",
-                 {"action": "unshare", "application_ids": [desk.application.id]})
+    done = _post(
+        signed_in, f"/agency/jobs/{desk.job.id}/bulk", {"action": "unshare", "application_ids": [desk.application.id]}
+    )
     assert done.status_code == 200 and "Unshared 1 candidate(s)." in done.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(SharedProfile, desk.application.shared_profile.id).unshared_at is not None
@@ -91,8 +103,11 @@ def test_task_completion_refusal_renders_in_place(signed_in, desk):
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and html.startswith('<section id="task-status"')
     assert "Missing: a confirmed interview" in html
-    confirmed = _post(signed_in, f"/agency/interview-requests/{request.id}/confirm",
-                      {"slot_id": request.proposed_slots[0].id, "meeting_link": "https://meet.example/q"})
+    confirmed = _post(
+        signed_in,
+        f"/agency/interview-requests/{request.id}/confirm",
+        {"slot_id": request.proposed_slots[0].id, "meeting_link": "https://meet.example/q"},
+    )
     assert confirmed.status_code == 200 and "Interview confirmed for" in confirmed.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Task, task.id).status == "done"
@@ -100,6 +115,7 @@ def test_task_completion_refusal_renders_in_place(signed_in, desk):
 
 def test_inbox_and_team_view_highlight_overdue(signed_in, desk):
     from portal.services.tasks import generate_task
+
     generate_task(desk.application, "send_feedback", "fb:1", now=datetime(2020, 1, 1, tzinfo=UTC))
     db.session.commit()
     inbox = signed_in.get("/agency/tasks").get_data(as_text=True)
@@ -125,62 +141,78 @@ def test_alert_badge_list_and_mark_read(signed_in, desk):
 
 def test_candidate_page_feedback_and_outcome(signed_in, desk):
     page = signed_in.get(f"/agency/candidates/{desk.candidate.id}").get_data(as_text=True)
-    assert "Looking for work: <strong id=\"looking-for-work\">Yes" in page
+    assert 'Looking for work: <strong id="looking-for-work">Yes' in page
     form = signed_in.get(f"/agency/applications/{desk.application.id}/feedback").get_data(as_text=True)
     assert "Your application for Widget Engineer" in form and "Asia/Kolkata" in form
     refused = _post(signed_in, f"/agency/applications/{desk.application.id}/feedback", {"subject": "Hi", "body": ""})
     assert refused.status_code == 422 and "Write the message." in refused.get_data(as_text=True)
-    sent = _post(signed_in, f"/agency/applications/{desk.application.id}/feedback",
-                 {"subject": "About your application", "body": "Thank you for your time, Kavya. Best wishes."})
+    sent = _post(
+        signed_in,
+        f"/agency/applications/{desk.application.id}/feedback",
+        {"subject": "About your application", "body": "Thank you for your time, Kavya. Best wishes."},
+    )
     assert sent.status_code == 204
     assert db.session.scalar(select(Activity.id).where(Activity.verb == "candidate.feedback_sent")) is not None
     done = _post(signed_in, f"/agency/applications/{desk.application.id}/outcome", {"outcome": "hired"})
     assert done.status_code == 204
     page = signed_in.get(f"/agency/candidates/{desk.candidate.id}").get_data(as_text=True)
-    assert "Looking for work: <strong id=\"looking-for-work\">No" in page and "Hired: Kavya Rao" in page
+    assert 'Looking for work: <strong id="looking-for-work">No' in page and "Hired: Kavya Rao" in page
 
 
 def test_create_job_with_validation_in_place(signed_in, desk):
-    refused = _post(signed_in, "/agency/jobs/new", {"title": "", "company_id": desk.job.company_id,
-                                                     "owner_id": desk.recruiter.id})
+    refused = _post(
+        signed_in, "/agency/jobs/new", {"title": "", "company_id": desk.job.company_id, "owner_id": desk.recruiter.id}
+    )
     assert refused.status_code == 422 and "Give the job a title." in refused.get_data(as_text=True)
-    created = _post(signed_in, "/agency/jobs/new", {"title": "Gadget Lead", "company_id": desk.job.company_id,
-                                                     "owner_id": desk.recruiter.id, "status": "open"})
+    created = _post(
+        signed_in,
+        "/agency/jobs/new",
+        {"title": "Gadget Lead", "company_id": desk.job.company_id, "owner_id": desk.recruiter.id, "status": "open"},
+    )
     assert created.status_code == 204
     assert db.session.scalar(select(Job).where(Job.title == "Gadget Lead")) is not None
 
 
 def test_other_agency_and_confidential_objects_are_404(app, client, desk):
     from tests.factories import make_agency, make_job, make_user
+
     other = make_agency()
     stranger = make_user(other)
     outsider = make_user(desk.recruiter.agency)
     secret = make_job(desk.job.company, desk.recruiter, confidential=True)
     hidden = make_application(secret, shared=False)
     from portal.services.tasks import generate_task
+
     task = generate_task(hidden, "send_feedback", "fb:conf")
     db.session.commit()
     login_as(client, stranger)
     assert client.get(f"/agency/applications/{desk.application.id}/share").status_code == 404
     login_as(client, outsider)
-    for url in (f"/agency/tasks/{task.id}", f"/agency/applications/{hidden.id}/share",
-                f"/agency/candidates/{hidden.candidate_id}"):
+    for url in (
+        f"/agency/tasks/{task.id}",
+        f"/agency/applications/{hidden.id}/share",
+        f"/agency/candidates/{hidden.candidate_id}",
+    ):
         response = client.get(url)
         assert response.status_code == 404 or secret.title not in response.get_data(as_text=True), url
     assert client.get("/agency/tasks/team").status_code == 404
 
 
-@pytest.mark.parametrize("path, fragment_start", [
-    ("/agency/tasks/{task}", '<section id="task-status"'),
-    ("/agency/applications/{application}/share", '<form id="share-form"'),
-    ("/agency/applications/{application}/feedback", '<form id="feedback-form"'),
-    ("/agency/applications/{application}/outcome", '<form id="outcome-form"'),
-    ("/agency/jobs/new", '<form id="job-form"'),
-    ("/agency/jobs/{job}/edit", '<form id="job-form"'),
-    ("/agency/alerts", '<section id="alert-list">'),
-])
+@pytest.mark.parametrize(
+    "path, fragment_start",
+    [
+        ("/agency/tasks/{task}", '<section id="task-status"'),
+        ("/agency/applications/{application}/share", '<form id="share-form"'),
+        ("/agency/applications/{application}/feedback", '<form id="feedback-form"'),
+        ("/agency/applications/{application}/outcome", '<form id="outcome-form"'),
+        ("/agency/jobs/new", '<form id="job-form"'),
+        ("/agency/jobs/{job}/edit", '<form id="job-form"'),
+        ("/agency/alerts", '<section id="alert-list">'),
+    ],
+)
 def test_each_htmx_view_serves_page_and_fragment(signed_in, desk, path, fragment_start):
     from portal.services.tasks import generate_task
+
     task = generate_task(desk.application, "send_feedback", "fb:page")
     db.session.commit()
     url = path.format(task=task.id, application=desk.application.id, job=desk.job.id)

@@ -1,13 +1,24 @@
 """Client actions as services (C6–C10): effects on status, task, alert, mail, timeline; refusals."""
+
 import threading
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import (
-    Activity, Alert, Application, InterviewRequest, Job, MailOutbox, Rating, Reason, SharedProfile, Task, utcnow,
+    Activity,
+    Alert,
+    Application,
+    InterviewRequest,
+    Job,
+    MailOutbox,
+    Rating,
+    Reason,
+    SharedProfile,
+    Task,
+    utcnow,
 )
 from portal.services import ServiceError
 from portal.services import client_actions as actions
@@ -15,7 +26,7 @@ from portal.services.client_actions import SlotInput
 from tests.conftest import TEST_DATABASE
 from tests.factories import make_contact, make_tenant
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -33,12 +44,18 @@ def slot(day: str, start: str, minutes: int = 60) -> SlotInput:
 
 def interview(tenant, slots=None, zone="America/New_York", now=NOW, application=None):
     return actions.request_interview(
-        tenant.contact, application or tenant.application, interview_format="video", timezone_name=zone,
-        slots=slots or [slot("2026-11-25", "09:30"), slot("2026-11-26", "14:00", 45)], notes="Bring a case study",
-        now=now)
+        tenant.contact,
+        application or tenant.application,
+        interview_format="video",
+        timezone_name=zone,
+        slots=slots or [slot("2026-11-25", "09:30"), slot("2026-11-26", "14:00", 45)],
+        notes="Bring a case study",
+        now=now,
+    )
 
 
 # Rating (C6)
+
 
 def test_rating_is_set_changed_and_cleared_with_one_row_per_contact(tenant):
     colleague = make_contact(tenant.company)
@@ -57,8 +74,10 @@ def test_rating_outside_one_to_five_is_refused(tenant, stars):
     assert refused.value.field == "stars"
 
 
-@pytest.mark.parametrize("body, message", [("", "Write a comment first."), ("   ", "Write a comment first."),
-                                           ("x" * 4001, "under 4,000 characters")])
+@pytest.mark.parametrize(
+    "body, message",
+    [("", "Write a comment first."), ("   ", "Write a comment first."), ("x" * 4001, "under 4,000 characters")],
+)
 def test_comment_refusals(tenant, body, message):
     with pytest.raises(ServiceError, match=message):
         actions.add_comment(tenant.contact, tenant.application, body)
@@ -73,23 +92,24 @@ def test_comment_is_on_the_thread_and_the_timeline(tenant):
 
 # Interview request (C7)
 
+
 def test_interview_request_stores_utc_with_the_zone_and_sets_everything_in_motion(tenant):
     request_row = interview(tenant)
     db.session.commit()
-    starts = [(s.starts_at.astimezone(timezone.utc), s.ends_at.astimezone(timezone.utc), s.timezone)
-              for s in request_row.proposed_slots]
+    starts = [(s.starts_at.astimezone(UTC), s.ends_at.astimezone(UTC), s.timezone) for s in request_row.proposed_slots]
     # 09:30 in New York on 25 Nov 2026 is EST (UTC-5).
     assert starts == [
-        (datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc), datetime(2026, 11, 25, 15, 30, tzinfo=timezone.utc),
-         "America/New_York"),
-        (datetime(2026, 11, 26, 19, 0, tzinfo=timezone.utc), datetime(2026, 11, 26, 19, 45, tzinfo=timezone.utc),
-         "America/New_York"),
+        (datetime(2026, 11, 25, 14, 30, tzinfo=UTC), datetime(2026, 11, 25, 15, 30, tzinfo=UTC), "America/New_York"),
+        (datetime(2026, 11, 26, 19, 0, tzinfo=UTC), datetime(2026, 11, 26, 19, 45, tzinfo=UTC), "America/New_York"),
     ]
     assert tenant.application.client_status == "interview_requested"
     task = db.session.scalar(select(Task).where(Task.application_id == tenant.application.id))
     assert (task.type, task.assignee_id, task.interview_request_id) == (
-        "organise_interview", tenant.job.owner_id, request_row.id)
-    assert task.due_at.astimezone(timezone.utc) == NOW + timedelta(days=1)
+        "organise_interview",
+        tenant.job.owner_id,
+        request_row.id,
+    )
+    assert task.due_at.astimezone(UTC) == NOW + timedelta(days=1)
     assert [item.label for item in task.checklist][-1] == "Confirm the interview"
     alert = db.session.scalar(select(Alert).where(Alert.user_id == tenant.job.owner_id))
     assert alert.kind == "interview_requested" and tenant.application.candidate.name in alert.message
@@ -105,17 +125,20 @@ def test_repeating_an_interview_request_creates_nothing_new(tenant):
     assert count(InterviewRequest) == 1 and count(Task) == 1 and count(Alert) == 1
 
 
-@pytest.mark.parametrize("slots, zone, field, message", [
-    ([slot("2026-11-23", "06:59")], "America/New_York", "slots-0-start", "in the past"),
-    ([slot("2026-11-25", "09:00"), slot("2026-11-25", "09:30")], "UTC", "slots-1-start", "overlaps time 1"),
-    ([slot("2027-03-14", "02:30")], "America/New_York", "slots-0-start", "doesn't exist"),
-    ([SlotInput(None, time(9), 60)], "UTC", "slots-0-day", "Enter a date"),
-    ([SlotInput(date(2026, 12, 1), None, 60)], "UTC", "slots-0-start", "Enter a start time"),
-    ([SlotInput(date(2026, 12, 1), time(9), 7)], "UTC", "slots-0-minutes", "duration"),
-    ([SlotInput(None, None, None)], "UTC", "slots-0-day", "at least one time"),
-    ([slot(f"2026-12-{d:02d}", "09:00") for d in range(1, 12)], "UTC", "slots", "at most 10"),
-    ([slot("2026-12-01", "09:00")], "Mars/Olympus_Mons", "timezone", "timezone"),
-])
+@pytest.mark.parametrize(
+    "slots, zone, field, message",
+    [
+        ([slot("2026-11-23", "06:59")], "America/New_York", "slots-0-start", "in the past"),
+        ([slot("2026-11-25", "09:00"), slot("2026-11-25", "09:30")], "UTC", "slots-1-start", "overlaps time 1"),
+        ([slot("2027-03-14", "02:30")], "America/New_York", "slots-0-start", "doesn't exist"),
+        ([SlotInput(None, time(9), 60)], "UTC", "slots-0-day", "Enter a date"),
+        ([SlotInput(date(2026, 12, 1), None, 60)], "UTC", "slots-0-start", "Enter a start time"),
+        ([SlotInput(date(2026, 12, 1), time(9), 7)], "UTC", "slots-0-minutes", "duration"),
+        ([SlotInput(None, None, None)], "UTC", "slots-0-day", "at least one time"),
+        ([slot(f"2026-12-{d:02d}", "09:00") for d in range(1, 12)], "UTC", "slots", "at most 10"),
+        ([slot("2026-12-01", "09:00")], "Mars/Olympus_Mons", "timezone", "timezone"),
+    ],
+)
 def test_interview_request_refusals_name_the_field_and_change_nothing(tenant, slots, zone, field, message):
     with pytest.raises(ServiceError, match=message) as refused:
         interview(tenant, slots=slots, zone=zone)
@@ -138,13 +161,14 @@ def test_an_interview_cannot_be_requested_for_a_rejected_candidate(tenant):
 
 # Hire (C8)
 
+
 def test_hire_request_creates_the_offer_task_alert_and_mail_once(tenant):
     actions.request_hire(tenant.contact, tenant.application, start_date=date(2027, 1, 4), note="ASAP", now=NOW)
     actions.request_hire(tenant.contact, tenant.application, now=NOW)
     db.session.commit()
     assert tenant.application.client_status == "hire_requested"
     (task,) = db.session.scalars(select(Task)).all()
-    assert task.type == "process_offer" and task.due_at.astimezone(timezone.utc) == NOW + timedelta(days=2)
+    assert task.type == "process_offer" and task.due_at.astimezone(UTC) == NOW + timedelta(days=2)
     (alert,) = db.session.scalars(select(Alert)).all()
     assert "2027-01-04" in alert.message
     assert count(MailOutbox, MailOutbox.kind == "alert.hire_requested") == 1
@@ -160,17 +184,21 @@ def test_hire_start_date_in_the_past_is_refused(tenant):
 
 # Reject and undo (C9)
 
+
 def test_one_click_reject_and_what_it_creates(tenant):
     actions.reject(tenant.contact, tenant.application, now=NOW)
     actions.reject(tenant.contact, tenant.application, now=NOW)  # a double click
     db.session.commit()
-    assert (tenant.application.client_status, tenant.application.outcome) == ("rejected_by_client", "rejected_by_client")
+    assert (tenant.application.client_status, tenant.application.outcome) == (
+        "rejected_by_client",
+        "rejected_by_client",
+    )
     (task,) = db.session.scalars(select(Task)).all()
     assert task.type == "send_feedback" and task.status == "open"
     (alert,) = db.session.scalars(select(Alert)).all()
     mail = db.session.get(MailOutbox, alert.mail_id)
     # The owner's email waits out the undo window, so an undone reject never reaches them.
-    assert mail.next_attempt_at.astimezone(timezone.utc) >= utcnow() + timedelta(seconds=10)
+    assert mail.next_attempt_at.astimezone(UTC) >= utcnow() + timedelta(seconds=10)
     assert count(Activity, Activity.verb == "client.rejected") == 1
 
 
@@ -233,6 +261,7 @@ def test_reject_reason_of_another_agency_or_nothing_at_all_is_refused(tenant):
 
 # Unshared or closed meanwhile (C10)
 
+
 def test_unshared_or_closed_meanwhile_is_refused_clearly(tenant):
     profile = db.session.scalar(select(SharedProfile).where(SharedProfile.application_id == tenant.application.id))
     profile.unshared_at = utcnow()
@@ -246,6 +275,7 @@ def test_unshared_or_closed_meanwhile_is_refused_clearly(tenant):
 
 # Two contacts at once (C10)
 
+
 @pytest.mark.parametrize("action", ["reject", "interview", "hire"])
 def test_two_contacts_acting_at_once_create_one_of_everything(app, action):
     with app.app_context():
@@ -258,6 +288,7 @@ def test_two_contacts_acting_at_once_create_one_of_everything(app, action):
 
     def act(contact_id):
         from portal.models import ClientContact
+
         with app.app_context():
             contact = db.session.get(ClientContact, contact_id)
             application = db.session.get(Application, ids[0])
@@ -268,8 +299,14 @@ def test_two_contacts_acting_at_once_create_one_of_everything(app, action):
                 elif action == "hire":
                     actions.request_hire(contact, application, now=NOW)
                 else:
-                    actions.request_interview(contact, application, interview_format="phone", timezone_name="UTC",
-                                              slots=[SlotInput(date(2026, 11, 30), time(10), 30)], now=NOW)
+                    actions.request_interview(
+                        contact,
+                        application,
+                        interview_format="phone",
+                        timezone_name="UTC",
+                        slots=[SlotInput(date(2026, 11, 30), time(10), 30)],
+                        now=NOW,
+                    )
                 db.session.commit()
             except ServiceError as exc:
                 db.session.rollback()
@@ -285,4 +322,6 @@ def test_two_contacts_acting_at_once_create_one_of_everything(app, action):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Task)) == 1, (TEST_DATABASE, errors)
         assert db.session.scalar(select(func.count()).select_from(Alert)) == 1
-        assert db.session.scalar(select(func.count()).select_from(InterviewRequest)) == (1 if action == "interview" else 0)
+        assert db.session.scalar(select(func.count()).select_from(InterviewRequest)) == (
+            1 if action == "interview" else 0
+        )

@@ -1,4 +1,5 @@
 """Client pages over HTTP: pages and htmx fragments, in-place errors, resumes, hidden fields."""
+
 import re
 from datetime import date, timedelta
 
@@ -18,16 +19,23 @@ HX = {"HX-Request": "true"}
 def world(app, client):
     with app.app_context():
         tenant = make_tenant("viewco")
-        resume = Resume(agency_id=tenant.agency.id, candidate_id=tenant.application.candidate_id,
-                        filename="cv.pdf", content=PDF)
-        video = VideoResume(agency_id=tenant.agency.id, candidate_id=tenant.application.candidate_id,
-                            title="Intro", url="https://video.example/intro")
+        resume = Resume(
+            agency_id=tenant.agency.id, candidate_id=tenant.application.candidate_id, filename="cv.pdf", content=PDF
+        )
+        video = VideoResume(
+            agency_id=tenant.agency.id,
+            candidate_id=tenant.application.candidate_id,
+            title="Intro",
+            url="https://video.example/intro",
+        )
         db.session.add_all([resume, video])
         db.session.flush()
         profile = tenant.application.shared_profile
         profile.resume_id, profile.video_resume_id = resume.id, video.id
-        profile.fields = [{"label": "Summary", "value": "Builds data pipelines."},
-                          {"key": "salary", "label": "Salary expectation", "value": "£99k secret"}]
+        profile.fields = [
+            {"label": "Summary", "value": "Builds data pipelines."},
+            {"key": "salary", "label": "Salary expectation", "value": "£99k secret"},
+        ]
         profile.hidden_fields = ["email", "phone", "salary"]
         tenant.application.candidate.phone = "+44 7700 900123"
         db.session.commit()
@@ -98,8 +106,13 @@ def test_rating_without_htmx_redirects_back_to_the_page(client, world):
 
 def test_interview_form_errors_render_next_to_the_field(client, world):
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    data = {"format": "video", "timezone": "Europe/London", "slots-0-day": yesterday, "slots-0-start": "10:00",
-            "slots-0-minutes": "60"}
+    data = {
+        "format": "video",
+        "timezone": "Europe/London",
+        "slots-0-day": yesterday,
+        "slots-0-start": "10:00",
+        "slots-0-minutes": "60",
+    }
     response = post(client, url(world, "/interview"), data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "<html" not in html
@@ -108,8 +121,11 @@ def test_interview_form_errors_render_next_to_the_field(client, world):
 
 
 def test_add_another_time_adds_a_row_without_validating(client, world):
-    response = post(client, url(world, "/interview"), {"add_slot": "1", "timezone": "Asia/Kolkata",
-                                                       "slots-0-day": "", "slots-0-minutes": "60"})
+    response = post(
+        client,
+        url(world, "/interview"),
+        {"add_slot": "1", "timezone": "Asia/Kolkata", "slots-0-day": "", "slots-0-minutes": "60"},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="slots-1-day"' in html and "field-error" not in html
     assert '<option selected value="Asia/Kolkata">' in html or 'value="Asia/Kolkata" selected' in html
@@ -117,9 +133,18 @@ def test_add_another_time_adds_a_row_without_validating(client, world):
 
 def test_interview_request_redirects_with_a_message(app, client, world):
     day = (date.today() + timedelta(days=3)).isoformat()
-    response = post(client, url(world, "/interview"), {"format": "onsite", "timezone": "Asia/Kolkata",
-                                                       "slots-0-day": day, "slots-0-start": "10:00",
-                                                       "slots-0-minutes": "45", "notes": ""})
+    response = post(
+        client,
+        url(world, "/interview"),
+        {
+            "format": "onsite",
+            "timezone": "Asia/Kolkata",
+            "slots-0-day": day,
+            "slots-0-start": "10:00",
+            "slots-0-minutes": "45",
+            "notes": "",
+        },
+    )
     assert response.status_code == 204 and response.headers["HX-Redirect"].endswith(url(world))
     assert "Interview requested" in client.get(url(world)).get_data(as_text=True)
     with app.app_context():
@@ -152,8 +177,9 @@ def test_reject_then_undo_then_reason(client, world):
 
 def test_acting_on_a_candidate_unshared_meanwhile_says_so_in_place(app, client, world):
     with app.app_context():
-        db.session.scalar(select(SharedProfile).where(SharedProfile.application_id == world.application.id)
-                          ).unshared_at = utcnow()
+        db.session.scalar(
+            select(SharedProfile).where(SharedProfile.application_id == world.application.id)
+        ).unshared_at = utcnow()
         db.session.commit()
     response = post(client, url(world, "/reject"))
     assert response.status_code == 409 and "no longer shared with you" in response.get_data(as_text=True)
@@ -179,8 +205,11 @@ def test_blind_share_hides_identity_until_an_interview_is_requested(app, client,
     with app.app_context():
         profile = db.session.get(Application, world.application.id).shared_profile
         profile.blind = True
-        profile.fields = [{"label": "Name", "value": name}, {"label": "Current company", "value": "Globex"},
-                          {"label": "Summary", "value": "Builds data pipelines."}]
+        profile.fields = [
+            {"label": "Name", "value": name},
+            {"label": "Current company", "value": "Globex"},
+            {"label": "Summary", "value": "Builds data pipelines."},
+        ]
         db.session.commit()
     job_page = f"/{world.agency.slug}/portal/jobs/{world.job.id}"
     for path in (url(world), url(world, "/interview"), url(world, "/hire"), job_page):
@@ -197,8 +226,11 @@ def test_blind_share_hides_identity_until_an_interview_is_requested(app, client,
     assert name not in page and f"commented on {pseudonym}" in page
     # Asking for an interview reveals the person.
     day = (date.today() + timedelta(days=3)).isoformat()
-    post(client, url(world, "/interview"), {"format": "video", "timezone": "UTC", "slots-0-day": day,
-                                            "slots-0-start": "10:00", "slots-0-minutes": "30"})
+    post(
+        client,
+        url(world, "/interview"),
+        {"format": "video", "timezone": "UTC", "slots-0-day": day, "slots-0-start": "10:00", "slots-0-minutes": "30"},
+    )
     revealed = client.get(url(world)).get_data(as_text=True)
     assert name in revealed and "Globex" in revealed and client.get(url(world, "/resume")).status_code == 200
 
@@ -247,8 +279,12 @@ def test_company_co_branding_logo_is_shown_to_that_company_only(app, client, wor
     assert f'class="co-brand-logo" src="/{world.agency.slug}/portal/company-logo"' in page
     logo = client.get(f"/{world.agency.slug}/portal/company-logo")
     assert logo.status_code == 200 and logo.headers["Content-Type"] == "image/png" and logo.data.startswith(b"\x89PNG")
-    assert client.get(f"/{world.agency.slug}/portal/company-logo",
-                      headers={"If-None-Match": logo.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(
+            f"/{world.agency.slug}/portal/company-logo", headers={"If-None-Match": logo.headers["ETag"]}
+        ).status_code
+        == 304
+    )
     login_as(client, world.other_contact)
     assert "co-brand-logo" not in client.get(f"/{world.agency.slug}/portal/").get_data(as_text=True)
     assert client.get(f"/{world.agency.slug}/portal/company-logo").status_code == 404
@@ -267,8 +303,9 @@ def test_long_shortlists_load_in_batches_as_the_contact_scrolls(app, client, wor
     total = CARDS_PER_GROUP + 6  # the world's shared application is in the same stage
     assert f"({total})</span>" in page and page.count('class="card candidate-card"') == CARDS_PER_GROUP
     assert "Show more (6 left)" in page and names[-1] not in page
-    more = client.get(f"/{world.agency.slug}/portal/jobs/{world.job.id}/cards?group={stage_id}"
-                      f"&offset={CARDS_PER_GROUP}", headers=HX)
+    more = client.get(
+        f"/{world.agency.slug}/portal/jobs/{world.job.id}/cards?group={stage_id}&offset={CARDS_PER_GROUP}", headers=HX
+    )
     html = more.get_data(as_text=True)
     assert more.status_code == 200 and "<html" not in html and "Show more" not in html
     assert html.count('class="card candidate-card"') == 6 and names[-1] in html

@@ -1,4 +1,5 @@
 """No N+1: a client page costs the same number of queries for 3 or 60 shared candidates."""
+
 import pytest
 from sqlalchemy import event
 

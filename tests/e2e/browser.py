@@ -1,4 +1,5 @@
 """Browser helpers: axe-core checks and CSP-violation capture."""
+
 import re
 from pathlib import Path
 
@@ -19,8 +20,12 @@ def assert_accessible(page, name: str) -> None:
 def watch_csp(page) -> list[str]:
     """Collect console errors about Content-Security-Policy violations."""
     violations: list[str] = []
-    page.on("console", lambda msg: violations.append(msg.text)
-            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: (
+            violations.append(msg.text) if msg.type == "error" and "Content Security Policy" in msg.text else None
+        ),
+    )
     return violations
 
 
@@ -39,4 +44,5 @@ def wait_for_htmx(page) -> None:
     person never does. Readiness polling, not a timing assertion.
     """
     page.wait_for_function(
-        "() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+        "() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )

@@ -1,5 +1,6 @@
 """An admin brands the portal in Chromium: the live preview follows the typing before anything is
 saved; saving changes the client sign-in page; every admin page passes axe-core under the CSP."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -71,7 +72,8 @@ def test_live_preview_follows_typing_and_saving_brands_the_sign_in_page(app, liv
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Harbour Talent")
     expect(page.locator(".welcome strong")).to_have_text("partners")
     expect(page.get_by_role("button", name="Email me a sign-in link")).to_have_css(
-        "background-color", "rgb(15, 81, 50)")
+        "background-color", "rgb(15, 81, 50)"
+    )
     assert csp_errors == []
 
 
@@ -79,9 +81,19 @@ def test_admin_pages_are_accessible_and_csp_clean(live_server, tenant, page, art
     csp_errors = watch_csp(page)
     _sign_in_admin(page, live_server, tenant)
     template_id = db.session.scalar(db.select(ProfileTemplate.id).where(ProfileTemplate.agency_id == tenant.agency.id))
-    pages = ["/admin/", "/admin/users", "/admin/companies", f"/admin/companies/{tenant.company.id}",
-             "/admin/stages", "/admin/reasons", "/admin/profile-templates", f"/admin/profile-templates/{template_id}",
-             "/admin/email-templates", "/admin/email-templates/invite", "/admin/outbox"]
+    pages = [
+        "/admin/",
+        "/admin/users",
+        "/admin/companies",
+        f"/admin/companies/{tenant.company.id}",
+        "/admin/stages",
+        "/admin/reasons",
+        "/admin/profile-templates",
+        f"/admin/profile-templates/{template_id}",
+        "/admin/email-templates",
+        "/admin/email-templates/invite",
+        "/admin/outbox",
+    ]
     for path in pages:
         page.goto(f"{live_server.url}{path}")
         expect(page.get_by_role("heading", level=1)).to_be_visible()

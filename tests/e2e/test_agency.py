@@ -1,6 +1,7 @@
 """Recruiter flows in a real browser: share → the client sees it → unshare → gone; bulk share;
 a task completion refused in place; the alert badge updating after a client action."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -108,7 +109,7 @@ def test_bulk_share_from_the_shortlist(app, live_server, tenant, page):
     assert_accessible(page, "agency job page at 375 px")
 
 
-TASK_PAGE_SLOT = datetime(2031, 3, 10, 14, 0, tzinfo=timezone.utc)  # London on GMT, New York already on EDT
+TASK_PAGE_SLOT = datetime(2031, 3, 10, 14, 0, tzinfo=UTC)  # London on GMT, New York already on EDT
 
 
 # The live server runs in this process: its clock is moved to a week before the slot, whatever today is.
@@ -116,8 +117,9 @@ TASK_PAGE_SLOT = datetime(2031, 3, 10, 14, 0, tzinfo=timezone.utc)  # London on 
 def test_task_completion_refusal_is_shown_in_place(app, live_server, tenant, page, artifacts):
     start = TASK_PAGE_SLOT
     # The tenant fixture's app context is active: its rows are used in its own session.
-    request = make_interview_request(tenant.application, tenant.contact, [(start, start + timedelta(hours=1))],
-                                     timezone="America/New_York")
+    request = make_interview_request(
+        tenant.application, tenant.contact, [(start, start + timedelta(hours=1))], timezone="America/New_York"
+    )
     task_id = db.session.scalar(select(Task.id).where(Task.interview_request_id == request.id))
     db.session.commit()
     _sign_in_recruiter(page, live_server, tenant)
@@ -137,7 +139,9 @@ def test_task_completion_refusal_is_shown_in_place(app, live_server, tenant, pag
     # Confirming a proposed time completes the task: the status region refreshes by itself.
     page.locator("#slots").get_by_label("Meeting link").fill("https://meet.example/e2e")
     page.get_by_role("button", name="Confirm this time").click()
-    expect(page.locator("#schedule-message")).to_contain_text("Interview confirmed for Mon 10 Mar 2031, 14:00 (Europe/London)")
+    expect(page.locator("#schedule-message")).to_contain_text(
+        "Interview confirmed for Mon 10 Mar 2031, 14:00 (Europe/London)"
+    )
     expect(page.get_by_role("heading", name="Status: Done")).to_be_visible()
     page.get_by_role("link", name=tenant.application.candidate.name).click()
     expect(page.locator("#looking-for-work")).to_have_text("Yes")

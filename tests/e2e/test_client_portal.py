@@ -1,8 +1,9 @@
 """The client journey in Chromium (C2–C11), starting from the mail the real SMTP server got:
 link → Continue → home → job → candidate → rate → request interview (New York) → hire another
 → reject a third → Undo → reject again with a reason. axe-core on every client page."""
+
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,15 +26,28 @@ def journey(app):
     with app.app_context():
         tenant = make_tenant("journey")
         second, third = make_application(tenant.job), make_application(tenant.job)
-        db.session.add(Resume(agency_id=tenant.agency.id, candidate_id=tenant.application.candidate_id,
-                              filename="cv.pdf", content=b"%PDF-1.4\n%%EOF\n"))
+        db.session.add(
+            Resume(
+                agency_id=tenant.agency.id,
+                candidate_id=tenant.application.candidate_id,
+                filename="cv.pdf",
+                content=b"%PDF-1.4\n%%EOF\n",
+            )
+        )
         db.session.flush()
         tenant.application.shared_profile.resume_id = db.session.scalar(select(Resume.id))
         db.session.commit()
-        return {"slug": tenant.agency.slug, "job_id": tenant.job.id, "job_title": tenant.job.title,
-                "contact": tenant.contact.name, "first": tenant.application.id, "second": second.id,
-                "third": third.id, "names": {a.id: a.candidate.name for a in (tenant.application, second, third)},
-                "tenant": tenant}
+        return {
+            "slug": tenant.agency.slug,
+            "job_id": tenant.job.id,
+            "job_title": tenant.job.title,
+            "contact": tenant.contact.name,
+            "first": tenant.application.id,
+            "second": second.id,
+            "third": third.id,
+            "names": {a.id: a.candidate.name for a in (tenant.application, second, third)},
+            "tenant": tenant,
+        }
 
 
 @pytest.mark.parametrize("width, height", [(375, 812), (1280, 900)])
@@ -45,7 +59,9 @@ def test_client_journey(app, smtp, live_server, browser, artifacts, journey, wid
 
     with app.app_context():
         tenant = journey["tenant"]
-        email_landing_link(db.session.merge(tenant.contact), db.session.merge(tenant.job), db.session.merge(tenant.recruiter))
+        email_landing_link(
+            db.session.merge(tenant.contact), db.session.merge(tenant.job), db.session.merge(tenant.recruiter)
+        )
         deliver_due_mail()
     (received,) = smtp.inbox.wait_for(1)
     page.goto(link_from_mail(received["message"]))
@@ -88,11 +104,13 @@ def test_client_journey(app, smtp, live_server, browser, artifacts, journey, wid
     expect(page.locator("#toasts")).to_contain_text("Interview requested. Your recruiter will confirm a time.")
     with app.app_context():
         request_row = db.session.scalar(select(InterviewRequest))
-        stored = [(s.starts_at.astimezone(timezone.utc), s.ends_at.astimezone(timezone.utc)) for s in request_row.proposed_slots]
-        first_start = datetime.combine(day1, time(10), NEW_YORK).astimezone(timezone.utc)
-        second_start = datetime.combine(day2, time(15, 30), NEW_YORK).astimezone(timezone.utc)
-        assert stored == [(first_start, first_start + timedelta(minutes=60)),
-                          (second_start, second_start + timedelta(minutes=45))]
+        stored = [(s.starts_at.astimezone(UTC), s.ends_at.astimezone(UTC)) for s in request_row.proposed_slots]
+        first_start = datetime.combine(day1, time(10), NEW_YORK).astimezone(UTC)
+        second_start = datetime.combine(day2, time(15, 30), NEW_YORK).astimezone(UTC)
+        assert stored == [
+            (first_start, first_start + timedelta(minutes=60)),
+            (second_start, second_start + timedelta(minutes=45)),
+        ]
         assert (request_row.timezone, request_row.format) == ("America/New_York", "phone")
 
     # Hire the second candidate, with the confirm step.
@@ -126,7 +144,9 @@ def test_client_journey(app, smtp, live_server, browser, artifacts, journey, wid
     with app.app_context():
         third = db.session.get(Application, journey["third"])
         assert (third.client_status, third.reason.label) == ("rejected_by_client", "Not enough experience")
-        assert db.session.scalar(select(Task.status).where(Task.type == "send_feedback", Task.status == "open")) == "open"
+        assert (
+            db.session.scalar(select(Task.status).where(Task.type == "send_feedback", Task.status == "open")) == "open"
+        )
     page.reload()
     expect(page.locator("details.rejected summary")).to_have_text("Rejected (1)")
     shot("job-after")

@@ -1,5 +1,6 @@
 """Search as you type in a real browser: results swap without a reload, a ticked facet updates the
 URL, and the back button restores the previous results (S5)."""
+
 import uuid
 
 import pytest

@@ -1,4 +1,5 @@
 """A client contact follows the emailed link, presses Continue and lands signed in (C1, C2, C2a)."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -30,8 +31,9 @@ def _email_landing_link(app, smtp, tenant) -> str:
 
 
 @pytest.mark.parametrize("width, height", [(375, 812), (1280, 900)])
-def test_contact_opens_emailed_link_and_lands_on_the_job(app, smtp, live_server, tenant, page, artifacts,
-                                                         width, height):
+def test_contact_opens_emailed_link_and_lands_on_the_job(
+    app, smtp, live_server, tenant, page, artifacts, width, height
+):
     url = _email_landing_link(app, smtp, tenant)
     assert url.startswith(live_server.url), url
     page.set_viewport_size({"width": width, "height": height})

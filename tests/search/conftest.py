@@ -1,7 +1,8 @@
 """Search fixtures: an app with its own Meilisearch index per test, and a hand-built world."""
+
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -40,7 +41,7 @@ def index_now() -> dict:
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @dataclass
@@ -59,14 +60,31 @@ class World:
     people: dict
 
 
-def apply(candidate, job, stage_name, world_stages, *, outcome="rejected_by_agency", reason=None,
-          last_activity=None, source="LinkedIn", verdicts=()):
+def apply(
+    candidate,
+    job,
+    stage_name,
+    world_stages,
+    *,
+    outcome="rejected_by_agency",
+    reason=None,
+    last_activity=None,
+    source="LinkedIn",
+    verdicts=(),
+):
     """An application that went through every stage up to ``stage_name`` (history included)."""
     stage = world_stages[stage_name]
-    application = Application(agency_id=job.agency_id, candidate_id=candidate.id, job_id=job.id, stage_id=stage.id,
-                              outcome=outcome, reason_id=reason.id if reason else None, source=source,
-                              applied_at=at("2024-01-01T00:00:00"),
-                              last_activity_at=last_activity or at("2024-06-01T12:00:00"))
+    application = Application(
+        agency_id=job.agency_id,
+        candidate_id=candidate.id,
+        job_id=job.id,
+        stage_id=stage.id,
+        outcome=outcome,
+        reason_id=reason.id if reason else None,
+        source=source,
+        applied_at=at("2024-01-01T00:00:00"),
+        last_activity_at=last_activity or at("2024-06-01T12:00:00"),
+    )
     db.session.add(application)
     db.session.flush()
     for s in sorted(world_stages.values(), key=lambda s: s.position):
@@ -91,15 +109,25 @@ def build_world() -> World:
     people = {}
 
     # The flattening trap: job 5 at stage 1 and job 7 at stage 4 (Interview). Tags, text, scorecards 2/3.
-    trap = people["trap"] = make_candidate(agency, first_name="Tristan", last_name="Trap", headline="Kubernetes wizard",
-                                           location="London, UK")
+    trap = people["trap"] = make_candidate(
+        agency, first_name="Tristan", last_name="Trap", headline="Kubernetes wizard", location="London, UK"
+    )
     trap.tags = []
     db.session.flush()
     from portal.models import CandidateTag
+
     trap.tags = [CandidateTag(tag="python"), CandidateTag(tag="sql")]
     apply(trap, job5, "Screening", stages, reason=reasons["Culture fit"], last_activity=at("2024-02-01T00:00:00"))
-    apply(trap, job7, "Interview", stages, reason=reasons["Not enough experience"],
-          last_activity=at("2024-03-01T00:00:00"), verdicts=("yes", "yes", "no"), source="Referral")
+    apply(
+        trap,
+        job7,
+        "Interview",
+        stages,
+        reason=reasons["Not enough experience"],
+        last_activity=at("2024-03-01T00:00:00"),
+        verdicts=("yes", "yes", "no"),
+        source="Referral",
+    )
 
     # Visible only through a confidential job: the hiring team and admins only.
     secret = people["secret"] = make_candidate(agency, first_name="Sybil", last_name="Secret", location="Berlin, DE")
@@ -113,10 +141,24 @@ def build_world() -> World:
     # The source document's two-application example: A reached Interview then rejected; B later,
     # only Client review: the columns show B (the most recent activity), "reached Interview" still matches.
     recent = people["recent"] = make_candidate(agency, first_name="Rhea", last_name="Recent", location="Dublin, IE")
-    apply(recent, job5, "Interview", stages, reason=reasons["Failed the assessment"],
-          last_activity=at("2025-01-10T00:00:00"), verdicts=("strong_no",))
-    apply(recent, job7, "Client review", stages, reason=reasons["Did not attend the interview"],
-          last_activity=at("2025-03-01T00:00:00"), source="Job board")
+    apply(
+        recent,
+        job5,
+        "Interview",
+        stages,
+        reason=reasons["Failed the assessment"],
+        last_activity=at("2025-01-10T00:00:00"),
+        verdicts=("strong_no",),
+    )
+    apply(
+        recent,
+        job7,
+        "Client review",
+        stages,
+        reason=reasons["Did not attend the interview"],
+        last_activity=at("2025-03-01T00:00:00"),
+        source="Job board",
+    )
 
     # Cool-off boundary: last activity exactly at midnight UTC of 2025-06-01.
     cool = people["cool"] = make_candidate(agency, first_name="Cora", last_name="Cool", location="Remote")

@@ -1,4 +1,5 @@
 """``flask search reindex|check|status`` and ``flask import candidates``."""
+
 from pathlib import Path
 
 from portal.extensions import db
@@ -27,8 +28,11 @@ def test_reindex_check_and_status(sctx):
     assert meili_client().index(index_name()).get_stats().number_of_documents == 3
     assert runner.invoke(args=["search", "check"]).output.strip() == "Index matches the database."
 
-    db.session.add(SearchOutbox(agency_id=agency.id, entity="candidate", entity_id=1, parked=True,
-                                last_error="document is too big"))
+    db.session.add(
+        SearchOutbox(
+            agency_id=agency.id, entity="candidate", entity_id=1, parked=True, last_error="document is too big"
+        )
+    )
     db.session.commit()
     status = runner.invoke(args=["search", "status"])
     assert "outbox parked: 1" in status.output and "document is too big" in status.output

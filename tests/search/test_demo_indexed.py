@@ -1,4 +1,5 @@
 """`make run` loads the demo data and starts the worker: the demo's candidates end up searchable."""
+
 from portal.demo import load_demo
 from portal.extensions import db
 from portal.models import Candidate, User

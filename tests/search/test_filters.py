@@ -1,5 +1,6 @@
 """Every S2/S3/S4 rule against a hand-built world with known answers, through Meilisearch and
 through the degraded database path (which must give the same ids)."""
+
 from datetime import date
 
 import pytest
@@ -181,8 +182,9 @@ def test_bulk_add_to_shortlist_is_idempotent(sctx):
     assert first.status_code == 200 and "Added 2" in first.get_data(as_text=True)
     second = client.post("/search/shortlist", data=form)
     assert "Added 0" in second.get_data(as_text=True)
-    count = db.session.scalar(select(func.count()).select_from(Application)
-                              .where(Application.job_id == world.secret_job.id))
+    count = db.session.scalar(
+        select(func.count()).select_from(Application).where(Application.job_id == world.secret_job.id)
+    )
     assert count == 4  # Sybil and Mina were on the job already
 
 
@@ -214,8 +216,11 @@ def test_pagination_is_the_same_on_both_paths(sctx):
     assert (first.total, first.pages, len(first.hits), len(second.hits)) == (25, 2, 20, 5)
     shown = [h["candidate_id"] for h in first.hits + second.hits]
     assert sorted(shown) == ids
-    degraded = [h["candidate_id"] for n in (1, 2)
-                for h in search_database(plan(admin, Criteria(sort="last_in_process", page=n))).hits]
+    degraded = [
+        h["candidate_id"]
+        for n in (1, 2)
+        for h in search_database(plan(admin, Criteria(sort="last_in_process", page=n))).hits
+    ]
     assert sorted(degraded) == ids
     client = sctx.test_client()
     login_as(client, admin)

@@ -1,4 +1,5 @@
 """Import (S6): idempotent by external_id, merged by e-mail, bad rows reported, good rows kept."""
+
 import json
 from pathlib import Path
 
@@ -17,8 +18,10 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def counts() -> tuple[int, int, int, int]:
-    return tuple(db.session.scalar(select(func.count()).select_from(model))
-                 for model in (Candidate, CandidateEmail, Application, Scorecard))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Candidate, CandidateEmail, Application, Scorecard)
+    )
 
 
 @pytest.mark.parametrize("sample", ["past-applicants.json", "past-applicants.csv"])
@@ -50,13 +53,16 @@ def test_people_are_merged_by_email_case_insensitively_and_searchable_once(sctx)
     assert hits[0]["latest"]["stage"] == "Interview"
 
 
-@pytest.mark.parametrize(("application", "message"), [
-    ({"status": "maybe"}, "status must be one of active, rejected, hired, withdrawn, not 'maybe'"),
-    ({"furthest_stage": "Moon landing"}, "furthest_stage 'Moon landing' is not one of the agency's stages"),
-    ({"job": "J404"}, "job 'J404' is not in the file or the agency"),
-    ({"scorecards": [{"verdict": "meh"}]}, "verdict must be one of strong_yes, yes, no, strong_no, not 'meh'"),
-    ({"applied_at": "yesterday"}, "applied_at 'yesterday' is not an ISO 8601 date-time"),
-])
+@pytest.mark.parametrize(
+    ("application", "message"),
+    [
+        ({"status": "maybe"}, "status must be one of active, rejected, hired, withdrawn, not 'maybe'"),
+        ({"furthest_stage": "Moon landing"}, "furthest_stage 'Moon landing' is not one of the agency's stages"),
+        ({"job": "J404"}, "job 'J404' is not in the file or the agency"),
+        ({"scorecards": [{"verdict": "meh"}]}, "verdict must be one of strong_yes, yes, no, strong_no, not 'meh'"),
+        ({"applied_at": "yesterday"}, "applied_at 'yesterday' is not an ISO 8601 date-time"),
+    ],
+)
 def test_a_bad_row_is_reported_with_position_and_reason_and_the_rest_kept(sctx, application, message):
     agency = make_agency()
     make_user(agency, "admin")
@@ -86,7 +92,10 @@ def test_admin_upload_page_imports_and_recruiters_get_404(sctx):
     assert client.get("/search/import").status_code == 404
     login_as(client, admin)
     with open(SAMPLES / "past-applicants.csv", "rb") as handle:
-        response = client.post("/search/import", data={"csrf_token": csrf_token(client), "file": (handle, "p.csv")},
-                               content_type="multipart/form-data")
+        response = client.post(
+            "/search/import",
+            data={"csrf_token": csrf_token(client), "file": (handle, "p.csv")},
+            content_type="multipart/form-data",
+        )
     assert response.status_code == 200
     assert "3 candidate(s) created" in response.get_data(as_text=True)

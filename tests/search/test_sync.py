@@ -1,5 +1,6 @@
 """The outbox and the worker against the real Meilisearch: same-transaction rows, catch-up after
 an outage, a bad document parked, and a reindex that loses no concurrent change."""
+
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -121,11 +122,16 @@ def test_reindex_swaps_and_keeps_a_change_made_while_it_runs(sctx):
 def _pdf_with_text(text: str) -> bytes:
     """A minimal one-page PDF whose content stream shows ``text`` (built by hand, offsets computed)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>"
+        ),
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -143,10 +149,19 @@ def test_resume_pdf_text_is_extracted_truncated_and_searchable(sctx):
 
     agency = make_agency()
     with_pdf, with_long_text = make_candidate(agency), make_candidate(agency)
-    db.session.add(Resume(agency_id=agency.id, candidate_id=with_pdf.id, filename="cv.pdf",
-                          content=_pdf_with_text("Zookeeper certification")))
-    db.session.add(Resume(agency_id=agency.id, candidate_id=with_long_text.id, filename="cv.txt", content=b"",
-                          text="word " * 10_000))
+    db.session.add(
+        Resume(
+            agency_id=agency.id,
+            candidate_id=with_pdf.id,
+            filename="cv.pdf",
+            content=_pdf_with_text("Zookeeper certification"),
+        )
+    )
+    db.session.add(
+        Resume(
+            agency_id=agency.id, candidate_id=with_long_text.id, filename="cv.txt", content=b"", text="word " * 10_000
+        )
+    )
     db.session.commit()
     docs = {d["candidate_id"]: d for d in build({(agency.id, with_pdf.id), (agency.id, with_long_text.id)}).documents}
     assert "Zookeeper certification" in docs[with_pdf.id]["resume_text"]

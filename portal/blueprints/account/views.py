@@ -1,9 +1,9 @@
 """Public (token-guarded) account pages: an invited user sets their password."""
+
 from flask import Blueprint, url_for
 
 from ...htmx import redirect_for, render
-from ...services import ServiceError
-from ...services import staff
+from ...services import ServiceError, staff
 from .forms import SetPasswordForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -26,5 +26,12 @@ def set_password(token: str):
         else:
             return redirect_for(url_for("auth.staff_login", email=user.email))
     status = 422 if form.errors else 200
-    return render("account/set_password.html", "account/_set_password_form.html", status=status,
-                  form=form, user=user, token=token, min_length=staff.MIN_PASSWORD_LENGTH)
+    return render(
+        "account/set_password.html",
+        "account/_set_password_form.html",
+        status=status,
+        form=form,
+        user=user,
+        token=token,
+        min_length=staff.MIN_PASSWORD_LENGTH,
+    )

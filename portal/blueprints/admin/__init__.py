@@ -1,4 +1,5 @@
 """Agency administration (spec section B) and the mail outbox for admins (M1)."""
+
 from .views import bp
 
 __all__ = ["bp"]

@@ -1,5 +1,6 @@
 """Admin forms. They check shape and length; the rules (contrast, placeholders, uniqueness) live in
 the services, whose refusals are shown on the field they name."""
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
@@ -13,16 +14,27 @@ ACTIVE_CHOICES = [SelectChoice("1", "Active"), SelectChoice("0", "Deactivated")]
 class BrandingForm(FlaskForm):
     """Everything the portal and its emails wear (B1)."""
 
-    portal_title = StringField("Portal title", validators=[Optional(), Length(max=200)],
-                               description="Shown on the sign-in page and in the browser tab. "
-                                           "Leave empty to use the agency name.")
-    welcome_text = TextAreaField("Welcome text", validators=[Optional(), Length(max=2000)],
-                                 description="Shown on the client sign-in page. Markdown: **bold**, "
-                                             "*italic*, [links](https://example.com), lists.")
-    primary_color = StringField("Primary colour", validators=[InputRequired("Enter the primary colour.")],
-                                description="Hex, such as #1d4ed8. Buttons show white text on it.")
-    accent_color = StringField("Accent colour", validators=[InputRequired("Enter the accent colour.")],
-                               description="Hex, such as #b45309. Badges show white text on it.")
+    portal_title = StringField(
+        "Portal title",
+        validators=[Optional(), Length(max=200)],
+        description="Shown on the sign-in page and in the browser tab. Leave empty to use the agency name.",
+    )
+    welcome_text = TextAreaField(
+        "Welcome text",
+        validators=[Optional(), Length(max=2000)],
+        description="Shown on the client sign-in page. Markdown: **bold**, "
+        "*italic*, [links](https://example.com), lists.",
+    )
+    primary_color = StringField(
+        "Primary colour",
+        validators=[InputRequired("Enter the primary colour.")],
+        description="Hex, such as #1d4ed8. Buttons show white text on it.",
+    )
+    accent_color = StringField(
+        "Accent colour",
+        validators=[InputRequired("Enter the accent colour.")],
+        description="Hex, such as #b45309. Badges show white text on it.",
+    )
     email_sender_name = StringField("Email sender name", validators=[Optional(), Length(max=200)])
     email_footer = TextAreaField("Email footer", validators=[Optional(), Length(max=1000)])
     logo = FileField("Logo", description="PNG, JPEG or WebP, at most 2 MB. SVG is not accepted.")
@@ -47,16 +59,19 @@ class ActiveForm(FlaskForm):
     """Deactivate or reactivate a person. The wanted state is explicit, so a repeated submit
     never flips it back."""
 
-    active = SelectField("Status", choices=ACTIVE_CHOICES,
-                         validators=[InputRequired("Say whether the account should be active.")])
+    active = SelectField(
+        "Status", choices=ACTIVE_CHOICES, validators=[InputRequired("Say whether the account should be active.")]
+    )
 
 
 class CompanyForm(FlaskForm):
     """A client company and its optional co-branding logo."""
 
     name = StringField("Company name", validators=[InputRequired("Enter the company name."), Length(max=200)])
-    logo = FileField("Co-branding logo", description="Optional. PNG, JPEG or WebP, at most 2 MB. "
-                                                     "Shown beside your logo on this client's pages.")
+    logo = FileField(
+        "Co-branding logo",
+        description="Optional. PNG, JPEG or WebP, at most 2 MB. Shown beside your logo on this client's pages.",
+    )
     remove_logo = BooleanField("Remove the current logo")
 
 
@@ -76,14 +91,19 @@ class StageForm(FlaskForm):
 class MoveForm(FlaskForm):
     """Move a stage up or down (the button pressed names the direction)."""
 
-    direction = SelectField("Direction", choices=[SelectChoice("up", "Up"), SelectChoice("down", "Down")],
-                            validators=[InputRequired("Move the stage up or down.")])
+    direction = SelectField(
+        "Direction",
+        choices=[SelectChoice("up", "Up"), SelectChoice("down", "Down")],
+        validators=[InputRequired("Move the stage up or down.")],
+    )
 
 
 class ReasonForm(FlaskForm):
     """Add or change a rejection or loss reason."""
 
-    kind = SelectField("List", choices=[SelectChoice("rejection", "Rejection reason"), SelectChoice("loss", "Loss reason")])
+    kind = SelectField(
+        "List", choices=[SelectChoice("rejection", "Rejection reason"), SelectChoice("loss", "Loss reason")]
+    )
     label = StringField("Reason", validators=[InputRequired("Enter the reason."), Length(max=200)])
     ends_job_search = BooleanField("Means the candidate stopped looking for work")
 
@@ -92,11 +112,17 @@ class ProfileTemplateForm(FlaskForm):
     """A profile template and the candidate its preview uses."""
 
     name = StringField("Template name", validators=[InputRequired("Enter the template name."), Length(max=120)])
-    body = TextAreaField("Template", validators=[InputRequired("Enter the template text."), Length(max=20000)],
-                         description="Placeholders in braces, such as {first_name} or {current_title}.")
-    hidden_by_default = StringField("Fields hidden by default", default="email,phone",
-                                    validators=[Optional(), Length(max=400)],
-                                    description="Comma-separated, such as email,phone.")
+    body = TextAreaField(
+        "Template",
+        validators=[InputRequired("Enter the template text."), Length(max=20000)],
+        description="Placeholders in braces, such as {first_name} or {current_title}.",
+    )
+    hidden_by_default = StringField(
+        "Fields hidden by default",
+        default="email,phone",
+        validators=[Optional(), Length(max=400)],
+        description="Comma-separated, such as email,phone.",
+    )
     candidate_id = HiddenField()
 
 
@@ -105,4 +131,3 @@ class EmailTemplateForm(FlaskForm):
 
     subject = StringField("Subject", validators=[InputRequired("Enter the subject."), Length(max=300)])
     body = TextAreaField("Body", validators=[InputRequired("Enter the body."), Length(max=20000)])
-

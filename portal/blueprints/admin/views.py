@@ -5,6 +5,7 @@ Each section is one page that includes its partial; htmx requests get the partia
 form posts are redirected (303) after a change. A refusal re-renders the form with status 422 and
 the message on the field at fault; the service has committed nothing.
 """
+
 from flask import Blueprint, abort, make_response, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,24 +13,46 @@ from sqlalchemy import select
 from ...extensions import db
 from ...forms import EmptyForm
 from ...htmx import is_htmx, redirect_for, render
-from ...models import Activity, Candidate, ClientCompany, ClientContact, MailOutbox, ProfileTemplate, Reason, StageDefinition, User
+from ...models import (
+    Activity,
+    Candidate,
+    ClientCompany,
+    ClientContact,
+    MailOutbox,
+    ProfileTemplate,
+    Reason,
+    StageDefinition,
+    User,
+)
 from ...scoping import get_scoped_or_404, scoped
-from ...services import ServiceError
-from ...services import agency_templates, branding, clients, staff
-from ...services import pipeline_config as pipeline
+from ...services import ServiceError, agency_templates, branding, clients, staff
 from ...services import mail as mail_service
+from ...services import pipeline_config as pipeline
 from ...services.branding import logo_data_uri, render_welcome
 from .forms import (
-    ActiveForm, BrandingForm, CompanyForm, ContactForm, EmailTemplateForm, InviteUserForm, MoveForm,
-    ProfileTemplateForm, ReasonForm, RoleForm, StageForm,
+    ActiveForm,
+    BrandingForm,
+    CompanyForm,
+    ContactForm,
+    EmailTemplateForm,
+    InviteUserForm,
+    MoveForm,
+    ProfileTemplateForm,
+    ReasonForm,
+    RoleForm,
+    StageForm,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 SECTIONS = [
-    ("admin.branding_edit", "Branding"), ("admin.users", "Users"), ("admin.companies", "Clients"),
-    ("admin.stages", "Pipeline stages"), ("admin.reasons", "Reasons"),
-    ("admin.profile_templates", "Profile templates"), ("admin.email_templates", "Email templates"),
+    ("admin.branding_edit", "Branding"),
+    ("admin.users", "Users"),
+    ("admin.companies", "Clients"),
+    ("admin.stages", "Pipeline stages"),
+    ("admin.reasons", "Reasons"),
+    ("admin.profile_templates", "Profile templates"),
+    ("admin.email_templates", "Email templates"),
     ("admin.outbox", "Mail outbox"),
 ]
 
@@ -64,8 +87,12 @@ def _too_large(exc):
     """A body over MAX_CONTENT_LENGTH never reaches the logo checks: say what the limit is."""
     from ...errors import render_error
 
-    return render_error(413, "File too large", "That upload is larger than the server accepts. "
-                                               "Logos can be at most 2 MB: choose a smaller PNG, JPEG or WebP file.")
+    return render_error(
+        413,
+        "File too large",
+        "That upload is larger than the server accepts. "
+        "Logos can be at most 2 MB: choose a smaller PNG, JPEG or WebP file.",
+    )
 
 
 def _fail(form, exc: ServiceError) -> None:
@@ -95,8 +122,9 @@ def _after_change(endpoint: str, render_partial, **values):
 @bp.get("/")
 def index():
     """The admin home: the sections and the latest configuration changes (who changed what)."""
-    changes = db.session.scalars(scoped(Activity).where(Activity.verb.startswith("admin."))
-                                 .order_by(Activity.id.desc()).limit(20)).all()
+    changes = db.session.scalars(
+        scoped(Activity).where(Activity.verb.startswith("admin.")).order_by(Activity.id.desc()).limit(20)
+    ).all()
     return render("admin/index.html", changes=changes)
 
 
@@ -110,8 +138,16 @@ def branding_edit():
 
 def _branding_page(form, agency, status=200, saved=False):
     # Until the admin types, the preview shows the saved branding.
-    return render("admin/branding.html", "admin/_branding_form.html", status=status, form=form, agency=agency,
-                  draft=agency, preview_error=None, saved=saved)
+    return render(
+        "admin/branding.html",
+        "admin/_branding_form.html",
+        status=status,
+        form=form,
+        agency=agency,
+        draft=agency,
+        preview_error=None,
+        saved=saved,
+    )
 
 
 @bp.post("/branding")
@@ -122,8 +158,9 @@ def branding_update():
     if form.validate_on_submit():
         logo, filename = _upload(form.logo)
         try:
-            branding.save_branding(agency, form.data, current_user, logo=logo, logo_filename=filename,
-                                   remove_logo=form.remove_logo.data)
+            branding.save_branding(
+                agency, form.data, current_user, logo=logo, logo_filename=filename, remove_logo=form.remove_logo.data
+            )
         except ServiceError as exc:
             db.session.rollback()
             _fail(form, exc)
@@ -145,11 +182,17 @@ def branding_preview():
     except ServiceError as exc:
         error = exc.message
         draft = branding.BrandingDraft(
-            name=agency.name, slug=agency.slug, portal_title=form.portal_title.data or None,
-            welcome_text=form.welcome_text.data or None, primary_color=form.primary_color.data or "",
-            accent_color=form.accent_color.data or "", email_sender_name=form.email_sender_name.data,
-            email_footer=form.email_footer.data, logo_content_type=agency.logo_content_type,
-            branding_version=agency.branding_version)
+            name=agency.name,
+            slug=agency.slug,
+            portal_title=form.portal_title.data or None,
+            welcome_text=form.welcome_text.data or None,
+            primary_color=form.primary_color.data or "",
+            accent_color=form.accent_color.data or "",
+            email_sender_name=form.email_sender_name.data,
+            email_footer=form.email_footer.data,
+            logo_content_type=agency.logo_content_type,
+            branding_version=agency.branding_version,
+        )
     return render("admin/_branding_preview.html", agency=agency, draft=draft, preview_error=error)
 
 
@@ -164,9 +207,16 @@ def branding_preview_css():
 
 def _users_page(form=None, status=200, error_for=None, error=None):
     users = db.session.scalars(scoped(User).order_by(User.active.desc(), User.name)).all()
-    return render("admin/users.html", "admin/_users.html", status=status, users=users,
-                  form=form or InviteUserForm(formdata=None), action_form=EmptyForm(),
-                  error_for=error_for, error=error)
+    return render(
+        "admin/users.html",
+        "admin/_users.html",
+        status=status,
+        users=users,
+        form=form or InviteUserForm(formdata=None),
+        action_form=EmptyForm(),
+        error_for=error_for,
+        error=error,
+    )
 
 
 @bp.get("/users")
@@ -212,11 +262,13 @@ def change_role(user_id: int):
 @bp.post("/users/<int:user_id>/active")
 def set_user_active(user_id: int):
     """Deactivate (signs them out everywhere) or reactivate a user."""
+
     def act(user, form):
         if form.active.data == "0":
             staff.deactivate_user(current_user, user)
         else:
             staff.reactivate_user(current_user, user)
+
     return _user_action(user_id, ActiveForm, act)
 
 
@@ -228,8 +280,13 @@ def resend_invite(user_id: int):
 
 def _companies_page(form=None, status=200):
     companies = db.session.scalars(scoped(ClientCompany).order_by(ClientCompany.name)).all()
-    return render("admin/companies.html", "admin/_companies.html", status=status, companies=companies,
-                  form=form or CompanyForm(formdata=None))
+    return render(
+        "admin/companies.html",
+        "admin/_companies.html",
+        status=status,
+        companies=companies,
+        form=form or CompanyForm(formdata=None),
+    )
 
 
 @bp.get("/companies")
@@ -255,12 +312,23 @@ def create_company():
 
 
 def _company_page(company, form=None, contact_form=None, status=200, error_for=None, error=None):
-    contacts = db.session.scalars(select(ClientContact).where(ClientContact.company_id == company.id)
-                                  .order_by(ClientContact.active.desc(), ClientContact.name)).all()
-    return render("admin/company.html", "admin/_contacts.html", status=status, company=company,
-                  contacts=contacts, form=form or CompanyForm(formdata=None, obj=company),
-                  contact_form=contact_form or ContactForm(formdata=None), action_form=EmptyForm(),
-                  error_for=error_for, error=error)
+    contacts = db.session.scalars(
+        select(ClientContact)
+        .where(ClientContact.company_id == company.id)
+        .order_by(ClientContact.active.desc(), ClientContact.name)
+    ).all()
+    return render(
+        "admin/company.html",
+        "admin/_contacts.html",
+        status=status,
+        company=company,
+        contacts=contacts,
+        form=form or CompanyForm(formdata=None, obj=company),
+        contact_form=contact_form or ContactForm(formdata=None),
+        action_form=EmptyForm(),
+        error_for=error_for,
+        error=error,
+    )
 
 
 @bp.get("/companies/<int:company_id>")
@@ -284,8 +352,17 @@ def update_company(company_id: int):
         else:
             return redirect_for(url_for("admin.company", company_id=company.id))
     # The company form is not part of the contacts partial: a refusal shows the whole page.
-    return render("admin/company.html", status=422, company=company, contacts=company.contacts, form=form,
-                  contact_form=ContactForm(formdata=None), action_form=EmptyForm(), error_for=None, error=None)
+    return render(
+        "admin/company.html",
+        status=422,
+        company=company,
+        contacts=company.contacts,
+        form=form,
+        contact_form=ContactForm(formdata=None),
+        action_form=EmptyForm(),
+        error_for=None,
+        error=None,
+    )
 
 
 @bp.post("/companies/<int:company_id>/contacts")
@@ -321,27 +398,38 @@ def _contact_action(contact_id: int, form_class, action):
 @bp.post("/contacts/<int:contact_id>/active")
 def set_contact_active(contact_id: int):
     """Deactivate (signs them out, revokes their links) or reactivate a contact."""
+
     def act(contact, form):
         if form.active.data == "0":
             clients.deactivate_contact(current_user, contact)
         else:
             clients.reactivate_contact(current_user, contact)
+
     return _contact_action(contact_id, ActiveForm, act)
 
 
 @bp.post("/contacts/<int:contact_id>/resend")
 def resend_contact_link(contact_id: int):
     """Email the contact a fresh sign-in link."""
-    return _contact_action(contact_id, EmptyForm,
-                           lambda contact, form: clients.resend_contact_link(current_user, contact))
+    return _contact_action(
+        contact_id, EmptyForm, lambda contact, form: clients.resend_contact_link(current_user, contact)
+    )
 
 
 def _stages_page(form=None, status=200, error_for=None, error=None):
     stages = pipeline.stages(current_user.agency_id)
     counts = {stage.id: pipeline.applications_in_stage(stage) for stage in stages}
-    return render("admin/stages.html", "admin/_stages.html", status=status, stages=stages, counts=counts,
-                  form=form or StageForm(formdata=None), action_form=EmptyForm(), error_for=error_for,
-                  error=error)
+    return render(
+        "admin/stages.html",
+        "admin/_stages.html",
+        status=status,
+        stages=stages,
+        counts=counts,
+        form=form or StageForm(formdata=None),
+        action_form=EmptyForm(),
+        error_for=error_for,
+        error=error,
+    )
 
 
 @bp.get("/stages")
@@ -381,15 +469,17 @@ def _stage_action(stage_id: int, form_class, action):
 @bp.post("/stages/<int:stage_id>")
 def rename_stage(stage_id: int):
     """Rename a stage."""
-    return _stage_action(stage_id, StageForm,
-                         lambda stage, form: pipeline.rename_stage(current_user, stage, form.name.data))
+    return _stage_action(
+        stage_id, StageForm, lambda stage, form: pipeline.rename_stage(current_user, stage, form.name.data)
+    )
 
 
 @bp.post("/stages/<int:stage_id>/move")
 def move_stage(stage_id: int):
     """Move a stage one place up or down."""
-    return _stage_action(stage_id, MoveForm,
-                         lambda stage, form: pipeline.move_stage(current_user, stage, form.direction.data))
+    return _stage_action(
+        stage_id, MoveForm, lambda stage, form: pipeline.move_stage(current_user, stage, form.direction.data)
+    )
 
 
 @bp.post("/stages/<int:stage_id>/delete")
@@ -399,11 +489,17 @@ def delete_stage(stage_id: int):
 
 
 def _reasons_page(form=None, status=200, error_for=None, error=None):
-    return render("admin/reasons.html", "admin/_reasons.html", status=status,
-                  rejection=pipeline.reasons(current_user.agency_id, "rejection"),
-                  loss=pipeline.reasons(current_user.agency_id, "loss"),
-                  form=form or ReasonForm(formdata=None), action_form=EmptyForm(),
-                  error_for=error_for, error=error)
+    return render(
+        "admin/reasons.html",
+        "admin/_reasons.html",
+        status=status,
+        rejection=pipeline.reasons(current_user.agency_id, "rejection"),
+        loss=pipeline.reasons(current_user.agency_id, "loss"),
+        form=form or ReasonForm(formdata=None),
+        action_form=EmptyForm(),
+        error_for=error_for,
+        error=error,
+    )
 
 
 @bp.get("/reasons")
@@ -443,8 +539,11 @@ def _reason_action(reason_id: int, form_class, action):
 @bp.post("/reasons/<int:reason_id>")
 def update_reason(reason_id: int):
     """Change a reason's wording."""
-    return _reason_action(reason_id, ReasonForm, lambda reason, form: pipeline.rename_reason(
-        current_user, reason, form.label.data, form.ends_job_search.data))
+    return _reason_action(
+        reason_id,
+        ReasonForm,
+        lambda reason, form: pipeline.rename_reason(current_user, reason, form.label.data, form.ends_job_search.data),
+    )
 
 
 @bp.post("/reasons/<int:reason_id>/delete")
@@ -467,10 +566,17 @@ def _profile_context(form, template=None):
     candidates = db.session.scalars(scoped(Candidate).order_by(Candidate.id.desc()).limit(20)).all()
     if candidate is not None and candidate not in candidates:
         candidates.insert(0, candidate)
-    return {"form": form, "template": template, "templates": templates, "candidate": candidate,
-            "candidates": candidates,
-            "preview": preview, "preview_error": preview_error,
-            "placeholders": agency_templates.PROFILE_PLACEHOLDERS, "action_form": EmptyForm()}
+    return {
+        "form": form,
+        "template": template,
+        "templates": templates,
+        "candidate": candidate,
+        "candidates": candidates,
+        "preview": preview,
+        "preview_error": preview_error,
+        "placeholders": agency_templates.PROFILE_PLACEHOLDERS,
+        "action_form": EmptyForm(),
+    }
 
 
 @bp.get("/profile-templates")
@@ -485,8 +591,9 @@ def create_profile_template():
     form = ProfileTemplateForm()
     if form.validate_on_submit():
         try:
-            template = agency_templates.save_profile_template(current_user, form.name.data, form.body.data,
-                                                              form.hidden_by_default.data)
+            template = agency_templates.save_profile_template(
+                current_user, form.name.data, form.body.data, form.hidden_by_default.data
+            )
         except ServiceError as exc:
             db.session.rollback()
             _fail(form, exc)
@@ -505,8 +612,9 @@ def profile_template(template_id: int):
     form = ProfileTemplateForm()
     if form.validate_on_submit():
         try:
-            agency_templates.save_profile_template(current_user, form.name.data, form.body.data,
-                                                   form.hidden_by_default.data, template)
+            agency_templates.save_profile_template(
+                current_user, form.name.data, form.body.data, form.hidden_by_default.data, template
+            )
         except ServiceError as exc:
             db.session.rollback()
             _fail(form, exc)
@@ -534,8 +642,11 @@ def preview_profile_template():
 @bp.get("/email-templates")
 def email_templates():
     """The built-in emails the agency can reword."""
-    overridden = {key for key in agency_templates.DEFAULT_EMAILS
-                  if agency_templates.email_override(current_user.agency, key) is not None}
+    overridden = {
+        key
+        for key in agency_templates.DEFAULT_EMAILS
+        if agency_templates.email_override(current_user.agency, key) is not None
+    }
     return render("admin/email_templates.html", emails=agency_templates.DEFAULT_EMAILS, overridden=overridden)
 
 
@@ -544,12 +655,20 @@ def _email_context(key, form, status=200):
     preview_subject = preview_body = preview_error = None
     try:
         preview_subject, preview_body = agency_templates.preview_email(
-            current_user.agency, key, form.subject.data, form.body.data)
+            current_user.agency, key, form.subject.data, form.body.data
+        )
     except ServiceError as exc:
         preview_error = exc.message
-    return {"key": key, "default": default, "form": form, "action_form": EmptyForm(),
-            "overridden": agency_templates.email_override(current_user.agency, key) is not None,
-            "preview_subject": preview_subject, "preview_body": preview_body, "preview_error": preview_error}
+    return {
+        "key": key,
+        "default": default,
+        "form": form,
+        "action_form": EmptyForm(),
+        "overridden": agency_templates.email_override(current_user.agency, key) is not None,
+        "preview_subject": preview_subject,
+        "preview_body": preview_body,
+        "preview_error": preview_error,
+    }
 
 
 def _email_key_or_404(key: str) -> str:
@@ -599,8 +718,10 @@ def reset_email_template(key: str):
 def outbox():
     """Messages not yet sent or failed for good, newest first, with the last error."""
     messages = db.session.scalars(
-        select(MailOutbox).where(MailOutbox.agency_id == current_user.agency_id, MailOutbox.status != "sent")
-        .order_by(MailOutbox.id.desc()).limit(200)
+        select(MailOutbox)
+        .where(MailOutbox.agency_id == current_user.agency_id, MailOutbox.status != "sent")
+        .order_by(MailOutbox.id.desc())
+        .limit(200)
     ).all()
     return render("admin/outbox.html", messages=messages, form=EmptyForm())
 
@@ -608,8 +729,9 @@ def outbox():
 @bp.post("/outbox/<int:message_id>/retry")
 def retry(message_id: int):
     """Queue a failed message again."""
-    message = db.session.scalar(select(MailOutbox).where(
-        MailOutbox.id == message_id, MailOutbox.agency_id == current_user.agency_id))
+    message = db.session.scalar(
+        select(MailOutbox).where(MailOutbox.id == message_id, MailOutbox.agency_id == current_user.agency_id)
+    )
     if message is None:
         abort(404)
     if not EmptyForm().validate_on_submit():

@@ -1,10 +1,20 @@
 """Forms of the agency workspace: they parse and check input; the services hold the rules."""
+
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateTimeLocalField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
-    SelectMultipleField, StringField, TextAreaField,
+    BooleanField,
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
@@ -29,10 +39,12 @@ class JobForm(FlaskForm):
     """A1: create or edit a job."""
 
     title = StringField("Title", validators=[DataRequired(message="Give the job a title."), Length(max=200)])
-    company_id = SelectField("Client", coerce=_int_or_none,
-                             validators=[InputRequired(message="Choose one of your clients.")])
-    owner_id = SelectField("Owner", coerce=_int_or_none,
-                           validators=[InputRequired(message="Choose an active colleague as the owner.")])
+    company_id = SelectField(
+        "Client", coerce=_int_or_none, validators=[InputRequired(message="Choose one of your clients.")]
+    )
+    owner_id = SelectField(
+        "Owner", coerce=_int_or_none, validators=[InputRequired(message="Choose an active colleague as the owner.")]
+    )
     team_ids = SelectMultipleField("Hiring team", coerce=int)
     location = StringField("Location", validators=[Optional(), Length(max=200)])
     requisition_id = StringField("Requisition id", validators=[Optional(), Length(max=80)])
@@ -50,9 +62,19 @@ class StageForm(FlaskForm):
 class OutcomeForm(FlaskForm):
     """A6: close an application."""
 
-    outcome = SelectField("Outcome", choices=choices([
-                             ("", "Choose…"), ("hired", "Hired"), ("rejected_by_client", "Rejected by the client"),
-                             ("rejected_by_agency", "Rejected by the agency"), ("withdrawn", "Withdrawn")]), validate_choice=False)
+    outcome = SelectField(
+        "Outcome",
+        choices=choices(
+            [
+                ("", "Choose…"),
+                ("hired", "Hired"),
+                ("rejected_by_client", "Rejected by the client"),
+                ("rejected_by_agency", "Rejected by the agency"),
+                ("withdrawn", "Withdrawn"),
+            ]
+        ),
+        validate_choice=False,
+    )
     reason_id = SelectField("Reason", coerce=_int_or_none, validate_choice=False)
     comment = TextAreaField("Comment", validators=[Optional(), Length(max=2000)])
 
@@ -72,8 +94,9 @@ class ShareForm(FlaskForm):
     video_resume_id = SelectField("Video resume", coerce=_int_or_none, validate_choice=False)
     fields = FieldList(FormField(ProfileFieldForm), min_entries=0)
     blind = BooleanField("Blind share (present as a numbered candidate)")
-    consent_override_reason = StringField("Share without recorded consent because",
-                                          validators=[Optional(), Length(max=500)])
+    consent_override_reason = StringField(
+        "Share without recorded consent because", validators=[Optional(), Length(max=500)]
+    )
 
 
 class BulkForm(FlaskForm):
@@ -81,8 +104,9 @@ class BulkForm(FlaskForm):
 
     application_ids = SelectMultipleField("Candidates", coerce=int, validate_choice=False)
     action = HiddenField("Action")
-    consent_override_reason = StringField("Reason to share without recorded consent (if any)",
-                                          validators=[Optional(), Length(max=500)])
+    consent_override_reason = StringField(
+        "Reason to share without recorded consent (if any)", validators=[Optional(), Length(max=500)]
+    )
 
 
 class SendOnlineForm(FlaskForm):
@@ -121,8 +145,9 @@ class ConfirmForm(FlaskForm):
     slot_id = HiddenField()
     starts_at = HiddenField()
     location = StringField("Location", validators=[Optional(), Length(max=300)])
-    meeting_link = StringField("Meeting link", validators=[Optional(), URL(message="Enter a full link."),
-                                                            Length(max=1000)])
+    meeting_link = StringField(
+        "Meeting link", validators=[Optional(), URL(message="Enter a full link."), Length(max=1000)]
+    )
 
 
 class ProposeForm(FlaskForm):
@@ -131,8 +156,9 @@ class ProposeForm(FlaskForm):
     first = DateTimeLocalField("First time", validators=[Optional()])
     second = DateTimeLocalField("Second time", validators=[Optional()])
     third = DateTimeLocalField("Third time", validators=[Optional()])
-    minutes = IntegerField("Duration (minutes)", default=60,
-                           validators=[InputRequired(message="Give a duration."), NumberRange(10, 480)])
+    minutes = IntegerField(
+        "Duration (minutes)", default=60, validators=[InputRequired(message="Give a duration."), NumberRange(10, 480)]
+    )
     timezone = SelectField("Timezone", choices=choices((z, z) for z in ZONES))
 
 

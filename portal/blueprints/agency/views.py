@@ -1,7 +1,8 @@
 """Recruiter pages (spec section A): jobs and the shortlist board, sharing, tasks, interview
 scheduling, alerts, timelines and candidate feedback. Views parse a form, call one service and
 render; every refusal renders in place (422) with nothing half-saved."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import Blueprint, abort, make_response, render_template, request, url_for
@@ -13,17 +14,44 @@ from ...extensions import db
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render, toast
 from ...models import (
-    Activity, Alert, Application, ClientCompany, ClientContact, Interview, InterviewRequest, Job,
-    Reason, Resume, SharedProfile, StageDefinition, Task, TaskComment, User, VideoResume, utcnow,
+    Activity,
+    Alert,
+    Application,
+    ClientCompany,
+    ClientContact,
+    Interview,
+    InterviewRequest,
+    Job,
+    Reason,
+    Resume,
+    SharedProfile,
+    StageDefinition,
+    Task,
+    TaskComment,
+    User,
+    VideoResume,
+    utcnow,
 )
 from ...scoping import get_candidate_or_404, get_job_or_404, get_scoped_or_404, jobs_query, scoped
-from ...services import ServiceError
+from ...services import ServiceError, candidate_messages, interviews, pipeline, sharing, task_rules
 from ...services import alerts as alert_service
 from ...services import auth as auth_service
-from ...services import candidate_messages, interviews, pipeline, sharing, task_rules
 from .forms import (
-    BulkForm, ChecklistForm, ConfirmForm, FeedbackForm, JobForm, OutcomeForm, ProposeForm, ReassignForm,
-    RescheduleForm, SendOnlineForm, ShareForm, SkipForm, StageForm, TaskCommentForm, choices,
+    BulkForm,
+    ChecklistForm,
+    ConfirmForm,
+    FeedbackForm,
+    JobForm,
+    OutcomeForm,
+    ProposeForm,
+    ReassignForm,
+    RescheduleForm,
+    SendOnlineForm,
+    ShareForm,
+    SkipForm,
+    StageForm,
+    TaskCommentForm,
+    choices,
 )
 
 bp = Blueprint("agency", __name__, url_prefix="/agency", cli_group="alerts")
@@ -70,18 +98,22 @@ def _application_or_404(application_id: int) -> Application:
     return application
 
 
-
 @bp.get("/")
 def index():
     """Jobs the user may see, with how many candidates are shared on each."""
-    jobs = db.session.scalars(jobs_query().options(selectinload(Job.company), selectinload(Job.owner))
-                              .order_by(Job.status.desc(), Job.opened_at.desc())).all()
-    shared = dict(db.session.execute(
-        select(Application.job_id, func.count())
-        .join(SharedProfile, SharedProfile.application_id == Application.id)
-        .where(Application.agency_id == current_user.agency_id, SharedProfile.unshared_at.is_(None))
-        .group_by(Application.job_id)
-    ).all())
+    jobs = db.session.scalars(
+        jobs_query()
+        .options(selectinload(Job.company), selectinload(Job.owner))
+        .order_by(Job.status.desc(), Job.opened_at.desc())
+    ).all()
+    shared = dict(
+        db.session.execute(
+            select(Application.job_id, func.count())
+            .join(SharedProfile, SharedProfile.application_id == Application.id)
+            .where(Application.agency_id == current_user.agency_id, SharedProfile.unshared_at.is_(None))
+            .group_by(Application.job_id)
+        ).all()
+    )
     return render("agency/index.html", jobs=jobs, shared=shared)
 
 
@@ -102,9 +134,16 @@ def _job_form(job: Job | None = None) -> JobForm:
 
 def _job_input(form: JobForm) -> pipeline.JobInput:
     return pipeline.JobInput(
-        title=form.title.data or "", company_id=form.company_id.data, owner_id=form.owner_id.data,
-        location=form.location.data, description=form.description.data, requisition_id=form.requisition_id.data,
-        confidential=form.confidential.data, status=form.status.data or "open", team_ids=tuple(form.team_ids.data or ()))
+        title=form.title.data or "",
+        company_id=form.company_id.data,
+        owner_id=form.owner_id.data,
+        location=form.location.data,
+        description=form.description.data,
+        requisition_id=form.requisition_id.data,
+        confidential=form.confidential.data,
+        status=form.status.data or "open",
+        team_ids=tuple(form.team_ids.data or ()),
+    )
 
 
 @bp.route("/jobs/new", methods=["GET", "POST"])
@@ -139,22 +178,31 @@ def edit_job(job_id: int):
 
 
 def _board(job: Job) -> list[tuple[StageDefinition, list[Application]]]:
-    stages = db.session.scalars(select(StageDefinition).where(StageDefinition.agency_id == job.agency_id)
-                                .order_by(StageDefinition.position)).all()
+    stages = db.session.scalars(
+        select(StageDefinition).where(StageDefinition.agency_id == job.agency_id).order_by(StageDefinition.position)
+    ).all()
     # Every card shows the candidate and share state, and the board re-renders on each move.
-    applications = db.session.scalars(select(Application).where(Application.job_id == job.id)
-                                      .options(selectinload(Application.candidate),
-                                               selectinload(Application.shared_profile))
-                                      .order_by(Application.applied_at)).all()
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.job_id == job.id)
+        .options(selectinload(Application.candidate), selectinload(Application.shared_profile))
+        .order_by(Application.applied_at)
+    ).all()
     return [(stage, [a for a in applications if a.stage_id == stage.id]) for stage in stages]
 
 
 def _timeline(**where) -> list[Activity]:
-    query = (scoped(Activity).options(selectinload(Activity.actor_user), selectinload(Activity.actor_contact))
-             .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(100))
+    query = (
+        scoped(Activity)
+        .options(selectinload(Activity.actor_user), selectinload(Activity.actor_contact))
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        .limit(100)
+    )
     for name, value in where.items():
         query = query.where(getattr(Activity, name) == value)
-    return list(db.session.scalars(query.where(or_(Activity.job_id.is_(None), Activity.job_id.in_(_visible_job_ids())))))
+    return list(
+        db.session.scalars(query.where(or_(Activity.job_id.is_(None), Activity.job_id.in_(_visible_job_ids()))))
+    )
 
 
 def _stages() -> list[StageDefinition]:
@@ -163,12 +211,21 @@ def _stages() -> list[StageDefinition]:
 
 def _job_context(job: Job, **extra) -> dict:
     contacts = db.session.scalars(
-        select(ClientContact).where(ClientContact.company_id == job.company_id,
-                                    ClientContact.agency_id == current_user.agency_id)
-        .order_by(ClientContact.name)).all()
-    return {"job": job, "contacts": contacts, "form": EmptyForm(), "board": _board(job), "stages": _stages(),
-            "timeline": _timeline(job_id=job.id), "bulk_form": extra.pop("bulk_form", None) or BulkForm(),
-            "online_form": extra.pop("online_form", None) or SendOnlineForm(), **extra}
+        select(ClientContact)
+        .where(ClientContact.company_id == job.company_id, ClientContact.agency_id == current_user.agency_id)
+        .order_by(ClientContact.name)
+    ).all()
+    return {
+        "job": job,
+        "contacts": contacts,
+        "form": EmptyForm(),
+        "board": _board(job),
+        "stages": _stages(),
+        "timeline": _timeline(job_id=job.id),
+        "bulk_form": extra.pop("bulk_form", None) or BulkForm(),
+        "online_form": extra.pop("online_form", None) or SendOnlineForm(),
+        **extra,
+    }
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -194,8 +251,9 @@ def move_stage(application_id: int):
         error = "Choose one of the agency's stages."
     job = get_job_or_404(application.job_id)
     message = None if error else f"Moved {application.candidate.name} to {application.stage.name}."
-    return make_response(render_template("agency/_board.html", **_job_context(job, error=error, message=message)),
-                         422 if error else 200)
+    return make_response(
+        render_template("agency/_board.html", **_job_context(job, error=error, message=message)), 422 if error else 200
+    )
 
 
 @bp.route("/applications/<int:application_id>/outcome", methods=["GET", "POST"])
@@ -209,20 +267,24 @@ def outcome(application_id: int):
         if not form.validate_on_submit():
             return _refusal("agency/outcome.html", "agency/_outcome_form.html", form=form, **context)
         try:
-            pipeline.close_application(application, form.outcome.data, current_user, reason_id=form.reason_id.data,
-                                       comment=form.comment.data)
+            pipeline.close_application(
+                application, form.outcome.data, current_user, reason_id=form.reason_id.data, comment=form.comment.data
+            )
         except ServiceError as exc:
             return _refusal("agency/outcome.html", "agency/_outcome_form.html", exc, form=form, **context)
         return redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id))
     return render("agency/outcome.html", "agency/_outcome_form.html", form=form, **context)
 
 
-
 def _share_context(application: Application, form: ShareForm) -> dict:
-    resumes = db.session.scalars(select(Resume).where(Resume.candidate_id == application.candidate_id)
-                                 .order_by(Resume.uploaded_at.desc())).all()
-    videos = db.session.scalars(select(VideoResume).where(VideoResume.candidate_id == application.candidate_id)
-                                .order_by(VideoResume.created_at.desc())).all()
+    resumes = db.session.scalars(
+        select(Resume).where(Resume.candidate_id == application.candidate_id).order_by(Resume.uploaded_at.desc())
+    ).all()
+    videos = db.session.scalars(
+        select(VideoResume)
+        .where(VideoResume.candidate_id == application.candidate_id)
+        .order_by(VideoResume.created_at.desc())
+    ).all()
     form.resume_id.choices = choices([("", "No resume file")] + [(r.id, r.filename) for r in resumes])
     form.video_resume_id.choices = choices([("", "No video")] + [(v.id, v.title) for v in videos])
     return {"application": application, "guards": sharing.share_guards(application, current_user), "form": form}
@@ -239,9 +301,10 @@ def share(application_id: int):
             fields, hidden = profile.fields, profile.hidden_fields or []
         else:
             fields, hidden = sharing.profile_from_template(application)
-        for item in fields + [{"label": "", "value": ""}]:
-            form.fields.append_entry({"label": item["label"], "value": item["value"],
-                                      "hidden": item["label"] in hidden})
+        for item in [*fields, {"label": "", "value": ""}]:
+            form.fields.append_entry(
+                {"label": item["label"], "value": item["value"], "hidden": item["label"] in hidden}
+            )
         if profile is not None:
             form.resume_id.data, form.video_resume_id.data = profile.resume_id, profile.video_resume_id
         return render("agency/share.html", "agency/_share_form.html", **_share_context(application, form))
@@ -252,14 +315,22 @@ def share(application_id: int):
     fields = [{"label": e.label.data, "value": e.value.data} for e in entries]
     hidden = [e.label.data.strip() for e in entries if e.hidden.data]
     try:
-        sharing.share_candidate(application, current_user, fields=fields, hidden_fields=hidden,
-                                resume_id=form.resume_id.data, video_resume_id=form.video_resume_id.data,
-                                consent_override_reason=form.consent_override_reason.data, blind=form.blind.data)
+        sharing.share_candidate(
+            application,
+            current_user,
+            fields=fields,
+            hidden_fields=hidden,
+            resume_id=form.resume_id.data,
+            video_resume_id=form.video_resume_id.data,
+            consent_override_reason=form.consent_override_reason.data,
+            blind=form.blind.data,
+        )
     except ServiceError as exc:
         context.pop("form")
         return _refusal("agency/share.html", "agency/_share_form.html", exc, form=form, **context)
-    return toast(redirect_for(url_for("agency.job", job_id=application.job_id)),
-                 f"{application.candidate.name} is shared.")
+    return toast(
+        redirect_for(url_for("agency.job", job_id=application.job_id)), f"{application.candidate.name} is shared."
+    )
 
 
 @bp.post("/applications/<int:application_id>/unshare")
@@ -275,8 +346,10 @@ def unshare(application_id: int):
         except ServiceError as exc:
             db.session.rollback()
             error = exc.message
-    response = make_response(render_template("agency/_application.html", application=application,
-                                             stages=_stages(), error=error), 422 if error else 200)
+    response = make_response(
+        render_template("agency/_application.html", application=application, stages=_stages(), error=error),
+        422 if error else 200,
+    )
     return toast(response, error or f"{application.candidate.name} is no longer shared.", "error" if error else "info")
 
 
@@ -294,16 +367,22 @@ def bulk(job_id: int):
                 done = sharing.bulk_unshare(job, form.application_ids.data, current_user)
                 message = f"Unshared {len(done)} candidate(s)."
             else:
-                done = sharing.bulk_share(job, form.application_ids.data, current_user,
-                                          consent_override_reason=form.consent_override_reason.data)
+                done = sharing.bulk_share(
+                    job,
+                    form.application_ids.data,
+                    current_user,
+                    consent_override_reason=form.consent_override_reason.data,
+                )
                 message = f"Shared {len(done)} candidate(s)."
         except ServiceError as exc:
             db.session.rollback()
             error = exc.message
-    response = make_response(render_template("agency/_board.html", **_job_context(job, bulk_form=form, error=error,
-                                                                                   message=None if error else message)),
-                             422 if error else 200)
-    return response
+    return make_response(
+        render_template(
+            "agency/_board.html", **_job_context(job, bulk_form=form, error=error, message=None if error else message)
+        ),
+        422 if error else 200,
+    )
 
 
 @bp.post("/jobs/<int:job_id>/send-online")
@@ -321,24 +400,38 @@ def send_online(job_id: int):
         except ServiceError as exc:
             db.session.rollback()
             error = exc.message
-    return make_response(render_template("agency/_send_online.html", **_job_context(
-        job, online_form=form, online_error=error, online_message=message)), 422 if error else 200)
-
+    return make_response(
+        render_template(
+            "agency/_send_online.html",
+            **_job_context(job, online_form=form, online_error=error, online_message=message),
+        ),
+        422 if error else 200,
+    )
 
 
 @bp.get("/candidates/<int:candidate_id>")
 def candidate(candidate_id: int):
     """A candidate: applications on visible jobs, interviews, and the timeline."""
     person = get_candidate_or_404(candidate_id)
-    applications = db.session.scalars(select(Application).where(
-        Application.candidate_id == person.id, Application.job_id.in_(_visible_job_ids()))
-        .order_by(Application.applied_at.desc())).all()
-    interview_rows = db.session.scalars(select(Interview).where(
-        Interview.application_id.in_([a.id for a in applications]) if applications else False)
-        .order_by(Interview.starts_at.desc())).all()
-    return render("agency/candidate.html", candidate=person, applications=applications,
-                  interviews=interview_rows, timeline=_timeline(candidate_id=person.id),
-                  reschedule_form=RescheduleForm(timezone=current_user.timezone), form=EmptyForm())
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.candidate_id == person.id, Application.job_id.in_(_visible_job_ids()))
+        .order_by(Application.applied_at.desc())
+    ).all()
+    interview_rows = db.session.scalars(
+        select(Interview)
+        .where(Interview.application_id.in_([a.id for a in applications]) if applications else False)
+        .order_by(Interview.starts_at.desc())
+    ).all()
+    return render(
+        "agency/candidate.html",
+        candidate=person,
+        applications=applications,
+        interviews=interview_rows,
+        timeline=_timeline(candidate_id=person.id),
+        reschedule_form=RescheduleForm(timezone=current_user.timezone),
+        form=EmptyForm(),
+    )
 
 
 @bp.route("/applications/<int:application_id>/feedback", methods=["GET", "POST"])
@@ -348,20 +441,24 @@ def feedback(application_id: int):
     draft = candidate_messages.compose_feedback(application)
     if request.method == "GET":
         form = FeedbackForm(subject=draft.subject, body=draft.body)
-        return render("agency/feedback.html", "agency/_feedback_form.html", form=form, application=application,
-                      draft=draft)
+        return render(
+            "agency/feedback.html", "agency/_feedback_form.html", form=form, application=application, draft=draft
+        )
     form = FeedbackForm()
     if not form.validate_on_submit():
-        return _refusal("agency/feedback.html", "agency/_feedback_form.html", form=form, application=application,
-                        draft=draft)
+        return _refusal(
+            "agency/feedback.html", "agency/_feedback_form.html", form=form, application=application, draft=draft
+        )
     try:
         candidate_messages.send_feedback(application, current_user, form.subject.data, form.body.data)
     except ServiceError as exc:
-        return _refusal("agency/feedback.html", "agency/_feedback_form.html", exc, form=form,
-                        application=application, draft=draft)
-    return toast(redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id)),
-                 "Feedback sent to the candidate.")
-
+        return _refusal(
+            "agency/feedback.html", "agency/_feedback_form.html", exc, form=form, application=application, draft=draft
+        )
+    return toast(
+        redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id)),
+        "Feedback sent to the candidate.",
+    )
 
 
 def _tasks_query():
@@ -378,8 +475,11 @@ def _task_or_404(task_id: int) -> Task:
 @bp.get("/tasks")
 def tasks():
     """The signed-in recruiter's inbox: open tasks by due date, overdue highlighted."""
-    rows = db.session.scalars(_tasks_query().where(Task.assignee_id == current_user.id, Task.status == "open")
-                              .order_by(Task.due_at.is_(None), Task.due_at)).all()
+    rows = db.session.scalars(
+        _tasks_query()
+        .where(Task.assignee_id == current_user.id, Task.status == "open")
+        .order_by(Task.due_at.is_(None), Task.due_at)
+    ).all()
     return render("agency/tasks.html", tasks=rows, now=utcnow(), title="Your tasks", workload=None)
 
 
@@ -388,10 +488,16 @@ def team_tasks():
     """Agency-wide: every recruiter's open and overdue tasks (the head of the agency's view)."""
     if not current_user.is_admin:
         abort(404)  # counts include confidential jobs' tasks: for the agency's admins only
-    rows = db.session.scalars(_tasks_query().where(Task.status == "open")
-                              .order_by(Task.due_at.is_(None), Task.due_at)).all()
-    return render("agency/tasks.html", tasks=rows, now=utcnow(), title="Everyone's open tasks",
-                  workload=task_rules.agency_workload(current_user.agency_id))
+    rows = db.session.scalars(
+        _tasks_query().where(Task.status == "open").order_by(Task.due_at.is_(None), Task.due_at)
+    ).all()
+    return render(
+        "agency/tasks.html",
+        tasks=rows,
+        now=utcnow(),
+        title="Everyone's open tasks",
+        workload=task_rules.agency_workload(current_user.agency_id),
+    )
 
 
 def _task_context(task: Task, **extra) -> dict:
@@ -402,18 +508,26 @@ def _task_context(task: Task, **extra) -> dict:
     reassign_form = extra.pop("reassign_form", None) or ReassignForm()
     reassign_form.assignee_id.choices = choices((u.id, u.name) for u in colleagues)
     reassign_form.assignee_id.data = reassign_form.assignee_id.data or task.assignee_id
-    comments = db.session.scalars(select(TaskComment).where(TaskComment.task_id == task.id)
-                                  .order_by(TaskComment.created_at)).all()
+    comments = db.session.scalars(
+        select(TaskComment).where(TaskComment.task_id == task.id).order_by(TaskComment.created_at)
+    ).all()
     return {
-        "task": task, "application": application, "interview_request": request_row, "owner": owner,
+        "task": task,
+        "application": application,
+        "interview_request": request_row,
+        "owner": owner,
         "slots": interviews.slots_in_zones(request_row, owner) if request_row else [],
-        "assignee": db.session.get(User, task.assignee_id), "comments": comments, "form": EmptyForm(),
-        "reassign_form": reassign_form, "comment_form": extra.pop("comment_form", None) or TaskCommentForm(),
+        "assignee": db.session.get(User, task.assignee_id),
+        "comments": comments,
+        "form": EmptyForm(),
+        "reassign_form": reassign_form,
+        "comment_form": extra.pop("comment_form", None) or TaskCommentForm(),
         "skip_form": extra.pop("skip_form", None) or SkipForm(),
         "confirm_form": extra.pop("confirm_form", None) or ConfirmForm(),
         "propose_form": extra.pop("propose_form", None) or ProposeForm(timezone=owner.timezone),
         "missing": task_rules.missing_for_completion(task) if task.status == "open" else [],
-        "now": utcnow(), **extra,
+        "now": utcnow(),
+        **extra,
     }
 
 
@@ -500,7 +614,6 @@ def checklist_item(task_id: int, item_id: int):
     return _task_region(task, "status")
 
 
-
 def _request_or_404(request_id: int) -> InterviewRequest:
     row = get_scoped_or_404(InterviewRequest, request_id)
     _application_or_404(row.application_id)
@@ -514,8 +627,9 @@ def _task_for_request(row: InterviewRequest) -> Task | None:
 def _schedule_region(row: InterviewRequest, status: int = 200, **extra):
     task = _task_for_request(row)
     if task is None:
-        return make_response(render_template("partials/error.html", message=extra.get("schedule_error") or "No task."),
-                             status)
+        return make_response(
+            render_template("partials/error.html", message=extra.get("schedule_error") or "No task."), status
+        )
     return _task_region(task, "schedule", status, **extra)
 
 
@@ -531,12 +645,18 @@ def confirm_interview(request_id: int):
             raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors), field="meeting_link")
         if form.starts_at.data:
             try:
-                starts_at = datetime.fromisoformat(form.starts_at.data).astimezone(timezone.utc)
+                starts_at = datetime.fromisoformat(form.starts_at.data).astimezone(UTC)
             except ValueError:
                 raise ServiceError("Choose one of the proposed times.", field="slot") from None
         slot_id = int(form.slot_id.data) if (form.slot_id.data or "").isdigit() else None
-        interview = interviews.confirm_interview(row, current_user, slot_id=slot_id, starts_at=starts_at,
-                                                 location=form.location.data, meeting_link=form.meeting_link.data)
+        interview = interviews.confirm_interview(
+            row,
+            current_user,
+            slot_id=slot_id,
+            starts_at=starts_at,
+            location=form.location.data,
+            meeting_link=form.meeting_link.data,
+        )
     except interviews.SchedulingConflict as exc:
         db.session.rollback()
         return _schedule_region(row, 422, confirm_form=form, schedule_error=exc.message, suggestions=exc.suggestions)
@@ -558,8 +678,9 @@ def send_self_schedule_link(request_id: int):
         form.validate_on_submit()
         if form.errors:
             raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors), field="meeting_link")
-        interviews.send_self_schedule_link(row, current_user, location=form.location.data,
-                                           meeting_link=form.meeting_link.data)
+        interviews.send_self_schedule_link(
+            row, current_user, location=form.location.data, meeting_link=form.meeting_link.data
+        )
     except ServiceError as exc:
         db.session.rollback()
         return _schedule_region(row, 422, confirm_form=form, schedule_error=exc.message)
@@ -569,7 +690,7 @@ def send_self_schedule_link(request_id: int):
 def _local_to_utc(value: datetime | None, zone_name: str) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=interviews.zone(zone_name)).astimezone(timezone.utc)
+    return value.replace(tzinfo=interviews.zone(zone_name)).astimezone(UTC)
 
 
 @bp.post("/interview-requests/<int:request_id>/propose")
@@ -579,8 +700,9 @@ def propose_times(request_id: int):
     form = ProposeForm()
     try:
         if not form.validate_on_submit():
-            raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors) or "Check the times.",
-                               field="starts")
+            raise ServiceError(
+                " ".join(e for errors in form.errors.values() for e in errors) or "Check the times.", field="starts"
+            )
         starts = [_local_to_utc(f.data, form.timezone.data) for f in (form.first, form.second, form.third) if f.data]
         interviews.propose_times(row, current_user, starts, timedelta(minutes=form.minutes.data), form.timezone.data)
     except ServiceError as exc:
@@ -596,10 +718,17 @@ def _interview_or_404(interview_id: int) -> Interview:
 
 
 def _interview_card(row: Interview, status: int = 200, **extra):
-    return make_response(render_template("agency/_interview.html", interview=row, form=EmptyForm(),
-                                         reschedule_form=extra.pop("reschedule_form", None)
-                                         or RescheduleForm(formdata=None, timezone=current_user.timezone), **extra),
-                         status)
+    return make_response(
+        render_template(
+            "agency/_interview.html",
+            interview=row,
+            form=EmptyForm(),
+            reschedule_form=extra.pop("reschedule_form", None)
+            or RescheduleForm(formdata=None, timezone=current_user.timezone),
+            **extra,
+        ),
+        status,
+    )
 
 
 @bp.post("/interviews/<int:interview_id>/reschedule")
@@ -634,19 +763,22 @@ def cancel_interview(interview_id: int):
     return _interview_card(row, message="Cancelled; everyone has been told.")
 
 
-
 @bp.get("/alerts")
 def alerts():
     """The user's alerts, unread first."""
-    return render("agency/alerts.html", "agency/_alert_list.html", alerts=alert_service.recent_alerts(current_user),
-                  form=EmptyForm(), unread=alert_service.unread_count(current_user))
+    return render(
+        "agency/alerts.html",
+        "agency/_alert_list.html",
+        alerts=alert_service.recent_alerts(current_user),
+        form=EmptyForm(),
+        unread=alert_service.unread_count(current_user),
+    )
 
 
 @bp.get("/alerts/badge")
 def alert_badge():
     """The unread count, polled by the nav badge (htmx ``every 15s``)."""
-    return make_response(render_template("agency/_alert_badge.html",
-                                         unread=alert_service.unread_count(current_user)))
+    return make_response(render_template("agency/_alert_badge.html", unread=alert_service.unread_count(current_user)))
 
 
 @bp.post("/alerts/<int:alert_id>/read")
@@ -669,8 +801,13 @@ def read_all_alerts():
 
 
 def _alert_list_response():
-    response = render("agency/alerts.html", "agency/_alert_list.html", alerts=alert_service.recent_alerts(current_user),
-                      form=EmptyForm(), unread=alert_service.unread_count(current_user))
+    response = render(
+        "agency/alerts.html",
+        "agency/_alert_list.html",
+        alerts=alert_service.recent_alerts(current_user),
+        form=EmptyForm(),
+        unread=alert_service.unread_count(current_user),
+    )
     response.headers["HX-Trigger"] = "alerts-changed"
     return response
 
@@ -680,7 +817,6 @@ def digest_command():
     """Email each digest-preferring user one message with their alerts not emailed yet."""
     sent = alert_service.send_digests()
     click.echo(f"Queued {sent} digest(s).")
-
 
 
 @bp.post("/jobs/<int:job_id>/contacts/<int:contact_id>/link")

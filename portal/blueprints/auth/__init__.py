@@ -1,4 +1,5 @@
 """Sign-in and sign-out for staff and client contacts."""
+
 from .views import bp
 
 __all__ = ["bp"]

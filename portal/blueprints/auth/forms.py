@@ -1,4 +1,5 @@
 """Sign-in forms."""
+
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import Email, InputRequired, Length
@@ -7,13 +8,17 @@ from wtforms.validators import Email, InputRequired, Length
 class StaffLoginForm(FlaskForm):
     """Email and password for agency staff."""
 
-    email = EmailField("Email", validators=[InputRequired("Enter your email address."),
-                                            Email("Enter a valid email address."), Length(max=254)])
+    email = EmailField(
+        "Email",
+        validators=[InputRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=254)],
+    )
     password = PasswordField("Password", validators=[InputRequired("Enter your password."), Length(max=200)])
 
 
 class ClientSignInForm(FlaskForm):
     """A client contact asks for a sign-in link."""
 
-    email = EmailField("Work email", validators=[InputRequired("Enter your email address."),
-                                                 Email("Enter a valid email address."), Length(max=254)])
+    email = EmailField(
+        "Work email",
+        validators=[InputRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=254)],
+    )

@@ -1,4 +1,5 @@
 """Staff password login, client magic-link sign-in (C1), link landing (C2, C2a), logout."""
+
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
@@ -58,11 +59,9 @@ def client_login(slug: str):
         else:
             # The htmx form swaps itself (outerHTML), so it must get the fragment: a whole page
             # would nest a second header and <main> inside the sign-in card.
-            return render("auth/check_email.html", "auth/_check_email.html", agency=agency,
-                          email=form.email.data)
+            return render("auth/check_email.html", "auth/_check_email.html", agency=agency, email=form.email.data)
     status = 422 if form.errors else 200
-    return render("auth/client_login.html", "auth/_client_login_form.html", status=status,
-                  agency=agency, form=form)
+    return render("auth/client_login.html", "auth/_client_login_form.html", status=status, agency=agency, form=form)
 
 
 @bp.get("/<slug>/link/<token>")
@@ -137,8 +136,7 @@ def _destination(check: auth_service.LinkCheck) -> str:
 
 
 def _link_problem(agency, check: auth_service.LinkCheck, token: str):
-    return render_template("auth/link_problem.html", agency=agency, check=check, token=token,
-                           form=EmptyForm()), 410
+    return render_template("auth/link_problem.html", agency=agency, check=check, token=token, form=EmptyForm()), 410
 
 
 def _safe_next(target: str | None) -> str | None:

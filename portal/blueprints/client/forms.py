@@ -1,7 +1,18 @@
 """Forms of the client portal. Business rules (past times, overlaps ...) live in the services;
 these only parse and bound the input."""
+
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, IntegerField, RadioField, SelectField, TextAreaField, TimeField
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -17,8 +28,13 @@ class RatingForm(FlaskForm):
 class CommentForm(FlaskForm):
     """A message on the candidate's thread."""
 
-    body = TextAreaField("Add a comment", validators=[InputRequired("Write a comment first."),
-                                                      Length(max=4000, message="Keep comments under 4,000 characters.")])
+    body = TextAreaField(
+        "Add a comment",
+        validators=[
+            InputRequired("Write a comment first."),
+            Length(max=4000, message="Keep comments under 4,000 characters."),
+        ],
+    )
 
 
 def _duration_label(minutes: int) -> str:
@@ -33,20 +49,26 @@ class SlotForm(Form):
 
     day = DateField("Date", validators=[Optional()])
     start = TimeField("Start", validators=[Optional()])
-    minutes = SelectField("Duration", coerce=int, default=60,
-                          choices=[SelectChoice(m, _duration_label(m)) for m in DURATIONS])
+    minutes = SelectField(
+        "Duration", coerce=int, default=60, choices=[SelectChoice(m, _duration_label(m)) for m in DURATIONS]
+    )
 
 
 class InterviewForm(FlaskForm):
     """C7: proposed slots in the contact's timezone, format and notes."""
 
-    format = RadioField("Interview format", default="video",
-                        choices=[SelectChoice(key, label) for key, label in FORMATS.items()],
-                        validators=[InputRequired("Choose video, phone or on-site.")])
+    format = RadioField(
+        "Interview format",
+        default="video",
+        choices=[SelectChoice(key, label) for key, label in FORMATS.items()],
+        validators=[InputRequired("Choose video, phone or on-site.")],
+    )
     timezone = SelectField("Your timezone", validators=[InputRequired("Choose a timezone from the list.")])
     slots = FieldList(FormField(SlotForm), min_entries=1, max_entries=MAX_SLOTS)
-    notes = TextAreaField("Notes for the recruiter (optional)",
-                          validators=[Length(max=2000, message="Keep the notes under 2,000 characters.")])
+    notes = TextAreaField(
+        "Notes for the recruiter (optional)",
+        validators=[Length(max=2000, message="Keep the notes under 2,000 characters.")],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,14 +79,18 @@ class HireForm(FlaskForm):
     """C8: optional start date and note."""
 
     start_date = DateField("Proposed start date (optional)", validators=[Optional()])
-    note = TextAreaField("Note for the recruiter (optional)",
-                         validators=[Length(max=2000, message="Keep the note under 2,000 characters.")])
+    note = TextAreaField(
+        "Note for the recruiter (optional)",
+        validators=[Length(max=2000, message="Keep the note under 2,000 characters.")],
+    )
 
 
 class RejectReasonForm(FlaskForm):
     """C9: reason from the agency's list and/or a comment, after the one-click reject."""
 
-    reason_id = SelectField("Reason (optional)", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
-                            validators=[Optional()])
-    comment = TextAreaField("Comment (optional)",
-                            validators=[Length(max=2000, message="Keep the comment under 2,000 characters.")])
+    reason_id = SelectField(
+        "Reason (optional)", coerce=lambda v: int(v) if v not in (None, "", "None") else None, validators=[Optional()]
+    )
+    comment = TextAreaField(
+        "Comment (optional)", validators=[Length(max=2000, message="Keep the comment under 2,000 characters.")]
+    )

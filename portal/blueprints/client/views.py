@@ -1,6 +1,8 @@
 """Client contact pages (spec section C): home, job, candidate, and the actions on a candidate."""
+
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from flask import Blueprint, abort, flash, make_response, request, session, url_for
 from flask_login import current_user, login_required
@@ -13,7 +15,10 @@ from ...forms import EmptyForm
 from ...htmx import is_htmx, redirect_for, render
 from ...models import Application, ClientCompany, Job, Resume, StageDefinition, User, VideoResume, as_utc, utcnow
 from ...scoping import (
-    get_company_application_or_404, get_job_or_404, get_shared_application_or_404, jobs_query,
+    get_company_application_or_404,
+    get_job_or_404,
+    get_shared_application_or_404,
+    jobs_query,
     shared_applications_query,
 )
 from ...services import ServiceError
@@ -41,9 +46,17 @@ class CandidateUrls:
     needs eight per card, and hundreds of ``url_for`` calls were a third of its render time.
     tests/client/test_client_views.py checks every entry against ``url_for``."""
 
-    SUFFIXES = {"candidate": "", "resume": "/resume", "rate": "/rating", "comment": "/comments",
-                "request_interview": "/interview", "hire": "/hire", "reject": "/reject",
-                "undo_reject": "/undo-reject", "reject_reason": "/reject-reason"}
+    SUFFIXES: ClassVar[dict[str, str]] = {
+        "candidate": "",
+        "resume": "/resume",
+        "rate": "/rating",
+        "comment": "/comments",
+        "request_interview": "/interview",
+        "hire": "/hire",
+        "reject": "/reject",
+        "undo_reject": "/undo-reject",
+        "reject_reason": "/reject-reason",
+    }
 
     def __init__(self, slug: str):
         self.prefix = url_for("client.candidate", slug=slug, application_id=0)[:-1]
@@ -57,10 +70,15 @@ def _helpers():
     slug = (request.view_args or {}).get("slug")
     if not (slug and current_user.is_authenticated and current_user.is_contact):
         return {}  # an error page for someone turned away: nothing client-specific to show
-    has_logo = db.session.scalar(select(ClientCompany.id).where(
-        ClientCompany.id == current_user.company_id, ClientCompany.logo_png.is_not(None)))
-    return {"status_label": actions.status_label, "formats": actions.FORMATS, "urls": CandidateUrls(slug),
-            "co_brand_logo_url": url_for("client.company_logo", slug=slug) if has_logo else None}
+    has_logo = db.session.scalar(
+        select(ClientCompany.id).where(ClientCompany.id == current_user.company_id, ClientCompany.logo_png.is_not(None))
+    )
+    return {
+        "status_label": actions.status_label,
+        "formats": actions.FORMATS,
+        "urls": CandidateUrls(slug),
+        "co_brand_logo_url": url_for("client.company_logo", slug=slug) if has_logo else None,
+    }
 
 
 @bp.get("/company-logo")
@@ -96,13 +114,25 @@ def job(slug: str, job_id: int):
     by_stage: dict = defaultdict(list)
     rejected = []
     for application in applications:
-        (rejected if application.client_status == "rejected_by_client" else by_stage[application.stage]).append(application)
+        (rejected if application.client_status == "rejected_by_client" else by_stage[application.stage]).append(
+            application
+        )
     owner = db.session.get(User, job.owner_id)
     progress = progress_by_job(current_user, _baseline(), [job.id]).get(job.id, Progress())
-    return render("client/job.html", job=job, owner=owner, by_stage=by_stage, rejected=rejected, totals=totals,
-                  rejected_group=REJECTED_GROUP, per_group=CARDS_PER_GROUP, progress=progress,
-                  activity=recent_activity(job.id, job.agency_id), days_open=(utcnow() - as_utc(job.opened_at)).days,
-                  **_card_context(job, applications))
+    return render(
+        "client/job.html",
+        job=job,
+        owner=owner,
+        by_stage=by_stage,
+        rejected=rejected,
+        totals=totals,
+        rejected_group=REJECTED_GROUP,
+        per_group=CARDS_PER_GROUP,
+        progress=progress,
+        activity=recent_activity(job.id, job.agency_id),
+        days_open=(utcnow() - as_utc(job.opened_at)).days,
+        **_card_context(job, applications),
+    )
 
 
 @bp.get("/jobs/<int:job_id>/cards")
@@ -114,9 +144,17 @@ def job_cards(slug: str, job_id: int):
     if group is None or not is_htmx():
         return redirect_for(url_for("client.job", slug=slug, job_id=job.id))
     applications, totals = _card_batch(job, group, offset)
-    return render("client/job.html", "client/_more_cards.html", job=job, applications=applications, group=group,
-                  shown=offset + len(applications), total=totals.get(group, 0), per_group=CARDS_PER_GROUP,
-                  **_card_context(job, applications))
+    return render(
+        "client/job.html",
+        "client/_more_cards.html",
+        job=job,
+        applications=applications,
+        group=group,
+        shown=offset + len(applications),
+        total=totals.get(group, 0),
+        per_group=CARDS_PER_GROUP,
+        **_card_context(job, applications),
+    )
 
 
 # Cards rendered per stage at once: a job page with hundreds of shared candidates stays fast, and
@@ -130,10 +168,14 @@ def _card_batch(job: Job, group: int | None = None, offset: int = 0):
     pile) from ``offset``, and each group's total: one ranking query, then the chosen rows."""
     group_of = case((Application.client_status == "rejected_by_client", REJECTED_GROUP), else_=Application.stage_id)
     ranked = (
-        shared_applications_query().where(Application.job_id == job.id)
-        .with_only_columns(Application.id.label("id"), group_of.label("grp"),
-                           func.row_number().over(partition_by=group_of, order_by=Application.id).label("rank"),
-                           func.count().over(partition_by=group_of).label("total"))
+        shared_applications_query()
+        .where(Application.job_id == job.id)
+        .with_only_columns(
+            Application.id.label("id"),
+            group_of.label("grp"),
+            func.row_number().over(partition_by=group_of, order_by=Application.id).label("rank"),
+            func.count().over(partition_by=group_of).label("total"),
+        )
         .subquery()
     )
     query = select(ranked.c.id, ranked.c.grp, ranked.c.total, ranked.c.rank)
@@ -142,13 +184,21 @@ def _card_batch(job: Job, group: int | None = None, offset: int = 0):
     rows = db.session.execute(query).all()
     totals = {grp: total for _id, grp, total, _rank in rows}
     wanted = [row_id for row_id, _grp, _total, rank in rows if offset < rank <= offset + CARDS_PER_GROUP]
-    applications = db.session.scalars(
-        select(Application).where(Application.id.in_(wanted))
-        .join(StageDefinition, StageDefinition.id == Application.stage_id)
-        .order_by(StageDefinition.position, Application.id)
-        .options(contains_eager(Application.stage), selectinload(Application.candidate),
-                 selectinload(Application.shared_profile))
-    ).all() if wanted else []
+    applications = (
+        db.session.scalars(
+            select(Application)
+            .where(Application.id.in_(wanted))
+            .join(StageDefinition, StageDefinition.id == Application.stage_id)
+            .order_by(StageDefinition.position, Application.id)
+            .options(
+                contains_eager(Application.stage),
+                selectinload(Application.candidate),
+                selectinload(Application.shared_profile),
+            )
+        ).all()
+        if wanted
+        else []
+    )
     return applications, totals
 
 
@@ -156,10 +206,16 @@ def _card_context(job: Job, applications: list[Application]) -> dict:
     """What the card macro needs for these applications, in a fixed number of queries."""
     ids = [a.id for a in applications]
     reasons = actions.rejection_reasons(job.agency_id)
-    return {"ratings": ratings_for(current_user, ids), "anonymous": actions.anonymous_ids(ids),
-            "reason_forms": {a.id: _reason_form(a, reasons, formdata=None)
-                             for a in applications if a.client_status == "rejected_by_client"},
-            "undo_until": None}
+    return {
+        "ratings": ratings_for(current_user, ids),
+        "anonymous": actions.anonymous_ids(ids),
+        "reason_forms": {
+            a.id: _reason_form(a, reasons, formdata=None)
+            for a in applications
+            if a.client_status == "rejected_by_client"
+        },
+        "undo_until": None,
+    }
 
 
 @bp.get("/candidates/<int:application_id>")
@@ -176,9 +232,13 @@ def resume(slug: str, application_id: int):
     profile = application.shared_profile
     if profile.resume_id is None or _withheld(application):
         abort(404)
-    row = db.session.scalar(select(Resume).where(Resume.id == profile.resume_id,
-                                                 Resume.candidate_id == application.candidate_id,
-                                                 Resume.agency_id == application.agency_id))
+    row = db.session.scalar(
+        select(Resume).where(
+            Resume.id == profile.resume_id,
+            Resume.candidate_id == application.candidate_id,
+            Resume.agency_id == application.agency_id,
+        )
+    )
     if row is None:
         abort(404)
     response = make_response(row.content)
@@ -222,9 +282,12 @@ def comment(slug: str, application_id: int):
             db.session.rollback()
             form.body.errors = [exc.message]
     status = 422 if form.errors else 200
-    response = render("client/candidate.html", "client/_comments.html", status=status,
-                      **_candidate_context(application, comment_form=form))
-    return response
+    return render(
+        "client/candidate.html",
+        "client/_comments.html",
+        status=status,
+        **_candidate_context(application, comment_form=form),
+    )
 
 
 @bp.route("/candidates/<int:application_id>/interview", methods=["GET", "POST"])
@@ -237,14 +300,22 @@ def request_interview(slug: str, application_id: int):
     if request.method == "POST" and "add_slot" in request.form:
         if len(form.slots) < actions.MAX_SLOTS:
             form.slots.append_entry()
-        return render("client/interview.html", "client/_interview_form.html", application=application, form=form,
-                      display_name=actions.client_facing_name(application))
+        return render(
+            "client/interview.html",
+            "client/_interview_form.html",
+            application=application,
+            form=form,
+            display_name=actions.client_facing_name(application),
+        )
     refused = False
     if form.validate_on_submit():
         try:
             actions.ensure_actionable(application)
             actions.request_interview(
-                current_user, application, interview_format=form.format.data, timezone_name=form.timezone.data,
+                current_user,
+                application,
+                interview_format=form.format.data,
+                timezone_name=form.timezone.data,
                 notes=form.notes.data or "",
                 slots=[actions.SlotInput(s.day.data, s.start.data, s.minutes.data) for s in form.slots],
             )
@@ -256,8 +327,14 @@ def request_interview(slug: str, application_id: int):
             flash("Interview requested. Your recruiter will confirm a time.")
             return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
     status = 422 if refused or form.errors else 200
-    return render("client/interview.html", "client/_interview_form.html", status=status,
-                  application=application, form=form, display_name=actions.client_facing_name(application))
+    return render(
+        "client/interview.html",
+        "client/_interview_form.html",
+        status=status,
+        application=application,
+        form=form,
+        display_name=actions.client_facing_name(application),
+    )
 
 
 @bp.route("/candidates/<int:application_id>/hire", methods=["GET", "POST"])
@@ -278,8 +355,14 @@ def hire(slug: str, application_id: int):
             flash(f"Hire requested for {application.candidate.name}. Your recruiter will be in touch.")
             return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
     status = 422 if refused or form.errors else 200
-    return render("client/hire.html", "client/_hire_form.html", status=status, application=application, form=form,
-                  display_name=actions.client_facing_name(application))
+    return render(
+        "client/hire.html",
+        "client/_hire_form.html",
+        status=status,
+        application=application,
+        form=form,
+        display_name=actions.client_facing_name(application),
+    )
 
 
 @bp.post("/candidates/<int:application_id>/reject")
@@ -302,8 +385,9 @@ def reject_reason(slug: str, application_id: int):
     if form.validate_on_submit():
         try:
             actions.ensure_actionable(application)
-            actions.explain_reject(current_user, application, reason_id=form.reason_id.data,
-                                   comment=form.comment.data or "")
+            actions.explain_reject(
+                current_user, application, reason_id=form.reason_id.data, comment=form.comment.data or ""
+            )
             db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
@@ -328,15 +412,28 @@ def _decide(application_id: int, action):
     return _decision_response(application)
 
 
-def _decision_response(application: Application, *, error: str | None = None, saved: str | None = None,
-                       reason_form: RejectReasonForm | None = None, status: int = 200):
+def _decision_response(
+    application: Application,
+    *,
+    error: str | None = None,
+    saved: str | None = None,
+    reason_form: RejectReasonForm | None = None,
+    status: int = 200,
+):
     """The decision block (status + actions) and, on the job page, the progress counters (OOB)."""
-    context = {"a": application, "error": error, "saved": saved,
-               "reason_form": reason_form or _reason_form(application, formdata=None), "on": request.form.get("on"),
-               "undo_until": actions.undo_deadline(application), "action_form": EmptyForm()}
+    context = {
+        "a": application,
+        "error": error,
+        "saved": saved,
+        "reason_form": reason_form or _reason_form(application, formdata=None),
+        "on": request.form.get("on"),
+        "undo_until": actions.undo_deadline(application),
+        "action_form": EmptyForm(),
+    }
     if request.form.get("on") == "job":
         context["progress"] = progress_by_job(current_user, _baseline(), [application.job_id]).get(
-            application.job_id, Progress())
+            application.job_id, Progress()
+        )
         context["job"] = application.job
     if not is_htmx():
         return redirect_for(url_for("client.candidate", slug=current_user.agency.slug, application_id=application.id))
@@ -350,7 +447,8 @@ def _rating_response(application: Application, *, summary=None, error: str | Non
     context = {"a": application, "rating": summary, "error": error, "on": request.form.get("on")}
     if request.form.get("on") == "job":
         context["progress"] = progress_by_job(current_user, _baseline(), [application.job_id]).get(
-            application.job_id, Progress())
+            application.job_id, Progress()
+        )
         context["job"] = application.job
     return render("client/candidate.html", "client/_rating_response.html", status=status, **context)
 
@@ -365,13 +463,20 @@ def _candidate_context(application: Application, comment_form: CommentForm | Non
     reason_form = _reason_form(application, formdata=None)
     revealed = application.client_status == "hired"
     return {
-        "a": application, "job": application.job, "profile": profile,
+        "a": application,
+        "job": application.job,
+        "profile": profile,
         "fields": [f for f in (profile.fields or []) if (f.get("key") or f.get("label", "")).lower() not in hidden],
-        "show_email": revealed or "email" not in hidden, "show_phone": revealed or "phone" not in hidden,
-        "withheld": withheld, "video": video,
+        "show_email": revealed or "email" not in hidden,
+        "show_phone": revealed or "phone" not in hidden,
+        "withheld": withheld,
+        "video": video,
         "rating": actions.rating_summary(application, current_user),
-        "comments": actions.comments_for(application), "comment_form": comment_form or CommentForm(formdata=None),
-        "reason_form": reason_form, "undo_until": actions.undo_deadline(application), "action_form": EmptyForm(),
+        "comments": actions.comments_for(application),
+        "comment_form": comment_form or CommentForm(formdata=None),
+        "reason_form": reason_form,
+        "undo_until": actions.undo_deadline(application),
+        "action_form": EmptyForm(),
         "display_name": actions.client_facing_name(application),
     }
 
@@ -388,8 +493,9 @@ def _safe_filename(application: Application) -> str:
 
 def _reason_form(application: Application, reasons=None, **kwargs) -> RejectReasonForm:
     """The reason form of one card: prefixed, so many cards on a page keep unique field ids."""
-    form = RejectReasonForm(prefix=f"app{application.id}", reason_id=application.reason_id,
-                            comment=application.outcome_comment, **kwargs)
+    form = RejectReasonForm(
+        prefix=f"app{application.id}", reason_id=application.reason_id, comment=application.outcome_comment, **kwargs
+    )
     reasons = reasons if reasons is not None else actions.rejection_reasons(application.agency_id)
     form.reason_id.choices = [SelectChoice("", "Choose a reason")] + [SelectChoice(r.id, r.label) for r in reasons]
     return form
@@ -409,7 +515,7 @@ def _attach_error(form, exc: ServiceError) -> bool:
     if target is None:
         form.form_errors.append(exc.message)
     else:
-        target.errors = list(target.errors) + [exc.message]
+        target.errors = [*list(target.errors), exc.message]
     return True
 
 

@@ -4,6 +4,7 @@ The candidate never signs in: the signed, expiring link is the credential. A GET
 times (mail scanners follow links); choosing one is a POST with the page's CSRF token, and it
 goes through the same conflict rules as a recruiter's confirmation.
 """
+
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
@@ -27,10 +28,24 @@ def _link_or_404(slug: str, schedule_token: str):
 def _page(agency, link, application, status=200, **extra):
     candidate = application.candidate
     zone_name = interviews.zone(candidate.timezone).key
-    slots = [(slot, as_utc(slot.starts_at).astimezone(interviews.zone(zone_name)),
-              as_utc(slot.ends_at).astimezone(interviews.zone(zone_name))) for slot in link.request.proposed_slots]
-    return render_template("schedule/show.html", brand=agency, link=link, application=application,
-                           zone_name=zone_name, slots=slots, form=EmptyForm(), **extra), status
+    slots = [
+        (
+            slot,
+            as_utc(slot.starts_at).astimezone(interviews.zone(zone_name)),
+            as_utc(slot.ends_at).astimezone(interviews.zone(zone_name)),
+        )
+        for slot in link.request.proposed_slots
+    ]
+    return render_template(
+        "schedule/show.html",
+        brand=agency,
+        link=link,
+        application=application,
+        zone_name=zone_name,
+        slots=slots,
+        form=EmptyForm(),
+        **extra,
+    ), status
 
 
 @bp.get("/<schedule_token>")
@@ -51,12 +66,14 @@ def choose(slug: str, schedule_token: str):
     try:
         if not form.validate_on_submit() or not slot_id.isdigit():
             raise ServiceError("Choose one of the times.", field="slot")
-        interview = interviews.confirm_interview(link.request, None, slot_id=int(slot_id), location=link.location,
-                                                 meeting_link=link.meeting_link)
+        interview = interviews.confirm_interview(
+            link.request, None, slot_id=int(slot_id), location=link.location, meeting_link=link.meeting_link
+        )
     except interviews.SchedulingConflict:
         db.session.rollback()
-        return _page(agency, link, application, status=422,
-                     error="That time is no longer free. Please choose another one.")
+        return _page(
+            agency, link, application, status=422, error="That time is no longer free. Please choose another one."
+        )
     except ServiceError as exc:
         db.session.rollback()
         return _page(agency, link, application, status=422, error=exc.message)

@@ -1,8 +1,9 @@
 """The S5 query string as a form: every value is checked against what exists for the user."""
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from ...services import search as search_service
@@ -31,16 +32,21 @@ class SearchForm(FlaskForm):
     tag = SelectMultipleField("Tags", validate_choice=False, validators=[Optional()])
     reason = SelectMultipleField("Rejection reason", coerce=int, validators=[Optional()])
     stage = SelectField("Reached stage", coerce=_optional_int, validators=[Optional()])
-    min_positive = IntegerField("Positive scorecards at least (%)", validators=[
-        Optional(), NumberRange(0, 100, "Enter a percentage from 0 to 100.")])
+    min_positive = IntegerField(
+        "Positive scorecards at least (%)",
+        validators=[Optional(), NumberRange(0, 100, "Enter a percentage from 0 to 100.")],
+    )
     exclude_strong_no = BooleanField("Exclude anyone with a strong no")
     last_before = DateField("Last in process before", validators=[Optional()])
     last_after = DateField("Last in process on or after", validators=[Optional()])
     location = StringField("Location", validators=[Optional(), Length(max=200)])
     source = StringField("Source", validators=[Optional(), Length(max=100)])
     include_active = BooleanField("Include active candidates")
-    sort = SelectField("Sort by", choices=choices([("relevance", "Relevance"), ("last_in_process", "Last in process")]),
-                       validators=[Optional()])
+    sort = SelectField(
+        "Sort by",
+        choices=choices([("relevance", "Relevance"), ("last_in_process", "Last in process")]),
+        validators=[Optional()],
+    )
     page = IntegerField("Page", validators=[Optional(), NumberRange(1, 500, "Choose a page from 1 to 500.")])
 
     def load_choices(self, who) -> None:
@@ -71,12 +77,20 @@ class SearchForm(FlaskForm):
     def criteria(self) -> search_service.Criteria:
         """The validated values as search criteria."""
         return search_service.Criteria(
-            q=(self.q.data or "").strip(), jobs=list(self.job.data or []), job_title=(self.job_title.data or "").strip(),
-            tags=list(self.tag.data or []), reasons=list(self.reason.data or []), stage=self.stage.data,
-            min_positive=self.min_positive.data, exclude_strong_no=bool(self.exclude_strong_no.data),
-            last_before=self.last_before.data, last_after=self.last_after.data,
-            location=self.location.data or None, source=self.source.data or None,
-            include_active=bool(self.include_active.data), sort=self.sort.data or "relevance",
+            q=(self.q.data or "").strip(),
+            jobs=list(self.job.data or []),
+            job_title=(self.job_title.data or "").strip(),
+            tags=list(self.tag.data or []),
+            reasons=list(self.reason.data or []),
+            stage=self.stage.data,
+            min_positive=self.min_positive.data,
+            exclude_strong_no=bool(self.exclude_strong_no.data),
+            last_before=self.last_before.data,
+            last_after=self.last_after.data,
+            location=self.location.data or None,
+            source=self.source.data or None,
+            include_active=bool(self.include_active.data),
+            sort=self.sort.data or "relevance",
             page=self.page.data or 1,
         )
 
@@ -91,5 +105,7 @@ class ShortlistForm(FlaskForm):
 class ImportForm(FlaskForm):
     """Upload a CSV or JSON export of past applicants."""
 
-    file = FileField("CSV or JSON file", validators=[
-        FileRequired("Choose a file."), FileAllowed(["csv", "json"], "Upload a .csv or .json file.")])
+    file = FileField(
+        "CSV or JSON file",
+        validators=[FileRequired("Choose a file."), FileAllowed(["csv", "json"], "Upload a .csv or .json file.")],
+    )

@@ -1,12 +1,14 @@
 """Recruiter search at ``/search`` (S5) and the admins' import page at ``/search/import`` (S6)."""
+
+from datetime import UTC
+
 from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from ...extensions import db
 from ...htmx import is_htmx, render, toast
-from ...services import ServiceError
-from ...services import importer
+from ...services import ServiceError, importer
 from ...services import search as search_service
 from .forms import ImportForm, SearchForm, ShortlistForm, choices
 
@@ -35,8 +37,14 @@ def _search_context(args: MultiDict):
         status = 422
     shortlist = ShortlistForm()
     shortlist.job_id.choices = choices([("", "Choose a job"), *search_service.job_choices(current_user)])
-    return {"form": form, "result": result, "shortlist": shortlist, "page_args": _page_args,
-            "facets_oob": is_htmx(), "facet_options": search_service.facet_options}, status
+    return {
+        "form": form,
+        "result": result,
+        "shortlist": shortlist,
+        "page_args": _page_args,
+        "facets_oob": is_htmx(),
+        "facet_options": search_service.facet_options,
+    }, status
 
 
 def _page_args(page: int) -> dict:
@@ -48,9 +56,9 @@ def _page_args(page: int) -> dict:
 @bp.app_template_filter("search_date")
 def search_date(seconds: int) -> str:
     """Unix seconds from the index as a plain UTC date."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%d %b %Y")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%d %b %Y")
 
 
 @bp.get("")
@@ -77,14 +85,20 @@ def shortlist():
         return _shortlist_result(exc.message, ok=False)
     db.session.commit()
     count = len(set(form.candidate.data))
-    message = (f"Added {created} candidate(s) to the shortlist"
-               + (f"; {count - created} already on it." if count - created else "."))
+    message = f"Added {created} candidate(s) to the shortlist" + (
+        f"; {count - created} already on it." if count - created else "."
+    )
     return _shortlist_result(message)
 
 
 def _shortlist_result(message: str, ok: bool = True):
-    response = render("search/_shortlist_result.html", "search/_shortlist_result.html", status=200 if ok else 422,
-                      message=message, ok=ok)
+    response = render(
+        "search/_shortlist_result.html",
+        "search/_shortlist_result.html",
+        status=200 if ok else 422,
+        message=message,
+        ok=ok,
+    )
     return toast(response, message, "info" if ok else "error")
 
 
@@ -114,5 +128,10 @@ def import_upload():
         db.session.rollback()
         form.file.errors = [exc.message]
         return render("search/import.html", "search/_import_result.html", status=422, form=form, report=None)
-    return render("search/import.html", "search/_import_result.html", form=ImportForm(formdata=None), report=report,
-                  htmx=is_htmx())
+    return render(
+        "search/import.html",
+        "search/_import_result.html",
+        form=ImportForm(formdata=None),
+        report=report,
+        htmx=is_htmx(),
+    )
