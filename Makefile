@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test test-sqlite test-postgres install install-test tools bench-portal bench-search clean
+.PHONY: run test lint test-sqlite test-postgres install install-test install-lint tools bench-portal bench-search clean
 
 run: install
 	@scripts/run.sh
@@ -21,8 +21,15 @@ test-sqlite: install-test tools
 test-postgres: install-test tools
 	@scripts/test.sh postgresql
 
+# The gates: ruff (lint and format) and mypy, configured in pyproject.toml; pre-commit runs the same.
+lint: install-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 install: $(VENV)/.runtime-installed
 install-test: $(VENV)/.test-installed
+install-lint: $(VENV)/.lint-installed
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +40,10 @@ $(VENV)/.runtime-installed: $(VENV)/bin/python pyproject.toml constraints.txt
 
 $(VENV)/.test-installed: $(VENV)/.runtime-installed
 	$(PIP) -e '.[test]'
+	@touch $@
+
+$(VENV)/.lint-installed: $(VENV)/.runtime-installed
+	$(PIP) -e '.[lint]'
 	@touch $@
 
 # Headless Chromium (Debian package), axe-core (npm, pinned by package-lock.json), Meilisearch.

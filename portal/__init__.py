@@ -46,26 +46,13 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from . import branding
-    from .services.mail import absolute_url
-
-    branding.init_app(app)
-    app.jinja_env.globals["absolute_url"] = absolute_url
-
-    from .blueprints import account, admin, agency, auth, client, system
-
-    app.register_blueprint(system.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(client.bp)
-    app.register_blueprint(agency.bp)
-    app.register_blueprint(admin.bp)
-    from .blueprints import schedule
-
-    app.register_blueprint(schedule.bp)
-    app.register_blueprint(account.bp)
+    from . import templating
+    from .blueprints import account, admin, agency, auth, brand, client, schedule, system
     from .blueprints import search as search_blueprint
 
-    app.register_blueprint(search_blueprint.bp)
+    templating.init_app(app)
+    for blueprint in (system, brand, auth, account, client, schedule, agency, admin, search_blueprint):
+        app.register_blueprint(blueprint.bp)
     import search_sync  # outbox rows on every flush, `flask search` commands
 
     search_sync.init_app(app)

@@ -5,12 +5,36 @@ contacts see open and closed jobs of their own company, and only candidates curr
 them. Anything outside the scope is a 404, never a 403, so ids cannot be probed.
 """
 
-from flask import abort
+from flask import abort, g, request
 from flask_login import current_user
 from sqlalchemy import Select, exists, or_, select
 
 from .extensions import db
-from .models import Application, Candidate, ClientContact, Job, SharedProfile, User, job_team
+from .models import Agency, Application, Candidate, ClientContact, Job, SharedProfile, User, job_team
+
+
+def agency_by_slug(slug: str) -> Agency | None:
+    """The agency for a URL slug (one indexed lookup, memoised for the request)."""
+    cache = g.setdefault("_agency_by_slug", {})
+    if slug not in cache:
+        cache[slug] = db.session.scalar(select(Agency).where(Agency.slug == slug))
+    return cache[slug]
+
+
+def agency_or_404(slug: str) -> Agency:
+    """The agency for a slug, or a 404."""
+    agency = agency_by_slug(slug)
+    if agency is None:
+        abort(404)
+    return agency
+
+
+def current_agency() -> Agency | None:
+    """The agency for this request: the principal's, else the one named in the URL."""
+    if current_user and current_user.is_authenticated:
+        return current_user.agency
+    slug = (request.view_args or {}).get("slug")
+    return agency_by_slug(slug) if slug else None
 
 
 def principal():

@@ -15,9 +15,9 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from portal.branding import agency_by_slug
 from portal.extensions import db
 from portal.models import Agency, ClientContact, Job, LoginToken, MailOutbox, User, as_utc, utcnow
+from portal.scoping import agency_by_slug
 from portal.services import auth as auth_service
 from portal.services.mail import deliver_due_mail
 from tests.conftest import csrf_token

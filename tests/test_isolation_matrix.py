@@ -35,7 +35,7 @@ OWN_AGENCY = "allowed, own agency's data only"
 NOT_FOUND = "404"
 LOGIN = "redirect to login (or 401/404)"
 
-PUBLIC_ENDPOINTS = {"static", "brand_stylesheet", "brand_logo", "system.healthz"}
+PUBLIC_ENDPOINTS = {"static", "brand.stylesheet", "brand.logo", "system.healthz"}
 PUBLIC_BLUEPRINTS = {"auth", "account", "schedule"}  # schedule: the candidate's signed link is the credential
 # Parameters that name no tenant data; every other URL parameter points at an object of tenant A.
 TENANT_NEUTRAL_PARAMS = {"filename", "key"}  # key: a built-in email template name
@@ -340,7 +340,7 @@ def test_every_route_for_every_principal(make_app, world):
     walked = {case.rule.endpoint for case in cases}
     assert {
         "static",
-        "brand_logo",
+        "brand.logo",
         "system.healthz",
         "system.dev_mail_show",
         "auth.redeem",

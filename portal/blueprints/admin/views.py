@@ -28,7 +28,6 @@ from ...scoping import get_scoped_or_404, scoped
 from ...services import ServiceError, agency_templates, branding, clients, staff
 from ...services import mail as mail_service
 from ...services import pipeline_config as pipeline
-from ...services.branding import logo_data_uri, render_welcome
 from .forms import (
     ActiveForm,
     BrandingForm,
@@ -63,18 +62,6 @@ def _only_admins():
     """Admin pages exist only for the agency's admins."""
     if not (current_user.is_staff and current_user.is_admin):
         abort(404)
-
-
-@bp.app_template_filter("welcome_html")
-def _welcome_html(text):
-    """Welcome text as sanitised HTML (Markdown allowed): ``{{ agency.welcome_text | welcome_html }}``."""
-    return render_welcome(text)
-
-
-@bp.app_template_filter("logo_data_uri")
-def _logo_data_uri(logo_png):
-    """A stored, re-encoded logo as a ``data:`` URI (client pages' co-branding)."""
-    return logo_data_uri(logo_png)
 
 
 @bp.context_processor

@@ -66,14 +66,6 @@ def _only_staff():
         abort(404)
 
 
-@bp.app_template_filter("in_zone")
-def _in_zone(value: datetime | None, zone_name: str | None = None) -> str:
-    """A stored UTC time shown in a zone (the viewer's by default), with the zone's name."""
-    if value is None:
-        return ""
-    return interviews.format_in_zone(value, zone_name or getattr(current_user, "timezone", None))
-
-
 @bp.context_processor
 def _helpers():
     return {"is_overdue": task_rules.is_overdue, "outcome_labels": pipeline.OUTCOME_LABELS}

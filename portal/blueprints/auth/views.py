@@ -5,10 +5,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ...branding import agency_or_404
 from ...extensions import limiter
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render
+from ...scoping import agency_or_404
 from ...services import ServiceError
 from ...services import auth as auth_service
 from .forms import ClientSignInForm, StaffLoginForm

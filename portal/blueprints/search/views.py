@@ -1,7 +1,5 @@
 """Recruiter search at ``/search`` (S5) and the admins' import page at ``/search/import`` (S6)."""
 
-from datetime import UTC
-
 from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
@@ -51,14 +49,6 @@ def _page_args(page: int) -> dict:
     """The current query string with another page number (repeatable keys kept as lists)."""
     args = {key: request.args.getlist(key) for key in request.args if key != "page"}
     return {**args, "page": page}
-
-
-@bp.app_template_filter("search_date")
-def search_date(seconds: int) -> str:
-    """Unix seconds from the index as a plain UTC date."""
-    from datetime import datetime
-
-    return datetime.fromtimestamp(seconds, UTC).strftime("%d %b %Y")
 
 
 @bp.get("")

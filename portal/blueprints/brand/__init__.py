@@ -1,0 +1,5 @@
+"""The agencies' public brand assets: stylesheet and logo."""
+
+from .views import bp
+
+__all__ = ["bp"]

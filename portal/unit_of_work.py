@@ -1,0 +1,50 @@
+"""The one transaction rule: services change the session and never commit; the caller's unit of
+work does, once. Views, the worker and CLI commands all use these two helpers."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .extensions import db
+from .services import ServiceError
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit what the block changed, once; if anything escapes the block (or the commit itself
+    fails), roll the whole change back and let the exception continue."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+@dataclass
+class Outcome:
+    """What an :func:`attempt` came to: ``refusal`` is the service's reason when it said no."""
+
+    refusal: ServiceError | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.refusal is not None
+
+
+@contextmanager
+def attempt() -> Iterator[Outcome]:
+    """A unit of work whose :class:`ServiceError` is a refusal, not a crash: nothing is saved and
+    ``outcome.refusal`` carries the message (and the field) for the view to show in place::
+
+        with attempt() as outcome:
+            actions.request_hire(current_user, application, start_date=form.start_date.data)
+        if outcome.refused:
+            ...  # re-render the form with outcome.refusal.message next to outcome.refusal.field
+    """
+    outcome = Outcome()
+    try:
+        with unit_of_work():
+            yield outcome
+    except ServiceError as refusal:
+        outcome.refusal = refusal
