@@ -62,7 +62,6 @@ def _company_page(company, form=None, contact_form=None, status=200, error_for=N
         contacts=contacts,
         form=form or CompanyForm(formdata=None, obj=company),
         contact_form=contact_form or ContactForm(formdata=None),
-        action_form=EmptyForm(),
         error_for=error_for,
         error=error,
     )
@@ -96,7 +95,6 @@ def update_company(company_id: int):
         contacts=company.contacts,
         form=form,
         contact_form=ContactForm(formdata=None),
-        action_form=EmptyForm(),
         error_for=None,
         error=None,
     )

@@ -21,7 +21,6 @@ def _users_page(form=None, status=200, error_for=None, error=None):
         status=status,
         users=users,
         form=form or InviteUserForm(formdata=None),
-        action_form=EmptyForm(),
         error_for=error_for,
         error=error,
     )

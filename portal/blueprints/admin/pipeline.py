@@ -24,7 +24,6 @@ def _stages_page(form=None, status=200, error_for=None, error=None):
         stages=stages,
         counts=counts,
         form=form or StageForm(formdata=None),
-        action_form=EmptyForm(),
         error_for=error_for,
         error=error,
     )
@@ -94,7 +93,6 @@ def _reasons_page(form=None, status=200, error_for=None, error=None):
         rejection=pipeline.reasons(current_user.agency_id, "rejection"),
         loss=pipeline.reasons(current_user.agency_id, "loss"),
         form=form or ReasonForm(formdata=None),
-        action_form=EmptyForm(),
         error_for=error_for,
         error=error,
     )

@@ -36,7 +36,6 @@ def _profile_context(form, template=None):
         "preview": preview,
         "preview_error": preview_error,
         "placeholders": agency_templates.PROFILE_PLACEHOLDERS,
-        "action_form": EmptyForm(),
     }
 
 
@@ -124,7 +123,6 @@ def _email_context(key, form, status=200):
         "key": key,
         "default": default,
         "form": form,
-        "action_form": EmptyForm(),
         "overridden": agency_templates.email_override(current_user.agency, key) is not None,
         "preview_subject": preview_subject,
         "preview_body": preview_body,
