@@ -303,6 +303,16 @@ def test_stage_move_and_rename_return_the_fragment(admin_client, tenant):
     assert html.index('value="Longlist"') > html.index('value="Screening"')
 
 
+def test_an_invalid_row_form_is_refused_on_its_row_and_saves_nothing(admin_client, tenant):
+    first, name = tenant.agency.stages[0], tenant.agency.stages[0].name
+    response = post(admin_client, f"/admin/stages/{first.id}", {"name": ""}, headers=HTMX)
+    assert response.status_code == 422
+    row = response.get_data(as_text=True).split(f'id="stage-{first.id}"', 1)[1].split("</li>", 1)[0]
+    assert '<p class="field-error" role="alert">Enter the stage name.</p>' in row
+    db.session.expire_all()
+    assert db.session.get(StageDefinition, first.id).name == name
+
+
 def test_email_template_preview_save_and_reset(admin_client, tenant):
     url = "/admin/email-templates/invite"
     preview = post(admin_client, f"{url}/preview", {"subject": "Join {agency}", "body": "Hi {name}"}, headers=HTMX)

@@ -18,12 +18,31 @@ from portal.models import (
     User,
 )
 from portal.services import ServiceError, agency_templates, clients, pipeline_config, staff
+from portal.unit_of_work import unit_of_work
 from tests.admin.conftest import image_bytes
 from tests.factories import make_candidate
 
 
 def timeline(verb: str) -> list[Activity]:
     return list(db.session.scalars(select(Activity).where(Activity.verb == verb)))
+
+
+CHANGES = {
+    "add a stage": lambda tenant: pipeline_config.add_stage(tenant.admin, "Reference check"),
+    "move a stage": lambda tenant: pipeline_config.move_stage(tenant.admin, tenant.agency.stages[0], "down"),
+    "add a reason": lambda tenant: pipeline_config.add_reason(tenant.admin, "loss", "Moved abroad"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_a_change_is_saved_only_when_the_caller_commits(ctx, tenant, change):
+    """Services leave the commit to the caller's unit of work: rolled back, nothing of it stays."""
+    changes = select(func.count()).select_from(Activity)
+    before = db.session.scalar(changes)
+    change(tenant)
+    assert db.session.scalar(changes) == before + 1
+    db.session.rollback()
+    assert db.session.scalar(changes) == before
 
 
 def test_invite_user_creates_the_user_and_queues_a_branded_mail(ctx, tenant):
@@ -137,15 +156,17 @@ def test_reordering_stages_keeps_applications_and_history_intact(ctx, tenant):
         )
     )
     db.session.commit()
-    pipeline_config.move_stage(tenant.admin, stages[2], "up")
-    pipeline_config.move_stage(tenant.admin, stages[0], "down")
+    with unit_of_work():
+        pipeline_config.move_stage(tenant.admin, stages[2], "up")
+        pipeline_config.move_stage(tenant.admin, stages[0], "down")
     order = [s.name for s in pipeline_config.stages(tenant.agency.id)]
     assert order[:3] == ["Submitted", "Sourced", "Screening"]
     assert db.session.get(Application, application.id).stage_id == stages[2].id
     [history] = db.session.scalars(select(StageHistory)).all()
     assert (history.from_stage_id, history.to_stage_id) == (stages[1].id, stages[2].id)
     # Moving the first stage up changes nothing.
-    pipeline_config.move_stage(tenant.admin, pipeline_config.stages(tenant.agency.id)[0], "up")
+    with unit_of_work():
+        pipeline_config.move_stage(tenant.admin, pipeline_config.stages(tenant.agency.id)[0], "up")
     assert [s.name for s in pipeline_config.stages(tenant.agency.id)] == order
 
 
@@ -156,8 +177,11 @@ def test_stage_in_use_cannot_be_deleted_and_the_message_counts(ctx, tenant):
     assert refused.value.message == (
         f"“{stage.name}” cannot be deleted: 3 applications sit in it. Move them to another stage first."
     )
+    counts = pipeline_config.applications_per_stage(pipeline_config.stages(tenant.agency.id))
+    assert counts[stage.id] == 3 and sum(counts.values()) == 3
     unused = pipeline_config.stages(tenant.agency.id)[0]
-    pipeline_config.delete_stage(tenant.admin, unused)
+    with unit_of_work():
+        pipeline_config.delete_stage(tenant.admin, unused)
     assert [s.position for s in pipeline_config.stages(tenant.agency.id)] == list(range(6))
 
 
@@ -177,11 +201,13 @@ def test_stage_referred_to_by_history_cannot_be_deleted(ctx, tenant):
 
 
 def test_stage_add_and_rename_validation(ctx, tenant):
-    stage = pipeline_config.add_stage(tenant.admin, "  Reference   check ")
+    with unit_of_work():
+        stage = pipeline_config.add_stage(tenant.admin, "  Reference   check ")
     assert (stage.name, stage.position) == ("Reference check", 7)
     with pytest.raises(ServiceError, match="already a stage called"):
         pipeline_config.rename_stage(tenant.admin, stage, "offer")
-    pipeline_config.rename_stage(tenant.admin, stage, "References")
+    with unit_of_work():
+        pipeline_config.rename_stage(tenant.admin, stage, "References")
     assert [e.verb for e in db.session.scalars(select(Activity).order_by(Activity.id))] == [
         "admin.stage_added",
         "admin.stage_renamed",
@@ -189,18 +215,21 @@ def test_stage_add_and_rename_validation(ctx, tenant):
 
 
 def test_reasons_add_rename_and_delete_in_use_refused(ctx, tenant):
-    reason = pipeline_config.add_reason(tenant.admin, "loss", "Moved abroad", ends_job_search=True)
+    with unit_of_work():
+        reason = pipeline_config.add_reason(tenant.admin, "loss", "Moved abroad", ends_job_search=True)
     assert reason.ends_job_search and reason.kind == "loss"
     with pytest.raises(ServiceError, match="already a loss reason"):
         pipeline_config.add_reason(tenant.admin, "loss", "moved ABROAD")
-    pipeline_config.rename_reason(tenant.admin, reason, "Relocated abroad")
+    with unit_of_work():
+        pipeline_config.rename_reason(tenant.admin, reason, "Relocated abroad")
     application = db.session.get(Application, tenant.application.id)
     application.reason_id, application.outcome = reason.id, "withdrawn"
     db.session.commit()
     with pytest.raises(ServiceError, match="1 application was closed with it"):
         pipeline_config.delete_reason(tenant.admin, reason)
     unused = pipeline_config.reasons(tenant.agency.id, "rejection")[0]
-    pipeline_config.delete_reason(tenant.admin, unused)
+    with unit_of_work():
+        pipeline_config.delete_reason(tenant.admin, unused)
     assert db.session.get(Reason, unused.id) is None
 
 

@@ -22,6 +22,11 @@ def show_refusal(form: FlaskForm, refusal: ServiceError) -> None:
         form.form_errors.append(refusal.message)
 
 
+def form_problems(form: FlaskForm) -> str:
+    """A form's validation messages as one sentence, for a row action with no field to show them on."""
+    return " ".join(message for messages in form.errors.values() for message in messages)
+
+
 def uploaded_file(field) -> tuple[bytes, str] | tuple[None, None]:
     """(bytes, filename) of an uploaded file, or (None, None) when none was chosen."""
     storage = field.data

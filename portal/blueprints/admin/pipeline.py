@@ -1,32 +1,35 @@
-"""Pipeline configuration (B2): stages in order, and rejection and loss reasons."""
+"""Pipeline configuration (B2): stages in order, and rejection and loss reasons.
+
+A refused change to one stage or reason is shown on its row; the add forms show theirs on the field.
+"""
 
 from flask_login import current_user
 
-from ...extensions import db
-from ...forms import EmptyForm
 from ...htmx import render
 from ...models import Reason, StageDefinition
 from ...scoping import get_scoped_or_404
-from ...services import ServiceError
-from ...services import pipeline_config as pipeline
+from ...services import pipeline_config
+from ...unit_of_work import attempt
 from . import bp
-from .forms import MoveForm, ReasonForm, StageForm, show_refusal
+from .forms import MoveForm, ReasonForm, StageForm, form_problems, show_refusal
 from .responses import after_change
 
 
-def _stages_page(form=None, status=200, error_for=None, error=None):
-    stages = pipeline.stages(current_user.agency_id)
-    counts = {stage.id: pipeline.applications_in_stage(stage) for stage in stages}
-    return render(
-        "admin/stages.html",
-        "admin/_stages.html",
-        status=status,
-        stages=stages,
-        counts=counts,
-        form=form or StageForm(formdata=None),
-        error_for=error_for,
-        error=error,
-    )
+def _stages_context(form=None, error_for=None, error=None) -> dict:
+    """What ``admin/_stages.html`` shows: the stages with their application counts, the add form,
+    and the refusal for the row ``error_for``."""
+    stages = pipeline_config.stages(current_user.agency_id)
+    return {
+        "stages": stages,
+        "counts": pipeline_config.applications_per_stage(stages),
+        "form": form or StageForm(formdata=None),
+        "error_for": error_for,
+        "error": error,
+    }
+
+
+def _stages_page(status=200, **context):
+    return render("admin/stages.html", "admin/_stages.html", status=status, **_stages_context(**context))
 
 
 @bp.get("/stages")
@@ -40,62 +43,64 @@ def add_stage():
     """Add a stage at the end."""
     form = StageForm()
     if form.validate_on_submit():
-        try:
-            pipeline.add_stage(current_user, form.name.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_refusal(form, exc)
-        else:
+        with attempt() as outcome:
+            pipeline_config.add_stage(current_user, form.name.data)
+        if not outcome.refused:
             return after_change("admin.stages", _stages_page)
-    return _stages_page(form, status=422)
+        show_refusal(form, outcome.refusal)
+    return _stages_page(status=422, form=form)
 
 
-def _stage_action(stage_id: int, form_class, action):
+def _stage_action(stage_id: int, action, form=None):
+    """Apply ``action`` to one stage in one unit of work; a refusal is shown on the stage's row."""
     stage = get_scoped_or_404(StageDefinition, stage_id)
-    form = form_class()
-    try:
-        if not form.validate_on_submit():
-            raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors))
-        action(stage, form)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _stages_page(status=422, error_for=stage_id, error=exc.message)
+    if form is not None and not form.validate_on_submit():
+        return _stages_page(status=422, error_for=stage_id, error=form_problems(form))
+    with attempt() as outcome:
+        action(stage)
+    if outcome.refused:
+        return _stages_page(status=422, error_for=stage_id, error=outcome.refusal.message)
     return after_change("admin.stages", _stages_page)
 
 
 @bp.post("/stages/<int:stage_id>")
 def rename_stage(stage_id: int):
     """Rename a stage."""
+    form = StageForm()
     return _stage_action(
-        stage_id, StageForm, lambda stage, form: pipeline.rename_stage(current_user, stage, form.name.data)
+        stage_id, lambda stage: pipeline_config.rename_stage(current_user, stage, form.name.data), form
     )
 
 
 @bp.post("/stages/<int:stage_id>/move")
 def move_stage(stage_id: int):
     """Move a stage one place up or down."""
+    form = MoveForm()
     return _stage_action(
-        stage_id, MoveForm, lambda stage, form: pipeline.move_stage(current_user, stage, form.direction.data)
+        stage_id, lambda stage: pipeline_config.move_stage(current_user, stage, form.direction.data), form
     )
 
 
 @bp.post("/stages/<int:stage_id>/delete")
 def delete_stage(stage_id: int):
     """Delete a stage nothing uses (refused with the count otherwise)."""
-    return _stage_action(stage_id, EmptyForm, lambda stage, form: pipeline.delete_stage(current_user, stage))
+    return _stage_action(stage_id, lambda stage: pipeline_config.delete_stage(current_user, stage))
 
 
-def _reasons_page(form=None, status=200, error_for=None, error=None):
-    return render(
-        "admin/reasons.html",
-        "admin/_reasons.html",
-        status=status,
-        rejection=pipeline.reasons(current_user.agency_id, "rejection"),
-        loss=pipeline.reasons(current_user.agency_id, "loss"),
-        form=form or ReasonForm(formdata=None),
-        error_for=error_for,
-        error=error,
-    )
+def _reasons_context(form=None, error_for=None, error=None) -> dict:
+    """What ``admin/_reasons.html`` shows: both lists of reasons, the add form, and the refusal for
+    the row ``error_for``."""
+    return {
+        "rejection": pipeline_config.reasons(current_user.agency_id, "rejection"),
+        "loss": pipeline_config.reasons(current_user.agency_id, "loss"),
+        "form": form or ReasonForm(formdata=None),
+        "error_for": error_for,
+        "error": error,
+    }
+
+
+def _reasons_page(status=200, **context):
+    return render("admin/reasons.html", "admin/_reasons.html", status=status, **_reasons_context(**context))
 
 
 @bp.get("/reasons")
@@ -109,40 +114,38 @@ def add_reason():
     """Add a rejection or loss reason."""
     form = ReasonForm()
     if form.validate_on_submit():
-        try:
-            pipeline.add_reason(current_user, form.kind.data, form.label.data, form.ends_job_search.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_refusal(form, exc)
-        else:
+        with attempt() as outcome:
+            pipeline_config.add_reason(current_user, form.kind.data, form.label.data, form.ends_job_search.data)
+        if not outcome.refused:
             return after_change("admin.reasons", _reasons_page)
-    return _reasons_page(form, status=422)
+        show_refusal(form, outcome.refusal)
+    return _reasons_page(status=422, form=form)
 
 
-def _reason_action(reason_id: int, form_class, action):
+def _reason_action(reason_id: int, action, form=None):
+    """Apply ``action`` to one reason in one unit of work; a refusal is shown on the reason's row."""
     reason = get_scoped_or_404(Reason, reason_id)
-    form = form_class()
-    try:
-        if not form.validate_on_submit():
-            raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors))
-        action(reason, form)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _reasons_page(status=422, error_for=reason_id, error=exc.message)
+    if form is not None and not form.validate_on_submit():
+        return _reasons_page(status=422, error_for=reason_id, error=form_problems(form))
+    with attempt() as outcome:
+        action(reason)
+    if outcome.refused:
+        return _reasons_page(status=422, error_for=reason_id, error=outcome.refusal.message)
     return after_change("admin.reasons", _reasons_page)
 
 
 @bp.post("/reasons/<int:reason_id>")
 def update_reason(reason_id: int):
     """Change a reason's wording."""
+    form = ReasonForm()
     return _reason_action(
         reason_id,
-        ReasonForm,
-        lambda reason, form: pipeline.rename_reason(current_user, reason, form.label.data, form.ends_job_search.data),
+        lambda reason: pipeline_config.rename_reason(current_user, reason, form.label.data, form.ends_job_search.data),
+        form,
     )
 
 
 @bp.post("/reasons/<int:reason_id>/delete")
 def delete_reason(reason_id: int):
     """Delete a reason no application was closed with."""
-    return _reason_action(reason_id, EmptyForm, lambda reason, form: pipeline.delete_reason(current_user, reason))
+    return _reason_action(reason_id, lambda reason: pipeline_config.delete_reason(current_user, reason))
