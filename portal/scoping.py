@@ -149,3 +149,8 @@ def get_company_application_or_404(application_id: int, who=None) -> Application
     if row is None:
         abort(404)
     return row
+
+
+def agency_users(who=None) -> list[User]:
+    """The users of the principal's agency: active ones first, then by name."""
+    return list(db.session.scalars(scoped(User, who).order_by(User.active.desc(), User.name)))

@@ -10,7 +10,16 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from portal.extensions import db
-from portal.models import Activity, Agency, Application, ClientContact, EmailTemplate, StageDefinition, User
+from portal.models import (
+    Activity,
+    Agency,
+    Application,
+    ClientContact,
+    EmailTemplate,
+    MailOutbox,
+    StageDefinition,
+    User,
+)
 from portal.services.mail import deliver_due_mail
 from tests.admin.conftest import image_bytes, reload_agency
 from tests.conftest import csrf_token, login_as
@@ -262,6 +271,18 @@ def test_admin_cannot_deactivate_themselves(admin_client, tenant):
     response = post(admin_client, f"/admin/users/{tenant.admin.id}/active", {"active": "0"}, headers=HTMX)
     assert response.status_code == 422
     assert "You cannot deactivate your own account." in response.get_data(as_text=True)
+
+
+def test_resending_a_set_password_link_queues_a_mail_and_a_deactivated_user_is_refused(admin_client, tenant):
+    url = f"/admin/users/{tenant.recruiter.id}/resend"
+    assert post(admin_client, url).status_code == 303
+    invites = select(func.count()).select_from(MailOutbox).where(MailOutbox.kind == "invite")
+    assert db.session.scalar(invites) == 1
+    post(admin_client, f"/admin/users/{tenant.recruiter.id}/active", {"active": "0"})
+    refused = post(admin_client, url, headers=HTMX)
+    assert refused.status_code == 422
+    assert f"{tenant.recruiter.name} is deactivated; reactivate them first." in refused.get_data(as_text=True)
+    assert db.session.scalar(invites) == 1
 
 
 def test_contact_invite_deactivate_and_resend(app, smtp, admin_client, tenant):

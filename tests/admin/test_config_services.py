@@ -31,6 +31,8 @@ CHANGES = {
     "add a stage": lambda tenant: pipeline_config.add_stage(tenant.admin, "Reference check"),
     "move a stage": lambda tenant: pipeline_config.move_stage(tenant.admin, tenant.agency.stages[0], "down"),
     "add a reason": lambda tenant: pipeline_config.add_reason(tenant.admin, "loss", "Moved abroad"),
+    "invite a user": lambda tenant: staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter"),
+    "change a role": lambda tenant: staff.change_role(tenant.admin, tenant.recruiter, "admin"),
 }
 
 
@@ -46,7 +48,8 @@ def test_a_change_is_saved_only_when_the_caller_commits(ctx, tenant, change):
 
 
 def test_invite_user_creates_the_user_and_queues_a_branded_mail(ctx, tenant):
-    user = staff.invite_user(tenant.admin, " Nina New ", "NINA@agency.example", "recruiter")
+    with unit_of_work():
+        user = staff.invite_user(tenant.admin, " Nina New ", "NINA@agency.example", "recruiter")
     assert (user.name, user.email, user.role, user.password_hash) == (
         "Nina New",
         "nina@agency.example",
@@ -79,7 +82,8 @@ def test_invite_refuses_an_address_that_already_has_an_account(ctx, tenant):
 
 
 def test_set_password_link_works_once(ctx, tenant):
-    user = staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter")
+    with unit_of_work():
+        user = staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter")
     token = staff.set_password_url(user).rsplit("/", 1)[1]
     assert staff.user_for_token(token).id == user.id
     with pytest.raises(ServiceError, match="do not match"):
@@ -94,13 +98,15 @@ def test_set_password_link_works_once(ctx, tenant):
 def test_set_password_link_dies_with_deactivation_and_forgery(ctx, tenant):
     token = staff.set_password_url(tenant.recruiter).rsplit("/", 1)[1]
     assert staff.user_for_token(token + "x") is None
-    staff.deactivate_user(tenant.admin, tenant.recruiter)
+    with unit_of_work():
+        staff.deactivate_user(tenant.admin, tenant.recruiter)
     assert staff.user_for_token(token) is None
 
 
 def test_deactivate_user_bumps_the_session_version_and_records_it(ctx, tenant):
     version = tenant.recruiter.session_version
-    staff.deactivate_user(tenant.admin, tenant.recruiter)
+    with unit_of_work():
+        staff.deactivate_user(tenant.admin, tenant.recruiter)
     user = db.session.get(User, tenant.recruiter.id)
     assert (user.active, user.session_version) == (False, version + 1)
     assert timeline("admin.user_deactivated")[0].actor_user_id == tenant.admin.id
@@ -109,8 +115,9 @@ def test_deactivate_user_bumps_the_session_version_and_records_it(ctx, tenant):
 def test_the_last_admin_cannot_be_demoted(ctx, tenant):
     with pytest.raises(ServiceError, match="at least one active admin"):
         staff.change_role(tenant.admin, tenant.admin, "recruiter")
-    staff.change_role(tenant.admin, tenant.recruiter, "admin")
-    staff.change_role(tenant.admin, tenant.admin, "recruiter")
+    with unit_of_work():
+        staff.change_role(tenant.admin, tenant.recruiter, "admin")
+        staff.change_role(tenant.admin, tenant.admin, "recruiter")
     assert db.session.get(User, tenant.admin.id).role == "recruiter"
 
 
