@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import Select, exists, or_, select
 
 from .extensions import db
-from .models import Agency, Application, Candidate, ClientContact, Job, SharedProfile, User, job_team
+from .models import Agency, Application, Candidate, ClientCompany, ClientContact, Job, SharedProfile, User, job_team
 
 
 def agency_by_slug(slug: str) -> Agency | None:
@@ -154,3 +154,8 @@ def get_company_application_or_404(application_id: int, who=None) -> Application
 def agency_users(who=None) -> list[User]:
     """The users of the principal's agency: active ones first, then by name."""
     return list(db.session.scalars(scoped(User, who).order_by(User.active.desc(), User.name)))
+
+
+def client_companies(who=None) -> list[ClientCompany]:
+    """The client companies of the principal's agency, by name."""
+    return list(db.session.scalars(scoped(ClientCompany, who).order_by(ClientCompany.name)))

@@ -88,6 +88,20 @@ def test_company_page_and_contacts_fragment(admin_client, tenant):
     assert fragment.lstrip().startswith('<div id="contacts">') and tenant.contact.email in fragment
 
 
+def test_adding_and_renaming_a_company_and_a_clash_refused_on_the_whole_page(admin_client, tenant):
+    created = upload(admin_client, "/admin/companies", {"name": "Initech"}, image_bytes("PNG"), "initech.png")
+    assert created.status_code == 303
+    company_url = created.headers["Location"]
+    page = admin_client.get(company_url).get_data(as_text=True)
+    assert "<h1>Initech</h1>" in page and 'alt="Logo of Initech"' in page
+    clash = post(admin_client, company_url, {"name": tenant.company.name.upper()})
+    html = clash.get_data(as_text=True)
+    assert clash.status_code == 422 and "<h1>Initech</h1>" in html and 'id="contacts"' in html
+    assert '<p class="field-error" id="name-error">There is already a client called' in html
+    assert post(admin_client, company_url, {"name": "Initrode"}).status_code == 303
+    assert "<h1>Initrode</h1>" in admin_client.get(company_url).get_data(as_text=True)
+
+
 def test_saving_branding_applies_to_sign_in_page_css_and_logo(app, admin_client, tenant):
     slug, version = tenant.agency.slug, tenant.agency.branding_version
     response = upload(admin_client, "/admin/branding", BRANDING, image_bytes("JPEG"), "logo.jpg")

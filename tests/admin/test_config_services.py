@@ -33,6 +33,8 @@ CHANGES = {
     "add a reason": lambda tenant: pipeline_config.add_reason(tenant.admin, "loss", "Moved abroad"),
     "invite a user": lambda tenant: staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter"),
     "change a role": lambda tenant: staff.change_role(tenant.admin, tenant.recruiter, "admin"),
+    "add a client": lambda tenant: clients.save_company(tenant.admin, "Initech"),
+    "invite a contact": lambda tenant: clients.invite_contact(tenant.admin, tenant.company, "Hana", "hana@c.example"),
 }
 
 
@@ -122,7 +124,8 @@ def test_the_last_admin_cannot_be_demoted(ctx, tenant):
 
 
 def test_company_with_logo_is_reencoded_and_a_bad_logo_saves_nothing(ctx, tenant):
-    company = clients.save_company(tenant.admin, "Initech", image_bytes("WEBP"), "initech.webp")
+    with unit_of_work():
+        company = clients.save_company(tenant.admin, "Initech", image_bytes("WEBP"), "initech.webp")
     assert company.logo_png.startswith(b"\x89PNG")
     with pytest.raises(ServiceError, match="SVG logos are not accepted"):
         clients.save_company(tenant.admin, "Renamed", b"<svg><script>alert(1)</script></svg>", "x.svg", company=company)
@@ -133,15 +136,19 @@ def test_company_with_logo_is_reencoded_and_a_bad_logo_saves_nothing(ctx, tenant
 
 
 def test_contact_invite_resend_and_deactivate(ctx, tenant):
-    contact = clients.invite_contact(tenant.admin, tenant.company, "Hana", "Hana@Client.example")
-    clients.resend_contact_link(tenant.admin, contact)
+    with unit_of_work():
+        contact = clients.invite_contact(tenant.admin, tenant.company, "Hana", "Hana@Client.example")
+    with unit_of_work():
+        clients.resend_contact_link(tenant.admin, contact)
     tokens = db.session.scalars(select(LoginToken).where(LoginToken.contact_id == contact.id)).all()
     assert [t.kind for t in tokens] == ["sign_in", "sign_in"]
     assert (
         db.session.scalar(select(func.count()).select_from(MailOutbox).where(MailOutbox.kind == "contact_invite")) == 2
     )
-    clients.deactivate_contact(tenant.admin, contact)
+    with unit_of_work():
+        clients.deactivate_contact(tenant.admin, contact)
     assert db.session.get(ClientContact, contact.id).active is False
+    assert [c.email for c in clients.company_contacts(tenant.company)] == [tenant.contact.email, "hana@client.example"]
     with pytest.raises(ServiceError, match="deactivated"):
         clients.resend_contact_link(tenant.admin, contact)
     assert [e.verb for e in db.session.scalars(select(Activity).order_by(Activity.id))] == [

@@ -1,35 +1,30 @@
-"""Client companies (with a co-branding logo) and their contacts (B2)."""
+"""Client companies (with a co-branding logo) and their contacts (B2).
+
+A refused change to one contact is shown on their row; the forms show their refusals on the field.
+"""
 
 from flask import url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from ...extensions import db
-from ...forms import EmptyForm
 from ...htmx import redirect_for, render
 from ...models import ClientCompany, ClientContact
-from ...scoping import get_scoped_or_404, scoped
-from ...services import ServiceError, clients
+from ...scoping import client_companies, get_scoped_or_404
+from ...services import clients
+from ...unit_of_work import attempt
 from . import bp
-from .forms import ActiveForm, CompanyForm, ContactForm, show_refusal, uploaded_file
+from .forms import ActiveForm, CompanyForm, ContactForm, form_problems, show_refusal, uploaded_file
 from .responses import after_change
 
 
-def _companies_page(form=None, status=200):
-    companies = db.session.scalars(scoped(ClientCompany).order_by(ClientCompany.name)).all()
-    return render(
-        "admin/companies.html",
-        "admin/_companies.html",
-        status=status,
-        companies=companies,
-        form=form or CompanyForm(formdata=None),
-    )
+def _companies_context(form=None) -> dict:
+    """What ``admin/_companies.html`` shows: the agency's clients and the form to add one."""
+    return {"companies": client_companies(), "form": form or CompanyForm(formdata=None)}
 
 
 @bp.get("/companies")
 def companies():
     """Client companies and the form to add one."""
-    return _companies_page()
+    return render("admin/companies.html", "admin/_companies.html", **_companies_context())
 
 
 @bp.post("/companies")
@@ -38,32 +33,34 @@ def create_company():
     form = CompanyForm()
     if form.validate_on_submit():
         logo, filename = uploaded_file(form.logo)
-        try:
+        with attempt() as outcome:
             company = clients.save_company(current_user, form.name.data, logo, filename)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_refusal(form, exc)
-        else:
+        if not outcome.refused:
             return redirect_for(url_for("admin.company", company_id=company.id))
-    return _companies_page(form, status=422)
+        show_refusal(form, outcome.refusal)
+    return render("admin/companies.html", "admin/_companies.html", status=422, **_companies_context(form))
 
 
-def _company_page(company, form=None, contact_form=None, status=200, error_for=None, error=None):
-    contacts = db.session.scalars(
-        select(ClientContact)
-        .where(ClientContact.company_id == company.id)
-        .order_by(ClientContact.active.desc(), ClientContact.name)
-    ).all()
+def _contacts_context(company: ClientCompany, contact_form=None, error_for=None, error=None) -> dict:
+    """What ``admin/_contacts.html`` shows: the company's contacts, the invite form, and the
+    refusal for the row ``error_for``."""
+    return {
+        "company": company,
+        "contacts": clients.company_contacts(company),
+        "contact_form": contact_form or ContactForm(formdata=None),
+        "error_for": error_for,
+        "error": error,
+    }
+
+
+def _company_page(company: ClientCompany, status=200, **contacts):
+    """The company's page, its details form beside the contacts; htmx gets the contacts partial."""
     return render(
         "admin/company.html",
         "admin/_contacts.html",
         status=status,
-        company=company,
-        contacts=contacts,
-        form=form or CompanyForm(formdata=None, obj=company),
-        contact_form=contact_form or ContactForm(formdata=None),
-        error_for=error_for,
-        error=error,
+        form=CompanyForm(formdata=None, obj=company),
+        **_contacts_context(company, **contacts),
     )
 
 
@@ -80,24 +77,13 @@ def update_company(company_id: int):
     form = CompanyForm()
     if form.validate_on_submit():
         logo, filename = uploaded_file(form.logo)
-        try:
+        with attempt() as outcome:
             clients.save_company(current_user, form.name.data, logo, filename, form.remove_logo.data, company)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_refusal(form, exc)
-        else:
-            return redirect_for(url_for("admin.company", company_id=company.id))
+        if not outcome.refused:
+            return redirect_for(url_for("admin.company", company_id=company_id))
+        show_refusal(form, outcome.refusal)
     # The company form is not part of the contacts partial: a refusal shows the whole page.
-    return render(
-        "admin/company.html",
-        status=422,
-        company=company,
-        contacts=company.contacts,
-        form=form,
-        contact_form=ContactForm(formdata=None),
-        error_for=None,
-        error=None,
-    )
+    return render("admin/company.html", status=422, form=form, **_contacts_context(company))
 
 
 @bp.post("/companies/<int:company_id>/contacts")
@@ -106,46 +92,42 @@ def invite_contact(company_id: int):
     company = get_scoped_or_404(ClientCompany, company_id)
     form = ContactForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             clients.invite_contact(current_user, company, form.name.data, form.email.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_refusal(form, exc)
-        else:
-            return after_change("admin.company", lambda: _company_page(company), company_id=company.id)
-    return _company_page(company, contact_form=form, status=422)
+        if not outcome.refused:
+            return after_change("admin.company", lambda: _company_page(company), company_id=company_id)
+        show_refusal(form, outcome.refusal)
+    return _company_page(company, status=422, contact_form=form)
 
 
-def _contact_action(contact_id: int, form_class, action):
+def _contact_action(contact_id: int, action, form=None):
+    """Apply ``action`` to one contact in one unit of work; a refusal is shown on the contact's row."""
     contact = get_scoped_or_404(ClientContact, contact_id)
     company = contact.company
-    form = form_class()
-    try:
-        if not form.validate_on_submit():
-            raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors))
-        action(contact, form)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _company_page(company, status=422, error_for=contact.id, error=exc.message)
+    if form is not None and not form.validate_on_submit():
+        return _company_page(company, status=422, error_for=contact_id, error=form_problems(form))
+    with attempt() as outcome:
+        action(contact)
+    if outcome.refused:
+        return _company_page(company, status=422, error_for=contact_id, error=outcome.refusal.message)
     return after_change("admin.company", lambda: _company_page(company), company_id=company.id)
 
 
 @bp.post("/contacts/<int:contact_id>/active")
 def set_contact_active(contact_id: int):
     """Deactivate (signs them out, revokes their links) or reactivate a contact."""
+    form = ActiveForm()
 
-    def act(contact, form):
+    def act(contact):
         if form.active.data == "0":
             clients.deactivate_contact(current_user, contact)
         else:
             clients.reactivate_contact(current_user, contact)
 
-    return _contact_action(contact_id, ActiveForm, act)
+    return _contact_action(contact_id, act, form)
 
 
 @bp.post("/contacts/<int:contact_id>/resend")
 def resend_contact_link(contact_id: int):
     """Email the contact a fresh sign-in link."""
-    return _contact_action(
-        contact_id, EmptyForm, lambda contact, form: clients.resend_contact_link(current_user, contact)
-    )
+    return _contact_action(contact_id, lambda contact: clients.resend_contact_link(current_user, contact))
