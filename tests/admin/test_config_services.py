@@ -17,7 +17,7 @@ from portal.models import (
     StageHistory,
     User,
 )
-from portal.services import ServiceError, agency_templates, clients, pipeline_config, staff
+from portal.services import ServiceError, agency_templates, branding, clients, pipeline_config, staff
 from portal.unit_of_work import unit_of_work
 from tests.admin.conftest import image_bytes
 from tests.factories import make_candidate
@@ -34,6 +34,9 @@ CHANGES = {
     "invite a user": lambda tenant: staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter"),
     "change a role": lambda tenant: staff.change_role(tenant.admin, tenant.recruiter, "admin"),
     "add a client": lambda tenant: clients.save_company(tenant.admin, "Initech"),
+    "save the branding": lambda tenant: branding.save_branding(
+        tenant.agency, {"primary_color": "#0f5132", "accent_color": "#9a3412"}, tenant.admin
+    ),
     "invite a contact": lambda tenant: clients.invite_contact(tenant.admin, tenant.company, "Hana", "hana@c.example"),
 }
 

@@ -3,33 +3,39 @@
 from flask import make_response, request, url_for
 from flask_login import current_user
 
-from ...extensions import db
 from ...htmx import is_htmx, redirect_for, render
-from ...services import ServiceError, branding
+from ...services import branding
+from ...unit_of_work import attempt
 from . import bp
 from .forms import BrandingForm, show_refusal, uploaded_file
+
+
+def _branding_preview_context(agency, draft, preview_error=None) -> dict:
+    """What ``admin/_branding_preview.html`` shows: ``draft`` worn on sample pages, and why it
+    cannot be saved yet."""
+    return {"agency": agency, "draft": draft, "preview_error": preview_error}
+
+
+def _branding_form_context(form, agency, saved=False) -> dict:
+    """What ``admin/_branding_form.html`` shows: the form, and the preview it includes."""
+    # Until the admin types, the preview shows the saved branding.
+    return {"form": form, "saved": saved, **_branding_preview_context(agency, draft=agency)}
+
+
+def _branding_page(form, agency, status=200, saved=False):
+    return render(
+        "admin/branding.html",
+        "admin/_branding_form.html",
+        status=status,
+        **_branding_form_context(form, agency, saved),
+    )
 
 
 @bp.get("/branding")
 def branding_edit():
     """The branding form with its live preview."""
     agency = current_user.agency
-    form = BrandingForm(obj=agency)
-    return _branding_page(form, agency)
-
-
-def _branding_page(form, agency, status=200, saved=False):
-    # Until the admin types, the preview shows the saved branding.
-    return render(
-        "admin/branding.html",
-        "admin/_branding_form.html",
-        status=status,
-        form=form,
-        agency=agency,
-        draft=agency,
-        preview_error=None,
-        saved=saved,
-    )
+    return _branding_page(BrandingForm(obj=agency), agency)
 
 
 @bp.post("/branding")
@@ -39,17 +45,15 @@ def branding_update():
     form = BrandingForm()
     if form.validate_on_submit():
         logo, filename = uploaded_file(form.logo)
-        try:
+        with attempt() as outcome:
             branding.save_branding(
                 agency, form.data, current_user, logo=logo, logo_filename=filename, remove_logo=form.remove_logo.data
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            show_refusal(form, exc)
-        else:
+        if not outcome.refused:
             if is_htmx():
                 return _branding_page(BrandingForm(formdata=None, obj=agency), agency, saved=True)
             return redirect_for(url_for("admin.branding_edit", saved=1))
+        show_refusal(form, outcome.refusal)
     return _branding_page(form, agency, status=422)
 
 
@@ -57,25 +61,8 @@ def branding_update():
 def branding_preview():
     """Render the preview of unsaved branding values. Nothing is stored."""
     agency = current_user.agency
-    form = BrandingForm()
-    error = None
-    try:
-        draft = branding.validate_branding(agency, form.data)
-    except ServiceError as exc:
-        error = exc.message
-        draft = branding.BrandingDraft(
-            name=agency.name,
-            slug=agency.slug,
-            portal_title=form.portal_title.data or None,
-            welcome_text=form.welcome_text.data or None,
-            primary_color=form.primary_color.data or "",
-            accent_color=form.accent_color.data or "",
-            email_sender_name=form.email_sender_name.data,
-            email_footer=form.email_footer.data,
-            logo_content_type=agency.logo_content_type,
-            branding_version=agency.branding_version,
-        )
-    return render("admin/_branding_preview.html", agency=agency, draft=draft, preview_error=error)
+    draft, error = branding.preview_draft(agency, BrandingForm().data)
+    return render("admin/_branding_preview.html", **_branding_preview_context(agency, draft, error))
 
 
 @bp.get("/branding/preview.css")
