@@ -10,7 +10,18 @@ from flask_login import current_user
 from sqlalchemy import Select, exists, or_, select
 
 from .extensions import db
-from .models import Agency, Application, Candidate, ClientCompany, ClientContact, Job, SharedProfile, User, job_team
+from .models import (
+    Agency,
+    Application,
+    Candidate,
+    ClientCompany,
+    ClientContact,
+    Job,
+    ProfileTemplate,
+    SharedProfile,
+    User,
+    job_team,
+)
 
 
 def agency_by_slug(slug: str) -> Agency | None:
@@ -159,3 +170,8 @@ def agency_users(who=None) -> list[User]:
 def client_companies(who=None) -> list[ClientCompany]:
     """The client companies of the principal's agency, by name."""
     return list(db.session.scalars(scoped(ClientCompany, who).order_by(ClientCompany.name)))
+
+
+def agency_profile_templates(who=None) -> list[ProfileTemplate]:
+    """The profile templates of the principal's agency, by name."""
+    return list(db.session.scalars(scoped(ProfileTemplate, who).order_by(ProfileTemplate.name)))

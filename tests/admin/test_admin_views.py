@@ -17,6 +17,7 @@ from portal.models import (
     ClientContact,
     EmailTemplate,
     MailOutbox,
+    ProfileTemplate,
     StageDefinition,
     User,
 )
@@ -377,6 +378,9 @@ def test_profile_template_preview_uses_a_real_candidate(admin_client, tenant):
     assert created.status_code == 303
     template_page = admin_client.get(created.headers["Location"]).get_data(as_text=True)
     assert "<h1>Standard</h1>" in template_page
+    deleted = post(admin_client, created.headers["Location"] + "/delete")
+    assert deleted.status_code == 303 and deleted.headers["Location"].endswith("/admin/profile-templates")
+    assert db.session.scalar(select(func.count()).select_from(ProfileTemplate)) == 0
 
 
 @pytest.mark.parametrize("who", ["recruiter", "contact", "other_agency_admin"])

@@ -38,6 +38,8 @@ CHANGES = {
         tenant.agency, {"primary_color": "#0f5132", "accent_color": "#9a3412"}, tenant.admin
     ),
     "invite a contact": lambda tenant: clients.invite_contact(tenant.admin, tenant.company, "Hana", "hana@c.example"),
+    "save a profile template": lambda tenant: agency_templates.save_profile_template(tenant.admin, "Short", "{name}"),
+    "reword an email": lambda tenant: agency_templates.save_email_template(tenant.admin, "invite", "Hi", "{name}"),
 }
 
 
@@ -254,13 +256,23 @@ def test_profile_template_fills_placeholders_with_a_real_candidate(ctx, tenant):
     candidate = make_candidate(
         tenant.agency, first_name="Mara", last_name="Stephenson", current_title="Backend Engineer"
     )
-    template = agency_templates.save_profile_template(
-        tenant.admin, "Standard", "{name} works as {current_title}. Mail: {email}"
-    )
+    with unit_of_work():
+        template = agency_templates.save_profile_template(
+            tenant.admin, "Standard", "{name} works as {current_title}. Mail: {email}"
+        )
     chosen = agency_templates.preview_candidate(tenant.agency, candidate.id)
     assert agency_templates.render_profile(template.body, chosen) == (
         f"Mara Stephenson works as Backend Engineer. Mail: {candidate.primary_email}"
     )
+    assert agency_templates.preview_profile(template.body, chosen) == (
+        agency_templates.render_profile(template.body, chosen),
+        None,
+    )
+    assert agency_templates.preview_profile("{salary}", chosen)[1].startswith("Unknown placeholder {salary}")
+    assert agency_templates.preview_profile(template.body, None) == (None, None)
+    older = tenant.application.candidate
+    assert agency_templates.preview_candidates(tenant.agency, limit=1) == [candidate]
+    assert agency_templates.preview_candidates(tenant.agency, older, limit=1) == [older, candidate]
     with pytest.raises(ServiceError, match=r"Unknown placeholder \{salary\}; available: \{first_name\}"):
         agency_templates.save_profile_template(tenant.admin, "Other", "{salary}")
     with pytest.raises(ServiceError, match="is not a profile field"):
@@ -272,13 +284,18 @@ def test_email_template_override_preview_and_reset(ctx, tenant):
     assert (subject, body) == (f"Join {tenant.agency.title}", "Hi Alex Example")
     with pytest.raises(ServiceError, match="must be a single line"):
         agency_templates.save_email_template(tenant.admin, "invite", "Join\nBcc: x", "Hi")
-    agency_templates.save_email_template(tenant.admin, "invite", "Welcome to {agency}", "Hello {name}!")
-    user = staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter")
+    with unit_of_work():
+        agency_templates.save_email_template(tenant.admin, "invite", "Welcome to {agency}", "Hello {name}!")
+    assert agency_templates.overridden_emails(tenant.agency) == {"invite"}
+    with unit_of_work():
+        user = staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter")
     [row] = db.session.scalars(select(MailOutbox).where(MailOutbox.kind == "invite")).all()
     assert row.subject == f"Welcome to {tenant.agency.title}" and "Hello Nina!" in row.text_body
     assert user.id
-    agency_templates.reset_email_template(tenant.admin, "invite")
+    with unit_of_work():
+        agency_templates.reset_email_template(tenant.admin, "invite")
     assert db.session.scalar(select(func.count()).select_from(EmailTemplate)) == 0
+    assert agency_templates.overridden_emails(tenant.agency) == set()
     assert agency_templates.email_subject_body(tenant.agency, "invite")[0] == "{inviter} invited you to {agency}"
 
 
@@ -291,9 +308,10 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
 
     with app.app_context():
         tenant = make_tenant("wordco")
-        agency_templates.save_email_template(
-            tenant.admin, "sign_in", "Log in to {agency}", "Hi {name}! Your link lasts {minutes} minutes."
-        )
+        with unit_of_work():
+            agency_templates.save_email_template(
+                tenant.admin, "sign_in", "Log in to {agency}", "Hi {name}! Your link lasts {minutes} minutes."
+            )
         request_sign_in(tenant.agency, db.session.get(ClientContact, tenant.contact.id).email)
         deliver_due_mail()
         expected_subject, name = f"Log in to {tenant.agency.title}", tenant.contact.name
