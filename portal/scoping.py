@@ -11,12 +11,14 @@ from sqlalchemy import Select, exists, or_, select
 
 from .extensions import db
 from .models import (
+    Activity,
     Agency,
     Application,
     Candidate,
     ClientCompany,
     ClientContact,
     Job,
+    MailOutbox,
     ProfileTemplate,
     SharedProfile,
     User,
@@ -175,3 +177,16 @@ def client_companies(who=None) -> list[ClientCompany]:
 def agency_profile_templates(who=None) -> list[ProfileTemplate]:
     """The profile templates of the principal's agency, by name."""
     return list(db.session.scalars(scoped(ProfileTemplate, who).order_by(ProfileTemplate.name)))
+
+
+def admin_changes(limit: int = 20, who=None) -> list[Activity]:
+    """The latest configuration changes in the principal's agency (``admin.*`` timeline entries),
+    newest first."""
+    query = scoped(Activity, who).where(Activity.verb.startswith("admin.")).order_by(Activity.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def unsent_mail(limit: int = 200, who=None) -> list[MailOutbox]:
+    """The principal's agency's messages not sent yet or failed for good, newest first."""
+    query = scoped(MailOutbox, who).where(MailOutbox.status != "sent").order_by(MailOutbox.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
