@@ -39,7 +39,9 @@ def applications_per_stage(stages: list[StageDefinition]) -> dict[int, int]:
             select(Application.stage_id, func.count())
             .where(Application.stage_id.in_([stage.id for stage in stages]))
             .group_by(Application.stage_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return {stage.id: counted.get(stage.id, 0) for stage in stages}
 

@@ -49,7 +49,7 @@ def branding_update():
             branding.save_branding(
                 agency, form.data, current_user, logo=logo, logo_filename=filename, remove_logo=form.remove_logo.data
             )
-        if not outcome.refused:
+        if outcome.refusal is None:
             if is_htmx():
                 return _branding_page(BrandingForm(formdata=None, obj=agency), agency, saved=True)
             return redirect_for(url_for("admin.branding_edit", saved=1))

@@ -35,7 +35,7 @@ def create_company():
         logo, filename = uploaded_file(form.logo)
         with attempt() as outcome:
             company = clients.save_company(current_user, form.name.data, logo, filename)
-        if not outcome.refused:
+        if outcome.refusal is None:
             return redirect_for(url_for("admin.company", company_id=company.id))
         show_refusal(form, outcome.refusal)
     return render("admin/companies.html", "admin/_companies.html", status=422, **_companies_context(form))
@@ -79,7 +79,7 @@ def update_company(company_id: int):
         logo, filename = uploaded_file(form.logo)
         with attempt() as outcome:
             clients.save_company(current_user, form.name.data, logo, filename, form.remove_logo.data, company)
-        if not outcome.refused:
+        if outcome.refusal is None:
             return redirect_for(url_for("admin.company", company_id=company_id))
         show_refusal(form, outcome.refusal)
     # The company form is not part of the contacts partial: a refusal shows the whole page.
@@ -94,7 +94,7 @@ def invite_contact(company_id: int):
     if form.validate_on_submit():
         with attempt() as outcome:
             clients.invite_contact(current_user, company, form.name.data, form.email.data)
-        if not outcome.refused:
+        if outcome.refusal is None:
             return after_change("admin.company", lambda: _company_page(company), company_id=company_id)
         show_refusal(form, outcome.refusal)
     return _company_page(company, status=422, contact_form=form)
@@ -108,7 +108,7 @@ def _contact_action(contact_id: int, action, form=None):
         return _company_page(company, status=422, error_for=contact_id, error=form_problems(form))
     with attempt() as outcome:
         action(contact)
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _company_page(company, status=422, error_for=contact_id, error=outcome.refusal.message)
     return after_change("admin.company", lambda: _company_page(company), company_id=company.id)
 

@@ -43,7 +43,7 @@ def invite_user():
     if form.validate_on_submit():
         with attempt() as outcome:
             staff.invite_user(current_user, form.name.data, form.email.data, form.role.data)
-        if not outcome.refused:
+        if outcome.refusal is None:
             return after_change("admin.users", _users_page)
         show_refusal(form, outcome.refusal)
     return _users_page(status=422, form=form)
@@ -56,7 +56,7 @@ def _user_action(user_id: int, action, form=None):
         return _users_page(status=422, error_for=user_id, error=form_problems(form))
     with attempt() as outcome:
         action(user)
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _users_page(status=422, error_for=user_id, error=outcome.refusal.message)
     return after_change("admin.users", _users_page)
 

@@ -45,7 +45,7 @@ def add_stage():
     if form.validate_on_submit():
         with attempt() as outcome:
             pipeline_config.add_stage(current_user, form.name.data)
-        if not outcome.refused:
+        if outcome.refusal is None:
             return after_change("admin.stages", _stages_page)
         show_refusal(form, outcome.refusal)
     return _stages_page(status=422, form=form)
@@ -58,7 +58,7 @@ def _stage_action(stage_id: int, action, form=None):
         return _stages_page(status=422, error_for=stage_id, error=form_problems(form))
     with attempt() as outcome:
         action(stage)
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _stages_page(status=422, error_for=stage_id, error=outcome.refusal.message)
     return after_change("admin.stages", _stages_page)
 
@@ -116,7 +116,7 @@ def add_reason():
     if form.validate_on_submit():
         with attempt() as outcome:
             pipeline_config.add_reason(current_user, form.kind.data, form.label.data, form.ends_job_search.data)
-        if not outcome.refused:
+        if outcome.refusal is None:
             return after_change("admin.reasons", _reasons_page)
         show_refusal(form, outcome.refusal)
     return _reasons_page(status=422, form=form)
@@ -129,7 +129,7 @@ def _reason_action(reason_id: int, action, form=None):
         return _reasons_page(status=422, error_for=reason_id, error=form_problems(form))
     with attempt() as outcome:
         action(reason)
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _reasons_page(status=422, error_for=reason_id, error=outcome.refusal.message)
     return after_change("admin.reasons", _reasons_page)
 

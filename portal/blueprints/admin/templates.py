@@ -64,7 +64,7 @@ def create_profile_template():
             template = agency_templates.save_profile_template(
                 current_user, form.name.data, form.body.data, form.hidden_by_default.data
             )
-        if not outcome.refused:
+        if outcome.refusal is None:
             return redirect_for(url_for("admin.profile_template", template_id=template.id))
         show_refusal(form, outcome.refusal)
     return _new_profile_template_page(form, status=422)
@@ -82,7 +82,7 @@ def profile_template(template_id: int):
             agency_templates.save_profile_template(
                 current_user, form.name.data, form.body.data, form.hidden_by_default.data, template
             )
-        if not outcome.refused:
+        if outcome.refusal is None:
             return redirect_for(url_for("admin.profile_template", template_id=template_id))
         show_refusal(form, outcome.refusal)
     return _profile_template_page(template, form, status=422)
@@ -155,7 +155,7 @@ def email_template(key: str):
     if form.validate_on_submit():
         with attempt() as outcome:
             agency_templates.save_email_template(current_user, key, form.subject.data, form.body.data)
-        if not outcome.refused:
+        if outcome.refusal is None:
             return redirect_for(url_for("admin.email_template", key=key))
         show_refusal(form, outcome.refusal)
     return _email_template_page(key, form, status=422)
