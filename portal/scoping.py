@@ -10,7 +10,20 @@ from flask_login import current_user
 from sqlalchemy import Select, exists, or_, select
 
 from .extensions import db
-from .models import Agency, Application, Candidate, ClientContact, Job, SharedProfile, User, job_team
+from .models import (
+    Activity,
+    Agency,
+    Application,
+    Candidate,
+    ClientCompany,
+    ClientContact,
+    Job,
+    MailOutbox,
+    ProfileTemplate,
+    SharedProfile,
+    User,
+    job_team,
+)
 
 
 def agency_by_slug(slug: str) -> Agency | None:
@@ -149,3 +162,31 @@ def get_company_application_or_404(application_id: int, who=None) -> Application
     if row is None:
         abort(404)
     return row
+
+
+def agency_users(who=None) -> list[User]:
+    """The users of the principal's agency: active ones first, then by name."""
+    return list(db.session.scalars(scoped(User, who).order_by(User.active.desc(), User.name)))
+
+
+def client_companies(who=None) -> list[ClientCompany]:
+    """The client companies of the principal's agency, by name."""
+    return list(db.session.scalars(scoped(ClientCompany, who).order_by(ClientCompany.name)))
+
+
+def agency_profile_templates(who=None) -> list[ProfileTemplate]:
+    """The profile templates of the principal's agency, by name."""
+    return list(db.session.scalars(scoped(ProfileTemplate, who).order_by(ProfileTemplate.name)))
+
+
+def admin_changes(limit: int = 20, who=None) -> list[Activity]:
+    """The latest configuration changes in the principal's agency (``admin.*`` timeline entries),
+    newest first."""
+    query = scoped(Activity, who).where(Activity.verb.startswith("admin.")).order_by(Activity.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def unsent_mail(limit: int = 200, who=None) -> list[MailOutbox]:
+    """The principal's agency's messages not sent yet or failed for good, newest first."""
+    query = scoped(MailOutbox, who).where(MailOutbox.status != "sent").order_by(MailOutbox.id.desc())
+    return list(db.session.scalars(query.limit(limit)))

@@ -238,3 +238,34 @@ def test_candidates_on_confidential_jobs_only_are_hidden_from_recruiters_off_the
         with pytest.raises(ServiceError, match="no longer exist"):
             add_to_shortlist(tenant.outsider, tenant.job.id, [secret.id])
         assert add_to_shortlist(tenant.admin, tenant.job.id, [secret.id]) == 1
+
+
+def test_admin_lists_hold_only_the_principals_agency(tenants):
+    """The admin pages' lists (users, clients, profile templates, recent changes, unsent mail)."""
+    from portal.models import Activity, MailOutbox, ProfileTemplate
+    from portal.scoping import admin_changes, agency_profile_templates, agency_users, client_companies, unsent_mail
+
+    for tenant in (tenants.a, tenants.b):
+        agency_id = tenant.agency.id
+        db.session.add(ProfileTemplate(agency_id=agency_id, name="Standard", body="{name}"))
+        db.session.add(Activity(agency_id=agency_id, verb="admin.stage_added", summary="added a stage"))
+        db.session.add(Activity(agency_id=agency_id, verb="application.moved", summary="not configuration"))
+        for status in ("failed", "sent"):
+            db.session.add(
+                MailOutbox(
+                    agency_id=agency_id,
+                    kind="alert",
+                    sender="portal@localhost",
+                    recipients=["someone@example.com"],
+                    subject=status,
+                    text_body="",
+                    status=status,
+                )
+            )
+    db.session.commit()
+    a, admin = tenants.a, tenants.a.admin
+    assert {u.id for u in agency_users(admin)} == {a.admin.id, a.recruiter.id, a.outsider.id}
+    assert {c.id for c in client_companies(admin)} == {a.company.id, a.other_company.id}
+    assert [t.agency_id for t in agency_profile_templates(admin)] == [a.agency.id]
+    assert [(e.agency_id, e.verb) for e in admin_changes(who=admin)] == [(a.agency.id, "admin.stage_added")]
+    assert [(m.agency_id, m.subject) for m in unsent_mail(who=admin)] == [(a.agency.id, "failed")]

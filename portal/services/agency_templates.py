@@ -2,7 +2,7 @@
 
 Placeholders are plain names in braces. Only the names listed for a template are allowed, so a
 typo is refused when saving rather than sent to a client; values are inserted as text (the HTML
-email escapes them), never evaluated.
+email escapes them), never evaluated. Changes go into the caller's unit of work.
 """
 
 import re
@@ -138,6 +138,31 @@ def preview_candidate(agency: Agency, candidate_id: int | None = None) -> Candid
     return db.session.scalar(query.order_by(Candidate.id.desc()).limit(1))
 
 
+def preview_candidates(agency: Agency, chosen: Candidate | None = None, limit: int = 20) -> list[Candidate]:
+    """The candidates a preview can be filled with: the agency's newest, and ``chosen`` first
+    when it is older than those."""
+    candidates = list(
+        db.session.scalars(
+            select(Candidate).where(Candidate.agency_id == agency.id).order_by(Candidate.id.desc()).limit(limit)
+        )
+    )
+    if chosen is not None and chosen not in candidates:
+        candidates.insert(0, chosen)
+    return candidates
+
+
+def preview_profile(body: str | None, candidate: Candidate | None) -> tuple[str | None, str | None]:
+    """A profile template's preview: (the text filled in for ``candidate``, None), or (None, why)
+    when the text uses an unknown placeholder; (None, None) without a candidate or text."""
+    if candidate is None or not body:
+        return None, None
+    try:
+        check_placeholders(body, PROFILE_PLACEHOLDERS, "body")
+    except ServiceError as refusal:
+        return None, refusal.message
+    return render_profile(body, candidate), None
+
+
 def save_profile_template(
     actor: User, name: str, body: str, hidden_by_default: str = "email,phone", template: ProfileTemplate | None = None
 ) -> ProfileTemplate:
@@ -170,7 +195,6 @@ def save_profile_template(
         actor=actor,
         profile_template_id=template.id,
     )
-    db.session.commit()
     return template
 
 
@@ -183,7 +207,6 @@ def delete_profile_template(actor: User, template: ProfileTemplate) -> None:
         actor=actor,
     )
     db.session.delete(template)
-    db.session.commit()
 
 
 def email_override(agency: Agency, key: str) -> EmailTemplate | None:
@@ -191,6 +214,11 @@ def email_override(agency: Agency, key: str) -> EmailTemplate | None:
     return db.session.scalar(
         select(EmailTemplate).where(EmailTemplate.agency_id == agency.id, EmailTemplate.key == key)
     )
+
+
+def overridden_emails(agency: Agency) -> set[str]:
+    """The keys of the built-in emails the agency has reworded."""
+    return set(db.session.scalars(select(EmailTemplate.key).where(EmailTemplate.agency_id == agency.id)))
 
 
 def email_subject_body(agency: Agency, key: str) -> tuple[str, str]:
@@ -245,7 +273,6 @@ def save_email_template(actor: User, key: str, subject: str, body: str) -> Email
         actor=actor,
         key=key,
     )
-    db.session.commit()
     return template
 
 
@@ -263,4 +290,3 @@ def reset_email_template(actor: User, key: str) -> None:
         actor=actor,
         key=key,
     )
-    db.session.commit()

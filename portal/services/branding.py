@@ -2,7 +2,8 @@
 
 Every logo is decoded and re-encoded by Pillow, so what the portal stores and serves is a PNG
 the server wrote itself: metadata (EXIF), trailing bytes and anything smuggled after the image
-data are gone, and the content type is always the server's choice.
+data are gone, and the content type is always the server's choice. Saving goes into the caller's
+unit of work.
 """
 
 import base64
@@ -16,7 +17,6 @@ import markdown
 from markupsafe import Markup, escape
 from PIL import Image, UnidentifiedImageError
 
-from ..extensions import db
 from ..models import Agency, User
 from . import ServiceError
 from .activity import record
@@ -238,6 +238,27 @@ def validate_branding(agency: Agency, values: dict) -> BrandingDraft:
     )
 
 
+def preview_draft(agency: Agency, values: dict) -> tuple[BrandingDraft, str | None]:
+    """What the live preview shows for unsaved values: the validated draft, or, while a value is
+    refused, the values as typed together with the reason they cannot be saved yet."""
+    try:
+        return validate_branding(agency, values), None
+    except ServiceError as refusal:
+        as_typed = BrandingDraft(
+            name=agency.name,
+            slug=agency.slug,
+            portal_title=values.get("portal_title") or None,
+            welcome_text=values.get("welcome_text") or None,
+            primary_color=values.get("primary_color") or "",
+            accent_color=values.get("accent_color") or "",
+            email_sender_name=values.get("email_sender_name"),
+            email_footer=values.get("email_footer"),
+            logo_content_type=agency.logo_content_type,
+            branding_version=agency.branding_version,
+        )
+        return as_typed, refusal.message
+
+
 BRANDING_FIELDS = ("portal_title", "welcome_text", "primary_color", "accent_color", "email_sender_name", "email_footer")
 
 
@@ -249,9 +270,9 @@ def save_branding(
     logo_filename: str | None = None,
     remove_logo: bool = False,
 ) -> Agency:
-    """Validate and save branding (and an optional new logo) in one transaction; bump the version.
+    """Validate and save branding (and an optional new logo); bump the version.
 
-    Nothing is stored when any part is refused. The timeline records which fields changed.
+    Nothing is changed when any part is refused. The timeline records which fields changed.
     """
     draft = validate_branding(agency, values)
     new_logo = process_logo(logo, logo_filename) if logo is not None else None
@@ -272,7 +293,6 @@ def save_branding(
         actor=actor,
         changed=changed,
     )
-    db.session.commit()
     return agency
 
 

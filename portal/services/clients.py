@@ -1,4 +1,7 @@
-"""Client companies (with an optional co-branding logo) and their contacts (B2)."""
+"""Client companies (with an optional co-branding logo) and their contacts (B2).
+
+Changes go into the caller's unit of work.
+"""
 
 from sqlalchemy import select
 
@@ -60,8 +63,18 @@ def save_company(
         actor=actor,
         company_id=company.id,
     )
-    db.session.commit()
     return company
+
+
+def company_contacts(company: ClientCompany) -> list[ClientContact]:
+    """The company's contacts: active ones first, then by name."""
+    return list(
+        db.session.scalars(
+            select(ClientContact)
+            .where(ClientContact.company_id == company.id)
+            .order_by(ClientContact.active.desc(), ClientContact.name)
+        )
+    )
 
 
 def _send_contact_link(contact: ClientContact) -> None:
@@ -104,7 +117,6 @@ def invite_contact(actor: User, company: ClientCompany, name: str, email: str) -
         contact_id=contact.id,
         company_id=company.id,
     )
-    db.session.commit()
     return contact
 
 
@@ -120,7 +132,6 @@ def resend_contact_link(actor: User, contact: ClientContact) -> None:
         actor=actor,
         contact_id=contact.id,
     )
-    db.session.commit()
 
 
 def deactivate_contact(actor: User, contact: ClientContact) -> None:
@@ -149,4 +160,3 @@ def reactivate_contact(actor: User, contact: ClientContact) -> None:
         actor=actor,
         contact_id=contact.id,
     )
-    db.session.commit()

@@ -2,7 +2,7 @@
 
 Stages are ordered by ``position``. Reordering only renumbers positions, so applications and
 their stage history keep pointing at the same stage rows; a stage something still points at
-cannot be deleted (rename it instead).
+cannot be deleted (rename it instead). Changes go into the caller's unit of work.
 """
 
 from sqlalchemy import func, select
@@ -32,6 +32,20 @@ def applications_in_stage(stage: StageDefinition) -> int:
     return db.session.scalar(select(func.count()).select_from(Application).where(Application.stage_id == stage.id))
 
 
+def applications_per_stage(stages: list[StageDefinition]) -> dict[int, int]:
+    """How many applications sit in each of ``stages`` now, by stage id (one query for the list)."""
+    counted = dict(
+        db.session.execute(
+            select(Application.stage_id, func.count())
+            .where(Application.stage_id.in_([stage.id for stage in stages]))
+            .group_by(Application.stage_id)
+        )
+        .tuples()
+        .all()
+    )
+    return {stage.id: counted.get(stage.id, 0) for stage in stages}
+
+
 def _stage_name(agency_id: int, name: str, stage: StageDefinition | None = None) -> str:
     name = clean_line(
         name,
@@ -59,8 +73,8 @@ def add_stage(actor: User, name: str) -> StageDefinition:
     )
     stage = StageDefinition(agency_id=actor.agency_id, name=name, position=(last if last is not None else -1) + 1)
     db.session.add(stage)
+    db.session.flush()  # the id, so a rename in the same unit of work does not clash with itself
     record(actor.agency_id, "admin.stage_added", f"{actor.name} added the stage “{name}”", actor=actor)
-    db.session.commit()
     return stage
 
 
@@ -77,7 +91,6 @@ def rename_stage(actor: User, stage: StageDefinition, name: str) -> None:
         actor=actor,
         stage_id=stage.id,
     )
-    db.session.commit()
 
 
 def move_stage(actor: User, stage: StageDefinition, direction: str) -> None:
@@ -100,7 +113,6 @@ def move_stage(actor: User, stage: StageDefinition, direction: str) -> None:
         actor=actor,
         stage_id=stage.id,
     )
-    db.session.commit()
 
 
 def delete_stage(actor: User, stage: StageDefinition) -> None:
@@ -130,7 +142,6 @@ def delete_stage(actor: User, stage: StageDefinition) -> None:
     db.session.flush()
     for position, item in enumerate(stages(actor.agency_id)):
         item.position = position
-    db.session.commit()
 
 
 def reasons(agency_id: int, kind: str) -> list[Reason]:
@@ -180,8 +191,8 @@ def add_reason(actor: User, kind: str, label: str, ends_job_search: bool = False
         ends_job_search=bool(ends_job_search),
     )
     db.session.add(reason)
+    db.session.flush()  # the id, so a rename in the same unit of work does not clash with itself
     record(actor.agency_id, "admin.reason_added", f"{actor.name} added the {REASON_KINDS[kind]} “{label}”", actor=actor)
-    db.session.commit()
     return reason
 
 
@@ -198,7 +209,6 @@ def rename_reason(actor: User, reason: Reason, label: str, ends_job_search: bool
         actor=actor,
         reason_id=reason.id,
     )
-    db.session.commit()
 
 
 def delete_reason(actor: User, reason: Reason) -> None:
@@ -217,4 +227,3 @@ def delete_reason(actor: User, reason: Reason) -> None:
         actor=actor,
     )
     db.session.delete(reason)
-    db.session.commit()

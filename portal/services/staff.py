@@ -2,7 +2,8 @@
 
 The set-password link is an itsdangerous token signed with a fingerprint of the user's current
 password hash and session version: setting a password (or deactivating) changes both, so a link
-works once and dies with the account, without a table of its own.
+works once and dies with the account, without a table of its own. Changes go into the caller's
+unit of work.
 """
 
 import hashlib
@@ -62,6 +63,8 @@ def set_password_with_token(token: str, password: str, confirm: str) -> User:
         raise ServiceError("The two passwords do not match.", field="confirm")
     user.set_password(password)
     record(user.agency_id, "user.password_set", f"{user.name} set their password", actor=user)
+    # Its one caller, the account blueprint's set-password view, has no unit of work yet; this
+    # commit goes when that view wraps the call in attempt().
     db.session.commit()
     return user
 
@@ -100,7 +103,6 @@ def invite_user(actor: User, name: str, email: str, role: str) -> User:
         actor=actor,
         user_id=user.id,
     )
-    db.session.commit()
     return user
 
 
@@ -116,7 +118,6 @@ def resend_invite(actor: User, user: User) -> None:
         actor=actor,
         user_id=user.id,
     )
-    db.session.commit()
 
 
 def _other_active_admins(user: User) -> int:
@@ -145,7 +146,6 @@ def change_role(actor: User, user: User, role: str) -> None:
         actor=actor,
         user_id=user.id,
     )
-    db.session.commit()
 
 
 def deactivate_user(actor: User, user: User) -> None:
@@ -170,4 +170,3 @@ def reactivate_user(actor: User, user: User) -> None:
     record(
         actor.agency_id, "admin.user_reactivated", f"{actor.name} reactivated {user.name}", actor=actor, user_id=user.id
     )
-    db.session.commit()

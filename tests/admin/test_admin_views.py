@@ -10,7 +10,17 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from portal.extensions import db
-from portal.models import Activity, Agency, Application, ClientContact, EmailTemplate, StageDefinition, User
+from portal.models import (
+    Activity,
+    Agency,
+    Application,
+    ClientContact,
+    EmailTemplate,
+    MailOutbox,
+    ProfileTemplate,
+    StageDefinition,
+    User,
+)
 from portal.services.mail import deliver_due_mail
 from tests.admin.conftest import image_bytes, reload_agency
 from tests.conftest import csrf_token, login_as
@@ -77,6 +87,20 @@ def test_company_page_and_contacts_fragment(admin_client, tenant):
     assert f"<h1>{tenant.company.name}</h1>" in html and tenant.contact.email in html
     fragment = admin_client.get(url, headers=HTMX).get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="contacts">') and tenant.contact.email in fragment
+
+
+def test_adding_and_renaming_a_company_and_a_clash_refused_on_the_whole_page(admin_client, tenant):
+    created = upload(admin_client, "/admin/companies", {"name": "Initech"}, image_bytes("PNG"), "initech.png")
+    assert created.status_code == 303
+    company_url = created.headers["Location"]
+    page = admin_client.get(company_url).get_data(as_text=True)
+    assert "<h1>Initech</h1>" in page and 'alt="Logo of Initech"' in page
+    clash = post(admin_client, company_url, {"name": tenant.company.name.upper()})
+    html = clash.get_data(as_text=True)
+    assert clash.status_code == 422 and "<h1>Initech</h1>" in html and 'id="contacts"' in html
+    assert '<p class="field-error" id="name-error">There is already a client called' in html
+    assert post(admin_client, company_url, {"name": "Initrode"}).status_code == 303
+    assert "<h1>Initrode</h1>" in admin_client.get(company_url).get_data(as_text=True)
 
 
 def test_saving_branding_applies_to_sign_in_page_css_and_logo(app, admin_client, tenant):
@@ -264,6 +288,18 @@ def test_admin_cannot_deactivate_themselves(admin_client, tenant):
     assert "You cannot deactivate your own account." in response.get_data(as_text=True)
 
 
+def test_resending_a_set_password_link_queues_a_mail_and_a_deactivated_user_is_refused(admin_client, tenant):
+    url = f"/admin/users/{tenant.recruiter.id}/resend"
+    assert post(admin_client, url).status_code == 303
+    invites = select(func.count()).select_from(MailOutbox).where(MailOutbox.kind == "invite")
+    assert db.session.scalar(invites) == 1
+    post(admin_client, f"/admin/users/{tenant.recruiter.id}/active", {"active": "0"})
+    refused = post(admin_client, url, headers=HTMX)
+    assert refused.status_code == 422
+    assert f"{tenant.recruiter.name} is deactivated; reactivate them first." in refused.get_data(as_text=True)
+    assert db.session.scalar(invites) == 1
+
+
 def test_contact_invite_deactivate_and_resend(app, smtp, admin_client, tenant):
     url = f"/admin/companies/{tenant.company.id}/contacts"
     response = post(admin_client, url, {"name": "Hana Hiring", "email": "hana@client.example"}, headers=HTMX)
@@ -303,6 +339,16 @@ def test_stage_move_and_rename_return_the_fragment(admin_client, tenant):
     assert html.index('value="Longlist"') > html.index('value="Screening"')
 
 
+def test_an_invalid_row_form_is_refused_on_its_row_and_saves_nothing(admin_client, tenant):
+    first, name = tenant.agency.stages[0], tenant.agency.stages[0].name
+    response = post(admin_client, f"/admin/stages/{first.id}", {"name": ""}, headers=HTMX)
+    assert response.status_code == 422
+    row = response.get_data(as_text=True).split(f'id="stage-{first.id}"', 1)[1].split("</li>", 1)[0]
+    assert '<p class="field-error" role="alert">Enter the stage name.</p>' in row
+    db.session.expire_all()
+    assert db.session.get(StageDefinition, first.id).name == name
+
+
 def test_email_template_preview_save_and_reset(admin_client, tenant):
     url = "/admin/email-templates/invite"
     preview = post(admin_client, f"{url}/preview", {"subject": "Join {agency}", "body": "Hi {name}"}, headers=HTMX)
@@ -332,6 +378,9 @@ def test_profile_template_preview_uses_a_real_candidate(admin_client, tenant):
     assert created.status_code == 303
     template_page = admin_client.get(created.headers["Location"]).get_data(as_text=True)
     assert "<h1>Standard</h1>" in template_page
+    deleted = post(admin_client, created.headers["Location"] + "/delete")
+    assert deleted.status_code == 303 and deleted.headers["Location"].endswith("/admin/profile-templates")
+    assert db.session.scalar(select(func.count()).select_from(ProfileTemplate)) == 0
 
 
 @pytest.mark.parametrize("who", ["recruiter", "contact", "other_agency_admin"])

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Activity
 from portal.services import ServiceError, branding
+from portal.unit_of_work import unit_of_work
 from tests.admin.conftest import image_bytes, jpeg_with_exif, png_claiming, reload_agency
 
 SVG = (
@@ -165,7 +166,8 @@ def test_preview_css_only_carries_validated_colours():
 def test_save_bumps_the_version_stores_the_logo_and_records_who(ctx, tenant):
     agency, admin = tenant.agency, tenant.admin
     version = agency.branding_version
-    branding.save_branding(agency, VALID, admin, logo=image_bytes("WEBP"), logo_filename="logo.webp")
+    with unit_of_work():
+        branding.save_branding(agency, VALID, admin, logo=image_bytes("WEBP"), logo_filename="logo.webp")
     stored = reload_agency(agency.id)
     assert stored.branding_version == version + 1
     assert (stored.primary_color, stored.portal_title) == ("#0f5132", "Northwind clients")
@@ -194,3 +196,12 @@ def test_a_refused_save_stores_nothing(ctx, tenant, values, logo, message):
     assert (stored.primary_color, stored.branding_version, stored.email_sender_name) == before
     assert stored.logo_png is None
     assert db.session.scalar(select(Activity).where(Activity.verb == "admin.branding")) is None
+
+
+def test_preview_draft_shows_refused_values_as_typed_with_the_reason(ctx, tenant):
+    draft, error = branding.preview_draft(tenant.agency, {**VALID, "primary_color": "#1D4ED8"})
+    assert (draft.primary_color, draft.title, error) == ("#1d4ed8", "Northwind clients", None)
+    draft, error = branding.preview_draft(tenant.agency, {**VALID, "primary_color": "#777777"})
+    assert (draft.primary_color, draft.title) == ("#777777", "Northwind clients")
+    assert error.startswith("White text on the primary colour #777777 has a contrast ratio of 4.48:1")
+    assert reload_agency(tenant.agency.id).portal_title is None

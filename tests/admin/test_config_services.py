@@ -17,7 +17,8 @@ from portal.models import (
     StageHistory,
     User,
 )
-from portal.services import ServiceError, agency_templates, clients, pipeline_config, staff
+from portal.services import ServiceError, agency_templates, branding, clients, pipeline_config, staff
+from portal.unit_of_work import unit_of_work
 from tests.admin.conftest import image_bytes
 from tests.factories import make_candidate
 
@@ -26,8 +27,36 @@ def timeline(verb: str) -> list[Activity]:
     return list(db.session.scalars(select(Activity).where(Activity.verb == verb)))
 
 
+CHANGES = {
+    "add a stage": lambda tenant: pipeline_config.add_stage(tenant.admin, "Reference check"),
+    "move a stage": lambda tenant: pipeline_config.move_stage(tenant.admin, tenant.agency.stages[0], "down"),
+    "add a reason": lambda tenant: pipeline_config.add_reason(tenant.admin, "loss", "Moved abroad"),
+    "invite a user": lambda tenant: staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter"),
+    "change a role": lambda tenant: staff.change_role(tenant.admin, tenant.recruiter, "admin"),
+    "add a client": lambda tenant: clients.save_company(tenant.admin, "Initech"),
+    "save the branding": lambda tenant: branding.save_branding(
+        tenant.agency, {"primary_color": "#0f5132", "accent_color": "#9a3412"}, tenant.admin
+    ),
+    "invite a contact": lambda tenant: clients.invite_contact(tenant.admin, tenant.company, "Hana", "hana@c.example"),
+    "save a profile template": lambda tenant: agency_templates.save_profile_template(tenant.admin, "Short", "{name}"),
+    "reword an email": lambda tenant: agency_templates.save_email_template(tenant.admin, "invite", "Hi", "{name}"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_a_change_is_saved_only_when_the_caller_commits(ctx, tenant, change):
+    """Services leave the commit to the caller's unit of work: rolled back, nothing of it stays."""
+    changes = select(func.count()).select_from(Activity)
+    before = db.session.scalar(changes)
+    change(tenant)
+    assert db.session.scalar(changes) == before + 1
+    db.session.rollback()
+    assert db.session.scalar(changes) == before
+
+
 def test_invite_user_creates_the_user_and_queues_a_branded_mail(ctx, tenant):
-    user = staff.invite_user(tenant.admin, " Nina New ", "NINA@agency.example", "recruiter")
+    with unit_of_work():
+        user = staff.invite_user(tenant.admin, " Nina New ", "NINA@agency.example", "recruiter")
     assert (user.name, user.email, user.role, user.password_hash) == (
         "Nina New",
         "nina@agency.example",
@@ -60,7 +89,8 @@ def test_invite_refuses_an_address_that_already_has_an_account(ctx, tenant):
 
 
 def test_set_password_link_works_once(ctx, tenant):
-    user = staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter")
+    with unit_of_work():
+        user = staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter")
     token = staff.set_password_url(user).rsplit("/", 1)[1]
     assert staff.user_for_token(token).id == user.id
     with pytest.raises(ServiceError, match="do not match"):
@@ -75,13 +105,15 @@ def test_set_password_link_works_once(ctx, tenant):
 def test_set_password_link_dies_with_deactivation_and_forgery(ctx, tenant):
     token = staff.set_password_url(tenant.recruiter).rsplit("/", 1)[1]
     assert staff.user_for_token(token + "x") is None
-    staff.deactivate_user(tenant.admin, tenant.recruiter)
+    with unit_of_work():
+        staff.deactivate_user(tenant.admin, tenant.recruiter)
     assert staff.user_for_token(token) is None
 
 
 def test_deactivate_user_bumps_the_session_version_and_records_it(ctx, tenant):
     version = tenant.recruiter.session_version
-    staff.deactivate_user(tenant.admin, tenant.recruiter)
+    with unit_of_work():
+        staff.deactivate_user(tenant.admin, tenant.recruiter)
     user = db.session.get(User, tenant.recruiter.id)
     assert (user.active, user.session_version) == (False, version + 1)
     assert timeline("admin.user_deactivated")[0].actor_user_id == tenant.admin.id
@@ -90,13 +122,15 @@ def test_deactivate_user_bumps_the_session_version_and_records_it(ctx, tenant):
 def test_the_last_admin_cannot_be_demoted(ctx, tenant):
     with pytest.raises(ServiceError, match="at least one active admin"):
         staff.change_role(tenant.admin, tenant.admin, "recruiter")
-    staff.change_role(tenant.admin, tenant.recruiter, "admin")
-    staff.change_role(tenant.admin, tenant.admin, "recruiter")
+    with unit_of_work():
+        staff.change_role(tenant.admin, tenant.recruiter, "admin")
+        staff.change_role(tenant.admin, tenant.admin, "recruiter")
     assert db.session.get(User, tenant.admin.id).role == "recruiter"
 
 
 def test_company_with_logo_is_reencoded_and_a_bad_logo_saves_nothing(ctx, tenant):
-    company = clients.save_company(tenant.admin, "Initech", image_bytes("WEBP"), "initech.webp")
+    with unit_of_work():
+        company = clients.save_company(tenant.admin, "Initech", image_bytes("WEBP"), "initech.webp")
     assert company.logo_png.startswith(b"\x89PNG")
     with pytest.raises(ServiceError, match="SVG logos are not accepted"):
         clients.save_company(tenant.admin, "Renamed", b"<svg><script>alert(1)</script></svg>", "x.svg", company=company)
@@ -107,15 +141,19 @@ def test_company_with_logo_is_reencoded_and_a_bad_logo_saves_nothing(ctx, tenant
 
 
 def test_contact_invite_resend_and_deactivate(ctx, tenant):
-    contact = clients.invite_contact(tenant.admin, tenant.company, "Hana", "Hana@Client.example")
-    clients.resend_contact_link(tenant.admin, contact)
+    with unit_of_work():
+        contact = clients.invite_contact(tenant.admin, tenant.company, "Hana", "Hana@Client.example")
+    with unit_of_work():
+        clients.resend_contact_link(tenant.admin, contact)
     tokens = db.session.scalars(select(LoginToken).where(LoginToken.contact_id == contact.id)).all()
     assert [t.kind for t in tokens] == ["sign_in", "sign_in"]
     assert (
         db.session.scalar(select(func.count()).select_from(MailOutbox).where(MailOutbox.kind == "contact_invite")) == 2
     )
-    clients.deactivate_contact(tenant.admin, contact)
+    with unit_of_work():
+        clients.deactivate_contact(tenant.admin, contact)
     assert db.session.get(ClientContact, contact.id).active is False
+    assert [c.email for c in clients.company_contacts(tenant.company)] == [tenant.contact.email, "hana@client.example"]
     with pytest.raises(ServiceError, match="deactivated"):
         clients.resend_contact_link(tenant.admin, contact)
     assert [e.verb for e in db.session.scalars(select(Activity).order_by(Activity.id))] == [
@@ -137,15 +175,17 @@ def test_reordering_stages_keeps_applications_and_history_intact(ctx, tenant):
         )
     )
     db.session.commit()
-    pipeline_config.move_stage(tenant.admin, stages[2], "up")
-    pipeline_config.move_stage(tenant.admin, stages[0], "down")
+    with unit_of_work():
+        pipeline_config.move_stage(tenant.admin, stages[2], "up")
+        pipeline_config.move_stage(tenant.admin, stages[0], "down")
     order = [s.name for s in pipeline_config.stages(tenant.agency.id)]
     assert order[:3] == ["Submitted", "Sourced", "Screening"]
     assert db.session.get(Application, application.id).stage_id == stages[2].id
     [history] = db.session.scalars(select(StageHistory)).all()
     assert (history.from_stage_id, history.to_stage_id) == (stages[1].id, stages[2].id)
     # Moving the first stage up changes nothing.
-    pipeline_config.move_stage(tenant.admin, pipeline_config.stages(tenant.agency.id)[0], "up")
+    with unit_of_work():
+        pipeline_config.move_stage(tenant.admin, pipeline_config.stages(tenant.agency.id)[0], "up")
     assert [s.name for s in pipeline_config.stages(tenant.agency.id)] == order
 
 
@@ -156,8 +196,11 @@ def test_stage_in_use_cannot_be_deleted_and_the_message_counts(ctx, tenant):
     assert refused.value.message == (
         f"“{stage.name}” cannot be deleted: 3 applications sit in it. Move them to another stage first."
     )
+    counts = pipeline_config.applications_per_stage(pipeline_config.stages(tenant.agency.id))
+    assert counts[stage.id] == 3 and sum(counts.values()) == 3
     unused = pipeline_config.stages(tenant.agency.id)[0]
-    pipeline_config.delete_stage(tenant.admin, unused)
+    with unit_of_work():
+        pipeline_config.delete_stage(tenant.admin, unused)
     assert [s.position for s in pipeline_config.stages(tenant.agency.id)] == list(range(6))
 
 
@@ -177,11 +220,13 @@ def test_stage_referred_to_by_history_cannot_be_deleted(ctx, tenant):
 
 
 def test_stage_add_and_rename_validation(ctx, tenant):
-    stage = pipeline_config.add_stage(tenant.admin, "  Reference   check ")
+    with unit_of_work():
+        stage = pipeline_config.add_stage(tenant.admin, "  Reference   check ")
     assert (stage.name, stage.position) == ("Reference check", 7)
     with pytest.raises(ServiceError, match="already a stage called"):
         pipeline_config.rename_stage(tenant.admin, stage, "offer")
-    pipeline_config.rename_stage(tenant.admin, stage, "References")
+    with unit_of_work():
+        pipeline_config.rename_stage(tenant.admin, stage, "References")
     assert [e.verb for e in db.session.scalars(select(Activity).order_by(Activity.id))] == [
         "admin.stage_added",
         "admin.stage_renamed",
@@ -189,18 +234,21 @@ def test_stage_add_and_rename_validation(ctx, tenant):
 
 
 def test_reasons_add_rename_and_delete_in_use_refused(ctx, tenant):
-    reason = pipeline_config.add_reason(tenant.admin, "loss", "Moved abroad", ends_job_search=True)
+    with unit_of_work():
+        reason = pipeline_config.add_reason(tenant.admin, "loss", "Moved abroad", ends_job_search=True)
     assert reason.ends_job_search and reason.kind == "loss"
     with pytest.raises(ServiceError, match="already a loss reason"):
         pipeline_config.add_reason(tenant.admin, "loss", "moved ABROAD")
-    pipeline_config.rename_reason(tenant.admin, reason, "Relocated abroad")
+    with unit_of_work():
+        pipeline_config.rename_reason(tenant.admin, reason, "Relocated abroad")
     application = db.session.get(Application, tenant.application.id)
     application.reason_id, application.outcome = reason.id, "withdrawn"
     db.session.commit()
     with pytest.raises(ServiceError, match="1 application was closed with it"):
         pipeline_config.delete_reason(tenant.admin, reason)
     unused = pipeline_config.reasons(tenant.agency.id, "rejection")[0]
-    pipeline_config.delete_reason(tenant.admin, unused)
+    with unit_of_work():
+        pipeline_config.delete_reason(tenant.admin, unused)
     assert db.session.get(Reason, unused.id) is None
 
 
@@ -208,13 +256,23 @@ def test_profile_template_fills_placeholders_with_a_real_candidate(ctx, tenant):
     candidate = make_candidate(
         tenant.agency, first_name="Mara", last_name="Stephenson", current_title="Backend Engineer"
     )
-    template = agency_templates.save_profile_template(
-        tenant.admin, "Standard", "{name} works as {current_title}. Mail: {email}"
-    )
+    with unit_of_work():
+        template = agency_templates.save_profile_template(
+            tenant.admin, "Standard", "{name} works as {current_title}. Mail: {email}"
+        )
     chosen = agency_templates.preview_candidate(tenant.agency, candidate.id)
     assert agency_templates.render_profile(template.body, chosen) == (
         f"Mara Stephenson works as Backend Engineer. Mail: {candidate.primary_email}"
     )
+    assert agency_templates.preview_profile(template.body, chosen) == (
+        agency_templates.render_profile(template.body, chosen),
+        None,
+    )
+    assert agency_templates.preview_profile("{salary}", chosen)[1].startswith("Unknown placeholder {salary}")
+    assert agency_templates.preview_profile(template.body, None) == (None, None)
+    older = tenant.application.candidate
+    assert agency_templates.preview_candidates(tenant.agency, limit=1) == [candidate]
+    assert agency_templates.preview_candidates(tenant.agency, older, limit=1) == [older, candidate]
     with pytest.raises(ServiceError, match=r"Unknown placeholder \{salary\}; available: \{first_name\}"):
         agency_templates.save_profile_template(tenant.admin, "Other", "{salary}")
     with pytest.raises(ServiceError, match="is not a profile field"):
@@ -226,13 +284,18 @@ def test_email_template_override_preview_and_reset(ctx, tenant):
     assert (subject, body) == (f"Join {tenant.agency.title}", "Hi Alex Example")
     with pytest.raises(ServiceError, match="must be a single line"):
         agency_templates.save_email_template(tenant.admin, "invite", "Join\nBcc: x", "Hi")
-    agency_templates.save_email_template(tenant.admin, "invite", "Welcome to {agency}", "Hello {name}!")
-    user = staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter")
+    with unit_of_work():
+        agency_templates.save_email_template(tenant.admin, "invite", "Welcome to {agency}", "Hello {name}!")
+    assert agency_templates.overridden_emails(tenant.agency) == {"invite"}
+    with unit_of_work():
+        user = staff.invite_user(tenant.admin, "Nina", "nina@agency.example", "recruiter")
     [row] = db.session.scalars(select(MailOutbox).where(MailOutbox.kind == "invite")).all()
     assert row.subject == f"Welcome to {tenant.agency.title}" and "Hello Nina!" in row.text_body
     assert user.id
-    agency_templates.reset_email_template(tenant.admin, "invite")
+    with unit_of_work():
+        agency_templates.reset_email_template(tenant.admin, "invite")
     assert db.session.scalar(select(func.count()).select_from(EmailTemplate)) == 0
+    assert agency_templates.overridden_emails(tenant.agency) == set()
     assert agency_templates.email_subject_body(tenant.agency, "invite")[0] == "{inviter} invited you to {agency}"
 
 
@@ -245,9 +308,10 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
 
     with app.app_context():
         tenant = make_tenant("wordco")
-        agency_templates.save_email_template(
-            tenant.admin, "sign_in", "Log in to {agency}", "Hi {name}! Your link lasts {minutes} minutes."
-        )
+        with unit_of_work():
+            agency_templates.save_email_template(
+                tenant.admin, "sign_in", "Log in to {agency}", "Hi {name}! Your link lasts {minutes} minutes."
+            )
         request_sign_in(tenant.agency, db.session.get(ClientContact, tenant.contact.id).email)
         deliver_due_mail()
         expected_subject, name = f"Log in to {tenant.agency.title}", tenant.contact.name

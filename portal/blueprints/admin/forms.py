@@ -7,8 +7,32 @@ from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from ...services import ServiceError
+
 ROLE_CHOICES = [SelectChoice("recruiter", "Recruiter"), SelectChoice("admin", "Admin")]
 ACTIVE_CHOICES = [SelectChoice("1", "Active"), SelectChoice("0", "Deactivated")]
+
+
+def show_refusal(form: FlaskForm, refusal: ServiceError) -> None:
+    """Show a service refusal on the field it names (or above the form)."""
+    field = getattr(form, refusal.field, None) if refusal.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, refusal.message]
+    else:
+        form.form_errors.append(refusal.message)
+
+
+def form_problems(form: FlaskForm) -> str:
+    """A form's validation messages as one sentence, for a row action with no field to show them on."""
+    return " ".join(message for messages in form.errors.values() for message in messages)
+
+
+def uploaded_file(field) -> tuple[bytes, str] | tuple[None, None]:
+    """(bytes, filename) of an uploaded file, or (None, None) when none was chosen."""
+    storage = field.data
+    if storage is None or not getattr(storage, "filename", None):
+        return None, None
+    return storage.read(), storage.filename
 
 
 class BrandingForm(FlaskForm):
