@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import Select, exists, or_, select
 
 from .extensions import db
-from .models import Agency, Application, Candidate, ClientContact, Job, SharedProfile, User, job_team
+from .models import Agency, Application, Candidate, ClientCompany, ClientContact, Job, SharedProfile, User, job_team
 
 
 def agency_by_slug(slug: str) -> Agency | None:
@@ -149,3 +149,24 @@ def get_company_application_or_404(application_id: int, who=None) -> Application
     if row is None:
         abort(404)
     return row
+
+
+def own_company_has_logo(who=None) -> bool:
+    """For a client contact: whether their own company has a logo (without loading the image)."""
+    who = who or principal()
+    if not isinstance(who, ClientContact):
+        return False
+    query = select(ClientCompany.id).where(ClientCompany.id == who.company_id, ClientCompany.logo_png.is_not(None))
+    return db.session.scalar(query) is not None
+
+
+def own_company_logo_or_404(who=None) -> bytes:
+    """For a client contact: their own company's logo (PNG). Never another company's, by any id:
+    company ids would otherwise reveal who the agency's clients are."""
+    who = who or principal()
+    if not isinstance(who, ClientContact):
+        abort(404)
+    logo = db.session.scalar(select(ClientCompany.logo_png).where(ClientCompany.id == who.company_id))
+    if not logo:
+        abort(404)
+    return logo

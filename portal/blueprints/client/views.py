@@ -6,30 +6,31 @@ from typing import ClassVar
 
 from flask import Blueprint, abort, flash, make_response, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import contains_eager, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from ...extensions import db
 from ...forms import EmptyForm
 from ...htmx import is_htmx, redirect_for, render
-from ...models import Application, ClientCompany, Job, Resume, StageDefinition, User, VideoResume, as_utc, utcnow
+from ...models import Application, Job, as_utc, utcnow
 from ...scoping import (
     get_company_application_or_404,
     get_job_or_404,
     get_shared_application_or_404,
-    jobs_query,
-    shared_applications_query,
+    own_company_has_logo,
+    own_company_logo_or_404,
 )
-from ...services import ServiceError
+from ...services import ServiceError, client_overview
 from ...services import client_actions as actions
-from ...services.client_overview import Progress, progress_by_job, ratings_for, recent_activity
+from ...services.client_overview import REJECTED_GROUP, Progress, progress_by_job, ratings_for, recent_activity
+from ...unit_of_work import unit_of_work
 from .forms import CommentForm, HireForm, InterviewForm, RatingForm, RejectReasonForm
 
 bp = Blueprint("client", __name__, url_prefix="/<slug>/portal")
 
 # A new "visit" starts after this much quiet; "new since your last visit" counts from its start.
 VISIT_GAP = timedelta(minutes=30)
+# last_visit_at is written at most this often: a write on every click would serialise page views.
+LAST_VISIT_PRECISION = timedelta(minutes=5)
 
 
 @bp.before_request
@@ -70,14 +71,11 @@ def _helpers():
     slug = (request.view_args or {}).get("slug")
     if not (slug and current_user.is_authenticated and current_user.is_contact):
         return {}  # an error page for someone turned away: nothing client-specific to show
-    has_logo = db.session.scalar(
-        select(ClientCompany.id).where(ClientCompany.id == current_user.company_id, ClientCompany.logo_png.is_not(None))
-    )
     return {
         "status_label": actions.status_label,
         "formats": actions.FORMATS,
         "urls": CandidateUrls(slug),
-        "co_brand_logo_url": url_for("client.company_logo", slug=slug) if has_logo else None,
+        "co_brand_logo_url": url_for("client.company_logo", slug=slug) if own_company_has_logo() else None,
     }
 
 
@@ -85,10 +83,7 @@ def _helpers():
 def company_logo(slug: str):
     """The contact's own company logo, shown beside the agency's (B2 co-branding). Served only to
     that company's contacts: company ids would otherwise reveal who the agency's clients are."""
-    logo = db.session.scalar(select(ClientCompany.logo_png).where(ClientCompany.id == current_user.company_id))
-    if not logo:
-        abort(404)
-    response = make_response(logo)
+    response = make_response(own_company_logo_or_404())
     response.headers["Content-Type"] = "image/png"
     response.headers["Cache-Control"] = "private, no-cache"
     response.add_etag()
@@ -99,9 +94,7 @@ def company_logo(slug: str):
 def index(slug: str):
     """C3: greeting, open jobs with at least one shared candidate, counts per job."""
     progress = progress_by_job(current_user, _baseline())
-    jobs = db.session.scalars(
-        jobs_query().where(Job.status == "open", Job.id.in_(list(progress))).order_by(Job.opened_at.desc())
-    ).all()
+    jobs = client_overview.open_jobs(current_user, list(progress))
     return render("client/index.html", jobs=jobs, progress=progress)
 
 
@@ -110,19 +103,18 @@ def job(slug: str, job_id: int):
     """C4: header with the owner's details, progress, recent activity, cards by stage (the first
     CARDS_PER_GROUP of each stage; the rest load as the contact scrolls)."""
     job = get_job_or_404(job_id)
-    applications, totals = _card_batch(job)
+    applications, totals = client_overview.card_batch(current_user, job, CARDS_PER_GROUP)
     by_stage: dict = defaultdict(list)
     rejected = []
     for application in applications:
         (rejected if application.client_status == "rejected_by_client" else by_stage[application.stage]).append(
             application
         )
-    owner = db.session.get(User, job.owner_id)
     progress = progress_by_job(current_user, _baseline(), [job.id]).get(job.id, Progress())
     return render(
         "client/job.html",
         job=job,
-        owner=owner,
+        owner=job.owner,
         by_stage=by_stage,
         rejected=rejected,
         totals=totals,
@@ -143,7 +135,7 @@ def job_cards(slug: str, job_id: int):
     offset = max(request.args.get("offset", 0, type=int), 0)
     if group is None or not is_htmx():
         return redirect_for(url_for("client.job", slug=slug, job_id=job.id))
-    applications, totals = _card_batch(job, group, offset)
+    applications, totals = client_overview.card_batch(current_user, job, CARDS_PER_GROUP, group, offset)
     return render(
         "client/job.html",
         "client/_more_cards.html",
@@ -160,46 +152,6 @@ def job_cards(slug: str, job_id: int):
 # Cards rendered per stage at once: a job page with hundreds of shared candidates stays fast, and
 # nobody reviews the 60th card before scrolling to it.
 CARDS_PER_GROUP = 25
-REJECTED_GROUP = -1
-
-
-def _card_batch(job: Job, group: int | None = None, offset: int = 0):
-    """Applications to render as cards: up to CARDS_PER_GROUP per group (a stage, or the rejected
-    pile) from ``offset``, and each group's total: one ranking query, then the chosen rows."""
-    group_of = case((Application.client_status == "rejected_by_client", REJECTED_GROUP), else_=Application.stage_id)
-    ranked = (
-        shared_applications_query()
-        .where(Application.job_id == job.id)
-        .with_only_columns(
-            Application.id.label("id"),
-            group_of.label("grp"),
-            func.row_number().over(partition_by=group_of, order_by=Application.id).label("rank"),
-            func.count().over(partition_by=group_of).label("total"),
-        )
-        .subquery()
-    )
-    query = select(ranked.c.id, ranked.c.grp, ranked.c.total, ranked.c.rank)
-    if group is not None:
-        query = query.where(ranked.c.grp == group)
-    rows = db.session.execute(query).all()
-    totals = {grp: total for _id, grp, total, _rank in rows}
-    wanted = [row_id for row_id, _grp, _total, rank in rows if offset < rank <= offset + CARDS_PER_GROUP]
-    applications = (
-        db.session.scalars(
-            select(Application)
-            .where(Application.id.in_(wanted))
-            .join(StageDefinition, StageDefinition.id == Application.stage_id)
-            .order_by(StageDefinition.position, Application.id)
-            .options(
-                contains_eager(Application.stage),
-                selectinload(Application.candidate),
-                selectinload(Application.shared_profile),
-            )
-        ).all()
-        if wanted
-        else []
-    )
-    return applications, totals
 
 
 def _card_context(job: Job, applications: list[Application]) -> dict:
@@ -229,16 +181,7 @@ def candidate(slug: str, application_id: int):
 def resume(slug: str, application_id: int):
     """The shared resume, inline or as a download, only for contacts of that job (never static)."""
     application = get_shared_application_or_404(application_id)
-    profile = application.shared_profile
-    if profile.resume_id is None or _withheld(application):
-        abort(404)
-    row = db.session.scalar(
-        select(Resume).where(
-            Resume.id == profile.resume_id,
-            Resume.candidate_id == application.candidate_id,
-            Resume.agency_id == application.agency_id,
-        )
-    )
+    row = None if _withheld(application) else client_overview.shared_resume(application)
     if row is None:
         abort(404)
     response = make_response(row.content)
@@ -459,7 +402,7 @@ def _candidate_context(application: Application, comment_form: CommentForm | Non
     hidden = {name.lower() for name in (profile.hidden_fields or [])}
     if withheld:
         hidden |= actions.IDENTIFYING_FIELDS
-    video = db.session.get(VideoResume, profile.video_resume_id) if profile.video_resume_id else None
+    video = client_overview.shared_video(profile)
     reason_form = _reason_form(application, formdata=None)
     revealed = application.client_status == "hired"
     return {
@@ -525,9 +468,9 @@ def _track_visit() -> None:
     last = as_utc(current_user.last_visit_at)
     if last is None or now - last > VISIT_GAP or "visit_baseline" not in session:
         session["visit_baseline"] = last.isoformat() if last else ""
-    if last is None or now - last > timedelta(minutes=5):
-        current_user.last_visit_at = now
-        db.session.commit()
+    if last is None or now - last > LAST_VISIT_PRECISION:
+        with unit_of_work():
+            client_overview.record_visit(current_user, now)
 
 
 def _baseline() -> datetime | None:
