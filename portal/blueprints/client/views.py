@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, make_response, request, session, url_
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from ...extensions import db
 from ...forms import EmptyForm
 from ...htmx import is_htmx, redirect_for, render
 from ...models import Application, Job, as_utc, utcnow
@@ -22,7 +21,7 @@ from ...scoping import (
 from ...services import ServiceError, client_overview
 from ...services import client_actions as actions
 from ...services.client_overview import REJECTED_GROUP, Progress, progress_by_job, ratings_for, recent_activity
-from ...unit_of_work import unit_of_work
+from ...unit_of_work import attempt, unit_of_work
 from .forms import CommentForm, HireForm, InterviewForm, RatingForm, RejectReasonForm
 
 bp = Blueprint("client", __name__, url_prefix="/<slug>/portal")
@@ -197,16 +196,16 @@ def rate(slug: str, application_id: int):
     """C6: save, change or clear the contact's stars; the widget and counters update in place."""
     application = get_company_application_or_404(application_id)
     form = RatingForm()
-    try:
-        if not form.validate_on_submit():
-            raise ServiceError(" ".join(form.stars.errors) or "Choose from 1 to 5 stars.", field="stars")
+    if not form.validate_on_submit():
+        return _rating_response(
+            application, error=" ".join(form.stars.errors) or "Choose from 1 to 5 stars.", status=422
+        )
+    with attempt() as outcome:
         actions.ensure_actionable(application)
-        stars = None if request.form.get("clear") else form.stars.data
-        summary = actions.rate(current_user, application, stars)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        return _rating_response(application, error=exc.message, status=409 if exc.field is None else 422)
+        summary = actions.rate(current_user, application, None if request.form.get("clear") else form.stars.data)
+    if outcome.refused:
+        refusal = outcome.refusal
+        return _rating_response(application, error=refusal.message, status=409 if refusal.field is None else 422)
     return _rating_response(application, summary=summary)
 
 
@@ -216,14 +215,13 @@ def comment(slug: str, application_id: int):
     application = get_company_application_or_404(application_id)
     form = CommentForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             actions.ensure_actionable(application)
             actions.add_comment(current_user, application, form.body.data)
-            db.session.commit()
+        if outcome.refused:
+            form.body.errors = [outcome.refusal.message]
+        else:
             form = CommentForm(formdata=None)
-        except ServiceError as exc:
-            db.session.rollback()
-            form.body.errors = [exc.message]
     status = 422 if form.errors else 200
     return render(
         "client/candidate.html",
@@ -252,7 +250,7 @@ def request_interview(slug: str, application_id: int):
         )
     refused = False
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             actions.ensure_actionable(application)
             actions.request_interview(
                 current_user,
@@ -262,13 +260,10 @@ def request_interview(slug: str, application_id: int):
                 notes=form.notes.data or "",
                 slots=[actions.SlotInput(s.day.data, s.start.data, s.minutes.data) for s in form.slots],
             )
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            refused = _attach_error(form, exc)
-        else:
+        if not outcome.refused:
             flash("Interview requested. Your recruiter will confirm a time.")
             return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
+        refused = _attach_error(form, outcome.refusal)
     status = 422 if refused or form.errors else 200
     return render(
         "client/interview.html",
@@ -287,16 +282,13 @@ def hire(slug: str, application_id: int):
     form = HireForm()
     refused = False
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             actions.ensure_actionable(application)
             actions.request_hire(current_user, application, start_date=form.start_date.data, note=form.note.data or "")
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            refused = _attach_error(form, exc)
-        else:
+        if not outcome.refused:
             flash(f"Hire requested for {application.candidate.name}. Your recruiter will be in touch.")
             return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
+        refused = _attach_error(form, outcome.refusal)
     status = 422 if refused or form.errors else 200
     return render(
         "client/hire.html",
@@ -326,32 +318,24 @@ def reject_reason(slug: str, application_id: int):
     application = get_company_application_or_404(application_id)
     form = _reason_form(application)
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             actions.ensure_actionable(application)
             actions.explain_reject(
                 current_user, application, reason_id=form.reason_id.data, comment=form.comment.data or ""
             )
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            _attach_error(form, exc)
-        else:
+        if not outcome.refused:
             return _decision_response(application, saved="Thanks: your reason was sent to the recruiter.")
+        _attach_error(form, outcome.refusal)
     return _decision_response(application, reason_form=form, status=422)
 
 
 def _decide(application_id: int, action):
     application = get_company_application_or_404(application_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
+    with attempt() as outcome:
         actions.ensure_actionable(application)
         action(current_user, application)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        db.session.refresh(application)
-        return _decision_response(application, error=exc.message, status=409)
+    if outcome.refused:
+        return _decision_response(application, error=outcome.refusal.message, status=409)
     return _decision_response(application)
 
 
