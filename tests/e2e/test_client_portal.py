@@ -168,7 +168,7 @@ def test_expired_link_and_sign_in_pages_are_accessible(app, live_server, page, j
 
 
 def test_more_cards_load_when_scrolled_into_view(app, live_server, page, journey):
-    from portal.blueprints.client.views import CARDS_PER_GROUP
+    from portal.blueprints.client.jobs import CARDS_PER_GROUP
     from portal.models import Job
 
     with app.app_context():
