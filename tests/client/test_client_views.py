@@ -209,6 +209,15 @@ def test_comment_thread_fragment(client, world):
     assert "Let&#39;s meet her" in posted and world.contact.name in posted and "<html" not in posted
 
 
+def test_comment_without_htmx_answers_with_the_whole_candidate_page(client, world):
+    response = post(client, url(world, "/comments"), {"body": "Posted without script"}, htmx=False)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html and "Posted without script" in html
+    assert f'id="decision-{world.application.id}"' in html and f'id="rating-{world.application.id}"' in html
+    fragment = post(client, url(world, "/comments"), {"body": "With htmx"}).get_data(as_text=True)
+    assert f'id="comments-{world.application.id}"' in fragment and "decision-" not in fragment
+
+
 def test_blind_share_hides_identity_until_an_interview_is_requested(app, client, world):
     name = world.application.candidate.name
     pseudonym = f"Candidate A-{world.application.id}"
