@@ -116,6 +116,7 @@ def deactivate(app, model, principal_id: int) -> None:
     """Deactivate a user or contact through the service."""
     with app.app_context():
         auth_service.deactivate(db.session.get(model, principal_id))
+        db.session.commit()
 
 
 def post_with_token(client, path: str, **data):

@@ -188,7 +188,6 @@ def email_landing_link(contact: ClientContact, job: Job, sent_by: User) -> str:
         job_id=job.id,
         contact_id=contact.id,
     )
-    db.session.commit()
     return url
 
 
@@ -208,7 +207,6 @@ def deactivate(principal) -> None:
     """Deactivate a user or contact: their sessions and emailed links stop working at once."""
     principal.active = False
     principal.session_version += 1
-    db.session.commit()
 
 
 @functools.cache

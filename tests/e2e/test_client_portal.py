@@ -62,6 +62,7 @@ def test_client_journey(app, smtp, live_server, browser, artifacts, journey, wid
         email_landing_link(
             db.session.merge(tenant.contact), db.session.merge(tenant.job), db.session.merge(tenant.recruiter)
         )
+        db.session.commit()
         deliver_due_mail()
     (received,) = smtp.inbox.wait_for(1)
     page.goto(link_from_mail(received["message"]))
