@@ -190,3 +190,24 @@ def unsent_mail(limit: int = 200, who=None) -> list[MailOutbox]:
     """The principal's agency's messages not sent yet or failed for good, newest first."""
     query = scoped(MailOutbox, who).where(MailOutbox.status != "sent").order_by(MailOutbox.id.desc())
     return list(db.session.scalars(query.limit(limit)))
+
+
+def own_company_has_logo(who=None) -> bool:
+    """For a client contact: whether their own company has a logo (without loading the image)."""
+    who = who or principal()
+    if not isinstance(who, ClientContact):
+        return False
+    query = select(ClientCompany.id).where(ClientCompany.id == who.company_id, ClientCompany.logo_png.is_not(None))
+    return db.session.scalar(query) is not None
+
+
+def own_company_logo_or_404(who=None) -> bytes:
+    """For a client contact: their own company's logo (PNG). Never another company's, by any id:
+    company ids would otherwise reveal who the agency's clients are."""
+    who = who or principal()
+    if not isinstance(who, ClientContact):
+        abort(404)
+    logo = db.session.scalar(select(ClientCompany.logo_png).where(ClientCompany.id == who.company_id))
+    if not logo:
+        abort(404)
+    return logo

@@ -1,9 +1,10 @@
 """``/healthz``: database, Meilisearch and the outbox backlog, 200 when all is well and 503 when not."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from portal.extensions import db
 from portal.models import utcnow
+from portal.services import health
 from portal.services.mail import send_mail
 from search_sync import outbox
 from tests.factories import make_agency, make_candidate, make_company, make_contact
@@ -105,3 +106,14 @@ def test_database_down_is_503(make_app):
     assert "database" in body["down"]
     assert body["checks"]["database"]["ok"] is False
     assert "outbox" not in body["checks"]
+
+
+def test_backlog_ages_the_oldest_pending_message_from_the_given_now(ctx):
+    stored = datetime(2026, 3, 29, 0, 59, 30, tzinfo=UTC)
+    agency = make_agency()
+    contact = make_contact(make_company(agency))
+    queue_mail(agency, contact, "Oldest").created_at = stored
+    queue_mail(agency, contact, "Newer").created_at = stored + timedelta(minutes=1)
+    db.session.flush()
+    backlog = health.outbox_backlog(now=stored + timedelta(seconds=90))
+    assert (backlog["mail_pending"], backlog["mail_oldest_pending_seconds"]) == (2, 90)

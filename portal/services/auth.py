@@ -112,8 +112,6 @@ def redeem_link(agency: Agency, signed: str) -> LinkCheck | None:
         ).rowcount
         if claimed != 1:
             check.state = "used"
-            return check
-    db.session.commit()
     return check
 
 
@@ -128,7 +126,6 @@ def request_sign_in(agency: Agency, email: str) -> None:
     if contact is None:
         return
     _mail_sign_in_link(contact)
-    db.session.commit()
 
 
 def _mail_sign_in_link(contact: ClientContact) -> None:
@@ -171,7 +168,6 @@ def resend_link(check: LinkCheck) -> None:
         _mail_landing_link(check.contact, check.job, issue_link(check.contact, "landing", check.job))
     else:
         _mail_sign_in_link(check.contact)
-    db.session.commit()
 
 
 def email_landing_link(contact: ClientContact, job: Job, sent_by: User) -> str:
@@ -192,7 +188,6 @@ def email_landing_link(contact: ClientContact, job: Job, sent_by: User) -> str:
         job_id=job.id,
         contact_id=contact.id,
     )
-    db.session.commit()
     return url
 
 
@@ -212,7 +207,6 @@ def deactivate(principal) -> None:
     """Deactivate a user or contact: their sessions and emailed links stop working at once."""
     principal.active = False
     principal.session_version += 1
-    db.session.commit()
 
 
 @functools.cache

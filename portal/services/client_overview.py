@@ -1,15 +1,27 @@
-"""Read models for the client pages (C3, C4): progress counts and ratings, a fixed number of
-queries per page however many candidates are shared."""
+"""Read models for the client pages (C3–C5): progress counts, ratings, the job page's cards, the
+shared files; a fixed number of queries per page however many candidates are shared. Also the
+contact's last visit, which "new since your last visit" counts from."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import contains_eager, selectinload, undefer
 
 from ..extensions import db
-from ..models import Activity, Application, ClientContact, Rating, SharedProfile
-from ..scoping import shared_applications_query
+from ..models import (
+    Activity,
+    Application,
+    ClientContact,
+    Job,
+    Rating,
+    Resume,
+    SharedProfile,
+    StageDefinition,
+    VideoResume,
+)
+from ..scoping import jobs_query, shared_applications_query
 from .client_actions import RatingSummary
 
 INTERVIEWING = ("interview_requested", "interview_scheduled")
@@ -91,8 +103,6 @@ def ratings_for(contact: ClientContact, application_ids: list[int]) -> dict[int,
 
 def recent_activity(job_id: int, agency_id: int, limit: int = 8) -> list[Activity]:
     """What happened on the job lately that the client may see."""
-    from sqlalchemy.orm import selectinload
-
     return list(
         db.session.scalars(
             select(Activity)
@@ -104,9 +114,79 @@ def recent_activity(job_id: int, agency_id: int, limit: int = 8) -> list[Activit
     )
 
 
-@dataclass
-class StageGroup:
-    """Cards of one shortlist stage on the job page."""
+# The group key of the rejected pile among a job's stage groups (stage ids are positive).
+REJECTED_GROUP = -1
 
-    stage: object
-    applications: list = field(default_factory=list)
+
+def open_jobs(contact: ClientContact, job_ids: list[int]) -> list[Job]:
+    """Of these jobs, the open ones the contact may see, newest first (the home page, C3)."""
+    if not job_ids:
+        return []
+    query = jobs_query(contact).where(Job.status == "open", Job.id.in_(job_ids)).order_by(Job.opened_at.desc())
+    return list(db.session.scalars(query))
+
+
+def card_batch(
+    contact: ClientContact, job: Job, per_group: int, group: int | None = None, offset: int = 0
+) -> tuple[list[Application], dict[int, int]]:
+    """The job page's cards (C4): up to ``per_group`` shared applications of each group (a stage,
+    or ``REJECTED_GROUP``) from ``offset``, in stage order, and every group's total. ``group``
+    limits both to one group. One ranking query, then the chosen rows with what a card shows."""
+    group_of = case((Application.client_status == "rejected_by_client", REJECTED_GROUP), else_=Application.stage_id)
+    ranked = (
+        shared_applications_query(contact)
+        .where(Application.job_id == job.id)
+        .with_only_columns(
+            Application.id.label("id"),
+            group_of.label("grp"),
+            func.row_number().over(partition_by=group_of, order_by=Application.id).label("rank"),
+            func.count().over(partition_by=group_of).label("total"),
+        )
+        .subquery()
+    )
+    query = select(ranked.c.id, ranked.c.grp, ranked.c.total, ranked.c.rank)
+    if group is not None:
+        query = query.where(ranked.c.grp == group)
+    rows = db.session.execute(query).all()
+    totals = {grp: total for _id, grp, total, _rank in rows}
+    wanted = [row_id for row_id, _grp, _total, rank in rows if offset < rank <= offset + per_group]
+    if not wanted:
+        return [], totals
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.id.in_(wanted))
+        .join(StageDefinition, StageDefinition.id == Application.stage_id)
+        .order_by(StageDefinition.position, Application.id)
+        .options(
+            contains_eager(Application.stage),
+            selectinload(Application.candidate),
+            selectinload(Application.shared_profile),
+        )
+    ).all()
+    return list(applications), totals
+
+
+def shared_resume(application: Application) -> Resume | None:
+    """The resume the shared profile offers, with its content; only one of that candidate and agency."""
+    profile = application.shared_profile
+    if profile is None or profile.resume_id is None:
+        return None
+    return db.session.scalar(
+        select(Resume)
+        .where(
+            Resume.id == profile.resume_id,
+            Resume.candidate_id == application.candidate_id,
+            Resume.agency_id == application.agency_id,
+        )
+        .options(undefer(Resume.content))
+    )
+
+
+def shared_video(profile: SharedProfile) -> VideoResume | None:
+    """The video introduction the shared profile links to, if any."""
+    return db.session.get(VideoResume, profile.video_resume_id) if profile.video_resume_id else None
+
+
+def record_visit(contact: ClientContact, now: datetime) -> None:
+    """Note that the contact is on the portal now; the start of their next visit counts from here."""
+    contact.last_visit_at = now

@@ -146,3 +146,12 @@ def _failed(row: MailOutbox, exc: Exception, permanent: bool = False) -> None:
     delay = current_app.config["MAIL_BACKOFF_SECONDS"] * (2 ** (row.attempts - 1))
     row.next_attempt_at = utcnow() + timedelta(seconds=delay)
     log.warning("mail %s attempt %s failed, retry in %ss: %s", row.id, row.attempts, delay, row.last_error)
+
+
+def messages_for_viewer(limit: int = 200, message_id: int | None = None) -> list[MailOutbox]:
+    """The development mail viewer's messages (M2), queued or sent, newest first: at most
+    ``limit``, or only the one with ``message_id`` (none when there is no such message)."""
+    query = select(MailOutbox).order_by(MailOutbox.id.desc()).limit(limit)
+    if message_id is not None:
+        query = query.where(MailOutbox.id == message_id)
+    return list(db.session.scalars(query))

@@ -313,6 +313,7 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
                 tenant.admin, "sign_in", "Log in to {agency}", "Hi {name}! Your link lasts {minutes} minutes."
             )
         request_sign_in(tenant.agency, db.session.get(ClientContact, tenant.contact.id).email)
+        db.session.commit()
         deliver_due_mail()
         expected_subject, name = f"Log in to {tenant.agency.title}", tenant.contact.name
     (received,) = smtp.inbox.wait_for(1)

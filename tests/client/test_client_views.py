@@ -99,6 +99,16 @@ def test_rating_fragment_and_out_of_band_counters(client, world):
     assert "No ratings yet" in cleared and "hx-swap-oob" not in cleared
 
 
+def test_rating_fragment_names_the_candidate_as_the_page_does(app, client, world):
+    with app.app_context():
+        db.session.get(Application, world.application.id).shared_profile.blind = True
+        db.session.commit()
+    legend = f'<span class="visually-hidden"> of Candidate A-{world.application.id}</span>'
+    assert legend in client.get(url(world)).get_data(as_text=True)
+    fragment = post(client, url(world, "/rating"), {"stars": "3"}).get_data(as_text=True)
+    assert legend in fragment and world.application.candidate.name not in fragment
+
+
 def test_rating_without_htmx_redirects_back_to_the_page(client, world):
     response = post(client, url(world, "/rating"), {"stars": "2"}, htmx=False)
     assert response.status_code == 303 and response.headers["Location"].endswith(url(world))
@@ -199,6 +209,15 @@ def test_comment_thread_fragment(client, world):
     assert "Let&#39;s meet her" in posted and world.contact.name in posted and "<html" not in posted
 
 
+def test_comment_without_htmx_answers_with_the_whole_candidate_page(client, world):
+    response = post(client, url(world, "/comments"), {"body": "Posted without script"}, htmx=False)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html and "Posted without script" in html
+    assert f'id="decision-{world.application.id}"' in html and f'id="rating-{world.application.id}"' in html
+    fragment = post(client, url(world, "/comments"), {"body": "With htmx"}).get_data(as_text=True)
+    assert f'id="comments-{world.application.id}"' in fragment and "decision-" not in fragment
+
+
 def test_blind_share_hides_identity_until_an_interview_is_requested(app, client, world):
     name = world.application.candidate.name
     pseudonym = f"Candidate A-{world.application.id}"
@@ -249,7 +268,7 @@ def test_new_since_last_visit_counts_from_the_start_of_this_visit(app, client, w
 def test_candidate_urls_match_the_routes(app):
     from flask import url_for
 
-    from portal.blueprints.client.views import CandidateUrls
+    from portal.blueprints.client.partials import CandidateUrls
 
     with app.test_request_context():
         urls = CandidateUrls("acme")
@@ -291,7 +310,7 @@ def test_company_co_branding_logo_is_shown_to_that_company_only(app, client, wor
 
 
 def test_long_shortlists_load_in_batches_as_the_contact_scrolls(app, client, world):
-    from portal.blueprints.client.views import CARDS_PER_GROUP
+    from portal.blueprints.client.jobs import CARDS_PER_GROUP
 
     with app.app_context():
         job = db.session.get(type(world.job), world.job.id)

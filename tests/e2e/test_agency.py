@@ -37,6 +37,7 @@ def _sign_in_recruiter(page, live_server, tenant, user=None):
 def _client_page(app, smtp, browser, tenant):
     with app.app_context():
         email_landing_link(tenant.contact, tenant.job, tenant.recruiter)
+        db.session.commit()
         deliver_due_mail()
     (received,) = smtp.inbox.wait_for(1)
     smtp.inbox.clear()

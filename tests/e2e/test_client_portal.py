@@ -62,6 +62,7 @@ def test_client_journey(app, smtp, live_server, browser, artifacts, journey, wid
         email_landing_link(
             db.session.merge(tenant.contact), db.session.merge(tenant.job), db.session.merge(tenant.recruiter)
         )
+        db.session.commit()
         deliver_due_mail()
     (received,) = smtp.inbox.wait_for(1)
     page.goto(link_from_mail(received["message"]))
@@ -168,7 +169,7 @@ def test_expired_link_and_sign_in_pages_are_accessible(app, live_server, page, j
 
 
 def test_more_cards_load_when_scrolled_into_view(app, live_server, page, journey):
-    from portal.blueprints.client.views import CARDS_PER_GROUP
+    from portal.blueprints.client.jobs import CARDS_PER_GROUP
     from portal.models import Job
 
     with app.app_context():

@@ -24,6 +24,7 @@ def tenant(app):
 def _email_landing_link(app, smtp, tenant) -> str:
     with app.app_context():
         email_landing_link(tenant.contact, tenant.job, tenant.recruiter)
+        db.session.commit()
         assert deliver_due_mail() == 1
     (received,) = smtp.inbox.wait_for(1)
     assert received["to"] == [tenant.contact.email]

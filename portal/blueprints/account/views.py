@@ -3,7 +3,8 @@
 from flask import Blueprint, url_for
 
 from ...htmx import redirect_for, render
-from ...services import ServiceError, staff
+from ...services import staff
+from ...unit_of_work import attempt
 from .forms import SetPasswordForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -18,13 +19,12 @@ def set_password(token: str):
         return render("account/link_invalid.html")
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             staff.set_password_with_token(token, form.password.data, form.confirm.data)
-        except ServiceError as exc:
-            field = getattr(form, exc.field or "", form.password)
-            field.errors = [*field.errors, exc.message]
-        else:
+        if not outcome.refused:
             return redirect_for(url_for("auth.staff_login", email=user.email))
+        field = getattr(form, outcome.refusal.field or "", form.password)
+        field.errors = [*field.errors, outcome.refusal.message]
     status = 422 if form.errors else 200
     return render(
         "account/set_password.html",

@@ -9,8 +9,8 @@ from ...extensions import limiter
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render
 from ...scoping import agency_or_404
-from ...services import ServiceError
 from ...services import auth as auth_service
+from ...unit_of_work import attempt, unit_of_work
 from .forms import ClientSignInForm, StaffLoginForm
 
 bp = Blueprint("auth", __name__)
@@ -52,14 +52,13 @@ def client_login(slug: str):
     agency = agency_or_404(slug)
     form = ClientSignInForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             auth_service.request_sign_in(agency, form.email.data)
-        except ServiceError as exc:
-            form.email.errors.append(exc.message)
-        else:
+        if not outcome.refused:
             # The htmx form swaps itself (outerHTML), so it must get the fragment: a whole page
             # would nest a second header and <main> inside the sign-in card.
             return render("auth/check_email.html", "auth/_check_email.html", agency=agency, email=form.email.data)
+        form.email.errors.append(outcome.refusal.message)
     status = 422 if form.errors else 200
     return render("auth/client_login.html", "auth/_client_login_form.html", status=status, agency=agency, form=form)
 
@@ -83,9 +82,8 @@ def link(slug: str, token: str):
 def redeem(slug: str, token: str):
     """The Continue button: sign the contact in and land on the job (or home)."""
     agency = agency_or_404(slug)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    check = auth_service.redeem_link(agency, token)
+    with unit_of_work():
+        check = auth_service.redeem_link(agency, token)
     if check is None:
         abort(404)
     if check.state != "ok":
@@ -99,13 +97,12 @@ def redeem(slug: str, token: str):
 def resend(slug: str, token: str):
     """Email a fresh link to the address on file for an expired or used link."""
     agency = agency_or_404(slug)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     check = auth_service.check_link(agency, token)
     if check is None:
         abort(404)
     if check.state != "ok":
-        auth_service.resend_link(check)
+        with unit_of_work():
+            auth_service.resend_link(check)
     return render_template("auth/check_email.html", agency=agency, email=None)
 
 
@@ -115,8 +112,6 @@ def logout():
     target = url_for("auth.staff_login")
     if current_user.is_authenticated and current_user.is_contact:
         target = url_for("auth.client_login", slug=current_user.agency.slug)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     logout_user()
     session.clear()
     return redirect_for(target)

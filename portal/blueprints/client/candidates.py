@@ -1,0 +1,68 @@
+"""A shared candidate's page (C5) and their resume."""
+
+from flask import abort, make_response, request
+
+from ...htmx import render
+from ...models import Application
+from ...scoping import get_shared_application_or_404
+from ...services import client_actions as actions
+from ...services.client_overview import shared_resume, shared_video
+from . import bp
+from .forms import CommentForm
+from .partials import comments_context, decision_context, rating_context
+
+
+@bp.get("/candidates/<int:application_id>")
+def candidate(slug: str, application_id: int):
+    """C5: the prepared profile, resume and video links, rating, comments, actions."""
+    application = get_shared_application_or_404(application_id)
+    return render("client/candidate.html", **candidate_context(application))
+
+
+@bp.get("/candidates/<int:application_id>/resume")
+def resume(slug: str, application_id: int):
+    """The shared resume, inline or as a download, only for contacts of that job (never static)."""
+    application = get_shared_application_or_404(application_id)
+    row = None if _withheld(application) else shared_resume(application)
+    if row is None:
+        abort(404)
+    response = make_response(row.content)
+    response.headers["Content-Type"] = "application/pdf"
+    disposition = "attachment" if request.args.get("download") else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{_safe_filename(application)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def candidate_context(application: Application, comment_form: CommentForm | None = None) -> dict:
+    """client/candidate.html: the profile as the client may see it, and every partial on the page."""
+    profile = application.shared_profile
+    withheld = _withheld(application)
+    hidden = {name.lower() for name in (profile.hidden_fields or [])}
+    if withheld:
+        hidden |= actions.IDENTIFYING_FIELDS
+    revealed = application.client_status == "hired"
+    display_name = actions.client_facing_name(application)
+    return {
+        **decision_context(application),
+        **rating_context(application, name=display_name),
+        **comments_context(application, comment_form),
+        "job": application.job,
+        "profile": profile,
+        "fields": [f for f in (profile.fields or []) if (f.get("key") or f.get("label", "")).lower() not in hidden],
+        "show_email": revealed or "email" not in hidden,
+        "show_phone": revealed or "phone" not in hidden,
+        "withheld": withheld,
+        "video": shared_video(profile),
+        "display_name": display_name,
+    }
+
+
+def _withheld(application: Application) -> bool:
+    """A blind share before any interview request: identity and resume stay hidden (A2a)."""
+    return application.id in actions.anonymous_ids([application.id])
+
+
+def _safe_filename(application: Application) -> str:
+    name = "".join(ch for ch in application.candidate.name if ch.isalnum() or ch in " -_").strip() or "candidate"
+    return f"{name} - resume.pdf"

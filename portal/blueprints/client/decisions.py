@@ -1,0 +1,197 @@
+"""What a contact does to a shared candidate (C6–C10): rate, comment, request an interview, hire,
+reject (with Undo and a reason). Each answers with the part of the page it changed."""
+
+from flask import flash, request, url_for
+from flask_login import current_user
+
+from ...htmx import is_htmx, redirect_for, render
+from ...models import Application
+from ...scoping import get_company_application_or_404
+from ...services import ServiceError
+from ...services import client_actions as actions
+from ...services.client_actions import RatingSummary
+from ...unit_of_work import attempt
+from . import bp
+from .candidates import candidate_context
+from .forms import CommentForm, HireForm, InterviewForm, RatingForm, RejectReasonForm
+from .partials import comments_context, decision_context, progress_context, rating_context, reason_form_for
+
+
+@bp.post("/candidates/<int:application_id>/rating")
+def rate(slug: str, application_id: int):
+    """C6: save, change or clear the contact's stars; the widget and counters update in place."""
+    application = get_company_application_or_404(application_id)
+    form = RatingForm()
+    if not form.validate_on_submit():
+        return _rating_response(
+            application, error=" ".join(form.stars.errors) or "Choose from 1 to 5 stars.", status=422
+        )
+    with attempt() as outcome:
+        actions.ensure_actionable(application)
+        summary = actions.rate(current_user, application, None if request.form.get("clear") else form.stars.data)
+    if outcome.refused:
+        refusal = outcome.refusal
+        return _rating_response(application, error=refusal.message, status=409 if refusal.field is None else 422)
+    return _rating_response(application, summary=summary)
+
+
+@bp.post("/candidates/<int:application_id>/comments")
+def comment(slug: str, application_id: int):
+    """C6: add to the comment thread."""
+    application = get_company_application_or_404(application_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        with attempt() as outcome:
+            actions.ensure_actionable(application)
+            actions.add_comment(current_user, application, form.body.data)
+        if outcome.refused:
+            form.body.errors = [outcome.refusal.message]
+        else:
+            form = CommentForm(formdata=None)
+    status = 422 if form.errors else 200
+    context = comments_context(application, form) if is_htmx() else candidate_context(application, form)
+    return render("client/candidate.html", "client/_comments.html", status=status, **context)
+
+
+@bp.route("/candidates/<int:application_id>/interview", methods=["GET", "POST"])
+def request_interview(slug: str, application_id: int):
+    """C7: propose times; "Add another time" re-renders the form with one more row."""
+    application = get_company_application_or_404(application_id)
+    form = InterviewForm()
+    if request.method == "GET":
+        form.timezone.data = current_user.timezone
+    if request.method == "POST" and "add_slot" in request.form:
+        if len(form.slots) < actions.MAX_SLOTS:
+            form.slots.append_entry()
+        return _form_page("client/interview.html", "client/_interview_form.html", application, form)
+    refused = False
+    if form.validate_on_submit():
+        with attempt() as outcome:
+            actions.ensure_actionable(application)
+            actions.request_interview(
+                current_user,
+                application,
+                interview_format=form.format.data,
+                timezone_name=form.timezone.data,
+                notes=form.notes.data or "",
+                slots=[actions.SlotInput(s.day.data, s.start.data, s.minutes.data) for s in form.slots],
+            )
+        if not outcome.refused:
+            flash("Interview requested. Your recruiter will confirm a time.")
+            return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
+        refused = _attach_error(form, outcome.refusal)
+    status = 422 if refused or form.errors else 200
+    return _form_page("client/interview.html", "client/_interview_form.html", application, form, status)
+
+
+@bp.route("/candidates/<int:application_id>/hire", methods=["GET", "POST"])
+def hire(slug: str, application_id: int):
+    """C8: confirm step with optional start date and note."""
+    application = get_company_application_or_404(application_id)
+    form = HireForm()
+    refused = False
+    if form.validate_on_submit():
+        with attempt() as outcome:
+            actions.ensure_actionable(application)
+            actions.request_hire(current_user, application, start_date=form.start_date.data, note=form.note.data or "")
+        if not outcome.refused:
+            flash(f"Hire requested for {application.candidate.name}. Your recruiter will be in touch.")
+            return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
+        refused = _attach_error(form, outcome.refusal)
+    status = 422 if refused or form.errors else 200
+    return _form_page("client/hire.html", "client/_hire_form.html", application, form, status)
+
+
+@bp.post("/candidates/<int:application_id>/reject")
+def reject(slug: str, application_id: int):
+    """C9: one click; the card shows "Rejected by client" with Undo and the reason form."""
+    return _decide(application_id, actions.reject)
+
+
+@bp.post("/candidates/<int:application_id>/undo-reject")
+def undo_reject(slug: str, application_id: int):
+    """C9: Undo within the window restores the previous status."""
+    return _decide(application_id, actions.undo_reject)
+
+
+@bp.post("/candidates/<int:application_id>/reject-reason")
+def reject_reason(slug: str, application_id: int):
+    """C9: the optional reason and comment after a reject."""
+    application = get_company_application_or_404(application_id)
+    form = reason_form_for(application)
+    if form.validate_on_submit():
+        with attempt() as outcome:
+            actions.ensure_actionable(application)
+            actions.explain_reject(
+                current_user, application, reason_id=form.reason_id.data, comment=form.comment.data or ""
+            )
+        if not outcome.refused:
+            return _decision_response(application, saved="Thanks: your reason was sent to the recruiter.")
+        _attach_error(form, outcome.refusal)
+    return _decision_response(application, reason_form=form, status=422)
+
+
+def _decide(application_id: int, action):
+    """Reject or undo: one click, answered with the decision block."""
+    application = get_company_application_or_404(application_id)
+    with attempt() as outcome:
+        actions.ensure_actionable(application)
+        action(current_user, application)
+    if outcome.refused:
+        return _decision_response(application, error=outcome.refusal.message, status=409)
+    return _decision_response(application)
+
+
+def _decision_response(
+    application: Application,
+    *,
+    error: str | None = None,
+    saved: str | None = None,
+    reason_form: RejectReasonForm | None = None,
+    status: int = 200,
+):
+    """The decision block (status + actions) and, on the job page, the progress counters (OOB)."""
+    if not is_htmx():
+        return redirect_for(url_for("client.candidate", slug=current_user.agency.slug, application_id=application.id))
+    on = request.form.get("on")
+    context = decision_context(application, on=on, error=error, saved=saved, reason_form=reason_form)
+    if on == "job":
+        context |= progress_context(application.job)
+    return render("client/candidate.html", "client/_decision_response.html", status=status, **context)
+
+
+def _rating_response(
+    application: Application, *, summary: RatingSummary | None = None, error: str | None = None, status: int = 200
+):
+    """The rating widget and, on the job page, the progress counters (OOB)."""
+    if not is_htmx():
+        return redirect_for(url_for("client.candidate", slug=current_user.agency.slug, application_id=application.id))
+    on = request.form.get("on")
+    context = rating_context(application, summary=summary, on=on, error=error)
+    if on == "job":
+        context |= progress_context(application.job)
+    return render("client/candidate.html", "client/_rating_response.html", status=status, **context)
+
+
+def _form_page(page: str, partial: str, application: Application, form, status: int = 200):
+    """The interview or hire form: alone for htmx, else on its page, which names the candidate."""
+    page_only = {} if is_htmx() else {"display_name": actions.client_facing_name(application)}
+    return render(page, partial, status=status, application=application, form=form, **page_only)
+
+
+def _attach_error(form, exc: ServiceError) -> bool:
+    """Show a service refusal next to the field it names (``slots-1-start``, or a field's short
+    name in a prefixed form), else at the top of the form. Returns True so callers can answer
+    422: WTForms caches ``form.errors`` during validation, so it would not see this error."""
+    fields = {}
+    for field in form:
+        for entry in getattr(field, "entries", ()):
+            for sub in entry.form:
+                fields[sub.name] = sub
+        fields[field.name] = fields[field.short_name] = field
+    target = fields.get(exc.field or "")
+    if target is None:
+        form.form_errors.append(exc.message)
+    else:
+        target.errors = [*list(target.errors), exc.message]
+    return True

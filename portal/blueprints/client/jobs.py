@@ -1,0 +1,64 @@
+"""A job's page (C4): header, progress, recent activity and the shared candidates by stage."""
+
+from collections import defaultdict
+
+from flask import request, url_for
+from flask_login import current_user
+
+from ...htmx import is_htmx, redirect_for, render
+from ...models import as_utc, utcnow
+from ...scoping import get_job_or_404
+from ...services.client_overview import REJECTED_GROUP, card_batch, recent_activity
+from . import bp
+from .partials import cards_context, progress_context
+
+# Cards rendered per stage at once: a job page with hundreds of shared candidates stays fast, and
+# nobody reviews the 60th card before scrolling to it.
+CARDS_PER_GROUP = 25
+
+
+@bp.get("/jobs/<int:job_id>")
+def job(slug: str, job_id: int):
+    """C4: header with the owner's details, progress, recent activity, cards by stage (the first
+    CARDS_PER_GROUP of each stage; the rest load as the contact scrolls)."""
+    job = get_job_or_404(job_id)
+    applications, totals = card_batch(current_user, job, CARDS_PER_GROUP)
+    by_stage: dict = defaultdict(list)
+    rejected = []
+    for application in applications:
+        (rejected if application.client_status == "rejected_by_client" else by_stage[application.stage]).append(
+            application
+        )
+    return render(
+        "client/job.html",
+        owner=job.owner,
+        by_stage=by_stage,
+        rejected=rejected,
+        totals=totals,
+        rejected_group=REJECTED_GROUP,
+        activity=recent_activity(job.id, job.agency_id),
+        days_open=(utcnow() - as_utc(job.opened_at)).days,
+        **progress_context(job),
+        **cards_context(job, applications),
+    )
+
+
+@bp.get("/jobs/<int:job_id>/cards")
+def job_cards(slug: str, job_id: int):
+    """The next batch of one stage's cards (htmx, loaded when "Show more" scrolls into view)."""
+    job = get_job_or_404(job_id)
+    group = request.args.get("group", type=int)
+    offset = max(request.args.get("offset", 0, type=int), 0)
+    if group is None or not is_htmx():
+        return redirect_for(url_for("client.job", slug=slug, job_id=job.id))
+    applications, totals = card_batch(current_user, job, CARDS_PER_GROUP, group, offset)
+    return render(
+        "client/job.html",
+        "client/_more_cards.html",
+        job=job,
+        applications=applications,
+        group=group,
+        shown=offset + len(applications),
+        total=totals.get(group, 0),
+        **cards_context(job, applications),
+    )
