@@ -63,9 +63,6 @@ def set_password_with_token(token: str, password: str, confirm: str) -> User:
         raise ServiceError("The two passwords do not match.", field="confirm")
     user.set_password(password)
     record(user.agency_id, "user.password_set", f"{user.name} set their password", actor=user)
-    # Its one caller, the account blueprint's set-password view, has no unit of work yet; this
-    # commit goes when that view wraps the call in attempt().
-    db.session.commit()
     return user
 
 
