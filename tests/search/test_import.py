@@ -1,4 +1,5 @@
-"""Import (S6): idempotent by external_id, merged by e-mail, bad rows reported, good rows kept."""
+"""Import (S6): idempotent by external_id, merged by e-mail, bad rows reported, good rows kept;
+from the upload page and from ``flask import candidates``."""
 
 import json
 from pathlib import Path
@@ -99,3 +100,16 @@ def test_admin_upload_page_imports_and_recruiters_get_404(sctx):
         )
     assert response.status_code == 200
     assert "3 candidate(s) created" in response.get_data(as_text=True)
+
+
+def test_import_command_reports_and_is_idempotent(sctx):
+    agency = make_agency("importer")
+    make_user(agency, "admin")
+    db.session.commit()
+    runner = sctx.test_cli_runner()
+    path = str(SAMPLES / "past-applicants.json")
+    first = runner.invoke(args=["import", "candidates", path])
+    assert first.exit_code == 0, first.output
+    assert "2 candidate(s) created, 0 updated; 2 job(s) created; 2 application(s) created" in first.output
+    again = runner.invoke(args=["import", "candidates", path])
+    assert "0 candidate(s) created, 2 updated; 0 job(s) created; 0 application(s) created, 2 updated" in again.output

@@ -1,4 +1,4 @@
-"""The worker process: drains the mail outbox and the search outbox.
+"""The worker process (Procfile ``worker``): drains every outbox, mail and search.
 
 Several workers may run against PostgreSQL: each batch is claimed with
 ``FOR UPDATE SKIP LOCKED``, so no message is sent twice.
@@ -9,13 +9,13 @@ import signal
 import threading
 import time
 
-from portal.extensions import db
-from portal.services.mail import deliver_due_mail
+from search_sync import outbox
+from search_sync.sync import prune_tasks, sync_search
 
-from . import outbox
-from .sync import prune_tasks, sync_search
+from .extensions import db
+from .services.mail import deliver_due_mail
 
-log = logging.getLogger("search_sync.worker")
+log = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 600
 POLL_SECONDS = 0.25  # also bounds outbox-to-searchable lag (budget: p95 under 1 s)
