@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import MailOutbox
-from portal.services.mail import deliver_due_mail, send_mail
-from portal.worker import run, run_once
+from portal.services.mail import send_mail
+from portal.worker import deliver_mail, run, run_once
 from search_sync import outbox
 from tests import clock
 from tests.factories import make_agency, make_candidate, make_company, make_contact
@@ -90,7 +90,7 @@ def test_two_workers_in_parallel_send_every_message_exactly_once(app, database_u
                 start.wait(10)
                 total = 0
                 # Small batches so the two workers interleave over the queue.
-                while sent := deliver_due_mail(batch_size=4):
+                while sent := deliver_mail(batch_size=4):
                     total += sent
                 sent_by_worker.append(total)
         except BaseException as exc:

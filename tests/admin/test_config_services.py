@@ -240,7 +240,7 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
     from portal.models import ClientContact
     from portal.services import agency_templates
     from portal.services.auth import request_sign_in
-    from portal.services.mail import deliver_due_mail
+    from portal.worker import deliver_mail
     from tests.factories import make_tenant
 
     with app.app_context():
@@ -249,7 +249,7 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
             tenant.admin, "sign_in", "Log in to {agency}", "Hi {name}! Your link lasts {minutes} minutes."
         )
         request_sign_in(tenant.agency, db.session.get(ClientContact, tenant.contact.id).email)
-        deliver_due_mail()
+        deliver_mail()
         expected_subject, name = f"Log in to {tenant.agency.title}", tenant.contact.name
     (received,) = smtp.inbox.wait_for(1)
     message = received["message"]
