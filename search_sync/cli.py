@@ -47,20 +47,13 @@ def check_command():
 @search_cli.command("status")
 def status_command():
     """Outbox backlog, parked rows with their errors, and the index's document count."""
-    from sqlalchemy import select
-
-    from portal.extensions import db
-    from portal.models import SearchOutbox
-
     from . import outbox
     from .indexer import SearchUnavailable, call, client, index_exists
     from .settings import index_name, staging_name
 
     click.echo(f"index: {index_name()}")
     click.echo(f"outbox pending: {outbox.backlog()}")
-    parked_rows = db.session.scalars(
-        select(SearchOutbox).where(SearchOutbox.parked.is_(True)).order_by(SearchOutbox.id)
-    ).all()
+    parked_rows = outbox.parked_rows()
     click.echo(f"outbox parked: {len(parked_rows)}")
     for row in parked_rows:
         click.echo(f"  parked {row.entity} {row.entity_id} (agency {row.agency_id}): {row.last_error}")
