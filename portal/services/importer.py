@@ -3,7 +3,7 @@
 Idempotent: candidates, jobs and applications are keyed by ``external_id``, so importing the
 same file twice changes nothing. People are merged by e-mail (case-insensitive) with anyone the
 agency already has. A bad row is reported with its position and reason and skipped (a savepoint
-undoes its half-written rows); the good rows are kept and committed.
+undoes its half-written rows); the good rows are kept, for the caller's unit of work to commit.
 """
 
 import csv
@@ -90,7 +90,11 @@ class ImportReport:
 def import_file(
     agency: Agency, filename: str, content: bytes, on_progress: Callable[[int, int], None] | None = None
 ) -> ImportReport:
-    """Import a ``.csv`` or ``.json`` file's bytes into ``agency`` and commit the good rows."""
+    """Import a ``.csv`` or ``.json`` file's bytes into ``agency``; the caller commits the good rows.
+
+    A refused file (not UTF-8, not CSV or JSON, malformed) raises ``ServiceError``; a refused row
+    is undone on its own and reported in ``ImportReport.problems``.
+    """
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -102,7 +106,6 @@ def import_file(
         importer.run_csv(text)
     else:
         raise ServiceError("Upload a .csv or .json file.", field="file")
-    db.session.commit()
     return importer.report
 
 
@@ -164,16 +167,14 @@ class _Importer:
                 self.on_progress(number - 1, len(rows))
 
     def _guarded(self, where: str, handler, row) -> None:
-        savepoint = db.session.begin_nested()
+        """Import one row inside a savepoint: a refused row leaves nothing behind."""
         counted = dict(vars(self.report))
         try:
-            if not isinstance(row, dict):
-                raise RowError("expected an object")
-            handler(row)
-            db.session.flush()
-            savepoint.commit()
+            with db.session.begin_nested():
+                if not isinstance(row, dict):
+                    raise RowError("expected an object")
+                handler(row)
         except (RowError, ValueError) as exc:
-            savepoint.rollback()
             # The row's counts go with its rows; the references it registered too.
             problems = self.report.problems
             self.report.__dict__.update(counted, problems=problems)

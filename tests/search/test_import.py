@@ -1,6 +1,7 @@
 """Import (S6): idempotent by external_id, merged by e-mail, bad rows reported, good rows kept;
 from the upload page and from ``flask import candidates``."""
 
+import io
 import json
 from pathlib import Path
 
@@ -38,6 +39,16 @@ def test_sample_files_import_and_reimport_changes_nothing(sctx, sample):
     assert counts() == after_first
 
 
+def test_the_import_leaves_the_commit_to_its_caller(sctx):
+    agency = make_agency()
+    make_user(agency, "admin")
+    db.session.commit()
+    report = import_file(agency, "past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes())
+    assert report.candidates_created == 2 and counts() != (0, 0, 0, 0)
+    db.session.rollback()
+    assert counts() == (0, 0, 0, 0)
+
+
 def test_people_are_merged_by_email_case_insensitively_and_searchable_once(sctx):
     agency = make_agency()
     admin = make_user(agency, "admin")
@@ -45,6 +56,7 @@ def test_people_are_merged_by_email_case_insensitively_and_searchable_once(sctx)
     existing.emails[0].email = "mara@example.com"
     db.session.commit()
     report = import_file(agency, "past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes())
+    db.session.commit()
     assert report.candidates_created == 1 and report.candidates_updated == 1  # Ola new, Mara merged
     maras = db.session.scalars(select(Candidate).where(Candidate.first_name == "Mara")).all()
     assert [m.id for m in maras] == [existing.id] and maras[0].external_id == "C1"
@@ -102,6 +114,23 @@ def test_admin_upload_page_imports_and_recruiters_get_404(sctx):
     assert "3 candidate(s) created" in response.get_data(as_text=True)
 
 
+def test_a_refused_upload_is_shown_in_place_and_saves_nothing(sctx):
+    agency = make_agency()
+    admin = make_user(agency, "admin")
+    db.session.commit()
+    client = sctx.test_client()
+    login_as(client, admin)
+    response = client.post(
+        "/search/import",
+        data={"csrf_token": csrf_token(client), "file": (io.BytesIO(b'{"candidates": '), "p.json")},
+        content_type="multipart/form-data",
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    assert "The JSON is not valid" in response.get_data(as_text=True)
+    assert counts() == (0, 0, 0, 0)
+
+
 def test_import_command_reports_and_is_idempotent(sctx):
     agency = make_agency("importer")
     make_user(agency, "admin")
@@ -113,3 +142,15 @@ def test_import_command_reports_and_is_idempotent(sctx):
     assert "2 candidate(s) created, 0 updated; 2 job(s) created; 2 application(s) created" in first.output
     again = runner.invoke(args=["import", "candidates", path])
     assert "0 candidate(s) created, 2 updated; 0 job(s) created; 0 application(s) created, 2 updated" in again.output
+
+
+def test_import_command_refuses_a_bad_file_and_saves_nothing(sctx, tmp_path):
+    agency = make_agency("importer")
+    make_user(agency, "admin")
+    db.session.commit()
+    bad = tmp_path / "past.csv"
+    bad.write_text("last_name\nStephenson\n")
+    result = sctx.test_cli_runner().invoke(args=["import", "candidates", str(bad)])
+    assert result.exit_code == 1
+    assert "The CSV needs the column(s): emails, first_name." in result.output
+    assert counts() == (0, 0, 0, 0)
