@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..models.applications import VERDICTS
 from . import ServiceError
+from .pipeline import add_application
 
 STATUSES = {"active": None, "rejected": "rejected_by_agency", "hired": "hired", "withdrawn": "withdrawn"}
 CSV_COLUMNS = (
@@ -174,7 +175,7 @@ class _Importer:
                 if not isinstance(row, dict):
                     raise RowError("expected an object")
                 handler(row)
-        except (RowError, ValueError) as exc:
+        except (RowError, ServiceError, ValueError) as exc:
             # The row's counts go with its rows; the references it registered too.
             problems = self.report.problems
             self.report.__dict__.update(counted, problems=problems)
@@ -387,10 +388,14 @@ class _Importer:
                 select(Application).where(Application.job_id == job.id, Application.candidate_id == candidate.id)
             )
         if application is None:
-            application = Application(
-                agency_id=self.agency.id, candidate_id=candidate.id, job_id=job.id, stage_id=stage.id
+            application = add_application(
+                job,
+                candidate,
+                None,
+                stage_id=self.ordered_stages[0].id,
+                source=_text(row, "source"),
+                applied_at=applied_at,
             )
-            db.session.add(application)
             self.report.applications_created += 1
         elif application.candidate_id != candidate.id or application.job_id != job.id:
             raise RowError("its external_id belongs to another candidate or job")
@@ -410,7 +415,8 @@ class _Importer:
         self._scorecards(application, row.get("scorecards") or [])
 
     def _history(self, application: Application, furthest: StageDefinition, when: datetime) -> None:
-        """Stage history up to the furthest stage, so "reached stage X" holds (added once)."""
+        """Stage history up to the furthest stage, so "reached stage X" holds (added once; the
+        application entered at the first stage)."""
         have = set(
             db.session.scalars(select(StageHistory.to_stage_id).where(StageHistory.application_id == application.id))
         )

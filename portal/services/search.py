@@ -25,11 +25,11 @@ from ..models import (
     Job,
     Reason,
     StageDefinition,
-    StageHistory,
     User,
 )
 from ..scoping import candidates_query, jobs_query
 from . import ServiceError
+from .pipeline import add_application
 
 log = logging.getLogger(__name__)
 
@@ -451,10 +451,8 @@ def _decorate(who, result: SearchResult) -> None:
 
 
 def add_to_shortlist(who, job_id: int | None, candidate_ids: list[int]) -> int:
-    """Add candidates to a job at its first stage; ones already on the job are left alone.
-
-    Returns how many applications were created. The caller commits.
-    """
+    """Put candidates on a job (``pipeline.add_application``, at its first stage); ones already on
+    the job are left alone. Returns how many applications were created."""
     job = db.session.scalar(jobs_query(who).where(Job.id == job_id)) if job_id else None
     if job is None:
         raise ServiceError("Choose a job.", field="job_id")
@@ -465,36 +463,22 @@ def add_to_shortlist(who, job_id: int | None, candidate_ids: list[int]) -> int:
     candidates = list(
         db.session.scalars(
             candidates_query(who)
-            .with_only_columns(Candidate.id)
             .where(Candidate.id.in_(candidate_ids), Candidate.private.is_(False), ~hired)
+            .order_by(Candidate.id)
         )
     )
     if len(candidates) != len(set(candidate_ids)):
         raise ServiceError("Some selected candidates no longer exist.", field="candidate")
-    first = db.session.scalar(
-        select(StageDefinition)
-        .where(StageDefinition.agency_id == who.agency_id)
-        .order_by(StageDefinition.position)
-        .limit(1)
-    )
-    existing = set(
+    on_the_job = set(
         db.session.scalars(
             select(Application.candidate_id).where(
-                Application.job_id == job.id, Application.candidate_id.in_(candidates)
+                Application.job_id == job.id, Application.candidate_id.in_([c.id for c in candidates])
             )
         )
     )
     created = 0
-    for candidate_id in sorted(set(candidates) - existing):
-        application = Application(
-            agency_id=who.agency_id, job_id=job.id, candidate_id=candidate_id, stage_id=first.id, source="Rediscovery"
-        )
-        db.session.add(application)
-        db.session.flush()
-        db.session.add(
-            StageHistory(
-                agency_id=who.agency_id, application_id=application.id, to_stage_id=first.id, moved_by_id=who.id
-            )
-        )
-        created += 1
+    for candidate in candidates:
+        if candidate.id not in on_the_job:
+            add_application(job, candidate, who, source="Rediscovery")
+            created += 1
     return created

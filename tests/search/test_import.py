@@ -3,13 +3,14 @@ from the upload page and from ``flask import candidates``."""
 
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Application, Candidate, CandidateEmail, Scorecard
+from portal.models import Activity, Application, Candidate, CandidateEmail, Scorecard, StageHistory, as_utc
 from portal.services.importer import import_file
 from portal.services.search import Criteria, search_candidates
 from tests.conftest import csrf_token, login_as
@@ -64,6 +65,31 @@ def test_people_are_merged_by_email_case_insensitively_and_searchable_once(sctx)
     hits = search_candidates(admin, Criteria(q="mara")).hits
     assert [hit["candidate_id"] for hit in hits] == [existing.id]
     assert hits[0]["latest"]["stage"] == "Interview"
+
+
+def test_imported_applications_are_added_by_the_pipeline_rule_on_their_own_dates(sctx):
+    agency = make_agency()
+    make_user(agency, "admin")
+    existing = make_candidate(agency, first_name="Mara", last_name="Stephenson", looking_for_work=False)
+    existing.emails[0].email = "mara@example.com"
+    db.session.commit()
+    import_file(agency, "past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes())
+    db.session.commit()
+
+    application = db.session.scalar(select(Application).where(Application.external_id == "A1"))
+    stages = {s.name: s for s in agency.stages}
+    history = db.session.scalars(
+        select(StageHistory).where(StageHistory.application_id == application.id).order_by(StageHistory.id)
+    ).all()
+    reached = [s.id for s in agency.stages if s.position <= stages["Interview"].position]
+    assert [h.to_stage_id for h in history] == reached
+    assert [h.from_stage_id for h in history] == [None, *reached[:-1]]
+    assert {as_utc(h.moved_at) for h in history} == {datetime(2025, 3, 1, 9, 0, tzinfo=UTC)}
+    assert (application.stage_id, application.outcome) == (stages["Interview"].id, "rejected_by_agency")
+    entries = db.session.scalars(select(Activity).where(Activity.verb == "application.created")).all()
+    assert len(entries) == 2 and all(e.actor_user_id is None for e in entries)
+    # A past application says nothing about looking for work today.
+    assert db.session.get(Candidate, existing.id).looking_for_work is False
 
 
 @pytest.mark.parametrize(
