@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from ..extensions import db
 from ..models import (
@@ -25,6 +25,7 @@ from ..models import (
     ClientCompany,
     Job,
     Reason,
+    Resume,
     Scorecard,
     StageDefinition,
     StageHistory,
@@ -35,32 +36,6 @@ from . import ServiceError
 from .pipeline import add_application
 
 STATUSES = {"active": None, "rejected": "rejected_by_agency", "hired": "hired", "withdrawn": "withdrawn"}
-CSV_COLUMNS = (
-    "external_id",
-    "first_name",
-    "last_name",
-    "emails",
-    "phone",
-    "headline",
-    "current_title",
-    "current_company",
-    "location",
-    "tags",
-    "private",
-    "source",
-    "resume_text",
-    "job_external_id",
-    "job_title",
-    "client",
-    "application_external_id",
-    "status",
-    "furthest_stage",
-    "rejection_reason",
-    "application_source",
-    "applied_at",
-    "last_activity_at",
-    "scorecards",
-)
 MAX_ROWS = 200_000
 
 
@@ -126,8 +101,6 @@ class _Importer:
             select(User).where(User.agency_id == agency.id).order_by(User.role, User.id).limit(1)
         )
 
-    # --- formats -------------------------------------------------------------------------------
-
     def run_json(self, text: str) -> None:
         try:
             export = json.loads(text)
@@ -184,8 +157,6 @@ class _Importer:
 
     def _forget_unsaved(self) -> None:
         """Drop references to rows the savepoint rollback removed."""
-        from sqlalchemy import inspect
-
         for refs in (self.jobs_by_ref, self.candidates_by_ref):
             for ref, obj in list(refs.items()):
                 state = inspect(obj)
@@ -238,8 +209,6 @@ class _Importer:
                 "scorecards": [{"verdict": v} for v in _split(row.get("scorecards"))],
             }
         )
-
-    # --- records -------------------------------------------------------------------------------
 
     def _json_job(self, row: dict) -> Job:
         ref = _text(row, "external_id", required=True)
@@ -341,8 +310,6 @@ class _Importer:
         return candidate
 
     def _resume(self, candidate: Candidate, text: str) -> None:
-        from ..models import Resume
-
         existing = (
             db.session.scalar(
                 select(Resume).where(Resume.candidate_id == candidate.id, Resume.filename == "imported-resume.txt")
@@ -464,8 +431,6 @@ class _Importer:
                     submitted_at=submitted_at or application.last_activity_at,
                 )
             )
-
-    # --- lookups -------------------------------------------------------------------------------
 
     def _lookup_candidate(self, ref: str) -> Candidate:
         candidate = self.candidates_by_ref.get(ref) or db.session.scalar(

@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 MAX_QUERY_WORDS = 10  # Meilisearch ignores words after the tenth; so does the database path
-SORTS = ("relevance", "last_in_process")
 FACETS = ("tags", "reason_ids", "location", "sources")
 RETRIEVE = ["id", "candidate_id", "name", "headline", "location", "added_via", "latest", "last_in_process_at"]
 TEXT_FIELDS = ("name", "headline", "current_title", "current_company", "skills", "tags", "emails", "resume_text")
@@ -86,9 +85,6 @@ class SearchResult:
     pages: int
     facets: dict[str, dict[str, int]]
     degraded: bool = False
-
-
-# --- choices for the form (only values that exist for this principal) -------------------------
 
 
 def job_choices(who) -> list[tuple[int, str]]:
@@ -147,9 +143,6 @@ def facet_options(
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
     shown = {value for value, _ in top}
     return sorted(top + [(value, counts.get(value, 0)) for value in selected if value and value not in shown])
-
-
-# --- planning ------------------------------------------------------------------------------------
 
 
 def visibility_tokens(who) -> list[str] | None:
@@ -293,9 +286,6 @@ def _text_matches(doc: dict, words: list[str]) -> bool:
         text_words.update(re.findall(r"\w+", text.lower()))
     *whole, last = words
     return all(w in text_words for w in whole) and any(t.startswith(last) for t in text_words)
-
-
-# --- running a search ----------------------------------------------------------------------------
 
 
 def search_candidates(who, criteria: Criteria) -> SearchResult:
@@ -445,9 +435,6 @@ def _decorate(who, result: SearchResult) -> None:
         )
         latest = hit.get("latest")
         hit["latest_job"] = titles.get(latest["job_id"]) if latest else None
-
-
-# --- bulk action ---------------------------------------------------------------------------------
 
 
 def add_to_shortlist(who, job_id: int | None, candidate_ids: list[int]) -> int:
