@@ -487,7 +487,7 @@ def measure_lag(app, env, info, changes, processes) -> dict:
     from search_sync.client import meili_client
 
     worker = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "python"), "-m", "search_sync"],
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "portal", "worker"],
         cwd=str(ROOT),
         env=env,
         stdout=subprocess.DEVNULL,

@@ -1,10 +1,11 @@
-"""``flask`` commands: demo data, demo links, the worker."""
+"""``flask`` commands: demo data, demo links, the worker, the past-applicant import."""
 
 import json
+import logging
 
 import click
 from flask import Flask
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 
 def init_app(app: Flask) -> None:
@@ -17,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_load)
     app.cli.add_command(demo_links_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(import_cli)
 
 
 @click.command("demo-load")
@@ -54,7 +56,50 @@ def demo_links_command(as_json: bool):
 @click.option("--once", is_flag=True, help="Drain what is due once and exit.")
 @with_appcontext
 def worker_command(once: bool):
-    """Run the background worker: mail outbox and search outbox."""
-    from search_sync.worker import run
+    """Run the background worker: mail outbox and search outbox (``python -m portal worker``)."""
+    from .worker import run
 
+    # The worker is a process of its own: its progress goes to stderr, where the Procfile's
+    # supervisor collects it (a no-op when the caller configured logging already).
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     run(once=once)
+
+
+import_cli = AppGroup("import", help="Import past applicants.")
+
+
+@import_cli.command("candidates")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--agency", "agency_slug", help="Agency slug (needed when several agencies exist).")
+def import_candidates_command(path: str, agency_slug: str | None):
+    """Import past applicants from a CSV or an ATS-style JSON export (see README).
+
+    The good rows are saved together at the end; bad rows are listed and skipped.
+    """
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Agency
+    from .services.importer import import_file
+    from .unit_of_work import attempt
+
+    agencies = db.session.scalars(select(Agency).order_by(Agency.id)).all()
+    if agency_slug:
+        agencies = [a for a in agencies if a.slug == agency_slug]
+    if len(agencies) != 1:
+        raise click.ClickException("Name the agency with --agency SLUG." if agencies else "No such agency.")
+    with open(path, "rb") as handle:
+        content = handle.read()
+    with click.progressbar(length=1, label="Importing", show_pos=True) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        with attempt() as outcome:
+            report = import_file(agencies[0], path, content, on_progress=progress)
+    if outcome.refused:
+        raise click.ClickException(outcome.refusal.message)
+    click.echo(report.summary())
+    for problem in report.problems:
+        click.echo(f"  {problem}")

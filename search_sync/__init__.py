@@ -1,4 +1,5 @@
-"""Keeps the Meilisearch rediscovery index in step with the database, and runs the worker."""
+"""Keeps the Meilisearch rediscovery index in step with the database. Search only: the process
+that drives the sync is the portal's worker, which also sends mail."""
 
 
 def init_app(app) -> None:

@@ -1,17 +1,15 @@
-"""``flask search reindex|check|status`` and ``flask import candidates FILE``."""
+"""``flask search reindex|check|status``."""
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 search_cli = AppGroup("search", help="The Meilisearch rediscovery index.")
-import_cli = AppGroup("import", help="Import past applicants.")
 
 
 def init_app(app: Flask) -> None:
-    """Register the command groups."""
+    """Register the ``flask search`` group."""
     app.cli.add_command(search_cli)
-    app.cli.add_command(import_cli)
 
 
 @search_cli.command("reindex")
@@ -49,20 +47,13 @@ def check_command():
 @search_cli.command("status")
 def status_command():
     """Outbox backlog, parked rows with their errors, and the index's document count."""
-    from sqlalchemy import select
-
-    from portal.extensions import db
-    from portal.models import SearchOutbox
-
     from . import outbox
     from .indexer import SearchUnavailable, call, client, index_exists
     from .settings import index_name, staging_name
 
     click.echo(f"index: {index_name()}")
     click.echo(f"outbox pending: {outbox.backlog()}")
-    parked_rows = db.session.scalars(
-        select(SearchOutbox).where(SearchOutbox.parked.is_(True)).order_by(SearchOutbox.id)
-    ).all()
+    parked_rows = outbox.parked_rows()
     click.echo(f"outbox parked: {len(parked_rows)}")
     for row in parked_rows:
         click.echo(f"  parked {row.entity} {row.entity_id} (agency {row.agency_id}): {row.last_error}")
@@ -77,37 +68,3 @@ def status_command():
             click.echo(f"reindex in progress ({staging_name()} exists): the worker waits for it")
     except SearchUnavailable as exc:
         click.echo(f"Meilisearch unreachable: {exc}")
-
-
-@import_cli.command("candidates")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--agency", "agency_slug", help="Agency slug (needed when several agencies exist).")
-def import_candidates_command(path: str, agency_slug: str | None):
-    """Import past applicants from a CSV or an ATS-style JSON export (see README)."""
-    from sqlalchemy import select
-
-    from portal.extensions import db
-    from portal.models import Agency
-    from portal.services import ServiceError
-    from portal.services.importer import import_file
-
-    agencies = db.session.scalars(select(Agency).order_by(Agency.id)).all()
-    if agency_slug:
-        agencies = [a for a in agencies if a.slug == agency_slug]
-    if len(agencies) != 1:
-        raise click.ClickException("Name the agency with --agency SLUG." if agencies else "No such agency.")
-    with open(path, "rb") as handle:
-        content = handle.read()
-    with click.progressbar(length=1, label="Importing", show_pos=True) as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.length = max(total, 1)
-            bar.update(done - bar.pos)
-
-        try:
-            report = import_file(agencies[0], path, content, on_progress=progress)
-        except ServiceError as exc:
-            raise click.ClickException(exc.message) from exc
-    click.echo(report.summary())
-    for problem in report.problems:
-        click.echo(f"  {problem}")

@@ -56,6 +56,11 @@ def parked() -> int:
     return db.session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.parked.is_(True)))
 
 
+def parked_rows() -> list[SearchOutbox]:
+    """The parked rows, oldest first, with the reason each document was refused."""
+    return list(db.session.scalars(select(SearchOutbox).where(SearchOutbox.parked.is_(True)).order_by(SearchOutbox.id)))
+
+
 def _forget(session, *_args) -> None:
     session.info.pop(_QUEUED, None)
 

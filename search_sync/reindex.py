@@ -14,6 +14,7 @@ from sqlalchemy import exists, func, select
 
 from portal.extensions import db
 from portal.models import Agency, Application, Candidate, SearchOutbox
+from portal.unit_of_work import unit_of_work
 
 from . import documents
 from .indexer import call, client, create_index, index_exists, push, wait
@@ -41,8 +42,8 @@ def reindex(on_progress: Callable[[int, int], None] | None = None) -> dict:
     if index_exists(meili, staging):
         wait(meili, call(meili.delete_index, staging).task_uid)
     create_index(meili, staging)
-    mark = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
-    db.session.commit()
+    with unit_of_work():
+        mark = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
     keys = [tuple(row) for row in db.session.execute(indexable_candidates().order_by(Candidate.id))]
     total, done, refused = len(keys), 0, {}
     sent: list[tuple[int, list]] = []  # (task uid, the chunk's keys) to rebuild if the task fails
@@ -71,14 +72,18 @@ def reindex(on_progress: Callable[[int, int], None] | None = None) -> dict:
         # After the swap this is the old index; on failure the half-built one. Either way it goes,
         # and the worker resumes.
         wait(meili, call(meili.delete_index, staging).task_uid)
-    for doc_id, reason in refused.items():
-        agency_id, candidate_id = (int(part[1:]) for part in doc_id.split("-"))
-        db.session.add(
-            SearchOutbox(
-                agency_id=agency_id, entity="candidate", entity_id=candidate_id, parked=True, last_error=reason[:2000]
+    with unit_of_work():
+        for doc_id, reason in refused.items():
+            agency_id, candidate_id = (int(part[1:]) for part in doc_id.split("-"))
+            db.session.add(
+                SearchOutbox(
+                    agency_id=agency_id,
+                    entity="candidate",
+                    entity_id=candidate_id,
+                    parked=True,
+                    last_error=reason[:2000],
+                )
             )
-        )
-    db.session.commit()
     replayed = drain()
     return {"documents": total - len(refused), "refused": len(refused), "mark": mark, "replayed": replayed["rows"]}
 

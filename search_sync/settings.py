@@ -12,7 +12,6 @@ def _filter(attributes: list[str], comparison: bool = False, facet_search: bool 
 
 
 SEARCHABLE = ["name", "headline", "current_title", "current_company", "skills", "tags", "emails", "resume_text"]
-FACETS = ["tags", "reason_ids", "location", "sources"]
 
 INDEX_SETTINGS = {
     "searchableAttributes": SEARCHABLE,

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 
 from portal.extensions import db
 from portal.models import Application, SearchOutbox, utcnow
+from portal.unit_of_work import unit_of_work
 
 from . import documents
 from .indexer import SearchUnavailable, client, ensure_index, index_exists, push
@@ -60,28 +61,40 @@ def expand(rows: list[SearchOutbox]) -> dict[tuple[int, int], list[SearchOutbox]
 def sync_search(batch_size: int = BATCH_SIZE) -> dict:
     """One batch from the outbox into the live index.
 
-    Returns counts: ``indexed``, ``deleted``, ``parked``, ``failed`` (rows put back with backoff)
-    and ``paused`` (True while a full reindex runs: its replay picks the rows up afterwards).
+    The claimed rows stay locked while Meilisearch is called and the outcome (rows handled,
+    documents parked) is committed once. When Meilisearch is unreachable that unit of work rolls
+    back and the rows are put back with backoff in another. Returns counts: ``indexed``,
+    ``deleted``, ``parked``, ``failed`` (rows put back) and ``paused`` (True while a full reindex
+    runs: its replay picks the rows up afterwards).
     """
     result = {"rows": 0, "indexed": 0, "deleted": 0, "parked": 0, "failed": 0, "paused": False}
-    rows = claim_batch(batch_size)
-    result["rows"] = len(rows)
-    if not rows:
-        db.session.commit()
-        return result
+    claimed: list[int] = []
     try:
-        meili = client()
-        if index_exists(meili, staging_name()):
-            db.session.rollback()
-            return {**result, "paused": True}
-        ensure_index(meili, index_name())
-        wanted = expand(rows)
-        built = documents.build(set(wanted))
-        refused = push(meili, index_name(), built.documents, built.deletions)
+        with unit_of_work():
+            rows = claim_batch(batch_size)
+            claimed = [row.id for row in rows]
+            result["rows"] = len(rows)
+            if rows:
+                result.update(_index(rows))
     except SearchUnavailable as exc:
-        _put_back(rows, f"Meilisearch unavailable: {exc}")
-        result["failed"] = len(rows)
-        return result
+        _put_back(claimed, f"Meilisearch unavailable: {exc}")
+        result["failed"] = len(claimed)
+    return result
+
+
+def _index(rows: list[SearchOutbox]) -> dict:
+    """Rebuild the rows' documents, send them, park the refused ones and delete the handled rows.
+
+    Changes nothing while a reindex's staging index exists; ``SearchUnavailable`` leaves the
+    rows to the caller.
+    """
+    meili = client()
+    if index_exists(meili, staging_name()):
+        return {"paused": True}
+    ensure_index(meili, index_name())
+    wanted = expand(rows)
+    built = documents.build(set(wanted))
+    refused = push(meili, index_name(), built.documents, built.deletions)
     bad = {**built.invalid, **refused}
     if bad:
         # The old document may show what the person no longer wants shown: remove it while parked.
@@ -104,9 +117,7 @@ def sync_search(batch_size: int = BATCH_SIZE) -> dict:
             )
         parked_keys.add(key)
     db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(handled)))
-    db.session.commit()
-    result.update(indexed=len(built.documents) - len(refused), deleted=len(built.deletions), parked=len(parked_keys))
-    return result
+    return {"indexed": len(built.documents) - len(refused), "deleted": len(built.deletions), "parked": len(parked_keys)}
 
 
 def drain(batch_size: int = BATCH_SIZE, max_batches: int = 10_000) -> dict:
@@ -122,16 +133,14 @@ def drain(batch_size: int = BATCH_SIZE, max_batches: int = 10_000) -> dict:
     return totals
 
 
-def _put_back(rows: list[SearchOutbox], error: str) -> None:
+def _put_back(ids: list[int], error: str) -> None:
     """Keep every row, with its next attempt pushed back: nothing is lost while Meilisearch is down."""
-    db.session.rollback()
-    ids = [row.id for row in rows]
     now = utcnow()
-    for row in db.session.scalars(select(SearchOutbox).where(SearchOutbox.id.in_(ids))):
-        row.attempts += 1
-        row.last_error = error[:2000]
-        row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
-    db.session.commit()
+    with unit_of_work():
+        for row in db.session.scalars(select(SearchOutbox).where(SearchOutbox.id.in_(ids))):
+            row.attempts += 1
+            row.last_error = error[:2000]
+            row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
     log.warning("search sync: %d row(s) put back: %s", len(ids), error)
 
 

@@ -19,8 +19,8 @@ from portal.extensions import db
 from portal.models import Agency, ClientContact, Job, LoginToken, MailOutbox, User, as_utc, utcnow
 from portal.scoping import agency_by_slug
 from portal.services import auth as auth_service
-from portal.services.mail import deliver_due_mail
 from portal.unit_of_work import unit_of_work
+from portal.worker import deliver_mail
 from tests.conftest import csrf_token
 from tests.factories import (
     PASSWORD,
@@ -109,7 +109,7 @@ def token_row(app, path: str) -> SimpleNamespace:
 def deliver(app) -> int:
     """Run the worker's mail step once, as the worker process would."""
     with app.app_context():
-        return deliver_due_mail()
+        return deliver_mail()
 
 
 def deactivate(app, model, principal_id: int) -> None:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Candidate, MailOutbox, as_utc, utcnow
 from portal.services import ServiceError
-from portal.services.mail import deliver_due_mail, send_mail
+from portal.services.mail import send_mail
+from portal.worker import deliver_mail
 from tests.conftest import csrf_token, login_as
 from tests.factories import make_agency, make_candidate, make_company, make_contact, make_user
 from tests.servers import Inbox, SmtpServer, free_port
@@ -107,7 +108,7 @@ def test_rolled_back_action_queues_no_mail(branded, smtp):
 
     assert mail_rows() == []
     assert db.session.scalar(select(func.count()).select_from(Candidate)) == 0
-    assert deliver_due_mail() == 0
+    assert deliver_mail() == 0
     assert smtp.inbox.messages == []
 
 
@@ -129,7 +130,7 @@ def test_worker_pass_delivers_branded_multipart_message(branded, smtp):
     row_id = queue_sign_in(agency, contact, subject="Your sign-in link for Northwind Talent").id
     db.session.commit()
 
-    assert deliver_due_mail() == 1
+    assert deliver_mail() == 1
     [received] = smtp.inbox.wait_for(1)
     message = received["message"]
 
@@ -150,7 +151,7 @@ def test_worker_pass_delivers_branded_multipart_message(branded, smtp):
     assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
     assert row.sent_at is not None
     # Sent rows are not picked up again.
-    assert deliver_due_mail() == 0
+    assert deliver_mail() == 0
     assert len(smtp.inbox.messages) == 1
 
 
@@ -164,7 +165,7 @@ def test_attachment_arrives_as_attachment(branded, smtp):
     )
     db.session.commit()
 
-    deliver_due_mail()
+    deliver_mail()
     message = smtp.inbox.wait_for(1)[0]["message"]
 
     [attachment] = list(message.iter_attachments())
@@ -187,7 +188,7 @@ def test_subject_with_line_break_is_folded_and_cannot_add_headers(branded, smtp,
     queue_sign_in(agency, contact, subject=subject)
     db.session.commit()
     assert mail_rows()[0].subject == "Hello Bcc: x@evil.example"
-    assert deliver_due_mail() == 1
+    assert deliver_mail() == 1
     [received] = smtp.inbox.wait_for(1)
     assert received["message"]["Bcc"] is None and received["to"] == [contact.email]
     assert received["message"]["Subject"] == "Hello Bcc: x@evil.example"
@@ -247,7 +248,7 @@ def test_sender_name_with_line_break_cannot_inject_headers(ctx, smtp):
     queue_sign_in(agency, contact)
     db.session.commit()
 
-    assert deliver_due_mail() == 1
+    assert deliver_mail() == 1
     [received] = smtp.inbox.wait_for(1)
     assert received["to"] == ["clara@acme.example"]
     assert received["message"]["Bcc"] is None
@@ -268,8 +269,8 @@ def test_a_row_with_bad_headers_does_not_block_or_duplicate_the_rest(branded, sm
     db.session.commit()
     ids = first.id, poisoned.id, last.id
 
-    assert deliver_due_mail() == 2
-    assert deliver_due_mail() == 0
+    assert deliver_mail() == 2
+    assert deliver_mail() == 0
 
     assert sorted(m["message"]["Subject"] for m in smtp.inbox.messages) == ["First", "Last"]
     first, poisoned, last = (reload(i) for i in ids)
@@ -288,19 +289,19 @@ def test_smtp_down_then_up_loses_nothing(make_app):
         row_id = queue_sign_in(agency, contact, subject="Survives the outage").id
         db.session.commit()
 
-        assert deliver_due_mail() == 0
+        assert deliver_mail() == 0
         row = reload(row_id)
         assert (row.status, row.attempts, row.sent_at) == ("pending", 1, None)
         assert row.last_error
 
         server = SmtpServer(port=port).start()
         try:
-            assert deliver_due_mail() == 1  # MAIL_BACKOFF_SECONDS is 0 under test: due again at once
+            assert deliver_mail() == 1  # MAIL_BACKOFF_SECONDS is 0 under test: due again at once
             [received] = server.inbox.wait_for(1)
             assert received["message"]["Subject"] == "Survives the outage"
             row = reload(row_id)
             assert (row.status, row.attempts) == ("sent", 2)
-            assert deliver_due_mail() == 0
+            assert deliver_mail() == 0
             assert len(server.inbox.messages) == 1
         finally:
             server.stop()
@@ -317,14 +318,14 @@ def test_refused_recipient_fails_alone(make_app, refusing_smtp):
         ids = [queue_sign_in(agency, contact, subject=f"To {contact.email}").id for contact in (good, gone, good)]
         db.session.commit()
 
-        assert deliver_due_mail() == 2
+        assert deliver_mail() == 2
         assert sorted(m["to"][0] for m in inbox.wait_for(2)) == ["clara@acme.example", "clara@acme.example"]
         first, refused, last = (reload(i) for i in ids)
         assert (first.status, last.status) == ("sent", "sent")
         assert (refused.status, refused.attempts) == ("pending", 1)
         assert refused.last_error.startswith("SMTPRecipientsRefused") and "550" in refused.last_error
 
-        assert deliver_due_mail() == 0
+        assert deliver_mail() == 0
         refused = reload(ids[1])
         assert (refused.status, refused.attempts) == ("failed", 2)
         assert len(inbox.messages) == 2
@@ -342,7 +343,7 @@ def test_backoff_grows_exponentially(make_app):
         delays = []
         for attempt in range(1, 5):
             before = utcnow()
-            deliver_due_mail()
+            deliver_mail()
             after = utcnow()
             row = reload(row_id)
             assert (row.status, row.attempts) == ("pending", attempt)
@@ -352,7 +353,7 @@ def test_backoff_grows_exponentially(make_app):
             delays.append(expected.total_seconds())
 
             # Not due yet: a pass now leaves it alone.
-            deliver_due_mail()
+            deliver_mail()
             assert reload(row_id).attempts == attempt
             # Make it due (as if the delay had passed) for the next round.
             row = reload(row_id)
@@ -371,13 +372,13 @@ def test_failed_mail_is_listed_for_admins_and_retry_requeues_it(app, make_app, c
         row_id = queue_sign_in(agency, contact, subject="Will fail for now").id
         db.session.commit()
         for attempt in range(1, 4):
-            deliver_due_mail()
+            deliver_mail()
             assert reload(row_id).attempts == attempt
         row = reload(row_id)
         assert (row.status, row.attempts) == ("failed", 3)
         assert "Connection" in row.last_error
         # Failed rows are left alone: no further attempts.
-        deliver_due_mail()
+        deliver_mail()
         assert reload(row_id).attempts == 3
         login_as(client, admin)
         recruiter_client = app.test_client()
@@ -400,7 +401,7 @@ def test_failed_mail_is_listed_for_admins_and_retry_requeues_it(app, make_app, c
     with app.app_context():
         row = reload(row_id)
         assert (row.status, row.attempts) == ("pending", 0)
-        assert deliver_due_mail() == 1  # SMTP is up for the main app
+        assert deliver_mail() == 1  # SMTP is up for the main app
         assert reload(row_id).status == "sent"
     assert smtp.inbox.wait_for(1)[0]["message"]["Subject"] == "Will fail for now"
 
@@ -442,7 +443,7 @@ def test_dev_mail_viewer_lists_messages_with_clickable_links(make_app, smtp):
         contact = make_contact(make_company(agency), name="Clara Client", email="clara@acme.example")
         row_id = queue_sign_in(agency, contact, subject="Sign in <now>").id
         db.session.commit()
-        assert deliver_due_mail() == 0
+        assert deliver_mail() == 0
         assert reload(row_id).status == "pending"
     assert smtp.inbox.messages == []
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import MailOutbox
-from portal.services.mail import deliver_due_mail, send_mail
+from portal.services.mail import send_mail
+from portal.worker import deliver_mail, run, run_once
 from search_sync import outbox
-from search_sync.worker import run, run_once
 from tests import clock
 from tests.factories import make_agency, make_candidate, make_company, make_contact
 from tests.servers import ROOT, wait_until
@@ -90,7 +90,7 @@ def test_two_workers_in_parallel_send_every_message_exactly_once(app, database_u
                 start.wait(10)
                 total = 0
                 # Small batches so the two workers interleave over the queue.
-                while sent := deliver_due_mail(batch_size=4):
+                while sent := deliver_mail(batch_size=4):
                     total += sent
                 sent_by_worker.append(total)
         except BaseException as exc:
@@ -119,7 +119,7 @@ def test_two_workers_in_parallel_send_every_message_exactly_once(app, database_u
 
 @pytest.fixture
 def worker_env(database_url, smtp, meili):
-    """Environment for ``python -m search_sync`` pointing at the suite's database and servers."""
+    """Environment for ``python -m portal worker`` pointing at the suite's database and servers."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
     env.update(
         PORTAL_ENV="testing",
@@ -140,7 +140,7 @@ def test_worker_process_delivers_mail_and_stops_cleanly_on_sigterm(app, smtp, wo
     log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            clock.shifted_command("search_sync"),
+            clock.shifted_command("portal", "worker"),
             cwd=ROOT,
             env=clock.shifted_environment(worker_env),
             stdout=log,
@@ -168,3 +168,15 @@ def test_worker_process_delivers_mail_and_stops_cleanly_on_sigterm(app, smtp, wo
     assert "worker started" in output and "worker stopped" in output
     assert "Traceback" not in output
     assert len(smtp.inbox.messages) == 1
+
+
+def test_flask_worker_once_drains_and_exits(app, smtp):
+    with app.app_context():
+        queue_messages(2)
+
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+
+    assert result.exit_code == 0, result.output
+    assert len(smtp.inbox.wait_for(2)) == 2
+    with app.app_context():
+        assert statuses() == Counter({"sent": 2})

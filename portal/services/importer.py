@@ -3,7 +3,7 @@
 Idempotent: candidates, jobs and applications are keyed by ``external_id``, so importing the
 same file twice changes nothing. People are merged by e-mail (case-insensitive) with anyone the
 agency already has. A bad row is reported with its position and reason and skipped (a savepoint
-undoes its half-written rows); the good rows are kept and committed.
+undoes its half-written rows); the good rows are kept, for the caller's unit of work to commit.
 """
 
 import csv
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from ..extensions import db
 from ..models import (
@@ -25,6 +25,7 @@ from ..models import (
     ClientCompany,
     Job,
     Reason,
+    Resume,
     Scorecard,
     StageDefinition,
     StageHistory,
@@ -32,34 +33,9 @@ from ..models import (
 )
 from ..models.applications import VERDICTS
 from . import ServiceError
+from .pipeline import add_application
 
 STATUSES = {"active": None, "rejected": "rejected_by_agency", "hired": "hired", "withdrawn": "withdrawn"}
-CSV_COLUMNS = (
-    "external_id",
-    "first_name",
-    "last_name",
-    "emails",
-    "phone",
-    "headline",
-    "current_title",
-    "current_company",
-    "location",
-    "tags",
-    "private",
-    "source",
-    "resume_text",
-    "job_external_id",
-    "job_title",
-    "client",
-    "application_external_id",
-    "status",
-    "furthest_stage",
-    "rejection_reason",
-    "application_source",
-    "applied_at",
-    "last_activity_at",
-    "scorecards",
-)
 MAX_ROWS = 200_000
 
 
@@ -90,7 +66,11 @@ class ImportReport:
 def import_file(
     agency: Agency, filename: str, content: bytes, on_progress: Callable[[int, int], None] | None = None
 ) -> ImportReport:
-    """Import a ``.csv`` or ``.json`` file's bytes into ``agency`` and commit the good rows."""
+    """Import a ``.csv`` or ``.json`` file's bytes into ``agency``; the caller commits the good rows.
+
+    A refused file (not UTF-8, not CSV or JSON, malformed) raises ``ServiceError``; a refused row
+    is undone on its own and reported in ``ImportReport.problems``.
+    """
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -102,7 +82,6 @@ def import_file(
         importer.run_csv(text)
     else:
         raise ServiceError("Upload a .csv or .json file.", field="file")
-    db.session.commit()
     return importer.report
 
 
@@ -121,8 +100,6 @@ class _Importer:
         self.fallback_owner = db.session.scalar(
             select(User).where(User.agency_id == agency.id).order_by(User.role, User.id).limit(1)
         )
-
-    # --- formats -------------------------------------------------------------------------------
 
     def run_json(self, text: str) -> None:
         try:
@@ -164,16 +141,14 @@ class _Importer:
                 self.on_progress(number - 1, len(rows))
 
     def _guarded(self, where: str, handler, row) -> None:
-        savepoint = db.session.begin_nested()
+        """Import one row inside a savepoint: a refused row leaves nothing behind."""
         counted = dict(vars(self.report))
         try:
-            if not isinstance(row, dict):
-                raise RowError("expected an object")
-            handler(row)
-            db.session.flush()
-            savepoint.commit()
-        except (RowError, ValueError) as exc:
-            savepoint.rollback()
+            with db.session.begin_nested():
+                if not isinstance(row, dict):
+                    raise RowError("expected an object")
+                handler(row)
+        except (RowError, ServiceError, ValueError) as exc:
             # The row's counts go with its rows; the references it registered too.
             problems = self.report.problems
             self.report.__dict__.update(counted, problems=problems)
@@ -182,8 +157,6 @@ class _Importer:
 
     def _forget_unsaved(self) -> None:
         """Drop references to rows the savepoint rollback removed."""
-        from sqlalchemy import inspect
-
         for refs in (self.jobs_by_ref, self.candidates_by_ref):
             for ref, obj in list(refs.items()):
                 state = inspect(obj)
@@ -236,8 +209,6 @@ class _Importer:
                 "scorecards": [{"verdict": v} for v in _split(row.get("scorecards"))],
             }
         )
-
-    # --- records -------------------------------------------------------------------------------
 
     def _json_job(self, row: dict) -> Job:
         ref = _text(row, "external_id", required=True)
@@ -339,8 +310,6 @@ class _Importer:
         return candidate
 
     def _resume(self, candidate: Candidate, text: str) -> None:
-        from ..models import Resume
-
         existing = (
             db.session.scalar(
                 select(Resume).where(Resume.candidate_id == candidate.id, Resume.filename == "imported-resume.txt")
@@ -386,10 +355,14 @@ class _Importer:
                 select(Application).where(Application.job_id == job.id, Application.candidate_id == candidate.id)
             )
         if application is None:
-            application = Application(
-                agency_id=self.agency.id, candidate_id=candidate.id, job_id=job.id, stage_id=stage.id
+            application = add_application(
+                job,
+                candidate,
+                None,
+                stage_id=self.ordered_stages[0].id,
+                source=_text(row, "source"),
+                applied_at=applied_at,
             )
-            db.session.add(application)
             self.report.applications_created += 1
         elif application.candidate_id != candidate.id or application.job_id != job.id:
             raise RowError("its external_id belongs to another candidate or job")
@@ -409,7 +382,8 @@ class _Importer:
         self._scorecards(application, row.get("scorecards") or [])
 
     def _history(self, application: Application, furthest: StageDefinition, when: datetime) -> None:
-        """Stage history up to the furthest stage, so "reached stage X" holds (added once)."""
+        """Stage history up to the furthest stage, so "reached stage X" holds (added once; the
+        application entered at the first stage)."""
         have = set(
             db.session.scalars(select(StageHistory.to_stage_id).where(StageHistory.application_id == application.id))
         )
@@ -457,8 +431,6 @@ class _Importer:
                     submitted_at=submitted_at or application.last_activity_at,
                 )
             )
-
-    # --- lookups -------------------------------------------------------------------------------
 
     def _lookup_candidate(self, ref: str) -> Candidate:
         candidate = self.candidates_by_ref.get(ref) or db.session.scalar(

@@ -75,7 +75,11 @@ def send_mail(
 
 
 def deliver_due_mail(batch_size: int = 20) -> int:
-    """Send due outbox rows; returns how many were sent. Safe to run in parallel on PostgreSQL."""
+    """Send one batch of due outbox rows and record what became of each; returns how many were sent.
+
+    The caller commits (the worker's unit of work), once for the batch. Until then the rows stay
+    locked (``FOR UPDATE SKIP LOCKED``), so parallel workers on PostgreSQL never send one twice.
+    """
     if not current_app.config["MAIL_DELIVER"]:
         return 0
     now = utcnow()
@@ -108,7 +112,6 @@ def deliver_due_mail(batch_size: int = 20) -> int:
             for row in rows:
                 if row.id not in settled:
                     _failed(row, exc)
-    db.session.commit()
     return sum(1 for row in rows if row.status == "sent")
 
 

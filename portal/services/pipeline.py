@@ -189,9 +189,22 @@ def close_application(
 
 
 def add_application(
-    job: Job, candidate: Candidate, by_user: User, *, stage_id: int | None = None, source: str | None = None
+    job: Job,
+    candidate: Candidate,
+    by_user: User | None,
+    *,
+    stage_id: int | None = None,
+    source: str | None = None,
+    applied_at: datetime | None = None,
 ) -> Application:
-    """Put a candidate on a job; a new application means they are looking for work again. Commits."""
+    """Put a candidate on a job: the one rule, for recruiters, the search shortlist and the import.
+
+    The application starts at ``stage_id`` (the first stage by default), recorded in the stage
+    history so "reached stage X" holds, with a timeline entry (``by_user`` None: the system, an
+    import). A new application means they are looking for work again. ``applied_at`` records a
+    past application (an import from another system): it is dated then and says nothing about
+    whether the person looks for work today, so the flag is left as it is.
+    """
     if candidate.agency_id != job.agency_id:
         raise ServiceError("Choose one of your candidates.", field="candidate_id")
     if db.session.scalar(
@@ -209,9 +222,21 @@ def add_application(
     application = Application(
         agency_id=job.agency_id, job_id=job.id, candidate_id=candidate.id, stage_id=stage.id, source=source
     )
+    if applied_at is not None:
+        application.applied_at = application.last_activity_at = as_utc(applied_at)
+    else:
+        candidate.looking_for_work = True
     db.session.add(application)
-    candidate.looking_for_work = True
     db.session.flush()
+    db.session.add(
+        StageHistory(
+            agency_id=job.agency_id,
+            application_id=application.id,
+            to_stage_id=stage.id,
+            moved_by_id=by_user.id if by_user else None,
+            moved_at=application.applied_at,
+        )
+    )
     record(
         job.agency_id,
         "application.created",
@@ -221,5 +246,4 @@ def add_application(
         candidate_id=candidate.id,
         application_id=application.id,
     )
-    db.session.commit()
     return application

@@ -25,17 +25,16 @@ from ..models import (
     Job,
     Reason,
     StageDefinition,
-    StageHistory,
     User,
 )
 from ..scoping import candidates_query, jobs_query
 from . import ServiceError
+from .pipeline import add_application
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 MAX_QUERY_WORDS = 10  # Meilisearch ignores words after the tenth; so does the database path
-SORTS = ("relevance", "last_in_process")
 FACETS = ("tags", "reason_ids", "location", "sources")
 RETRIEVE = ["id", "candidate_id", "name", "headline", "location", "added_via", "latest", "last_in_process_at"]
 TEXT_FIELDS = ("name", "headline", "current_title", "current_company", "skills", "tags", "emails", "resume_text")
@@ -86,9 +85,6 @@ class SearchResult:
     pages: int
     facets: dict[str, dict[str, int]]
     degraded: bool = False
-
-
-# --- choices for the form (only values that exist for this principal) -------------------------
 
 
 def job_choices(who) -> list[tuple[int, str]]:
@@ -147,9 +143,6 @@ def facet_options(
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
     shown = {value for value, _ in top}
     return sorted(top + [(value, counts.get(value, 0)) for value in selected if value and value not in shown])
-
-
-# --- planning ------------------------------------------------------------------------------------
 
 
 def visibility_tokens(who) -> list[str] | None:
@@ -293,9 +286,6 @@ def _text_matches(doc: dict, words: list[str]) -> bool:
         text_words.update(re.findall(r"\w+", text.lower()))
     *whole, last = words
     return all(w in text_words for w in whole) and any(t.startswith(last) for t in text_words)
-
-
-# --- running a search ----------------------------------------------------------------------------
 
 
 def search_candidates(who, criteria: Criteria) -> SearchResult:
@@ -447,14 +437,9 @@ def _decorate(who, result: SearchResult) -> None:
         hit["latest_job"] = titles.get(latest["job_id"]) if latest else None
 
 
-# --- bulk action ---------------------------------------------------------------------------------
-
-
 def add_to_shortlist(who, job_id: int | None, candidate_ids: list[int]) -> int:
-    """Add candidates to a job at its first stage; ones already on the job are left alone.
-
-    Returns how many applications were created. The caller commits.
-    """
+    """Put candidates on a job (``pipeline.add_application``, at its first stage); ones already on
+    the job are left alone. Returns how many applications were created."""
     job = db.session.scalar(jobs_query(who).where(Job.id == job_id)) if job_id else None
     if job is None:
         raise ServiceError("Choose a job.", field="job_id")
@@ -465,36 +450,22 @@ def add_to_shortlist(who, job_id: int | None, candidate_ids: list[int]) -> int:
     candidates = list(
         db.session.scalars(
             candidates_query(who)
-            .with_only_columns(Candidate.id)
             .where(Candidate.id.in_(candidate_ids), Candidate.private.is_(False), ~hired)
+            .order_by(Candidate.id)
         )
     )
     if len(candidates) != len(set(candidate_ids)):
         raise ServiceError("Some selected candidates no longer exist.", field="candidate")
-    first = db.session.scalar(
-        select(StageDefinition)
-        .where(StageDefinition.agency_id == who.agency_id)
-        .order_by(StageDefinition.position)
-        .limit(1)
-    )
-    existing = set(
+    on_the_job = set(
         db.session.scalars(
             select(Application.candidate_id).where(
-                Application.job_id == job.id, Application.candidate_id.in_(candidates)
+                Application.job_id == job.id, Application.candidate_id.in_([c.id for c in candidates])
             )
         )
     )
     created = 0
-    for candidate_id in sorted(set(candidates) - existing):
-        application = Application(
-            agency_id=who.agency_id, job_id=job.id, candidate_id=candidate_id, stage_id=first.id, source="Rediscovery"
-        )
-        db.session.add(application)
-        db.session.flush()
-        db.session.add(
-            StageHistory(
-                agency_id=who.agency_id, application_id=application.id, to_stage_id=first.id, moved_by_id=who.id
-            )
-        )
-        created += 1
+    for candidate in candidates:
+        if candidate.id not in on_the_job:
+            add_application(job, candidate, who, source="Rediscovery")
+            created += 1
     return created

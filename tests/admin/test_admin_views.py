@@ -21,7 +21,7 @@ from portal.models import (
     StageDefinition,
     User,
 )
-from portal.services.mail import deliver_due_mail
+from portal.worker import deliver_mail
 from tests.admin.conftest import image_bytes, reload_agency
 from tests.conftest import csrf_token, login_as
 
@@ -226,7 +226,7 @@ def test_branding_change_is_in_the_next_mail_received_over_smtp(app, smtp, admin
     anonymous = app.test_client()
     response = post(anonymous, f"/{tenant.agency.slug}/login", {"email": tenant.contact.email})
     assert response.status_code == 200
-    assert deliver_due_mail() == 1
+    assert deliver_mail() == 1
     [received] = smtp.inbox.wait_for(1)
     message = received["message"]
     assert message["From"].addresses[0].display_name == "Northwind Talent Team"
@@ -248,7 +248,7 @@ def test_invited_user_sets_a_password_once_and_can_sign_in(app, smtp, admin_clie
     assert response.status_code == 200
     assert response.get_data(as_text=True).lstrip().startswith('<div id="users">')
     assert "nina@agency.example" in response.get_data(as_text=True)
-    assert deliver_due_mail() == 1
+    assert deliver_mail() == 1
     [received] = smtp.inbox.wait_for(1)
     text = received["message"].get_body(preferencelist=("plain",)).get_content()
     assert "invited you" in text
@@ -308,7 +308,7 @@ def test_contact_invite_deactivate_and_resend(app, smtp, admin_client, tenant):
     assert bad.status_code == 422 and "already a contact" in bad.get_data(as_text=True)
     contact_id = db.session.scalar(select(ClientContact.id).where(ClientContact.email == "hana@client.example"))
     assert post(admin_client, f"/admin/contacts/{contact_id}/resend").status_code == 303
-    assert deliver_due_mail() == 2
+    assert deliver_mail() == 2
     messages = smtp.inbox.wait_for(2)
     assert all(m["to"] == ["hana@client.example"] for m in messages)
 

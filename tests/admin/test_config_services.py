@@ -303,7 +303,7 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
     from portal.models import ClientContact
     from portal.services import agency_templates
     from portal.services.auth import request_sign_in
-    from portal.services.mail import deliver_due_mail
+    from portal.worker import deliver_mail
     from tests.factories import make_tenant
 
     with app.app_context():
@@ -314,7 +314,7 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
             )
         request_sign_in(tenant.agency, db.session.get(ClientContact, tenant.contact.id).email)
         db.session.commit()
-        deliver_due_mail()
+        deliver_mail()
         expected_subject, name = f"Log in to {tenant.agency.title}", tenant.contact.name
     (received,) = smtp.inbox.wait_for(1)
     message = received["message"]

@@ -8,7 +8,7 @@ from portal.extensions import db
 from portal.models import Alert, EmailTemplate, MailOutbox
 from portal.services.alerts import alert_job_owner, mark_read, send_digests, unread_count
 from portal.services.candidate_messages import compose_feedback, send_feedback
-from portal.services.mail import deliver_due_mail
+from portal.worker import deliver_mail
 
 UTC = UTC
 
@@ -37,7 +37,7 @@ def test_digest_users_get_one_daily_mail(app, desk, smtp):
     assert result.exit_code == 0, result.output
     assert "1 digest" in result.output
     assert send_digests() == 0  # nothing twice
-    assert deliver_due_mail() == 1
+    assert deliver_mail() == 1
     (received,) = smtp.inbox.wait_for(1)
     text = received["message"].get_body(preferencelist=("plain",)).get_content()
     assert "Nia asked to interview Kavya" in text and "Nia rated Kavya 5 stars" in text
@@ -50,7 +50,7 @@ def test_feedback_is_kind_uses_the_reason_and_prints_the_candidates_zone(desk, s
     send_feedback(
         desk.application, desk.recruiter, draft.subject, draft.body, now=datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
     )
-    assert deliver_due_mail() == 1
+    assert deliver_mail() == 1
     (received,) = smtp.inbox.wait_for(1)
     assert received["to"] == [desk.candidate.primary_email]
     text = received["message"].get_body(preferencelist=("plain",)).get_content()

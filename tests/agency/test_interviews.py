@@ -21,7 +21,7 @@ from portal.services.interviews import (
     slots_in_zones,
     to_utc,
 )
-from portal.services.mail import deliver_due_mail
+from portal.worker import deliver_mail
 from tests.agency.conftest import FRIDAY_BEFORE_US_DST
 from tests.conftest import TEST_DATABASE
 from tests.factories import (
@@ -81,7 +81,7 @@ def test_confirm_emails_each_recipient_an_ics_in_their_zone_for_the_same_instant
     task = db.session.scalar(select(Task).where(Task.interview_request_id == request.id))
     assert task.status == "done" and all(item.done for item in task.checklist)
 
-    assert deliver_due_mail() == 3
+    assert deliver_mail() == 3
     received = {m["to"][0]: m["message"] for m in smtp.inbox.wait_for(3)}
     expected = {
         desk.contact.email: ("America/New_York", "10:00"),
@@ -116,12 +116,12 @@ def test_reschedule_and_cancel_keep_the_uid_and_raise_the_sequence(desk, smtp):
         meeting_link="https://meet.example/abc",
         now=FRIDAY_BEFORE_US_DST,
     )
-    deliver_due_mail()
+    deliver_mail()
     smtp.inbox.wait_for(3)
     smtp.inbox.clear()
     reschedule_interview(interview, desk.recruiter, datetime(2026, 3, 10, 15, 0, tzinfo=UTC), now=FRIDAY_BEFORE_US_DST)
     cancel_interview(interview, desk.recruiter, now=FRIDAY_BEFORE_US_DST)
-    assert deliver_due_mail() == 6
+    assert deliver_mail() == 6
     messages = smtp.inbox.wait_for(6)
     seen = []
     for item in messages:
@@ -247,7 +247,7 @@ def test_counter_proposal_adds_agency_slots_and_emails_the_client_in_their_zone(
     )
     slots = db.session.get(InterviewRequest, request.id).proposed_slots
     assert [(s.proposed_by, s.timezone) for s in slots] == [("client", "America/New_York"), ("agency", "Europe/London")]
-    assert deliver_due_mail() == 1
+    assert deliver_mail() == 1
     (received,) = smtp.inbox.wait_for(1)
     assert received["to"] == [desk.contact.email]
     assert "05:00 (America/New_York)" in received["message"].get_body(preferencelist=("plain",)).get_content()

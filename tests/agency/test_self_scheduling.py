@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import Interview, InterviewRequest, Task
 from portal.services import ServiceError
 from portal.services.interviews import send_self_schedule_link
-from portal.services.mail import deliver_due_mail
+from portal.worker import deliver_mail
 from tests.conftest import csrf_token
 from tests.factories import make_application, make_interview, make_interview_request
 
@@ -43,7 +43,7 @@ def _link_from_inbox(smtp):
 
 def test_candidate_picks_a_time_in_their_zone_and_everyone_gets_invitations(client, desk, request_row, smtp):
     send_self_schedule_link(request_row, desk.recruiter, meeting_link="https://meet.example/self")
-    assert deliver_due_mail() == 1
+    assert deliver_mail() == 1
     received, text, url = _link_from_inbox(smtp)
     assert received["to"] == [desk.candidate.primary_email]
     assert "Mon 10 Mar 2031, 19:30 (Asia/Kolkata)" in text
@@ -68,7 +68,7 @@ def test_candidate_picks_a_time_in_their_zone_and_everyone_gets_invitations(clie
     assert interview.starts_at.replace(tzinfo=UTC) == SECOND and interview.meeting_link == "https://meet.example/self"
     assert db.session.scalar(select(Task.status).where(Task.interview_request_id == request_row.id)) == "done"
     smtp.inbox.clear()
-    assert deliver_due_mail() == 3
+    assert deliver_mail() == 3
     assert len(smtp.inbox.wait_for(3)) == 3
     again = client.get(f"/{path}")
     assert "already been arranged" in again.get_data(as_text=True)

@@ -9,7 +9,6 @@ from portal.extensions import db
 from portal.models import Activity, ConsentRecord, ProfileTemplate, Resume, SharedProfile
 from portal.scoping import shared_applications_query
 from portal.services import ServiceError
-from portal.services.mail import deliver_due_mail
 from portal.services.sharing import (
     bulk_share,
     bulk_unshare,
@@ -19,6 +18,7 @@ from portal.services.sharing import (
     share_guards,
     unshare_candidate,
 )
+from portal.worker import deliver_mail
 from tests.factories import make_application, make_candidate, make_company, make_job
 
 UTC = UTC
@@ -164,7 +164,7 @@ def test_send_online_emails_the_landing_link_and_only_newly_shared(desk, smtp):
     newcomer = make_application(desk.job, shared=False)
     share_candidate(newcomer, desk.recruiter, consent_override_reason="Consent by email")
     send_online(desk.job, [desk.contact.id], desk.recruiter)
-    assert deliver_due_mail() == 2
+    assert deliver_mail() == 2
     first, second = smtp.inbox.wait_for(2)
     texts = [m["message"].get_body(preferencelist=("plain",)).get_content() for m in (first, second)]
     assert "Kavya Rao" in texts[0] and "Kavya Rao" not in texts[1] and newcomer.candidate.name in texts[1]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Task
 from portal.services.auth import email_landing_link
-from portal.services.mail import deliver_due_mail
+from portal.worker import deliver_mail
 from tests.e2e.browser import assert_accessible, link_from_mail, wait_for_htmx, watch_csp
 from tests.factories import PASSWORD, make_application, make_interview_request, make_tenant
 
@@ -38,7 +38,7 @@ def _client_page(app, smtp, browser, tenant):
     with app.app_context():
         email_landing_link(tenant.contact, tenant.job, tenant.recruiter)
         db.session.commit()
-        deliver_due_mail()
+        deliver_mail()
     (received,) = smtp.inbox.wait_for(1)
     smtp.inbox.clear()
     context = browser.new_context()

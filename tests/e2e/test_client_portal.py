@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Application, InterviewRequest, LoginToken, Resume, Task, utcnow
 from portal.services.auth import email_landing_link, landing_link
-from portal.services.mail import deliver_due_mail
+from portal.worker import deliver_mail
 from tests.e2e.browser import assert_accessible, link_from_mail, wait_for_htmx, watch_csp
 from tests.factories import make_application, make_tenant
 
@@ -63,7 +63,7 @@ def test_client_journey(app, smtp, live_server, browser, artifacts, journey, wid
             db.session.merge(tenant.contact), db.session.merge(tenant.job), db.session.merge(tenant.recruiter)
         )
         db.session.commit()
-        deliver_due_mail()
+        deliver_mail()
     (received,) = smtp.inbox.wait_for(1)
     page.goto(link_from_mail(received["message"]))
     page.get_by_role("button", name="Continue").click()

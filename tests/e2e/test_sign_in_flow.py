@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.services.auth import email_landing_link
-from portal.services.mail import deliver_due_mail
+from portal.worker import deliver_mail
 from tests.e2e.browser import assert_accessible, link_from_mail, watch_csp
 from tests.factories import make_tenant
 
@@ -25,7 +25,7 @@ def _email_landing_link(app, smtp, tenant) -> str:
     with app.app_context():
         email_landing_link(tenant.contact, tenant.job, tenant.recruiter)
         db.session.commit()
-        assert deliver_due_mail() == 1
+        assert deliver_mail() == 1
     (received,) = smtp.inbox.wait_for(1)
     assert received["to"] == [tenant.contact.email]
     return link_from_mail(received["message"])
@@ -77,7 +77,7 @@ def test_sign_in_page_requests_a_link_and_the_link_works_once(app, smtp, live_se
     page.screenshot(path=str(artifacts / "client-check-email.png"))
 
     with app.app_context():
-        assert deliver_due_mail() == 1
+        assert deliver_mail() == 1
     (received,) = smtp.inbox.wait_for(1)
     url = link_from_mail(received["message"])
 

@@ -1,14 +1,10 @@
-"""``flask search reindex|check|status`` and ``flask import candidates``."""
-
-from pathlib import Path
+"""``flask search reindex|check|status``."""
 
 from portal.extensions import db
 from portal.models import SearchOutbox
 from search_sync.client import meili_client
 from search_sync.settings import index_name
-from tests.factories import make_agency, make_candidate, make_user
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+from tests.factories import make_agency, make_candidate
 
 
 def test_reindex_check_and_status(sctx):
@@ -37,16 +33,3 @@ def test_reindex_check_and_status(sctx):
     status = runner.invoke(args=["search", "status"])
     assert "outbox parked: 1" in status.output and "document is too big" in status.output
     assert "documents: 3" in status.output
-
-
-def test_import_command_reports_and_is_idempotent(sctx):
-    agency = make_agency("importer")
-    make_user(agency, "admin")
-    db.session.commit()
-    runner = sctx.test_cli_runner()
-    path = str(SAMPLES / "past-applicants.json")
-    first = runner.invoke(args=["import", "candidates", path])
-    assert first.exit_code == 0, first.output
-    assert "2 candidate(s) created, 0 updated; 2 job(s) created; 2 application(s) created" in first.output
-    again = runner.invoke(args=["import", "candidates", path])
-    assert "0 candidate(s) created, 2 updated; 0 job(s) created; 0 application(s) created, 2 updated" in again.output

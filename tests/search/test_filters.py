@@ -188,6 +188,31 @@ def test_bulk_add_to_shortlist_is_idempotent(sctx):
     assert count == 4  # Sybil and Mina were on the job already
 
 
+def test_shortlisting_adds_applications_by_the_pipeline_rule(ctx):
+    from sqlalchemy import select
+
+    from portal.models import Activity, Candidate, StageHistory
+    from portal.services.search import add_to_shortlist
+    from tests.factories import make_agency, make_candidate, make_company, make_job, make_user
+
+    agency = make_agency()
+    recruiter = make_user(agency)
+    job = make_job(make_company(agency), recruiter)
+    candidate = make_candidate(agency, looking_for_work=False)
+    db.session.commit()
+
+    assert add_to_shortlist(recruiter, job.id, [candidate.id]) == 1
+    db.session.commit()
+    first = agency.stages[0]
+    application = db.session.scalar(select(Application).where(Application.job_id == job.id))
+    assert (application.stage_id, application.source) == (first.id, "Rediscovery")
+    history = db.session.scalars(select(StageHistory).where(StageHistory.application_id == application.id)).all()
+    assert [(h.from_stage_id, h.to_stage_id, h.moved_by_id) for h in history] == [(None, first.id, recruiter.id)]
+    entries = db.session.scalars(select(Activity).where(Activity.application_id == application.id)).all()
+    assert [(e.verb, e.actor_user_id) for e in entries] == [("application.created", recruiter.id)]
+    assert db.session.get(Candidate, candidate.id).looking_for_work is True
+
+
 def test_search_page_degrades_to_the_database_when_meilisearch_is_unreachable(make_app, sctx):
     from tests.servers import free_port
 

@@ -1,13 +1,16 @@
-"""Import (S6): idempotent by external_id, merged by e-mail, bad rows reported, good rows kept."""
+"""Import (S6): idempotent by external_id, merged by e-mail, bad rows reported, good rows kept;
+from the upload page and from ``flask import candidates``."""
 
+import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Application, Candidate, CandidateEmail, Scorecard
+from portal.models import Activity, Application, Candidate, CandidateEmail, Scorecard, StageHistory, as_utc
 from portal.services.importer import import_file
 from portal.services.search import Criteria, search_candidates
 from tests.conftest import csrf_token, login_as
@@ -37,6 +40,16 @@ def test_sample_files_import_and_reimport_changes_nothing(sctx, sample):
     assert counts() == after_first
 
 
+def test_the_import_leaves_the_commit_to_its_caller(sctx):
+    agency = make_agency()
+    make_user(agency, "admin")
+    db.session.commit()
+    report = import_file(agency, "past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes())
+    assert report.candidates_created == 2 and counts() != (0, 0, 0, 0)
+    db.session.rollback()
+    assert counts() == (0, 0, 0, 0)
+
+
 def test_people_are_merged_by_email_case_insensitively_and_searchable_once(sctx):
     agency = make_agency()
     admin = make_user(agency, "admin")
@@ -44,6 +57,7 @@ def test_people_are_merged_by_email_case_insensitively_and_searchable_once(sctx)
     existing.emails[0].email = "mara@example.com"
     db.session.commit()
     report = import_file(agency, "past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes())
+    db.session.commit()
     assert report.candidates_created == 1 and report.candidates_updated == 1  # Ola new, Mara merged
     maras = db.session.scalars(select(Candidate).where(Candidate.first_name == "Mara")).all()
     assert [m.id for m in maras] == [existing.id] and maras[0].external_id == "C1"
@@ -51,6 +65,31 @@ def test_people_are_merged_by_email_case_insensitively_and_searchable_once(sctx)
     hits = search_candidates(admin, Criteria(q="mara")).hits
     assert [hit["candidate_id"] for hit in hits] == [existing.id]
     assert hits[0]["latest"]["stage"] == "Interview"
+
+
+def test_imported_applications_are_added_by_the_pipeline_rule_on_their_own_dates(sctx):
+    agency = make_agency()
+    make_user(agency, "admin")
+    existing = make_candidate(agency, first_name="Mara", last_name="Stephenson", looking_for_work=False)
+    existing.emails[0].email = "mara@example.com"
+    db.session.commit()
+    import_file(agency, "past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes())
+    db.session.commit()
+
+    application = db.session.scalar(select(Application).where(Application.external_id == "A1"))
+    stages = {s.name: s for s in agency.stages}
+    history = db.session.scalars(
+        select(StageHistory).where(StageHistory.application_id == application.id).order_by(StageHistory.id)
+    ).all()
+    reached = [s.id for s in agency.stages if s.position <= stages["Interview"].position]
+    assert [h.to_stage_id for h in history] == reached
+    assert [h.from_stage_id for h in history] == [None, *reached[:-1]]
+    assert {as_utc(h.moved_at) for h in history} == {datetime(2025, 3, 1, 9, 0, tzinfo=UTC)}
+    assert (application.stage_id, application.outcome) == (stages["Interview"].id, "rejected_by_agency")
+    entries = db.session.scalars(select(Activity).where(Activity.verb == "application.created")).all()
+    assert len(entries) == 2 and all(e.actor_user_id is None for e in entries)
+    # A past application says nothing about looking for work today.
+    assert db.session.get(Candidate, existing.id).looking_for_work is False
 
 
 @pytest.mark.parametrize(
@@ -99,3 +138,45 @@ def test_admin_upload_page_imports_and_recruiters_get_404(sctx):
         )
     assert response.status_code == 200
     assert "3 candidate(s) created" in response.get_data(as_text=True)
+
+
+def test_a_refused_upload_is_shown_in_place_and_saves_nothing(sctx):
+    agency = make_agency()
+    admin = make_user(agency, "admin")
+    db.session.commit()
+    client = sctx.test_client()
+    login_as(client, admin)
+    response = client.post(
+        "/search/import",
+        data={"csrf_token": csrf_token(client), "file": (io.BytesIO(b'{"candidates": '), "p.json")},
+        content_type="multipart/form-data",
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    assert "The JSON is not valid" in response.get_data(as_text=True)
+    assert counts() == (0, 0, 0, 0)
+
+
+def test_import_command_reports_and_is_idempotent(sctx):
+    agency = make_agency("importer")
+    make_user(agency, "admin")
+    db.session.commit()
+    runner = sctx.test_cli_runner()
+    path = str(SAMPLES / "past-applicants.json")
+    first = runner.invoke(args=["import", "candidates", path])
+    assert first.exit_code == 0, first.output
+    assert "2 candidate(s) created, 0 updated; 2 job(s) created; 2 application(s) created" in first.output
+    again = runner.invoke(args=["import", "candidates", path])
+    assert "0 candidate(s) created, 2 updated; 0 job(s) created; 0 application(s) created, 2 updated" in again.output
+
+
+def test_import_command_refuses_a_bad_file_and_saves_nothing(sctx, tmp_path):
+    agency = make_agency("importer")
+    make_user(agency, "admin")
+    db.session.commit()
+    bad = tmp_path / "past.csv"
+    bad.write_text("last_name\nStephenson\n")
+    result = sctx.test_cli_runner().invoke(args=["import", "candidates", str(bad)])
+    assert result.exit_code == 1
+    assert "The CSV needs the column(s): emails, first_name." in result.output
+    assert counts() == (0, 0, 0, 0)

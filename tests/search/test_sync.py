@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Candidate, CandidateTag, SearchOutbox
+from portal.worker import run_once
 from search_sync import outbox
 from search_sync.client import meili_client
 from search_sync.documents import document_id
@@ -12,7 +13,6 @@ from search_sync.indexer import client, create_index, push
 from search_sync.reindex import drift, reindex
 from search_sync.settings import index_name
 from search_sync.sync import drain
-from search_sync.worker import run_once
 from tests.factories import make_agency, make_candidate
 from tests.search.conftest import index_now
 

@@ -4,10 +4,10 @@ from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from ...extensions import db
 from ...htmx import is_htmx, render, toast
 from ...services import ServiceError, importer
 from ...services import search as search_service
+from ...unit_of_work import attempt
 from .forms import ImportForm, SearchForm, ShortlistForm, choices
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -68,12 +68,10 @@ def shortlist():
     form.job_id.choices = choices([("", "Choose a job"), *search_service.job_choices(current_user)])
     if not form.validate_on_submit():
         return _shortlist_result("Choose a job from the list.", ok=False)
-    try:
+    with attempt() as outcome:
         created = search_service.add_to_shortlist(current_user, form.job_id.data, form.candidate.data or [])
-    except ServiceError as exc:
-        db.session.rollback()
-        return _shortlist_result(exc.message, ok=False)
-    db.session.commit()
+    if outcome.refused:
+        return _shortlist_result(outcome.refusal.message, ok=False)
     count = len(set(form.candidate.data))
     message = f"Added {created} candidate(s) to the shortlist" + (
         f"; {count - created} already on it." if count - created else "."
@@ -112,11 +110,10 @@ def import_upload():
     if not form.validate_on_submit():
         return render("search/import.html", "search/_import_result.html", status=422, form=form, report=None)
     upload = form.file.data
-    try:
+    with attempt() as outcome:
         report = importer.import_file(current_user.agency, upload.filename or "", upload.read())
-    except ServiceError as exc:
-        db.session.rollback()
-        form.file.errors = [exc.message]
+    if outcome.refused:
+        form.file.errors = [outcome.refusal.message]
         return render("search/import.html", "search/_import_result.html", status=422, form=form, report=None)
     return render(
         "search/import.html",

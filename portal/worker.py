@@ -1,4 +1,4 @@
-"""The worker process: drains the mail outbox and the search outbox.
+"""The worker process (Procfile ``worker``): drains every outbox, mail and search.
 
 Several workers may run against PostgreSQL: each batch is claimed with
 ``FOR UPDATE SKIP LOCKED``, so no message is sent twice.
@@ -9,21 +9,29 @@ import signal
 import threading
 import time
 
-from portal.extensions import db
-from portal.services.mail import deliver_due_mail
+from search_sync import outbox
+from search_sync.sync import prune_tasks, sync_search
 
-from . import outbox
-from .sync import prune_tasks, sync_search
+from .extensions import db
+from .services.mail import deliver_due_mail
+from .unit_of_work import unit_of_work
 
-log = logging.getLogger("search_sync.worker")
+log = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 600
 POLL_SECONDS = 0.25  # also bounds outbox-to-searchable lag (budget: p95 under 1 s)
 
 
+def deliver_mail(batch_size: int = 20) -> int:
+    """The mail step of a pass: send one batch of due messages and commit what became of them,
+    once. Returns how many were sent."""
+    with unit_of_work():
+        return deliver_due_mail(batch_size)
+
+
 def run_once() -> dict:
     """One pass over both outboxes; returns what it did."""
-    sent = deliver_due_mail()
+    sent = deliver_mail()
     search = sync_search()
     pending = outbox.backlog()
     db.session.remove()
@@ -63,8 +71,8 @@ def _loop(app, stop: threading.Event, once: bool) -> None:
             try:
                 result = run_once()
             except Exception:
+                # Each step's unit of work rolled its change back; leaving the app context ends the session.
                 log.exception("worker pass failed; retrying")
-                db.session.rollback()
                 result = {"mail_sent": 0, "search_pending": last_pending}
         if result["search_pending"] != last_pending:
             log.info("search outbox backlog: %s", result["search_pending"])
