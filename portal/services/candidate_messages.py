@@ -16,7 +16,7 @@ from . import ServiceError
 from .activity import record
 from .interviews import format_in_zone, zone
 from .mail import send_mail
-from .task_rules import FEEDBACK_SENT
+from .tasks import FEEDBACK_SENT
 
 TEMPLATE_KEY = "candidate_feedback"
 DEFAULT_SUBJECT = "Your application for {job}"

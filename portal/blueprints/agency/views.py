@@ -33,9 +33,10 @@ from ...models import (
     utcnow,
 )
 from ...scoping import get_candidate_or_404, get_job_or_404, get_scoped_or_404, jobs_query, scoped
-from ...services import ServiceError, candidate_messages, interviews, pipeline, sharing, task_rules
+from ...services import ServiceError, candidate_messages, interviews, pipeline, sharing
 from ...services import alerts as alert_service
 from ...services import auth as auth_service
+from ...services import tasks as task_service
 from .forms import (
     BulkForm,
     ChecklistForm,
@@ -68,7 +69,7 @@ def _only_staff():
 
 @bp.context_processor
 def _helpers():
-    return {"is_overdue": task_rules.is_overdue, "outcome_labels": pipeline.OUTCOME_LABELS}
+    return {"is_overdue": task_service.is_overdue, "outcome_labels": pipeline.OUTCOME_LABELS}
 
 
 def _refusal(page: str, partial: str, exc: ServiceError | None = None, form=None, **context):
@@ -488,7 +489,7 @@ def team_tasks():
         tasks=rows,
         now=utcnow(),
         title="Everyone's open tasks",
-        workload=task_rules.agency_workload(current_user.agency_id),
+        workload=task_service.agency_workload(current_user.agency_id),
     )
 
 
@@ -517,7 +518,7 @@ def _task_context(task: Task, **extra) -> dict:
         "skip_form": extra.pop("skip_form", None) or SkipForm(),
         "confirm_form": extra.pop("confirm_form", None) or ConfirmForm(),
         "propose_form": extra.pop("propose_form", None) or ProposeForm(timezone=owner.timezone),
-        "missing": task_rules.missing_for_completion(task) if task.status == "open" else [],
+        "missing": task_service.missing_for_completion(task) if task.status == "open" else [],
         "now": utcnow(),
         **extra,
     }
@@ -542,7 +543,7 @@ def complete_task(task_id: int):
     if not EmptyForm().validate_on_submit():
         return _task_region(task, "status", 422, status_error="This form expired; reload the page.")
     try:
-        task_rules.complete_task(task, current_user)
+        task_service.complete_task(task, current_user)
     except ServiceError as exc:
         db.session.rollback()
         return _task_region(task, "status", 422, status_error=exc.message)
@@ -557,7 +558,7 @@ def skip_task(task_id: int):
     try:
         if not form.validate_on_submit():
             raise ServiceError("Say why the feedback is skipped (at least 5 characters).", field="reason")
-        task_rules.skip_task(task, current_user, form.reason.data)
+        task_service.skip_task(task, current_user, form.reason.data)
     except ServiceError as exc:
         db.session.rollback()
         return _task_region(task, "status", 422, skip_form=form, status_error=exc.message)
@@ -571,7 +572,7 @@ def reassign_task(task_id: int):
     form = ReassignForm()
     try:
         form.validate_on_submit()
-        task_rules.reassign_task(task, current_user, form.assignee_id.data)
+        task_service.reassign_task(task, current_user, form.assignee_id.data)
     except ServiceError as exc:
         db.session.rollback()
         return _task_region(task, "assign", 422, reassign_form=form, assign_error=exc.message)
@@ -585,7 +586,7 @@ def comment_task(task_id: int):
     form = TaskCommentForm()
     try:
         form.validate_on_submit()
-        task_rules.comment_on_task(task, current_user, form.body.data)
+        task_service.comment_on_task(task, current_user, form.body.data)
     except ServiceError as exc:
         db.session.rollback()
         return _task_region(task, "comments", 422, comment_form=form, comment_error=exc.message)
@@ -599,7 +600,7 @@ def checklist_item(task_id: int, item_id: int):
     form = ChecklistForm()
     try:
         form.validate_on_submit()
-        task_rules.set_checklist_item(task, item_id, bool(form.done.data))
+        task_service.set_checklist_item(task, item_id, bool(form.done.data))
     except ServiceError as exc:
         db.session.rollback()
         return _task_region(task, "status", 422, status_error=exc.message)
