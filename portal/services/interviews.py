@@ -24,7 +24,6 @@ from ..models import (
     Interview,
     InterviewRequest,
     ProposedSlot,
-    Task,
     User,
     as_utc,
     utcnow,
@@ -32,6 +31,7 @@ from ..models import (
 from . import ServiceError
 from .activity import record
 from .mail import absolute_url, send_mail
+from .tasks import complete_interview_tasks
 
 SLOT_GRANULARITY = timedelta(minutes=20)
 WORKDAY_START = time(9, 0)
@@ -212,7 +212,8 @@ def confirm_interview(
     now: datetime | None = None,
 ) -> Interview:
     """Confirm one proposed slot (or a free window the owner picked): create the interview, set
-    the client status, complete the "Organise interview" task, email invitations. Commits.
+    the client status, complete the "Organise interview" task (through the task rules), email
+    invitations. Commits.
     ``by_user`` is None when the candidate picked the time through their scheduling link."""
     now = to_utc(now or utcnow())
     application = db.session.get(Application, request.application_id)
@@ -264,14 +265,7 @@ def confirm_interview(
     request.status = "scheduled"
     application.client_status = "interview_scheduled"
     application.last_activity_at = now
-    for task in db.session.scalars(
-        select(Task).where(
-            Task.interview_request_id == request.id, Task.type == "organise_interview", Task.status == "open"
-        )
-    ):
-        for item in task.checklist:
-            item.done = True
-        task.status, task.completed_at = "done", now
+    complete_interview_tasks(request.id, by_user, now=now)
     chosen_by = "" if by_user is not None else " (chosen by the candidate)"
     record(
         application.agency_id,

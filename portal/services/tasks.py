@@ -150,8 +150,9 @@ def _require_open(task: Task) -> None:
         raise ServiceError(f"This task is already {task.status}.", field="task")
 
 
-def complete_task(task: Task, by_user: User, *, now: datetime | None = None) -> Task:
-    """Mark the task done, or refuse listing exactly what is missing. Commits."""
+def complete_task(task: Task, by_user: User | None, *, now: datetime | None = None) -> Task:
+    """Mark the task done, or refuse listing exactly what is missing. ``by_user`` is None when
+    nobody on the agency's side did it (a candidate booked through their scheduling link). Commits."""
     _require_open(task)
     missing = missing_for_completion(task)
     if missing:
@@ -160,6 +161,23 @@ def complete_task(task: Task, by_user: User, *, now: datetime | None = None) -> 
     _log(task, by_user, "task.completed", f"Completed the task \u201c{task.title}\u201d")
     db.session.commit()
     return task
+
+
+def complete_interview_tasks(request_id: int, by_user: User | None, *, now: datetime | None = None) -> list[Task]:
+    """The interview asked for in request ``request_id`` is booked: its open "Organise interview"
+    tasks are done, with every checklist line ticked (the booking did what they list)."""
+    open_tasks = list(
+        db.session.scalars(
+            select(Task).where(
+                Task.interview_request_id == request_id, Task.type == "organise_interview", Task.status == OPEN
+            )
+        )
+    )
+    for task in open_tasks:
+        for item in task.checklist:
+            item.done = True
+        complete_task(task, by_user, now=now)
+    return open_tasks
 
 
 def skip_task(task: Task, by_user: User, reason: str, *, now: datetime | None = None) -> Task:
@@ -258,7 +276,7 @@ def agency_workload(agency_id: int, now: datetime | None = None) -> list[Workloa
     return [WorkloadRow(u, *counts.get(u.id, (0, 0))) for u in users]
 
 
-def _log(task: Task, by_user: User, verb: str, summary: str) -> None:
+def _log(task: Task, by_user: User | None, verb: str, summary: str) -> None:
     application = db.session.get(Application, task.application_id) if task.application_id else None
     record(
         task.agency_id,

@@ -56,6 +56,9 @@ def test_organise_interview_needs_a_confirmed_interview(desk):
         now=FRIDAY_BEFORE_US_DST,
     )
     assert db.session.get(Task, task.id).status == "done"
+    # The booking completed the task through the task rules: it is on the timeline like any completion.
+    completed = db.session.scalar(select(Activity).where(Activity.verb == "task.completed"))
+    assert completed.detail == {"task_id": task.id} and completed.actor_user_id == desk.recruiter.id
 
 
 def test_send_feedback_needs_a_sent_message_or_a_skip_with_reason(desk):
