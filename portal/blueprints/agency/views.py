@@ -4,7 +4,6 @@ render; every refusal renders in place (422) with nothing half-saved."""
 
 from datetime import UTC, datetime, timedelta
 
-import click
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
@@ -55,8 +54,7 @@ from .forms import (
     choices,
 )
 
-bp = Blueprint("agency", __name__, url_prefix="/agency", cli_group="alerts")
-bp.cli.help = "Alert emails for recruiters."
+bp = Blueprint("agency", __name__, url_prefix="/agency")
 
 
 @bp.before_request
@@ -803,13 +801,6 @@ def _alert_list_response():
     )
     response.headers["HX-Trigger"] = "alerts-changed"
     return response
-
-
-@bp.cli.command("digest")
-def digest_command():
-    """Email each digest-preferring user one message with their alerts not emailed yet."""
-    sent = alert_service.send_digests()
-    click.echo(f"Queued {sent} digest(s).")
 
 
 @bp.post("/jobs/<int:job_id>/contacts/<int:contact_id>/link")
