@@ -174,6 +174,22 @@ def _within_working_hours(start: datetime, end: datetime, owner_zone: ZoneInfo) 
     )
 
 
+def interviews_for_applications(application_ids: list[int]) -> list[Interview]:
+    """Every interview (scheduled or cancelled) of these applications, latest first."""
+    if not application_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Interview).where(Interview.application_id.in_(application_ids)).order_by(Interview.starts_at.desc())
+        )
+    )
+
+
+def request_owner(request: InterviewRequest) -> User:
+    """The owner of the job the request is for: the interview goes in their calendar and zone."""
+    return db.session.get(Application, request.application_id).job.owner
+
+
 def _lock_people(owner_id: int, candidate_id: int) -> None:
     """Serialise scheduling per owner and per candidate (a no-op on SQLite, whose writers queue)."""
     db.session.execute(select(User.id).where(User.id == owner_id).with_for_update())

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -24,8 +25,10 @@ from ..models import (
     utcnow,
 )
 from ..models.applications import OUTCOMES
+from ..scoping import applications_query, jobs_query
 from . import ServiceError
 from .activity import record
+from .pipeline_config import stages
 from .validation import clean_line
 
 REASON_KIND = {"rejected_by_client": "rejection", "rejected_by_agency": "rejection", "withdrawn": "loss"}
@@ -223,3 +226,44 @@ def add_application(
     )
     db.session.commit()
     return application
+
+
+def job_list(viewer: User) -> list[Job]:
+    """The jobs ``viewer`` may see, open ones first, newest first, with client and owner loaded."""
+    return list(
+        db.session.scalars(
+            jobs_query(viewer)
+            .options(selectinload(Job.company), selectinload(Job.owner))
+            .order_by(Job.status.desc(), Job.opened_at.desc())
+        )
+    )
+
+
+def job_board(job: Job) -> list[tuple[StageDefinition, list[Application]]]:
+    """The shortlist board: every stage of the agency with the job's applications in it."""
+    # Every card shows the candidate and share state, and the board re-renders on each move.
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.job_id == job.id)
+        .options(selectinload(Application.candidate), selectinload(Application.shared_profile))
+        .order_by(Application.applied_at)
+    ).all()
+    return [(stage, [a for a in applications if a.stage_id == stage.id]) for stage in stages(job.agency_id)]
+
+
+def closing_reasons(agency_id: int) -> list[Reason]:
+    """The agency's rejection and loss reasons, for the outcome form."""
+    return list(
+        db.session.scalars(select(Reason).where(Reason.agency_id == agency_id).order_by(Reason.kind, Reason.position))
+    )
+
+
+def candidate_applications(viewer: User, candidate: Candidate) -> list[Application]:
+    """The candidate's applications on jobs ``viewer`` may see, newest first."""
+    return list(
+        db.session.scalars(
+            applications_query(viewer)
+            .where(Application.candidate_id == candidate.id)
+            .order_by(Application.applied_at.desc())
+        )
+    )

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ..extensions import db
 from ..models import (
@@ -386,3 +386,44 @@ def _display_name(application: Application) -> str:
     if profile is not None and profile.blind:
         return f"Candidate A-{application.id}"
     return application.candidate.name
+
+
+def shared_count_by_job(agency_id: int) -> dict[int, int]:
+    """How many candidates are shared on each of the agency's jobs now, by job id."""
+    return dict(
+        db.session.execute(
+            select(Application.job_id, func.count())
+            .join(SharedProfile, SharedProfile.application_id == Application.id)
+            .where(Application.agency_id == agency_id, SharedProfile.unshared_at.is_(None))
+            .group_by(Application.job_id)
+        ).all()
+    )
+
+
+def job_contacts(job: Job) -> list[ClientContact]:
+    """The contacts of the job's client (deactivated ones included), by name: who may get its link."""
+    return list(
+        db.session.scalars(
+            select(ClientContact)
+            .where(ClientContact.company_id == job.company_id, ClientContact.agency_id == job.agency_id)
+            .order_by(ClientContact.name)
+        )
+    )
+
+
+def candidate_resumes(candidate_id: int) -> list[Resume]:
+    """The candidate's resume files, newest first (what a shared profile may attach)."""
+    return list(
+        db.session.scalars(
+            select(Resume).where(Resume.candidate_id == candidate_id).order_by(Resume.uploaded_at.desc())
+        )
+    )
+
+
+def candidate_video_resumes(candidate_id: int) -> list[VideoResume]:
+    """The candidate's video resumes, newest first (what a shared profile may attach)."""
+    return list(
+        db.session.scalars(
+            select(VideoResume).where(VideoResume.candidate_id == candidate_id).order_by(VideoResume.created_at.desc())
+        )
+    )

@@ -21,6 +21,7 @@ from ..models import (
     Activity,
     Application,
     Interview,
+    InterviewRequest,
     Job,
     Task,
     TaskChecklistItem,
@@ -30,6 +31,7 @@ from ..models import (
     job_team,
     utcnow,
 )
+from ..scoping import tasks_query
 from . import ServiceError
 from .activity import record
 from .validation import clean_text
@@ -113,6 +115,53 @@ def retract_task(agency_id: int, dedupe_key: str) -> Task | None:
 
 def _by_key(agency_id: int, dedupe_key: str) -> Task | None:
     return db.session.scalar(select(Task).where(Task.agency_id == agency_id, Task.dedupe_key == dedupe_key))
+
+
+def tasks_for_inbox(user: User) -> list[Task]:
+    """The user's open tasks on jobs they may see, soonest due first (undated last)."""
+    return list(
+        db.session.scalars(
+            tasks_query(user)
+            .where(Task.assignee_id == user.id, Task.status == OPEN)
+            .order_by(Task.due_at.is_(None), Task.due_at)
+        )
+    )
+
+
+def open_tasks_for_agency(viewer: User) -> list[Task]:
+    """Every open task of the agency that ``viewer`` may see, soonest due first (the head's view)."""
+    return list(
+        db.session.scalars(tasks_query(viewer).where(Task.status == OPEN).order_by(Task.due_at.is_(None), Task.due_at))
+    )
+
+
+def task_application(task: Task) -> Application | None:
+    """The application the task is about, if any."""
+    return db.session.get(Application, task.application_id) if task.application_id else None
+
+
+def task_interview_request(task: Task) -> InterviewRequest | None:
+    """The client's interview request an "Organise interview" task is for, if any."""
+    return db.session.get(InterviewRequest, task.interview_request_id) if task.interview_request_id else None
+
+
+def task_for_interview_request(request_id: int) -> Task | None:
+    """The latest task made for an interview request (the one its scheduling page belongs to)."""
+    return db.session.scalar(
+        select(Task).where(Task.interview_request_id == request_id).order_by(Task.id.desc()).limit(1)
+    )
+
+
+def task_assignee(task: Task) -> User:
+    """Who the task is assigned to."""
+    return db.session.get(User, task.assignee_id)
+
+
+def task_comments(task: Task) -> list[TaskComment]:
+    """The task's comments, oldest first."""
+    return list(
+        db.session.scalars(select(TaskComment).where(TaskComment.task_id == task.id).order_by(TaskComment.created_at))
+    )
 
 
 def missing_for_completion(task: Task) -> list[str]:

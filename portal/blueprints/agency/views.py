@@ -6,36 +6,36 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render, toast
 from ...models import (
-    Activity,
-    Alert,
     Application,
-    ClientCompany,
     ClientContact,
     Interview,
     InterviewRequest,
     Job,
-    Reason,
-    Resume,
-    SharedProfile,
-    StageDefinition,
     Task,
-    TaskComment,
-    User,
-    VideoResume,
     utcnow,
 )
-from ...scoping import get_candidate_or_404, get_job_or_404, get_scoped_or_404, jobs_query, scoped
-from ...services import ServiceError, candidate_messages, interviews, pipeline, sharing
+from ...scoping import (
+    client_companies,
+    colleagues,
+    get_application_or_404,
+    get_candidate_or_404,
+    get_interview_or_404,
+    get_interview_request_or_404,
+    get_job_or_404,
+    get_own_alert_or_404,
+    get_scoped_or_404,
+    get_task_or_404,
+)
+from ...services import ServiceError, candidate_messages, interviews, pipeline, pipeline_config, sharing
 from ...services import alerts as alert_service
 from ...services import auth as auth_service
 from ...services import tasks as task_service
+from ...services.activity import timeline
 from .forms import (
     BulkForm,
     ChecklistForm,
@@ -78,40 +78,19 @@ def _refusal(page: str, partial: str, exc: ServiceError | None = None, form=None
     return render(page, partial, status=422, form=form, error=exc.message if exc else None, **context)
 
 
-def _visible_job_ids():
-    return jobs_query().with_only_columns(Job.id)
-
-
-def _application_or_404(application_id: int) -> Application:
-    """An application of the agency on a job the user may see (confidential jobs included)."""
-    application = get_scoped_or_404(Application, application_id)
-    get_job_or_404(application.job_id)
-    return application
-
-
 @bp.get("/")
 def index():
     """Jobs the user may see, with how many candidates are shared on each."""
-    jobs = db.session.scalars(
-        jobs_query()
-        .options(selectinload(Job.company), selectinload(Job.owner))
-        .order_by(Job.status.desc(), Job.opened_at.desc())
-    ).all()
-    shared = dict(
-        db.session.execute(
-            select(Application.job_id, func.count())
-            .join(SharedProfile, SharedProfile.application_id == Application.id)
-            .where(Application.agency_id == current_user.agency_id, SharedProfile.unshared_at.is_(None))
-            .group_by(Application.job_id)
-        ).all()
+    return render(
+        "agency/index.html",
+        jobs=pipeline.job_list(current_user),
+        shared=sharing.shared_count_by_job(current_user.agency_id),
     )
-    return render("agency/index.html", jobs=jobs, shared=shared)
 
 
 def _job_form(job: Job | None = None) -> JobForm:
     form = JobForm(obj=job) if job is not None and request.method == "GET" else JobForm()
-    companies = db.session.scalars(scoped(ClientCompany).order_by(ClientCompany.name)).all()
-    users = db.session.scalars(scoped(User).where(User.active.is_(True)).order_by(User.name)).all()
+    companies, users = client_companies(), colleagues()
     form.company_id.choices = choices([("", "Choose…")] + [(c.id, c.name) for c in companies])
     form.owner_id.choices = choices([("", "Choose…")] + [(u.id, u.name) for u in users])
     form.team_ids.choices = choices((u.id, u.name) for u in users)
@@ -168,51 +147,14 @@ def edit_job(job_id: int):
     return render("agency/job_form.html", "agency/_job_form.html", form=form, job=job)
 
 
-def _board(job: Job) -> list[tuple[StageDefinition, list[Application]]]:
-    stages = db.session.scalars(
-        select(StageDefinition).where(StageDefinition.agency_id == job.agency_id).order_by(StageDefinition.position)
-    ).all()
-    # Every card shows the candidate and share state, and the board re-renders on each move.
-    applications = db.session.scalars(
-        select(Application)
-        .where(Application.job_id == job.id)
-        .options(selectinload(Application.candidate), selectinload(Application.shared_profile))
-        .order_by(Application.applied_at)
-    ).all()
-    return [(stage, [a for a in applications if a.stage_id == stage.id]) for stage in stages]
-
-
-def _timeline(**where) -> list[Activity]:
-    query = (
-        scoped(Activity)
-        .options(selectinload(Activity.actor_user), selectinload(Activity.actor_contact))
-        .order_by(Activity.created_at.desc(), Activity.id.desc())
-        .limit(100)
-    )
-    for name, value in where.items():
-        query = query.where(getattr(Activity, name) == value)
-    return list(
-        db.session.scalars(query.where(or_(Activity.job_id.is_(None), Activity.job_id.in_(_visible_job_ids()))))
-    )
-
-
-def _stages() -> list[StageDefinition]:
-    return list(db.session.scalars(scoped(StageDefinition).order_by(StageDefinition.position)))
-
-
 def _job_context(job: Job, **extra) -> dict:
-    contacts = db.session.scalars(
-        select(ClientContact)
-        .where(ClientContact.company_id == job.company_id, ClientContact.agency_id == current_user.agency_id)
-        .order_by(ClientContact.name)
-    ).all()
     return {
         "job": job,
-        "contacts": contacts,
+        "contacts": sharing.job_contacts(job),
         "form": EmptyForm(),
-        "board": _board(job),
-        "stages": _stages(),
-        "timeline": _timeline(job_id=job.id),
+        "board": pipeline.job_board(job),
+        "stages": pipeline_config.stages(job.agency_id),
+        "timeline": timeline(current_user, job_id=job.id),
         "bulk_form": extra.pop("bulk_form", None) or BulkForm(),
         "online_form": extra.pop("online_form", None) or SendOnlineForm(),
         **extra,
@@ -229,7 +171,7 @@ def job(job_id: int):
 def move_stage(application_id: int):
     """Move a candidate between stages without a reload; the board re-renders with the card in
     its new column."""
-    application = _application_or_404(application_id)
+    application = get_application_or_404(application_id)
     form = StageForm()
     error = None
     if form.validate_on_submit():
@@ -250,10 +192,9 @@ def move_stage(application_id: int):
 @bp.route("/applications/<int:application_id>/outcome", methods=["GET", "POST"])
 def outcome(application_id: int):
     """Close an application with an outcome and a reason (A6)."""
-    application = _application_or_404(application_id)
+    application = get_application_or_404(application_id)
     form = OutcomeForm()
-    reasons = db.session.scalars(scoped(Reason).order_by(Reason.kind, Reason.position)).all()
-    context = {"application": application, "reasons": reasons}
+    context = {"application": application, "reasons": pipeline.closing_reasons(application.agency_id)}
     if request.method == "POST":
         if not form.validate_on_submit():
             return _refusal("agency/outcome.html", "agency/_outcome_form.html", form=form, **context)
@@ -268,14 +209,8 @@ def outcome(application_id: int):
 
 
 def _share_context(application: Application, form: ShareForm) -> dict:
-    resumes = db.session.scalars(
-        select(Resume).where(Resume.candidate_id == application.candidate_id).order_by(Resume.uploaded_at.desc())
-    ).all()
-    videos = db.session.scalars(
-        select(VideoResume)
-        .where(VideoResume.candidate_id == application.candidate_id)
-        .order_by(VideoResume.created_at.desc())
-    ).all()
+    resumes = sharing.candidate_resumes(application.candidate_id)
+    videos = sharing.candidate_video_resumes(application.candidate_id)
     form.resume_id.choices = choices([("", "No resume file")] + [(r.id, r.filename) for r in resumes])
     form.video_resume_id.choices = choices([("", "No video")] + [(v.id, v.title) for v in videos])
     return {"application": application, "guards": sharing.share_guards(application, current_user), "form": form}
@@ -284,7 +219,7 @@ def _share_context(application: Application, form: ShareForm) -> dict:
 @bp.route("/applications/<int:application_id>/share", methods=["GET", "POST"])
 def share(application_id: int):
     """Prepare and share one candidate: guards first, then the profile from the template."""
-    application = _application_or_404(application_id)
+    application = get_application_or_404(application_id)
     form = ShareForm()
     if request.method == "GET":
         profile = application.shared_profile
@@ -327,7 +262,7 @@ def share(application_id: int):
 @bp.post("/applications/<int:application_id>/unshare")
 def unshare(application_id: int):
     """Remove one candidate from the client's page at once; the card re-renders."""
-    application = _application_or_404(application_id)
+    application = get_application_or_404(application_id)
     error = None
     if not EmptyForm().validate_on_submit():
         error = "This form expired; reload the page."
@@ -338,7 +273,12 @@ def unshare(application_id: int):
             db.session.rollback()
             error = exc.message
     response = make_response(
-        render_template("agency/_application.html", application=application, stages=_stages(), error=error),
+        render_template(
+            "agency/_application.html",
+            application=application,
+            stages=pipeline_config.stages(application.agency_id),
+            error=error,
+        ),
         422 if error else 200,
     )
     return toast(response, error or f"{application.candidate.name} is no longer shared.", "error" if error else "info")
@@ -404,22 +344,14 @@ def send_online(job_id: int):
 def candidate(candidate_id: int):
     """A candidate: applications on visible jobs, interviews, and the timeline."""
     person = get_candidate_or_404(candidate_id)
-    applications = db.session.scalars(
-        select(Application)
-        .where(Application.candidate_id == person.id, Application.job_id.in_(_visible_job_ids()))
-        .order_by(Application.applied_at.desc())
-    ).all()
-    interview_rows = db.session.scalars(
-        select(Interview)
-        .where(Interview.application_id.in_([a.id for a in applications]) if applications else False)
-        .order_by(Interview.starts_at.desc())
-    ).all()
+    applications = pipeline.candidate_applications(current_user, person)
+    interview_rows = interviews.interviews_for_applications([a.id for a in applications])
     return render(
         "agency/candidate.html",
         candidate=person,
         applications=applications,
         interviews=interview_rows,
-        timeline=_timeline(candidate_id=person.id),
+        timeline=timeline(current_user, candidate_id=person.id),
         reschedule_form=RescheduleForm(timezone=current_user.timezone),
         form=EmptyForm(),
     )
@@ -428,7 +360,7 @@ def candidate(candidate_id: int):
 @bp.route("/applications/<int:application_id>/feedback", methods=["GET", "POST"])
 def feedback(application_id: int):
     """Compose and send kind feedback to the candidate from the agency's template (A8)."""
-    application = _application_or_404(application_id)
+    application = get_application_or_404(application_id)
     draft = candidate_messages.compose_feedback(application)
     if request.method == "GET":
         form = FeedbackForm(subject=draft.subject, body=draft.body)
@@ -452,26 +384,16 @@ def feedback(application_id: int):
     )
 
 
-def _tasks_query():
-    return scoped(Task).where(or_(Task.job_id.is_(None), Task.job_id.in_(_visible_job_ids())))
-
-
-def _task_or_404(task_id: int) -> Task:
-    task = db.session.scalar(_tasks_query().where(Task.id == task_id))
-    if task is None:
-        abort(404)
-    return task
-
-
 @bp.get("/tasks")
 def tasks():
     """The signed-in recruiter's inbox: open tasks by due date, overdue highlighted."""
-    rows = db.session.scalars(
-        _tasks_query()
-        .where(Task.assignee_id == current_user.id, Task.status == "open")
-        .order_by(Task.due_at.is_(None), Task.due_at)
-    ).all()
-    return render("agency/tasks.html", tasks=rows, now=utcnow(), title="Your tasks", workload=None)
+    return render(
+        "agency/tasks.html",
+        tasks=task_service.tasks_for_inbox(current_user),
+        now=utcnow(),
+        title="Your tasks",
+        workload=None,
+    )
 
 
 @bp.get("/tasks/team")
@@ -479,12 +401,9 @@ def team_tasks():
     """Agency-wide: every recruiter's open and overdue tasks (the head of the agency's view)."""
     if not current_user.is_admin:
         abort(404)  # counts include confidential jobs' tasks: for the agency's admins only
-    rows = db.session.scalars(
-        _tasks_query().where(Task.status == "open").order_by(Task.due_at.is_(None), Task.due_at)
-    ).all()
     return render(
         "agency/tasks.html",
-        tasks=rows,
+        tasks=task_service.open_tasks_for_agency(current_user),
         now=utcnow(),
         title="Everyone's open tasks",
         workload=task_service.agency_workload(current_user.agency_id),
@@ -492,23 +411,20 @@ def team_tasks():
 
 
 def _task_context(task: Task, **extra) -> dict:
-    application = db.session.get(Application, task.application_id) if task.application_id else None
-    request_row = db.session.get(InterviewRequest, task.interview_request_id) if task.interview_request_id else None
-    owner = db.session.get(User, application.job.owner_id) if application else current_user
-    colleagues = db.session.scalars(scoped(User).where(User.active.is_(True)).order_by(User.name)).all()
+    application = task_service.task_application(task)
+    request_row = task_service.task_interview_request(task)
+    owner = application.job.owner if application else current_user
     reassign_form = extra.pop("reassign_form", None) or ReassignForm()
-    reassign_form.assignee_id.choices = choices((u.id, u.name) for u in colleagues)
+    reassign_form.assignee_id.choices = choices((u.id, u.name) for u in colleagues())
     reassign_form.assignee_id.data = reassign_form.assignee_id.data or task.assignee_id
-    comments = db.session.scalars(
-        select(TaskComment).where(TaskComment.task_id == task.id).order_by(TaskComment.created_at)
-    ).all()
+    comments = task_service.task_comments(task)
     return {
         "task": task,
         "application": application,
         "interview_request": request_row,
         "owner": owner,
         "slots": interviews.slots_in_zones(request_row, owner) if request_row else [],
-        "assignee": db.session.get(User, task.assignee_id),
+        "assignee": task_service.task_assignee(task),
         "comments": comments,
         "form": EmptyForm(),
         "reassign_form": reassign_form,
@@ -526,7 +442,7 @@ def _task_context(task: Task, **extra) -> dict:
 def task(task_id: int):
     """One task: checklist, completion, skip, reassign, comments, and scheduling for interviews.
     As a fragment: the status region (refreshed when scheduling completes the task)."""
-    return render("agency/task.html", "agency/_task_status.html", **_task_context(_task_or_404(task_id)))
+    return render("agency/task.html", "agency/_task_status.html", **_task_context(get_task_or_404(task_id)))
 
 
 def _task_region(task: Task, region: str, status: int = 200, **extra):
@@ -537,7 +453,7 @@ def _task_region(task: Task, region: str, status: int = 200, **extra):
 @bp.post("/tasks/<int:task_id>/complete")
 def complete_task(task_id: int):
     """Complete the task, or show in place exactly what is missing."""
-    task = _task_or_404(task_id)
+    task = get_task_or_404(task_id)
     if not EmptyForm().validate_on_submit():
         return _task_region(task, "status", 422, status_error="This form expired; reload the page.")
     try:
@@ -551,7 +467,7 @@ def complete_task(task_id: int):
 @bp.post("/tasks/<int:task_id>/skip")
 def skip_task(task_id: int):
     """Close a feedback task without a message, with a reason."""
-    task = _task_or_404(task_id)
+    task = get_task_or_404(task_id)
     form = SkipForm()
     try:
         if not form.validate_on_submit():
@@ -566,7 +482,7 @@ def skip_task(task_id: int):
 @bp.post("/tasks/<int:task_id>/reassign")
 def reassign_task(task_id: int):
     """Give the task to a colleague."""
-    task = _task_or_404(task_id)
+    task = get_task_or_404(task_id)
     form = ReassignForm()
     try:
         form.validate_on_submit()
@@ -580,7 +496,7 @@ def reassign_task(task_id: int):
 @bp.post("/tasks/<int:task_id>/comments")
 def comment_task(task_id: int):
     """Add a comment to the task."""
-    task = _task_or_404(task_id)
+    task = get_task_or_404(task_id)
     form = TaskCommentForm()
     try:
         form.validate_on_submit()
@@ -594,7 +510,7 @@ def comment_task(task_id: int):
 @bp.post("/tasks/<int:task_id>/checklist/<int:item_id>")
 def checklist_item(task_id: int, item_id: int):
     """Tick or untick a checklist line."""
-    task = _task_or_404(task_id)
+    task = get_task_or_404(task_id)
     form = ChecklistForm()
     try:
         form.validate_on_submit()
@@ -605,18 +521,8 @@ def checklist_item(task_id: int, item_id: int):
     return _task_region(task, "status")
 
 
-def _request_or_404(request_id: int) -> InterviewRequest:
-    row = get_scoped_or_404(InterviewRequest, request_id)
-    _application_or_404(row.application_id)
-    return row
-
-
-def _task_for_request(row: InterviewRequest) -> Task | None:
-    return db.session.scalar(select(Task).where(Task.interview_request_id == row.id).order_by(Task.id.desc()).limit(1))
-
-
 def _schedule_region(row: InterviewRequest, status: int = 200, **extra):
-    task = _task_for_request(row)
+    task = task_service.task_for_interview_request(row.id)
     if task is None:
         return make_response(
             render_template("partials/error.html", message=extra.get("schedule_error") or "No task."), status
@@ -627,7 +533,7 @@ def _schedule_region(row: InterviewRequest, status: int = 200, **extra):
 @bp.post("/interview-requests/<int:request_id>/confirm")
 def confirm_interview(request_id: int):
     """Confirm a proposed slot (or a suggested window): conflict-checked, then invitations."""
-    row = _request_or_404(request_id)
+    row = get_interview_request_or_404(request_id)
     form = ConfirmForm()
     starts_at = None
     try:
@@ -663,7 +569,7 @@ def confirm_interview(request_id: int):
 @bp.post("/interview-requests/<int:request_id>/self-schedule")
 def send_self_schedule_link(request_id: int):
     """Email the candidate a link to choose one of the proposed times themselves."""
-    row = _request_or_404(request_id)
+    row = get_interview_request_or_404(request_id)
     form = ConfirmForm()
     try:
         form.validate_on_submit()
@@ -687,7 +593,7 @@ def _local_to_utc(value: datetime | None, zone_name: str) -> datetime | None:
 @bp.post("/interview-requests/<int:request_id>/propose")
 def propose_times(request_id: int):
     """Send other times back to the client."""
-    row = _request_or_404(request_id)
+    row = get_interview_request_or_404(request_id)
     form = ProposeForm()
     try:
         if not form.validate_on_submit():
@@ -700,12 +606,6 @@ def propose_times(request_id: int):
         db.session.rollback()
         return _schedule_region(row, 422, propose_form=form, propose_error=exc.message)
     return _schedule_region(row, propose_message="The new times were sent to the client.")
-
-
-def _interview_or_404(interview_id: int) -> Interview:
-    row = get_scoped_or_404(Interview, interview_id)
-    _application_or_404(row.application_id)
-    return row
 
 
 def _interview_card(row: Interview, status: int = 200, **extra):
@@ -725,7 +625,7 @@ def _interview_card(row: Interview, status: int = 200, **extra):
 @bp.post("/interviews/<int:interview_id>/reschedule")
 def reschedule_interview(interview_id: int):
     """Move an interview; everyone gets an updated invitation (same UID, higher SEQUENCE)."""
-    row = _interview_or_404(interview_id)
+    row = get_interview_or_404(interview_id)
     form = RescheduleForm()
     try:
         if not form.validate_on_submit():
@@ -743,7 +643,7 @@ def reschedule_interview(interview_id: int):
 @bp.post("/interviews/<int:interview_id>/cancel")
 def cancel_interview(interview_id: int):
     """Cancel an interview; everyone gets a cancellation (METHOD:CANCEL, same UID)."""
-    row = _interview_or_404(interview_id)
+    row = get_interview_or_404(interview_id)
     try:
         if not EmptyForm().validate_on_submit():
             raise ServiceError("This form expired; reload the page.")
@@ -775,9 +675,7 @@ def alert_badge():
 @bp.post("/alerts/<int:alert_id>/read")
 def read_alert(alert_id: int):
     """Mark one alert read."""
-    alert = db.session.scalar(select(Alert).where(Alert.id == alert_id, Alert.user_id == current_user.id))
-    if alert is None:
-        abort(404)
+    alert = get_own_alert_or_404(alert_id)
     if EmptyForm().validate_on_submit():
         alert_service.mark_read(current_user, alert.id)
     return _alert_list_response()
