@@ -36,6 +36,7 @@ from ...services import alerts as alert_service
 from ...services import auth as auth_service
 from ...services import tasks as task_service
 from ...services.activity import timeline
+from ...unit_of_work import attempt
 from .forms import (
     BulkForm,
     ChecklistForm,
@@ -240,7 +241,7 @@ def share(application_id: int):
     entries = [entry.form for entry in form.fields if (entry.form.label.data or "").strip()]
     fields = [{"label": e.label.data, "value": e.value.data} for e in entries]
     hidden = [e.label.data.strip() for e in entries if e.hidden.data]
-    try:
+    with attempt() as outcome:
         sharing.share_candidate(
             application,
             current_user,
@@ -251,9 +252,9 @@ def share(application_id: int):
             consent_override_reason=form.consent_override_reason.data,
             blind=form.blind.data,
         )
-    except ServiceError as exc:
+    if outcome.refused:
         context.pop("form")
-        return _refusal("agency/share.html", "agency/_share_form.html", exc, form=form, **context)
+        return _refusal("agency/share.html", "agency/_share_form.html", outcome.refusal, form=form, **context)
     return toast(
         redirect_for(url_for("agency.job", job_id=application.job_id)), f"{application.candidate.name} is shared."
     )
@@ -263,15 +264,9 @@ def share(application_id: int):
 def unshare(application_id: int):
     """Remove one candidate from the client's page at once; the card re-renders."""
     application = get_application_or_404(application_id)
-    error = None
-    if not EmptyForm().validate_on_submit():
-        error = "This form expired; reload the page."
-    else:
-        try:
-            sharing.unshare_candidate(application, current_user)
-        except ServiceError as exc:
-            db.session.rollback()
-            error = exc.message
+    with attempt() as outcome:
+        sharing.unshare_candidate(application, current_user)
+    error = outcome.refusal.message if outcome.refused else None
     response = make_response(
         render_template(
             "agency/_application.html",
@@ -289,11 +284,11 @@ def bulk(job_id: int):
     """Share or unshare the selected candidates of the shortlist (all or nothing)."""
     job = get_job_or_404(job_id)
     form = BulkForm()
-    error = None
+    error = message = None
     if not form.validate_on_submit():
         error = "Select at least one candidate."
     else:
-        try:
+        with attempt() as outcome:
             if form.action.data == "unshare":
                 done = sharing.bulk_unshare(job, form.application_ids.data, current_user)
                 message = f"Unshared {len(done)} candidate(s)."
@@ -305,13 +300,10 @@ def bulk(job_id: int):
                     consent_override_reason=form.consent_override_reason.data,
                 )
                 message = f"Shared {len(done)} candidate(s)."
-        except ServiceError as exc:
-            db.session.rollback()
-            error = exc.message
+        if outcome.refused:
+            error, message = outcome.refusal.message, None
     return make_response(
-        render_template(
-            "agency/_board.html", **_job_context(job, bulk_form=form, error=error, message=None if error else message)
-        ),
+        render_template("agency/_board.html", **_job_context(job, bulk_form=form, error=error, message=message)),
         422 if error else 200,
     )
 
@@ -325,12 +317,11 @@ def send_online(job_id: int):
     if not form.validate_on_submit():
         error = "Choose at least one contact."
     else:
-        try:
+        with attempt() as outcome:
             count = sharing.send_online(job, form.contact_ids.data, current_user)
             message = f"Sent to {count} contact(s)."
-        except ServiceError as exc:
-            db.session.rollback()
-            error = exc.message
+        if outcome.refused:
+            error, message = outcome.refusal.message, None
     return make_response(
         render_template(
             "agency/_send_online.html",
