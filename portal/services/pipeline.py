@@ -92,28 +92,24 @@ def _apply_job_input(job: Job, values: JobInput, agency_id: int, now: datetime) 
 
 
 def create_job(by_user: User, values: JobInput, *, now: datetime | None = None) -> Job:
-    """Open a new job for one of the agency's clients. Commits."""
+    """Open a new job for one of the agency's clients."""
     now = as_utc(now or utcnow())
     job = Job(agency_id=by_user.agency_id, status="open")
     _apply_job_input(job, values, by_user.agency_id, now)
     db.session.add(job)
     db.session.flush()
     record(job.agency_id, "job.created", f"Created the job {job.title}", actor=by_user, job_id=job.id)
-    db.session.commit()
     return job
 
 
 def update_job(job: Job, by_user: User, values: JobInput, *, now: datetime | None = None) -> Job:
-    """Save edits to a job. Commits."""
+    """Save edits to a job."""
     _apply_job_input(job, values, by_user.agency_id, as_utc(now or utcnow()))
     record(job.agency_id, "job.updated", f"Edited the job {job.title}", actor=by_user, job_id=job.id)
-    db.session.commit()
     return job
 
 
-def move_stage(
-    application: Application, stage_id: int, by_user: User, *, now: datetime | None = None, commit: bool = True
-) -> StageHistory:
+def move_stage(application: Application, stage_id: int, by_user: User, *, now: datetime | None = None) -> StageHistory:
     """Move an application to another pipeline stage, recording the move."""
     stage = db.session.get(StageDefinition, stage_id) if stage_id else None
     if stage is None or stage.agency_id != application.agency_id:
@@ -131,7 +127,8 @@ def move_stage(
     )
     db.session.add(history)
     from_name = application.stage.name if application.stage else "-"
-    application.stage_id, application.last_activity_at = stage.id, now
+    # Column and relationship both: later reads in the same unit of work see the new stage.
+    application.stage_id, application.stage, application.last_activity_at = stage.id, stage, now
     record(
         application.agency_id,
         "stage.moved",
@@ -143,8 +140,6 @@ def move_stage(
         from_stage=from_name,
         to_stage=stage.name,
     )
-    if commit:
-        db.session.commit()
     return history
 
 
@@ -157,7 +152,7 @@ def close_application(
     comment: str | None = None,
     now: datetime | None = None,
 ) -> Application:
-    """Close an application with an outcome and (except for a hire) a reason. Commits."""
+    """Close an application with an outcome and (except for a hire) a reason."""
     if outcome not in OUTCOMES:
         raise ServiceError("Choose an outcome.", field="outcome")
     if not application.is_active:
@@ -168,7 +163,7 @@ def close_application(
         if reason is None or reason.agency_id != application.agency_id or reason.kind != REASON_KIND[outcome]:
             raise ServiceError("Choose a reason from the list.", field="reason_id")
     now = as_utc(now or utcnow())
-    application.outcome, application.reason_id = outcome, reason.id if reason else None
+    application.outcome, application.reason_id, application.reason = outcome, reason.id if reason else None, reason
     application.outcome_comment = (comment or "").strip() or None
     application.closed_at = application.last_activity_at = now
     application.client_status = {"hired": "hired", "rejected_by_client": "rejected_by_client"}.get(outcome, "closed")
@@ -187,14 +182,13 @@ def close_application(
         outcome=outcome,
         reason=reason.label if reason else None,
     )
-    db.session.commit()
     return application
 
 
 def add_application(
     job: Job, candidate: Candidate, by_user: User, *, stage_id: int | None = None, source: str | None = None
 ) -> Application:
-    """Put a candidate on a job; a new application means they are looking for work again. Commits."""
+    """Put a candidate on a job; a new application means they are looking for work again."""
     if candidate.agency_id != job.agency_id:
         raise ServiceError("Choose one of your candidates.", field="candidate_id")
     if db.session.scalar(
@@ -224,7 +218,6 @@ def add_application(
         candidate_id=candidate.id,
         application_id=application.id,
     )
-    db.session.commit()
     return application
 
 

@@ -121,15 +121,15 @@ def _job_input(form: JobForm) -> pipeline.JobInput:
 def new_job():
     """Create a job (A1)."""
     form = _job_form()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                job = pipeline.create_job(current_user, _job_input(form))
-            except ServiceError as exc:
-                return _refusal("agency/job_form.html", "agency/_job_form.html", exc, form=form, job=None)
-            return redirect_for(url_for("agency.job", job_id=job.id))
+    if request.method == "GET":
+        return render("agency/job_form.html", "agency/_job_form.html", form=form, job=None)
+    if not form.validate_on_submit():
         return _refusal("agency/job_form.html", "agency/_job_form.html", form=form, job=None)
-    return render("agency/job_form.html", "agency/_job_form.html", form=form, job=None)
+    with attempt() as outcome:
+        job = pipeline.create_job(current_user, _job_input(form))
+    if outcome.refused:
+        return _refusal("agency/job_form.html", "agency/_job_form.html", outcome.refusal, form=form, job=None)
+    return redirect_for(url_for("agency.job", job_id=job.id))
 
 
 @bp.route("/jobs/<int:job_id>/edit", methods=["GET", "POST"])
@@ -137,15 +137,15 @@ def edit_job(job_id: int):
     """Edit a job (A1)."""
     job = get_job_or_404(job_id)
     form = _job_form(job)
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                pipeline.update_job(job, current_user, _job_input(form))
-            except ServiceError as exc:
-                return _refusal("agency/job_form.html", "agency/_job_form.html", exc, form=form, job=job)
-            return redirect_for(url_for("agency.job", job_id=job.id))
+    if request.method == "GET":
+        return render("agency/job_form.html", "agency/_job_form.html", form=form, job=job)
+    if not form.validate_on_submit():
         return _refusal("agency/job_form.html", "agency/_job_form.html", form=form, job=job)
-    return render("agency/job_form.html", "agency/_job_form.html", form=form, job=job)
+    with attempt() as outcome:
+        pipeline.update_job(job, current_user, _job_input(form))
+    if outcome.refused:
+        return _refusal("agency/job_form.html", "agency/_job_form.html", outcome.refusal, form=form, job=job)
+    return redirect_for(url_for("agency.job", job_id=job.id))
 
 
 def _job_context(job: Job, **extra) -> dict:
@@ -176,14 +176,12 @@ def move_stage(application_id: int):
     form = StageForm()
     error = None
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             pipeline.move_stage(application, form.stage_id.data, current_user)
-        except ServiceError as exc:
-            db.session.rollback()
-            error = exc.message
+        error = outcome.refusal.message if outcome.refused else None
     else:
         error = "Choose one of the agency's stages."
-    job = get_job_or_404(application.job_id)
+    job = application.job
     message = None if error else f"Moved {application.candidate.name} to {application.stage.name}."
     return make_response(
         render_template("agency/_board.html", **_job_context(job, error=error, message=message)), 422 if error else 200
@@ -196,17 +194,17 @@ def outcome(application_id: int):
     application = get_application_or_404(application_id)
     form = OutcomeForm()
     context = {"application": application, "reasons": pipeline.closing_reasons(application.agency_id)}
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            return _refusal("agency/outcome.html", "agency/_outcome_form.html", form=form, **context)
-        try:
-            pipeline.close_application(
-                application, form.outcome.data, current_user, reason_id=form.reason_id.data, comment=form.comment.data
-            )
-        except ServiceError as exc:
-            return _refusal("agency/outcome.html", "agency/_outcome_form.html", exc, form=form, **context)
-        return redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id))
-    return render("agency/outcome.html", "agency/_outcome_form.html", form=form, **context)
+    if request.method == "GET":
+        return render("agency/outcome.html", "agency/_outcome_form.html", form=form, **context)
+    if not form.validate_on_submit():
+        return _refusal("agency/outcome.html", "agency/_outcome_form.html", form=form, **context)
+    with attempt() as closing:
+        pipeline.close_application(
+            application, form.outcome.data, current_user, reason_id=form.reason_id.data, comment=form.comment.data
+        )
+    if closing.refused:
+        return _refusal("agency/outcome.html", "agency/_outcome_form.html", closing.refusal, form=form, **context)
+    return redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id))
 
 
 def _share_context(application: Application, form: ShareForm) -> dict:
