@@ -201,14 +201,13 @@ def _require_open(task: Task) -> None:
 
 def complete_task(task: Task, by_user: User | None, *, now: datetime | None = None) -> Task:
     """Mark the task done, or refuse listing exactly what is missing. ``by_user`` is None when
-    nobody on the agency's side did it (a candidate booked through their scheduling link). Commits."""
+    nobody on the agency's side did it (a candidate booked through their scheduling link)."""
     _require_open(task)
     missing = missing_for_completion(task)
     if missing:
         raise ServiceError("This task cannot be completed yet. Missing: " + "; ".join(missing) + ".", field="task")
     task.status, task.completed_at = "done", as_utc(now or utcnow())
     _log(task, by_user, "task.completed", f"Completed the task \u201c{task.title}\u201d")
-    db.session.commit()
     return task
 
 
@@ -230,7 +229,7 @@ def complete_interview_tasks(request_id: int, by_user: User | None, *, now: date
 
 
 def skip_task(task: Task, by_user: User, reason: str, *, now: datetime | None = None) -> Task:
-    """Close a "Send feedback" task without a message, with the reason recorded. Commits."""
+    """Close a "Send feedback" task without a message, with the reason recorded."""
     _require_open(task)
     if task.type != "send_feedback":
         raise ServiceError("Only a feedback task can be skipped; this one needs its work done.", field="reason")
@@ -239,12 +238,11 @@ def skip_task(task: Task, by_user: User, reason: str, *, now: datetime | None = 
         raise ServiceError("Say why the feedback is skipped (at least 5 characters).", field="reason")
     task.status, task.skip_reason, task.completed_at = "skipped", reason[:2000], as_utc(now or utcnow())
     _log(task, by_user, "task.skipped", f"Skipped the task \u201c{task.title}\u201d: {reason}")
-    db.session.commit()
     return task
 
 
 def reassign_task(task: Task, by_user: User, assignee_id: int | None) -> Task:
-    """Give the task to another active colleague who may see its job. Commits."""
+    """Give the task to another active colleague who may see its job."""
     _require_open(task)
     assignee = db.session.get(User, assignee_id) if assignee_id else None
     if assignee is None or assignee.agency_id != task.agency_id or not assignee.active:
@@ -262,12 +260,11 @@ def reassign_task(task: Task, by_user: User, assignee_id: int | None) -> Task:
         raise ServiceError(f"The task is already assigned to {assignee.name}.", field="assignee")
     task.assignee_id = assignee.id
     _log(task, by_user, "task.reassigned", f"Reassigned \u201c{task.title}\u201d to {assignee.name}")
-    db.session.commit()
     return task
 
 
 def comment_on_task(task: Task, by_user: User, body: str) -> TaskComment:
-    """Add a note to the task. Commits."""
+    """Add a note to the task."""
     body = clean_text(
         body,
         field="body",
@@ -278,18 +275,16 @@ def comment_on_task(task: Task, by_user: User, body: str) -> TaskComment:
     comment = TaskComment(task_id=task.id, author_id=by_user.id, body=body)
     db.session.add(comment)
     _log(task, by_user, "task.commented", f"Commented on \u201c{task.title}\u201d")
-    db.session.commit()
     return comment
 
 
 def set_checklist_item(task: Task, item_id: int, done: bool) -> None:
-    """Tick or untick one checklist line of an open task. Commits."""
+    """Tick or untick one checklist line of an open task."""
     _require_open(task)
     item = next((i for i in task.checklist if i.id == item_id), None)
     if item is None:
         raise ServiceError("That checklist item is not on this task.", field="item")
     item.done = done
-    db.session.commit()
 
 
 def is_overdue(task: Task, now: datetime | None = None) -> bool:

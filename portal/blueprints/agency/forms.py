@@ -27,6 +27,11 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def form_errors(form: FlaskForm, fallback: str = "") -> str:
+    """Every error of a form that did not validate, as one message for the top of the form."""
+    return " ".join(error for errors in form.errors.values() for error in errors) or fallback
+
+
 def _int_or_none(value):
     """Select values: '' and '0' mean "none chosen"."""
     try:
@@ -124,7 +129,13 @@ class ReassignForm(FlaskForm):
 class TaskCommentForm(FlaskForm):
     """A3: a note on a task."""
 
-    body = TextAreaField("Comment", validators=[DataRequired(message="Write a comment first."), Length(max=5000)])
+    body = TextAreaField(
+        "Comment",
+        validators=[
+            DataRequired(message="Write a comment first."),
+            Length(max=5000, message="Keep the comment under 5,000 characters."),
+        ],
+    )
 
 
 class SkipForm(FlaskForm):

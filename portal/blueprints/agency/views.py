@@ -53,6 +53,7 @@ from .forms import (
     StageForm,
     TaskCommentForm,
     choices,
+    form_errors,
 )
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
@@ -443,13 +444,10 @@ def _task_region(task: Task, region: str, status: int = 200, **extra):
 def complete_task(task_id: int):
     """Complete the task, or show in place exactly what is missing."""
     task = get_task_or_404(task_id)
-    if not EmptyForm().validate_on_submit():
-        return _task_region(task, "status", 422, status_error="This form expired; reload the page.")
-    try:
+    with attempt() as outcome:
         task_service.complete_task(task, current_user)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _task_region(task, "status", 422, status_error=exc.message)
+    if outcome.refused:
+        return _task_region(task, "status", 422, status_error=outcome.refusal.message)
     return _task_region(task, "status")
 
 
@@ -458,13 +456,14 @@ def skip_task(task_id: int):
     """Close a feedback task without a message, with a reason."""
     task = get_task_or_404(task_id)
     form = SkipForm()
-    try:
-        if not form.validate_on_submit():
-            raise ServiceError("Say why the feedback is skipped (at least 5 characters).", field="reason")
+    if not form.validate_on_submit():
+        return _task_region(
+            task, "status", 422, skip_form=form, status_error="Say why the feedback is skipped (at least 5 characters)."
+        )
+    with attempt() as outcome:
         task_service.skip_task(task, current_user, form.reason.data)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _task_region(task, "status", 422, skip_form=form, status_error=exc.message)
+    if outcome.refused:
+        return _task_region(task, "status", 422, skip_form=form, status_error=outcome.refusal.message)
     return _task_region(task, "status")
 
 
@@ -473,12 +472,14 @@ def reassign_task(task_id: int):
     """Give the task to a colleague."""
     task = get_task_or_404(task_id)
     form = ReassignForm()
-    try:
-        form.validate_on_submit()
+    if not form.validate_on_submit():
+        return _task_region(
+            task, "assign", 422, reassign_form=form, assign_error=form_errors(form, "Choose an active colleague.")
+        )
+    with attempt() as outcome:
         task_service.reassign_task(task, current_user, form.assignee_id.data)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _task_region(task, "assign", 422, reassign_form=form, assign_error=exc.message)
+    if outcome.refused:
+        return _task_region(task, "assign", 422, reassign_form=form, assign_error=outcome.refusal.message)
     return _task_region(task, "assign", assign_message="Reassigned.")
 
 
@@ -487,12 +488,12 @@ def comment_task(task_id: int):
     """Add a comment to the task."""
     task = get_task_or_404(task_id)
     form = TaskCommentForm()
-    try:
-        form.validate_on_submit()
+    if not form.validate_on_submit():
+        return _task_region(task, "comments", 422, comment_form=form, comment_error=form_errors(form))
+    with attempt() as outcome:
         task_service.comment_on_task(task, current_user, form.body.data)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _task_region(task, "comments", 422, comment_form=form, comment_error=exc.message)
+    if outcome.refused:
+        return _task_region(task, "comments", 422, comment_form=form, comment_error=outcome.refusal.message)
     return _task_region(task, "comments", comment_form=TaskCommentForm(formdata=None))
 
 
@@ -501,12 +502,12 @@ def checklist_item(task_id: int, item_id: int):
     """Tick or untick a checklist line."""
     task = get_task_or_404(task_id)
     form = ChecklistForm()
-    try:
-        form.validate_on_submit()
+    if not form.validate_on_submit():
+        return _task_region(task, "status", 422, status_error=form_errors(form, "Tick or untick the item."))
+    with attempt() as outcome:
         task_service.set_checklist_item(task, item_id, bool(form.done.data))
-    except ServiceError as exc:
-        db.session.rollback()
-        return _task_region(task, "status", 422, status_error=exc.message)
+    if outcome.refused:
+        return _task_region(task, "status", 422, status_error=outcome.refusal.message)
     return _task_region(task, "status")
 
 
