@@ -525,17 +525,14 @@ def confirm_interview(request_id: int):
     """Confirm a proposed slot (or a suggested window): conflict-checked, then invitations."""
     row = get_interview_request_or_404(request_id)
     form = ConfirmForm()
-    starts_at = None
+    if not form.validate_on_submit():
+        return _schedule_region(row, 422, confirm_form=form, schedule_error=form_errors(form))
     try:
-        form.validate_on_submit()
-        if form.errors:
-            raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors), field="meeting_link")
-        if form.starts_at.data:
-            try:
-                starts_at = datetime.fromisoformat(form.starts_at.data).astimezone(UTC)
-            except ValueError:
-                raise ServiceError("Choose one of the proposed times.", field="slot") from None
-        slot_id = int(form.slot_id.data) if (form.slot_id.data or "").isdigit() else None
+        starts_at = datetime.fromisoformat(form.starts_at.data).astimezone(UTC) if form.starts_at.data else None
+    except ValueError:
+        return _schedule_region(row, 422, confirm_form=form, schedule_error="Choose one of the proposed times.")
+    slot_id = int(form.slot_id.data) if (form.slot_id.data or "").isdigit() else None
+    with attempt() as outcome:
         interview = interviews.confirm_interview(
             row,
             current_user,
@@ -544,12 +541,14 @@ def confirm_interview(request_id: int):
             location=form.location.data,
             meeting_link=form.meeting_link.data,
         )
-    except interviews.SchedulingConflict as exc:
-        db.session.rollback()
-        return _schedule_region(row, 422, confirm_form=form, schedule_error=exc.message, suggestions=exc.suggestions)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _schedule_region(row, 422, confirm_form=form, schedule_error=exc.message)
+    if outcome.refused:
+        return _schedule_region(
+            row,
+            422,
+            confirm_form=form,
+            schedule_error=outcome.refusal.message,
+            suggestions=_suggestions(outcome.refusal),
+        )
     when = interviews.format_in_zone(interview.starts_at, current_user.timezone)
     response = _schedule_region(row, schedule_message=f"Interview confirmed for {when}; invitations are on their way.")
     response.headers["HX-Trigger"] = "task-changed"
@@ -561,17 +560,20 @@ def send_self_schedule_link(request_id: int):
     """Email the candidate a link to choose one of the proposed times themselves."""
     row = get_interview_request_or_404(request_id)
     form = ConfirmForm()
-    try:
-        form.validate_on_submit()
-        if form.errors:
-            raise ServiceError(" ".join(e for errors in form.errors.values() for e in errors), field="meeting_link")
+    if not form.validate_on_submit():
+        return _schedule_region(row, 422, confirm_form=form, schedule_error=form_errors(form))
+    with attempt() as outcome:
         interviews.send_self_schedule_link(
             row, current_user, location=form.location.data, meeting_link=form.meeting_link.data
         )
-    except ServiceError as exc:
-        db.session.rollback()
-        return _schedule_region(row, 422, confirm_form=form, schedule_error=exc.message)
+    if outcome.refused:
+        return _schedule_region(row, 422, confirm_form=form, schedule_error=outcome.refusal.message)
     return _schedule_region(row, schedule_message="The candidate was emailed a link to choose a time.")
+
+
+def _suggestions(refusal: ServiceError) -> list[datetime]:
+    """The free start times a scheduling conflict offers instead; none for other refusals."""
+    return refusal.suggestions if isinstance(refusal, interviews.SchedulingConflict) else []
 
 
 def _local_to_utc(value: datetime | None, zone_name: str) -> datetime | None:
@@ -585,16 +587,13 @@ def propose_times(request_id: int):
     """Send other times back to the client."""
     row = get_interview_request_or_404(request_id)
     form = ProposeForm()
-    try:
-        if not form.validate_on_submit():
-            raise ServiceError(
-                " ".join(e for errors in form.errors.values() for e in errors) or "Check the times.", field="starts"
-            )
-        starts = [_local_to_utc(f.data, form.timezone.data) for f in (form.first, form.second, form.third) if f.data]
+    if not form.validate_on_submit():
+        return _schedule_region(row, 422, propose_form=form, propose_error=form_errors(form, "Check the times."))
+    starts = [_local_to_utc(f.data, form.timezone.data) for f in (form.first, form.second, form.third) if f.data]
+    with attempt() as outcome:
         interviews.propose_times(row, current_user, starts, timedelta(minutes=form.minutes.data), form.timezone.data)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _schedule_region(row, 422, propose_form=form, propose_error=exc.message)
+    if outcome.refused:
+        return _schedule_region(row, 422, propose_form=form, propose_error=outcome.refusal.message)
     return _schedule_region(row, propose_message="The new times were sent to the client.")
 
 
@@ -617,16 +616,18 @@ def reschedule_interview(interview_id: int):
     """Move an interview; everyone gets an updated invitation (same UID, higher SEQUENCE)."""
     row = get_interview_or_404(interview_id)
     form = RescheduleForm()
-    try:
-        if not form.validate_on_submit():
-            raise ServiceError("Choose the new time.", field="starts_at")
+    if not form.validate_on_submit():
+        return _interview_card(row, 422, reschedule_form=form, error="Choose the new time.")
+    with attempt() as outcome:
         interviews.reschedule_interview(row, current_user, _local_to_utc(form.starts_at.data, form.timezone.data))
-    except interviews.SchedulingConflict as exc:
-        db.session.rollback()
-        return _interview_card(row, 422, reschedule_form=form, error=exc.message, suggestions=exc.suggestions)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _interview_card(row, 422, reschedule_form=form, error=exc.message)
+    if outcome.refused:
+        return _interview_card(
+            row,
+            422,
+            reschedule_form=form,
+            error=outcome.refusal.message,
+            suggestions=_suggestions(outcome.refusal),
+        )
     return _interview_card(row, message="Moved; updated invitations are on their way.")
 
 
@@ -634,13 +635,10 @@ def reschedule_interview(interview_id: int):
 def cancel_interview(interview_id: int):
     """Cancel an interview; everyone gets a cancellation (METHOD:CANCEL, same UID)."""
     row = get_interview_or_404(interview_id)
-    try:
-        if not EmptyForm().validate_on_submit():
-            raise ServiceError("This form expired; reload the page.")
+    with attempt() as outcome:
         interviews.cancel_interview(row, current_user)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _interview_card(row, 422, error=exc.message)
+    if outcome.refused:
+        return _interview_card(row, 422, error=outcome.refusal.message)
     return _interview_card(row, message="Cancelled; everyone has been told.")
 
 
