@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ...extensions import db
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render, toast
 from ...models import (
@@ -36,7 +35,7 @@ from ...services import alerts as alert_service
 from ...services import auth as auth_service
 from ...services import tasks as task_service
 from ...services.activity import timeline
-from ...unit_of_work import attempt
+from ...unit_of_work import attempt, unit_of_work
 from .forms import (
     BulkForm,
     ChecklistForm,
@@ -74,7 +73,6 @@ def _helpers():
 
 def _refusal(page: str, partial: str, exc: ServiceError | None = None, form=None, **context):
     """Re-render the form region in place with the refusal, as a 422; nothing was saved."""
-    db.session.rollback()
     if exc is not None and form is not None and exc.field in form:
         form[exc.field].errors = [*form[exc.field].errors, exc.message]
     return render(page, partial, status=422, form=form, error=exc.message if exc else None, **context)
@@ -362,11 +360,16 @@ def feedback(application_id: int):
         return _refusal(
             "agency/feedback.html", "agency/_feedback_form.html", form=form, application=application, draft=draft
         )
-    try:
+    with attempt() as outcome:
         candidate_messages.send_feedback(application, current_user, form.subject.data, form.body.data)
-    except ServiceError as exc:
+    if outcome.refused:
         return _refusal(
-            "agency/feedback.html", "agency/_feedback_form.html", exc, form=form, application=application, draft=draft
+            "agency/feedback.html",
+            "agency/_feedback_form.html",
+            outcome.refusal,
+            form=form,
+            application=application,
+            draft=draft,
         )
     return toast(
         redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id)),
@@ -664,7 +667,7 @@ def alert_badge():
 def read_alert(alert_id: int):
     """Mark one alert read."""
     alert = get_own_alert_or_404(alert_id)
-    if EmptyForm().validate_on_submit():
+    with unit_of_work():
         alert_service.mark_read(current_user, alert.id)
     return _alert_list_response()
 
@@ -672,7 +675,7 @@ def read_alert(alert_id: int):
 @bp.post("/alerts/read-all")
 def read_all_alerts():
     """Mark every alert read."""
-    if EmptyForm().validate_on_submit():
+    with unit_of_work():
         alert_service.mark_read(current_user)
     return _alert_list_response()
 
@@ -695,8 +698,8 @@ def copy_link(job_id: int, contact_id: int):
     job, contact = _job_and_contact(job_id, contact_id)
     if contact.company_id != job.company_id or not contact.active:
         return _link_result(contact, "That contact cannot receive links for this job.", ok=False)
-    url = auth_service.landing_link(contact, job)
-    db.session.commit()
+    with unit_of_work():
+        url = auth_service.landing_link(contact, job)
     return _link_result(contact, "Copy this link and send it to the contact.", url=url)
 
 
@@ -704,19 +707,16 @@ def copy_link(job_id: int, contact_id: int):
 def send_link(job_id: int, contact_id: int):
     """Email one contact the landing link for this job."""
     job, contact = _job_and_contact(job_id, contact_id)
-    try:
+    with attempt() as outcome:
         auth_service.email_landing_link(contact, job, current_user)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _link_result(contact, exc.message, ok=False)
+    if outcome.refused:
+        return _link_result(contact, outcome.refusal.message, ok=False)
     return _link_result(contact, f"Link emailed to {contact.email}.")
 
 
 def _job_and_contact(job_id: int, contact_id: int):
     job = get_job_or_404(job_id)
     contact = get_scoped_or_404(ClientContact, contact_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     return job, contact
 
 
