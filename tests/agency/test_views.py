@@ -138,6 +138,18 @@ def test_task_regions_save_once_or_refuse_in_place(signed_in, desk):
     assert db.session.get(Task, task.id).status == "open"
 
 
+def test_a_task_region_posted_without_htmx_comes_back_in_the_whole_page(signed_in, desk):
+    from portal.services.tasks import generate_task
+
+    task = generate_task(desk.application, "send_feedback", "fb:page-post")
+    db.session.commit()
+    refused = _post(signed_in, f"/agency/tasks/{task.id}/comments", {"body": ""}, htmx=False)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "<html" in html and "Write a comment first." in html
+    for region in ('id="task-status"', 'id="task-assign"', 'id="task-comments"'):
+        assert region in html, region
+
+
 def test_inbox_and_team_view_highlight_overdue(signed_in, desk):
     from portal.services.tasks import generate_task
 
