@@ -167,7 +167,7 @@ def task_comments(task: Task) -> list[TaskComment]:
 def missing_for_completion(task: Task) -> list[str]:
     """Everything that must exist before ``task`` may be completed (empty when it may)."""
     missing = []
-    application = db.session.get(Application, task.application_id) if task.application_id else None
+    application = task_application(task)
     if task.type == "organise_interview":
         query = select(Interview.id).where(Interview.status == "scheduled")
         if task.interview_request_id:
@@ -321,7 +321,7 @@ def agency_workload(agency_id: int, now: datetime | None = None) -> list[Workloa
 
 
 def _log(task: Task, by_user: User | None, verb: str, summary: str) -> None:
-    application = db.session.get(Application, task.application_id) if task.application_id else None
+    application = task_application(task)
     record(
         task.agency_id,
         verb,

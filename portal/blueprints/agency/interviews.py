@@ -28,7 +28,7 @@ def _schedule_region(row: InterviewRequest, status: int = 200, **extra):
     return task_region(task, "schedule", schedule_context(row, **extra), status)
 
 
-def _suggestions(refusal: ServiceError) -> list[datetime]:
+def _suggestions(refusal: ServiceError | None) -> list[datetime]:
     """The free start times a scheduling conflict offers instead; none for other refusals."""
     return refusal.suggestions if isinstance(refusal, interviews.SchedulingConflict) else []
 
