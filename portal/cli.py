@@ -15,10 +15,28 @@ def init_app(app: Flask) -> None:
     ``app.cli.command``) does not add it, and without it the commands fail with "Working outside
     of application context" when invoked through ``app.cli`` directly (``app.test_cli_runner()``).
     """
+    app.cli.add_command(alerts_group)
     app.cli.add_command(demo_load)
     app.cli.add_command(demo_links_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(import_cli)
+
+
+@click.group("alerts")
+def alerts_group():
+    """Alert emails for recruiters."""
+
+
+@alerts_group.command("digest")
+@with_appcontext
+def alerts_digest_command():
+    """Email each digest-preferring user one message with their alerts not emailed yet."""
+    from .services.alerts import send_digests
+    from .unit_of_work import unit_of_work
+
+    with unit_of_work():
+        sent = send_digests()
+    click.echo(f"Queued {sent} digest(s).")
 
 
 @click.command("demo-load")

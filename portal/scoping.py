@@ -13,14 +13,18 @@ from .extensions import db
 from .models import (
     Activity,
     Agency,
+    Alert,
     Application,
     Candidate,
     ClientCompany,
     ClientContact,
+    Interview,
+    InterviewRequest,
     Job,
     MailOutbox,
     ProfileTemplate,
     SharedProfile,
+    Task,
     User,
     job_team,
 )
@@ -211,3 +215,94 @@ def own_company_logo_or_404(who=None) -> bytes:
     if not logo:
         abort(404)
     return logo
+
+
+def visible_job_ids(who=None) -> Select:
+    """``SELECT job.id`` of the jobs the principal may see, for ``IN`` clauses."""
+    return jobs_query(who).with_only_columns(Job.id)
+
+
+def _staff(who=None) -> User:
+    who = who or principal()
+    if not isinstance(who, User):
+        abort(404)
+    return who
+
+
+def applications_query(who=None) -> Select:
+    """Applications the staff principal may see: the agency's, on jobs visible to them."""
+    who = _staff(who)
+    return scoped(Application, who).where(Application.job_id.in_(visible_job_ids(who)))
+
+
+def get_application_or_404(application_id: int, who=None) -> Application:
+    """One application the staff principal may see (confidential jobs included when on the team), or 404."""
+    row = db.session.scalar(applications_query(who).where(Application.id == application_id))
+    if row is None:
+        abort(404)
+    return row
+
+
+def _visible_application_ids(who: User) -> Select:
+    return applications_query(who).with_only_columns(Application.id)
+
+
+def get_interview_request_or_404(request_id: int, who=None) -> InterviewRequest:
+    """One interview request on an application the staff principal may see, or 404."""
+    who = _staff(who)
+    row = db.session.scalar(
+        scoped(InterviewRequest, who).where(
+            InterviewRequest.id == request_id, InterviewRequest.application_id.in_(_visible_application_ids(who))
+        )
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def get_interview_or_404(interview_id: int, who=None) -> Interview:
+    """One interview on an application the staff principal may see, or 404."""
+    who = _staff(who)
+    row = db.session.scalar(
+        scoped(Interview, who).where(
+            Interview.id == interview_id, Interview.application_id.in_(_visible_application_ids(who))
+        )
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def tasks_query(who=None) -> Select:
+    """Tasks the staff principal may see: the agency's, except those of jobs hidden from them."""
+    who = _staff(who)
+    return scoped(Task, who).where(or_(Task.job_id.is_(None), Task.job_id.in_(visible_job_ids(who))))
+
+
+def get_task_or_404(task_id: int, who=None) -> Task:
+    """One task the staff principal may see, or 404."""
+    row = db.session.scalar(tasks_query(who).where(Task.id == task_id))
+    if row is None:
+        abort(404)
+    return row
+
+
+def activities_query(who=None) -> Select:
+    """Timeline entries the staff principal may see: the agency's, except those about hidden jobs."""
+    who = _staff(who)
+    return scoped(Activity, who).where(or_(Activity.job_id.is_(None), Activity.job_id.in_(visible_job_ids(who))))
+
+
+def get_own_alert_or_404(alert_id: int, who=None) -> Alert:
+    """One of the signed-in user's own alerts (never a colleague's), or 404."""
+    who = _staff(who)
+    row = db.session.scalar(select(Alert).where(Alert.id == alert_id, Alert.user_id == who.id))
+    if row is None:
+        abort(404)
+    return row
+
+
+def colleagues(who=None) -> list[User]:
+    """The active users of the staff principal's agency, by name (owners, teams, assignees)."""
+    who = _staff(who)
+    return list(db.session.scalars(scoped(User, who).where(User.active.is_(True)).order_by(User.name)))

@@ -1,7 +1,10 @@
 """The timeline (A7): every action recorded with who, what and when."""
 
+from sqlalchemy.orm import selectinload
+
 from ..extensions import db
 from ..models import Activity, ClientContact, User
+from ..scoping import activities_query
 
 
 def record(
@@ -31,3 +34,20 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def timeline(
+    viewer: User, *, job_id: int | None = None, candidate_id: int | None = None, limit: int = 100
+) -> list[Activity]:
+    """The latest entries about a job or a candidate that ``viewer`` may see, newest first."""
+    query = (
+        activities_query(viewer)
+        .options(selectinload(Activity.actor_user), selectinload(Activity.actor_contact))
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        .limit(limit)
+    )
+    if job_id is not None:
+        query = query.where(Activity.job_id == job_id)
+    if candidate_id is not None:
+        query = query.where(Activity.candidate_id == candidate_id)
+    return list(db.session.scalars(query))

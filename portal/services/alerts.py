@@ -88,19 +88,18 @@ def recent_alerts(user: User, limit: int = 50) -> list[Alert]:
 
 
 def mark_read(user: User, alert_id: int | None = None, now=None) -> int:
-    """Mark one alert (or all, when ``alert_id`` is None) of ``user`` read. Commits."""
+    """Mark one alert (or all, when ``alert_id`` is None) of ``user`` read; returns how many."""
     query = select(Alert).where(Alert.user_id == user.id, Alert.read_at.is_(None))
     if alert_id is not None:
         query = query.where(Alert.id == alert_id)
     alerts = list(db.session.scalars(query))
     for alert in alerts:
         alert.read_at = now or utcnow()
-    db.session.commit()
     return len(alerts)
 
 
 def send_digests(now=None) -> int:
-    """Email each digest user one message listing their alerts not emailed yet. Commits.
+    """Email each digest user one message listing their alerts not emailed yet.
 
     Returns how many digests were queued. Run daily (``flask alerts digest``)."""
     now = now or utcnow()
@@ -129,5 +128,4 @@ def send_digests(now=None) -> int:
         )
         for alert in alerts:
             alert.emailed_at = now
-    db.session.commit()
     return len(by_user)

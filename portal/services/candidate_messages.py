@@ -16,7 +16,7 @@ from . import ServiceError
 from .activity import record
 from .interviews import format_in_zone, zone
 from .mail import send_mail
-from .task_rules import FEEDBACK_SENT
+from .tasks import FEEDBACK_SENT
 
 TEMPLATE_KEY = "candidate_feedback"
 DEFAULT_SUBJECT = "Your application for {job}"
@@ -71,7 +71,7 @@ class _Missing(dict):
 
 
 def send_feedback(application: Application, by_user: User, subject: str, body: str, *, now: datetime | None = None):
-    """Email the candidate the (edited) feedback, dated in their zone with the zone's name. Commits."""
+    """Email the candidate the (edited) feedback, dated in their zone with the zone's name."""
     now = as_utc(now or utcnow())
     address = application.candidate.primary_email
     if not address:
@@ -108,5 +108,4 @@ def send_feedback(application: Application, by_user: User, subject: str, body: s
         application_id=application.id,
         mail_id=mail.id,
     )
-    db.session.commit()
     return mail

@@ -24,7 +24,6 @@ from ..models import (
     Interview,
     InterviewRequest,
     ProposedSlot,
-    Task,
     User,
     as_utc,
     utcnow,
@@ -32,6 +31,7 @@ from ..models import (
 from . import ServiceError
 from .activity import record
 from .mail import absolute_url, send_mail
+from .tasks import complete_interview_tasks
 
 SLOT_GRANULARITY = timedelta(minutes=20)
 WORKDAY_START = time(9, 0)
@@ -174,6 +174,22 @@ def _within_working_hours(start: datetime, end: datetime, owner_zone: ZoneInfo) 
     )
 
 
+def interviews_for_applications(application_ids: list[int]) -> list[Interview]:
+    """Every interview (scheduled or cancelled) of these applications, latest first."""
+    if not application_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Interview).where(Interview.application_id.in_(application_ids)).order_by(Interview.starts_at.desc())
+        )
+    )
+
+
+def request_owner(request: InterviewRequest) -> User:
+    """The owner of the job the request is for: the interview goes in their calendar and zone."""
+    return db.session.get(Application, request.application_id).job.owner
+
+
 def _lock_people(owner_id: int, candidate_id: int) -> None:
     """Serialise scheduling per owner and per candidate (a no-op on SQLite, whose writers queue)."""
     db.session.execute(select(User.id).where(User.id == owner_id).with_for_update())
@@ -212,7 +228,8 @@ def confirm_interview(
     now: datetime | None = None,
 ) -> Interview:
     """Confirm one proposed slot (or a free window the owner picked): create the interview, set
-    the client status, complete the "Organise interview" task, email invitations. Commits.
+    the client status, complete the "Organise interview" task (through the task rules), email
+    invitations.
     ``by_user`` is None when the candidate picked the time through their scheduling link."""
     now = to_utc(now or utcnow())
     application = db.session.get(Application, request.application_id)
@@ -264,14 +281,7 @@ def confirm_interview(
     request.status = "scheduled"
     application.client_status = "interview_scheduled"
     application.last_activity_at = now
-    for task in db.session.scalars(
-        select(Task).where(
-            Task.interview_request_id == request.id, Task.type == "organise_interview", Task.status == "open"
-        )
-    ):
-        for item in task.checklist:
-            item.done = True
-        task.status, task.completed_at = "done", now
+    complete_interview_tasks(request.id, by_user, now=now)
     chosen_by = "" if by_user is not None else " (chosen by the candidate)"
     record(
         application.agency_id,
@@ -285,7 +295,6 @@ def confirm_interview(
     )
     db.session.flush()
     _send_invitations(interview, application, request, "REQUEST", by_user)
-    db.session.commit()
     return interview
 
 
@@ -317,16 +326,11 @@ def propose_times(
         raise ServiceError("The duration must be positive.", field="duration")
     zone_key = zone(zone_name).key
     slots = [
-        ProposedSlot(
-            request_id=request.id,
-            starts_at=to_utc(s),
-            ends_at=to_utc(s) + duration,
-            timezone=zone_key,
-            proposed_by="agency",
-        )
+        ProposedSlot(starts_at=to_utc(s), ends_at=to_utc(s) + duration, timezone=zone_key, proposed_by="agency")
         for s in starts
     ]
-    db.session.add_all(slots)
+    # Through the relationship, so ``request.proposed_slots`` lists them at once.
+    request.proposed_slots.extend(slots)
     application = db.session.get(Application, request.application_id)
     record(
         application.agency_id,
@@ -357,7 +361,6 @@ def propose_times(
             url=absolute_url("client.job", slug=contact.agency.slug, job_id=application.job_id),
             label="Open the job",
         )
-    db.session.commit()
     return slots
 
 
@@ -369,7 +372,7 @@ def reschedule_interview(
     duration: timedelta | None = None,
     now: datetime | None = None,
 ) -> Interview:
-    """Move an interview: same UID, higher SEQUENCE, updated invitations to everyone. Commits."""
+    """Move an interview: same UID, higher SEQUENCE, updated invitations to everyone."""
     now = to_utc(now or utcnow())
     if interview.status != "scheduled":
         raise ServiceError("Only a scheduled interview can be moved.", field="starts_at")
@@ -381,12 +384,12 @@ def reschedule_interview(
     owner = db.session.get(User, interview.owner_id)
     _lock_people(owner.id, application.candidate_id)
     _refuse_conflicts(owner, application, start, end, now, exclude_interview_id=interview.id)
-    interview.starts_at, interview.ends_at = start, end
-    interview.ics_sequence += 1
     try:
-        db.session.flush()
+        # A savepoint: losing the race to the unique index undoes the move alone.
+        with db.session.begin_nested():
+            interview.starts_at, interview.ends_at = start, end
+            interview.ics_sequence += 1
     except IntegrityError:
-        db.session.rollback()
         raise SchedulingConflict("Someone else just booked the job owner at that time.", []) from None
     record(
         application.agency_id,
@@ -400,12 +403,11 @@ def reschedule_interview(
     )
     request = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
     _send_invitations(interview, application, request, "REQUEST", by_user)
-    db.session.commit()
     return interview
 
 
 def cancel_interview(interview: Interview, by_user: User, *, now: datetime | None = None) -> Interview:
-    """Cancel: METHOD:CANCEL with the same UID and a higher SEQUENCE to everyone. Commits."""
+    """Cancel: METHOD:CANCEL with the same UID and a higher SEQUENCE to everyone."""
     now = to_utc(now or utcnow())
     if interview.status != "scheduled":
         raise ServiceError("This interview is already cancelled.", field="interview")
@@ -427,7 +429,6 @@ def cancel_interview(interview: Interview, by_user: User, *, now: datetime | Non
     )
     request = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
     _send_invitations(interview, application, request, "CANCEL", by_user)
-    db.session.commit()
     return interview
 
 
@@ -581,6 +582,7 @@ class SelfScheduleLink:
 
     state: str
     request: InterviewRequest
+    application: Application
     location: str | None
     meeting_link: str | None
 
@@ -609,14 +611,15 @@ def check_self_schedule_token(agency_id: int, token: str) -> SelfScheduleLink | 
         return None
     if state == "ok" and request.status != "open":
         state = "closed"
-    return SelfScheduleLink(state, request, payload.get("l"), payload.get("m"))
+    application = db.session.get(Application, request.application_id)
+    return SelfScheduleLink(state, request, application, payload.get("l"), payload.get("m"))
 
 
 def send_self_schedule_link(
     request: InterviewRequest, by_user: User, *, location: str | None = None, meeting_link: str | None = None
 ) -> str:
     """Email the candidate a link to pick one of the client's proposed times in their own zone.
-    The place is fixed now, so the candidate only chooses the time. Commits; returns the URL."""
+    The place is fixed now, so the candidate only chooses the time. Returns the URL."""
     location, meeting_link = (location or "").strip() or None, (meeting_link or "").strip() or None
     if request.status != "open":
         raise ServiceError("This interview request is no longer open.", field="slot")
@@ -660,5 +663,4 @@ def send_self_schedule_link(
         candidate_id=candidate.id,
         application_id=application.id,
     )
-    db.session.commit()
     return url

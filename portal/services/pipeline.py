@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -24,8 +25,10 @@ from ..models import (
     utcnow,
 )
 from ..models.applications import OUTCOMES
+from ..scoping import applications_query, jobs_query
 from . import ServiceError
 from .activity import record
+from .pipeline_config import stages
 from .validation import clean_line
 
 REASON_KIND = {"rejected_by_client": "rejection", "rejected_by_agency": "rejection", "withdrawn": "loss"}
@@ -89,28 +92,24 @@ def _apply_job_input(job: Job, values: JobInput, agency_id: int, now: datetime) 
 
 
 def create_job(by_user: User, values: JobInput, *, now: datetime | None = None) -> Job:
-    """Open a new job for one of the agency's clients. Commits."""
+    """Open a new job for one of the agency's clients."""
     now = as_utc(now or utcnow())
     job = Job(agency_id=by_user.agency_id, status="open")
     _apply_job_input(job, values, by_user.agency_id, now)
     db.session.add(job)
     db.session.flush()
     record(job.agency_id, "job.created", f"Created the job {job.title}", actor=by_user, job_id=job.id)
-    db.session.commit()
     return job
 
 
 def update_job(job: Job, by_user: User, values: JobInput, *, now: datetime | None = None) -> Job:
-    """Save edits to a job. Commits."""
+    """Save edits to a job."""
     _apply_job_input(job, values, by_user.agency_id, as_utc(now or utcnow()))
     record(job.agency_id, "job.updated", f"Edited the job {job.title}", actor=by_user, job_id=job.id)
-    db.session.commit()
     return job
 
 
-def move_stage(
-    application: Application, stage_id: int, by_user: User, *, now: datetime | None = None, commit: bool = True
-) -> StageHistory:
+def move_stage(application: Application, stage_id: int, by_user: User, *, now: datetime | None = None) -> StageHistory:
     """Move an application to another pipeline stage, recording the move."""
     stage = db.session.get(StageDefinition, stage_id) if stage_id else None
     if stage is None or stage.agency_id != application.agency_id:
@@ -128,7 +127,8 @@ def move_stage(
     )
     db.session.add(history)
     from_name = application.stage.name if application.stage else "-"
-    application.stage_id, application.last_activity_at = stage.id, now
+    # Column and relationship both: later reads in the same unit of work see the new stage.
+    application.stage_id, application.stage, application.last_activity_at = stage.id, stage, now
     record(
         application.agency_id,
         "stage.moved",
@@ -140,8 +140,6 @@ def move_stage(
         from_stage=from_name,
         to_stage=stage.name,
     )
-    if commit:
-        db.session.commit()
     return history
 
 
@@ -154,7 +152,7 @@ def close_application(
     comment: str | None = None,
     now: datetime | None = None,
 ) -> Application:
-    """Close an application with an outcome and (except for a hire) a reason. Commits."""
+    """Close an application with an outcome and (except for a hire) a reason."""
     if outcome not in OUTCOMES:
         raise ServiceError("Choose an outcome.", field="outcome")
     if not application.is_active:
@@ -165,7 +163,7 @@ def close_application(
         if reason is None or reason.agency_id != application.agency_id or reason.kind != REASON_KIND[outcome]:
             raise ServiceError("Choose a reason from the list.", field="reason_id")
     now = as_utc(now or utcnow())
-    application.outcome, application.reason_id = outcome, reason.id if reason else None
+    application.outcome, application.reason_id, application.reason = outcome, reason.id if reason else None, reason
     application.outcome_comment = (comment or "").strip() or None
     application.closed_at = application.last_activity_at = now
     application.client_status = {"hired": "hired", "rejected_by_client": "rejected_by_client"}.get(outcome, "closed")
@@ -184,7 +182,6 @@ def close_application(
         outcome=outcome,
         reason=reason.label if reason else None,
     )
-    db.session.commit()
     return application
 
 
@@ -247,3 +244,44 @@ def add_application(
         application_id=application.id,
     )
     return application
+
+
+def job_list(viewer: User) -> list[Job]:
+    """The jobs ``viewer`` may see, open ones first, newest first, with client and owner loaded."""
+    return list(
+        db.session.scalars(
+            jobs_query(viewer)
+            .options(selectinload(Job.company), selectinload(Job.owner))
+            .order_by(Job.status.desc(), Job.opened_at.desc())
+        )
+    )
+
+
+def job_board(job: Job) -> list[tuple[StageDefinition, list[Application]]]:
+    """The shortlist board: every stage of the agency with the job's applications in it."""
+    # Every card shows the candidate and share state, and the board re-renders on each move.
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.job_id == job.id)
+        .options(selectinload(Application.candidate), selectinload(Application.shared_profile))
+        .order_by(Application.applied_at)
+    ).all()
+    return [(stage, [a for a in applications if a.stage_id == stage.id]) for stage in stages(job.agency_id)]
+
+
+def closing_reasons(agency_id: int) -> list[Reason]:
+    """The agency's rejection and loss reasons, for the outcome form."""
+    return list(
+        db.session.scalars(select(Reason).where(Reason.agency_id == agency_id).order_by(Reason.kind, Reason.position))
+    )
+
+
+def candidate_applications(viewer: User, candidate: Candidate) -> list[Application]:
+    """The candidate's applications on jobs ``viewer`` may see, newest first."""
+    return list(
+        db.session.scalars(
+            applications_query(viewer)
+            .where(Application.candidate_id == candidate.id)
+            .order_by(Application.applied_at.desc())
+        )
+    )

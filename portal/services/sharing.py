@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ..extensions import db
 from ..models import (
@@ -161,7 +161,6 @@ def share_candidate(
     consent_override_reason: str | None = None,
     blind: bool = False,
     now: datetime | None = None,
-    commit: bool = True,
 ) -> SharedProfile:
     """Show the candidate on the job's portal page. Refuses without recorded consent unless an
     override reason is given (which is logged)."""
@@ -208,7 +207,8 @@ def share_candidate(
     hidden = [label for label in (hidden_fields or []) if label in labels]
     profile = application.shared_profile
     if profile is None:
-        profile = SharedProfile(agency_id=application.agency_id, application_id=application.id)
+        # Through the relationship, so ``application.shared_profile`` is the new row at once.
+        profile = SharedProfile(agency_id=application.agency_id, application=application)
         db.session.add(profile)
     profile.fields, profile.hidden_fields = fields, hidden
     profile.resume_id, profile.video_resume_id, profile.blind = resume_id or None, video_resume_id or None, blind
@@ -228,14 +228,10 @@ def share_candidate(
         application_id=application.id,
         consent_override_reason=profile.consent_override_reason,
     )
-    if commit:
-        db.session.commit()
     return profile
 
 
-def unshare_candidate(
-    application: Application, by_user: User, *, now: datetime | None = None, commit: bool = True
-) -> SharedProfile:
+def unshare_candidate(application: Application, by_user: User, *, now: datetime | None = None) -> SharedProfile:
     """Remove the candidate from the portal immediately."""
     profile = application.shared_profile
     if profile is None or profile.unshared_at is not None:
@@ -250,8 +246,6 @@ def unshare_candidate(
         candidate_id=application.candidate_id,
         application_id=application.id,
     )
-    if commit:
-        db.session.commit()
     return profile
 
 
@@ -266,19 +260,17 @@ def bulk_share(
     """Share several candidates of one job at once; all or nothing (refusals name each candidate)."""
     applications = _job_applications(job, application_ids)
     problems = []
-    for application in applications:
-        # share_candidate validates before it changes anything, so a refusal leaves nothing to undo
-        # here; the rollback below undoes the candidates shared before it.
-        try:
-            share_candidate(
-                application, by_user, consent_override_reason=consent_override_reason, now=now, commit=False
-            )
-        except ServiceError as exc:
-            problems.append(exc.message)
-    if problems:
-        db.session.rollback()
-        raise ServiceError("Nothing was shared. " + " ".join(problems), field="application_ids")
-    db.session.commit()
+    # share_candidate validates before it changes anything, so a refusal leaves nothing to undo of
+    # its own; leaving the savepoint by the refusal below undoes the candidates shared before it,
+    # whatever the caller then does with the rest of its transaction.
+    with db.session.begin_nested():
+        for application in applications:
+            try:
+                share_candidate(application, by_user, consent_override_reason=consent_override_reason, now=now)
+            except ServiceError as exc:
+                problems.append(exc.message)
+        if problems:
+            raise ServiceError("Nothing was shared. " + " ".join(problems), field="application_ids")
     return applications
 
 
@@ -291,11 +283,10 @@ def bulk_unshare(
     for application in applications:
         profile = application.shared_profile
         if profile is not None and profile.unshared_at is None:
-            unshare_candidate(application, by_user, now=now, commit=False)
+            unshare_candidate(application, by_user, now=now)
             done.append(application)
     if not done:
         raise ServiceError("None of the selected candidates is shared.", field="application_ids")
-    db.session.commit()
     return done
 
 
@@ -335,7 +326,7 @@ def newly_shared(job: Job) -> list[Application]:
 
 
 def send_online(job: Job, contact_ids: list[int], by_user: User) -> int:
-    """Email chosen contacts the job landing link and the newly shared candidates. Commits."""
+    """Email chosen contacts the job landing link and the newly shared candidates."""
     ids = {int(i) for i in contact_ids or []}
     if not ids:
         raise ServiceError("Choose at least one contact.", field="contact_ids")
@@ -377,7 +368,6 @@ def send_online(job: Job, contact_ids: list[int], by_user: User) -> int:
         contact_ids=sorted(ids),
         application_ids=[a.id for a in candidates],
     )
-    db.session.commit()
     return len(contacts)
 
 
@@ -386,3 +376,44 @@ def _display_name(application: Application) -> str:
     if profile is not None and profile.blind:
         return f"Candidate A-{application.id}"
     return application.candidate.name
+
+
+def shared_count_by_job(agency_id: int) -> dict[int, int]:
+    """How many candidates are shared on each of the agency's jobs now, by job id."""
+    return dict(
+        db.session.execute(
+            select(Application.job_id, func.count())
+            .join(SharedProfile, SharedProfile.application_id == Application.id)
+            .where(Application.agency_id == agency_id, SharedProfile.unshared_at.is_(None))
+            .group_by(Application.job_id)
+        ).all()
+    )
+
+
+def job_contacts(job: Job) -> list[ClientContact]:
+    """The contacts of the job's client (deactivated ones included), by name: who may get its link."""
+    return list(
+        db.session.scalars(
+            select(ClientContact)
+            .where(ClientContact.company_id == job.company_id, ClientContact.agency_id == job.agency_id)
+            .order_by(ClientContact.name)
+        )
+    )
+
+
+def candidate_resumes(candidate_id: int) -> list[Resume]:
+    """The candidate's resume files, newest first (what a shared profile may attach)."""
+    return list(
+        db.session.scalars(
+            select(Resume).where(Resume.candidate_id == candidate_id).order_by(Resume.uploaded_at.desc())
+        )
+    )
+
+
+def candidate_video_resumes(candidate_id: int) -> list[VideoResume]:
+    """The candidate's video resumes, newest first (what a shared profile may attach)."""
+    return list(
+        db.session.scalars(
+            select(VideoResume).where(VideoResume.candidate_id == candidate_id).order_by(VideoResume.created_at.desc())
+        )
+    )

@@ -21,8 +21,10 @@ def test_badge_count_and_mark_read(desk):
     first = db.session.scalar(select(Alert).where(Alert.dedupe_key == "k1"))
     assert mark_read(desk.admin, first.id) == 0  # not theirs
     assert mark_read(desk.recruiter, first.id) == 1
+    db.session.commit()
     assert unread_count(desk.recruiter) == 1
     mark_read(desk.recruiter)
+    db.session.commit()
     assert unread_count(desk.recruiter) == 0
 
 
@@ -50,6 +52,7 @@ def test_feedback_is_kind_uses_the_reason_and_prints_the_candidates_zone(desk, s
     send_feedback(
         desk.application, desk.recruiter, draft.subject, draft.body, now=datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
     )
+    db.session.commit()
     assert deliver_mail() == 1
     (received,) = smtp.inbox.wait_for(1)
     assert received["to"] == [desk.candidate.primary_email]

@@ -21,6 +21,7 @@ from portal.services.interviews import (
     slots_in_zones,
     to_utc,
 )
+from portal.unit_of_work import unit_of_work
 from portal.worker import deliver_mail
 from tests.agency.conftest import FRIDAY_BEFORE_US_DST
 from tests.conftest import TEST_DATABASE
@@ -75,6 +76,7 @@ def test_confirm_emails_each_recipient_an_ics_in_their_zone_for_the_same_instant
         meeting_link="https://meet.example/abc",
         now=FRIDAY_BEFORE_US_DST,
     )
+    db.session.commit()
     assert interview.status == "scheduled"
     assert db.session.get(Application, desk.application.id).client_status == "interview_scheduled"
     assert db.session.get(InterviewRequest, request.id).status == "scheduled"
@@ -116,11 +118,14 @@ def test_reschedule_and_cancel_keep_the_uid_and_raise_the_sequence(desk, smtp):
         meeting_link="https://meet.example/abc",
         now=FRIDAY_BEFORE_US_DST,
     )
+    db.session.commit()
     deliver_mail()
     smtp.inbox.wait_for(3)
     smtp.inbox.clear()
     reschedule_interview(interview, desk.recruiter, datetime(2026, 3, 10, 15, 0, tzinfo=UTC), now=FRIDAY_BEFORE_US_DST)
+    db.session.commit()
     cancel_interview(interview, desk.recruiter, now=FRIDAY_BEFORE_US_DST)
+    db.session.commit()
     assert deliver_mail() == 6
     messages = smtp.inbox.wait_for(6)
     seen = []
@@ -245,6 +250,7 @@ def test_counter_proposal_adds_agency_slots_and_emails_the_client_in_their_zone(
         "Europe/London",
         now=FRIDAY_BEFORE_US_DST,
     )
+    db.session.commit()
     slots = db.session.get(InterviewRequest, request.id).proposed_slots
     assert [(s.proposed_by, s.timezone) for s in slots] == [("client", "America/New_York"), ("agency", "Europe/London")]
     assert deliver_mail() == 1
@@ -285,12 +291,12 @@ def test_two_concurrent_confirmations_for_one_owner_never_both_succeed(app, seco
             slot_id = request.proposed_slots[0].id
             barrier.wait()
             try:
-                confirm_interview(
-                    request, user, slot_id=slot_id, meeting_link="https://meet.example/x", now=FRIDAY_BEFORE_US_DST
-                )
+                with unit_of_work():
+                    confirm_interview(
+                        request, user, slot_id=slot_id, meeting_link="https://meet.example/x", now=FRIDAY_BEFORE_US_DST
+                    )
                 outcomes.append("confirmed")
             except SchedulingConflict:
-                db.session.rollback()
                 outcomes.append("refused")
             finally:
                 db.session.remove()

@@ -43,6 +43,7 @@ def _link_from_inbox(smtp):
 
 def test_candidate_picks_a_time_in_their_zone_and_everyone_gets_invitations(client, desk, request_row, smtp):
     send_self_schedule_link(request_row, desk.recruiter, meeting_link="https://meet.example/self")
+    db.session.commit()
     assert deliver_mail() == 1
     received, text, url = _link_from_inbox(smtp)
     assert received["to"] == [desk.candidate.primary_email]
@@ -88,6 +89,7 @@ def test_a_taken_time_is_refused_with_the_same_conflict_rules(client, desk, requ
 
 def test_expired_and_foreign_links(app, client, desk, request_row):
     url = send_self_schedule_link(request_row, desk.recruiter, meeting_link="https://meet.example/self")
+    db.session.commit()
     path = url.split("//", 1)[1].split("/", 1)[1]
     assert client.get(f"/{path}x").status_code == 404
     assert client.get("/" + path.replace(desk.recruiter.agency.slug, "nobody", 1)).status_code == 404

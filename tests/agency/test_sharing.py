@@ -159,11 +159,14 @@ def test_bulk_share_is_all_or_nothing_and_bulk_unshare(desk):
 
 def test_send_online_emails_the_landing_link_and_only_newly_shared(desk, smtp):
     assert send_online(desk.job, [desk.contact.id], desk.recruiter) == 1
+    db.session.commit()
     with pytest.raises(ServiceError, match="No newly shared candidates"):
         send_online(desk.job, [desk.contact.id], desk.recruiter)
     newcomer = make_application(desk.job, shared=False)
     share_candidate(newcomer, desk.recruiter, consent_override_reason="Consent by email")
+    db.session.commit()
     send_online(desk.job, [desk.contact.id], desk.recruiter)
+    db.session.commit()
     assert deliver_mail() == 2
     first, second = smtp.inbox.wait_for(2)
     texts = [m["message"].get_body(preferencelist=("plain",)).get_content() for m in (first, second)]

@@ -113,6 +113,43 @@ def test_task_completion_refusal_renders_in_place(signed_in, desk):
     assert db.session.get(Task, task.id).status == "done"
 
 
+def test_task_regions_save_once_or_refuse_in_place(signed_in, desk):
+    from portal.models import TaskChecklistItem, TaskComment
+    from portal.services.tasks import generate_task
+
+    task = generate_task(desk.application, "send_feedback", "fb:regions")
+    db.session.commit()
+    item_id = task.checklist[0].id
+    refused = _post(signed_in, f"/agency/tasks/{task.id}/comments", {"body": "   "})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and html.startswith('<section id="task-comments"')
+    assert "Write a comment first." in html
+    added = _post(signed_in, f"/agency/tasks/{task.id}/comments", {"body": "Calling her tomorrow."})
+    assert added.status_code == 200 and "Calling her tomorrow." in added.get_data(as_text=True)
+    ticked = _post(signed_in, f"/agency/tasks/{task.id}/checklist/{item_id}", {"done": "y"})
+    assert ticked.status_code == 200 and ticked.get_data(as_text=True).startswith('<section id="task-status"')
+    reassign = _post(signed_in, f"/agency/tasks/{task.id}/reassign", {"assignee_id": "999999"})
+    assert reassign.status_code == 422 and "Choose an active colleague." in reassign.get_data(as_text=True)
+    skip = _post(signed_in, f"/agency/tasks/{task.id}/skip", {"reason": "no"})
+    assert skip.status_code == 422 and "at least 5 characters" in skip.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalars(select(TaskComment.body)).all() == ["Calling her tomorrow."]
+    assert db.session.get(TaskChecklistItem, item_id).done is True
+    assert db.session.get(Task, task.id).status == "open"
+
+
+def test_a_task_region_posted_without_htmx_comes_back_in_the_whole_page(signed_in, desk):
+    from portal.services.tasks import generate_task
+
+    task = generate_task(desk.application, "send_feedback", "fb:page-post")
+    db.session.commit()
+    refused = _post(signed_in, f"/agency/tasks/{task.id}/comments", {"body": ""}, htmx=False)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "<html" in html and "Write a comment first." in html
+    for region in ('id="task-status"', 'id="task-assign"', 'id="task-comments"'):
+        assert region in html, region
+
+
 def test_inbox_and_team_view_highlight_overdue(signed_in, desk):
     from portal.services.tasks import generate_task
 

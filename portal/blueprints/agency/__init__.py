@@ -1,5 +1,34 @@
-"""The agency workspace for recruiters and admins (spec section A)."""
+"""The agency workspace for recruiters and admins (spec section A): jobs and the shortlist board,
+sharing, candidates, tasks, interview scheduling and alerts, one module per resource.
 
-from .views import bp
+Views parse a form, call one service inside the unit of work and render; every refusal renders
+in place (422) with nothing saved. Each htmx handler renders only the partial it returns, from
+that partial's own context function.
+"""
+
+from flask import Blueprint, abort
+from flask_login import current_user, login_required
+
+from ...services import pipeline
+from ...services import tasks as task_service
+
+bp = Blueprint("agency", __name__, url_prefix="/agency")
+
+
+@bp.before_request
+@login_required
+def _only_staff():
+    """The workspace is for agency staff only."""
+    if not current_user.is_staff:
+        abort(404)
+
+
+@bp.context_processor
+def _helpers():
+    return {"is_overdue": task_service.is_overdue, "outcome_labels": pipeline.OUTCOME_LABELS}
+
+
+# The resource modules register their routes on ``bp``, so they can only be imported once it exists.
+from . import alerts, board, candidates, interviews, jobs, sharing, tasks  # noqa: E402, F401
 
 __all__ = ["bp"]

@@ -19,12 +19,29 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ...services import ServiceError
+
 ZONES = sorted(available_timezones())
 
 
 def choices(pairs) -> list[SelectChoice]:
     """``(value, label)`` pairs as WTForms choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def show_refusal(form: FlaskForm, refusal: ServiceError | None) -> str | None:
+    """Put a service's refusal beside the field it names (when the form has that field); returns
+    its message for the top of the form, or None when there was no refusal."""
+    if refusal is None:
+        return None
+    if refusal.field in form:
+        form[refusal.field].errors = [*form[refusal.field].errors, refusal.message]
+    return refusal.message
+
+
+def form_errors(form: FlaskForm, fallback: str = "") -> str:
+    """Every error of a form that did not validate, as one message for the top of the form."""
+    return " ".join(error for errors in form.errors.values() for error in errors) or fallback
 
 
 def _int_or_none(value):
@@ -124,7 +141,13 @@ class ReassignForm(FlaskForm):
 class TaskCommentForm(FlaskForm):
     """A3: a note on a task."""
 
-    body = TextAreaField("Comment", validators=[DataRequired(message="Write a comment first."), Length(max=5000)])
+    body = TextAreaField(
+        "Comment",
+        validators=[
+            DataRequired(message="Write a comment first."),
+            Length(max=5000, message="Keep the comment under 5,000 characters."),
+        ],
+    )
 
 
 class SkipForm(FlaskForm):

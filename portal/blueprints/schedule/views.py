@@ -6,27 +6,27 @@ goes through the same conflict rules as a recruiter's confirmation.
 """
 
 from flask import Blueprint, abort, render_template, request
-from sqlalchemy import select
 
-from ...extensions import db
 from ...forms import EmptyForm
-from ...models import Agency, Application, as_utc
-from ...services import ServiceError, interviews
+from ...models import Agency, as_utc
+from ...scoping import agency_or_404
+from ...services import interviews
+from ...unit_of_work import attempt
 
 bp = Blueprint("schedule", __name__, url_prefix="/<slug>/schedule")
 
 
-def _link_or_404(slug: str, schedule_token: str):
-    agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
-    link = interviews.check_self_schedule_token(agency.id, schedule_token) if agency else None
+def _link_or_404(slug: str, schedule_token: str) -> tuple[Agency, interviews.SelfScheduleLink]:
+    """The agency named in the URL and what its link turned out to be; a 404 for anything else."""
+    agency = agency_or_404(slug)
+    link = interviews.check_self_schedule_token(agency.id, schedule_token)
     if link is None:
         abort(404)
-    application = db.session.get(Application, link.request.application_id)
-    return agency, link, application
+    return agency, link
 
 
-def _page(agency, link, application, status=200, **extra):
-    candidate = application.candidate
+def _page(agency: Agency, link: interviews.SelfScheduleLink, status: int = 200, **extra):
+    candidate = link.application.candidate
     zone_name = interviews.zone(candidate.timezone).key
     slots = [
         (
@@ -40,7 +40,7 @@ def _page(agency, link, application, status=200, **extra):
         "schedule/show.html",
         brand=agency,
         link=link,
-        application=application,
+        application=link.application,
         zone_name=zone_name,
         slots=slots,
         form=EmptyForm(),
@@ -51,30 +51,25 @@ def _page(agency, link, application, status=200, **extra):
 @bp.get("/<schedule_token>")
 def show(slug: str, schedule_token: str):
     """The proposed times in the candidate's zone (changes nothing)."""
-    agency, link, application = _link_or_404(slug, schedule_token)
-    return _page(agency, link, application, status=410 if link.state == "expired" else 200)
+    agency, link = _link_or_404(slug, schedule_token)
+    return _page(agency, link, status=410 if link.state == "expired" else 200)
 
 
 @bp.post("/<schedule_token>")
 def choose(slug: str, schedule_token: str):
     """Book the chosen time, with the same conflict rules as the recruiter's confirmation."""
-    agency, link, application = _link_or_404(slug, schedule_token)
+    agency, link = _link_or_404(slug, schedule_token)
     if link.state != "ok":
-        return _page(agency, link, application, status=410 if link.state == "expired" else 409)
-    form = EmptyForm()
+        return _page(agency, link, status=410 if link.state == "expired" else 409)
     slot_id = request.form.get("slot_id", "")
-    try:
-        if not form.validate_on_submit() or not slot_id.isdigit():
-            raise ServiceError("Choose one of the times.", field="slot")
+    if not slot_id.isdigit():
+        return _page(agency, link, status=422, error="Choose one of the times.")
+    with attempt() as outcome:
         interview = interviews.confirm_interview(
             link.request, None, slot_id=int(slot_id), location=link.location, meeting_link=link.meeting_link
         )
-    except interviews.SchedulingConflict:
-        db.session.rollback()
-        return _page(
-            agency, link, application, status=422, error="That time is no longer free. Please choose another one."
-        )
-    except ServiceError as exc:
-        db.session.rollback()
-        return _page(agency, link, application, status=422, error=exc.message)
-    return _page(agency, link, application, confirmed=interview)
+    if isinstance(outcome.refusal, interviews.SchedulingConflict):
+        return _page(agency, link, status=422, error="That time is no longer free. Please choose another one.")
+    if outcome.refused:
+        return _page(agency, link, status=422, error=outcome.refusal.message)
+    return _page(agency, link, confirmed=interview)

@@ -11,16 +11,16 @@ from portal.services import ServiceError
 from portal.services.candidate_messages import compose_feedback, send_feedback
 from portal.services.interviews import confirm_interview
 from portal.services.pipeline import close_application
-from portal.services.task_rules import (
+from portal.services.tasks import (
     agency_workload,
     comment_on_task,
     complete_task,
+    generate_task,
     is_overdue,
     reassign_task,
     set_checklist_item,
     skip_task,
 )
-from portal.services.tasks import generate_task
 from tests.agency.conftest import FRIDAY_BEFORE_US_DST
 from tests.factories import make_interview_request, make_job, make_user
 
@@ -56,6 +56,9 @@ def test_organise_interview_needs_a_confirmed_interview(desk):
         now=FRIDAY_BEFORE_US_DST,
     )
     assert db.session.get(Task, task.id).status == "done"
+    # The booking completed the task through the task rules: it is on the timeline like any completion.
+    completed = db.session.scalar(select(Activity).where(Activity.verb == "task.completed"))
+    assert completed.detail == {"task_id": task.id} and completed.actor_user_id == desk.recruiter.id
 
 
 def test_send_feedback_needs_a_sent_message_or_a_skip_with_reason(desk):
