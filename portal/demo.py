@@ -29,6 +29,7 @@ from .models import (
     User,
     utcnow,
 )
+from .services import application_status
 from .services.auth import landing_link
 
 DEMO_PASSWORD = "demo-password"
@@ -352,7 +353,7 @@ def _apply(agency, candidate, job, stages, reasons, rng, now) -> None:
     if closed:
         application.outcome = rng.choice(["rejected_by_client", "rejected_by_agency", "withdrawn"])
         application.reason_id = rng.choice(reasons).id
-        application.client_status = "rejected_by_client" if application.outcome == "rejected_by_client" else "closed"
+        application_status.from_history(application)
         application.closed_at = application.last_activity_at
     db.session.add(application)
     db.session.flush()

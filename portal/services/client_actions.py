@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
@@ -27,9 +27,10 @@ from ..models import (
     as_utc,
     utcnow,
 )
-from . import ServiceError
+from . import ServiceError, application_status
 from .activity import record
 from .alerts import alert_job_owner, retract_alert
+from .application_status import OPEN_FOR_DECISIONS
 from .tasks import generate_task, retract_task
 from .validation import clean_text
 
@@ -39,7 +40,6 @@ UNDO_GRACE = timedelta(seconds=5)
 MAX_SLOTS = 10
 DURATIONS = (15, 30, 45, 60, 90, 120, 180)
 FORMATS = {"video": "Video call", "phone": "Phone call", "onsite": "On-site"}
-OPEN_FOR_DECISIONS = ("awaiting_review", "interview_requested", "interview_scheduled")
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ def request_interview(
     proposed = _validate_slots(slots, zone, now)
     if len((notes or "").strip()) > 2000:
         raise ServiceError("Keep the notes under 2,000 characters.", field="notes")
-    claimed = _set_status(application, "interview_requested", ("awaiting_review",), now)
+    claimed = application_status.move(application, "interview_requested", now=now, allowed_from=("awaiting_review",))
     if not claimed:
         existing = _open_request(application)
         if existing is not None:
@@ -297,7 +297,7 @@ def request_hire(
         raise ServiceError("Keep the note under 2,000 characters.", field="note")
     if application.client_status in ("hire_requested", "hired"):
         return application  # already asked: a repeat changes nothing
-    if not _set_status(application, "hire_requested", OPEN_FOR_DECISIONS, now):
+    if not application_status.move(application, "hire_requested", now=now, allowed_from=OPEN_FOR_DECISIONS):
         raise ServiceError(f"This candidate can't be hired now: {status_label(application.client_status).lower()}.")
     candidate = application.candidate.name
     generate_task(application, "process_offer", f"process_offer:app{application.id}", now=now)
@@ -330,13 +330,8 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
     if application.client_status == "rejected_by_client":
         return application  # double click: already done
     previous = application.client_status
-    if previous not in (*OPEN_FOR_DECISIONS, "hire_requested") or not _set_status(
-        application,
-        "rejected_by_client",
-        (*OPEN_FOR_DECISIONS, "hire_requested"),
-        now,
-        outcome="rejected_by_client",
-        closed_at=now,
+    if not application_status.can_move(application, "rejected_by_client") or not application_status.close(
+        application, "rejected_by_client", now=now
     ):
         db.session.refresh(application)
         if application.client_status == "rejected_by_client":
@@ -386,11 +381,11 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
     if entry.actor_contact_id != contact.id:
         raise ServiceError("Only the person who rejected this candidate can undo it.")
     previous = entry.detail.get("previous_status") or "awaiting_review"
-    _set_status(
+    application_status.move(
         application,
         previous,
-        ("rejected_by_client",),
-        now,
+        now=now,
+        allowed_from=("rejected_by_client",),
         outcome=None,
         closed_at=None,
         reason_id=None,
@@ -529,18 +524,6 @@ def _to_utc(day: date, start: time, zone: ZoneInfo, field: str) -> datetime:
             field=field,
         )
     return instant
-
-
-def _set_status(application: Application, status: str, allowed_from: tuple[str, ...], now: datetime, **values) -> bool:
-    """Atomically move ``client_status`` if it is still one of ``allowed_from``."""
-    changed = db.session.execute(
-        update(Application)
-        .where(Application.id == application.id, Application.client_status.in_(allowed_from))
-        .values(client_status=status, last_activity_at=now, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(application)
-    return changed == 1
 
 
 def _cancel_open_requests(application: Application) -> list[int]:

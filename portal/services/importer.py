@@ -32,7 +32,7 @@ from ..models import (
     User,
 )
 from ..models.applications import VERDICTS
-from . import ServiceError
+from . import ServiceError, application_status
 from .pipeline import add_application
 
 STATUSES = {"active": None, "rejected": "rejected_by_agency", "hired": "hired", "withdrawn": "withdrawn"}
@@ -371,7 +371,7 @@ class _Importer:
         application.external_id = ref
         application.stage_id = stage.id
         application.outcome = STATUSES[status]
-        application.client_status = {"hired": "hired", None: "awaiting_review"}.get(application.outcome, "closed")
+        application_status.from_history(application)
         application.closed_at = last_activity_at if application.outcome else None
         application.source = _text(row, "source") or application.source
         application.applied_at, application.last_activity_at = applied_at, last_activity_at

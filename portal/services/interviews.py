@@ -28,7 +28,7 @@ from ..models import (
     as_utc,
     utcnow,
 )
-from . import ServiceError
+from . import ServiceError, application_status
 from .activity import record
 from .mail import absolute_url, send_mail
 from .tasks import complete_interview_tasks
@@ -279,7 +279,8 @@ def confirm_interview(
             free_windows(owner, application.candidate_id, start, end - start, now=now),
         ) from None
     request.status = "scheduled"
-    application.client_status = "interview_scheduled"
+    # A hire already requested stays requested; otherwise the client sees the interview.
+    application_status.move(application, "interview_scheduled", now=now)
     application.last_activity_at = now
     complete_interview_tasks(request.id, by_user, now=now)
     chosen_by = "" if by_user is not None else " (chosen by the candidate)"
@@ -414,8 +415,7 @@ def cancel_interview(interview: Interview, by_user: User, *, now: datetime | Non
     application = db.session.get(Application, interview.application_id)
     interview.status = "cancelled"
     interview.ics_sequence += 1
-    if application.client_status == "interview_scheduled":
-        application.client_status = "awaiting_review"
+    application_status.move(application, "awaiting_review", now=now, allowed_from=("interview_scheduled",))
     application.last_activity_at = now
     record(
         application.agency_id,

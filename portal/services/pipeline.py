@@ -26,7 +26,7 @@ from ..models import (
 )
 from ..models.applications import OUTCOMES
 from ..scoping import applications_query, jobs_query
-from . import ServiceError
+from . import ServiceError, application_status
 from .activity import record
 from .pipeline_config import stages
 from .validation import clean_line
@@ -163,10 +163,15 @@ def close_application(
         if reason is None or reason.agency_id != application.agency_id or reason.kind != REASON_KIND[outcome]:
             raise ServiceError("Choose a reason from the list.", field="reason_id")
     now = as_utc(now or utcnow())
-    application.outcome, application.reason_id, application.reason = outcome, reason.id if reason else None, reason
-    application.outcome_comment = (comment or "").strip() or None
-    application.closed_at = application.last_activity_at = now
-    application.client_status = {"hired": "hired", "rejected_by_client": "rejected_by_client"}.get(outcome, "closed")
+    closed = application_status.close(
+        application,
+        outcome,
+        now=now,
+        reason_id=reason.id if reason else None,
+        outcome_comment=(comment or "").strip() or None,
+    )
+    if not closed:
+        raise ServiceError("This application is already closed.", field="outcome")
     candidate = application.candidate
     if outcome == "hired" or (reason is not None and reason.ends_job_search):
         candidate.looking_for_work = False
