@@ -44,8 +44,11 @@ def alerts_digest_command():
 def demo_load():
     """Load the demo agencies, people, jobs and candidates (idempotent)."""
     from .demo import load_demo
+    from .unit_of_work import unit_of_work
 
-    click.echo("Demo data loaded." if load_demo() else "Demo data already present.")
+    with unit_of_work():
+        loaded = load_demo()
+    click.echo("Demo data loaded." if loaded else "Demo data already present.")
 
 
 @click.command("demo-links")
@@ -54,8 +57,10 @@ def demo_load():
 def demo_links_command(as_json: bool):
     """Print sign-in details for every demo principal."""
     from .demo import demo_links
+    from .unit_of_work import unit_of_work
 
-    records = demo_links()
+    with unit_of_work():  # a landing link not yet issued is issued now
+        records = demo_links()
     if not records:
         raise click.ClickException("No demo data: run `flask demo-load` first.")
     for record in records:

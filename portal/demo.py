@@ -140,14 +140,12 @@ def load_demo(now: datetime | None = None) -> bool:
     now = now or utcnow()
     if db.session.scalar(select(Agency).where(Agency.slug == AGENCIES[0]["slug"])):
         _move_open_requests_ahead(now)
-        db.session.commit()
         return False
     rng = random.Random(20261123)
     for spec in AGENCIES:
         _load_agency(spec, rng, now)
     db.session.flush()
     _client_activity(now)
-    db.session.commit()
     return True
 
 
@@ -440,7 +438,6 @@ def demo_links() -> list[dict]:
                     "url": landing_link(contact, job) if job else None,
                 }
             )
-    db.session.commit()
     return records
 
 

@@ -28,6 +28,7 @@ from portal.models import (
     User,
 )
 from portal.services.interviews import to_utc
+from portal.unit_of_work import unit_of_work
 from tests.conftest import CSRF_INPUT
 
 STAFF_KEYS = {"agency", "role", "email", "password", "login_url"}
@@ -62,7 +63,7 @@ def form_csrf(html: str) -> str:
 
 @pytest.fixture
 def demo(app):
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         assert load_demo() is True
 
 
@@ -244,7 +245,8 @@ def test_loading_again_days_later_moves_the_demo_requests_to_the_coming_days(ctx
         for slot in db.session.scalars(select(ProposedSlot))
     }
     weeks_later = loaded_at + timedelta(days=40)  # across the European clock change
-    assert load_demo(now=weeks_later) is False
+    with unit_of_work():
+        assert load_demo(now=weeks_later) is False
     db.session.expire_all()
     slots = db.session.scalars(select(ProposedSlot)).all()
     assert min(to_utc(slot.starts_at) for slot in slots) > weeks_later
