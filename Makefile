@@ -66,4 +66,4 @@ bench-search: install-test tools
 	$(BIN)/python bench/search.py --candidates $${CANDIDATES:-100000}
 
 clean:
-	rm -rf $(VENV) node_modules instance/*.db test-artifacts
+	rm -rf $(VENV) node_modules instance/*.db instance/meili instance/make-run.json test-artifacts
