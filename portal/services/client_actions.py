@@ -381,7 +381,7 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
     if entry.actor_contact_id != contact.id:
         raise ServiceError("Only the person who rejected this candidate can undo it.")
     previous = entry.detail.get("previous_status") or "awaiting_review"
-    application_status.move(
+    undone = application_status.move(
         application,
         previous,
         now=now,
@@ -391,6 +391,8 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
         reason_id=None,
         outcome_comment=None,
     )
+    if not undone:
+        return application  # a second Undo at the same moment: the first one did it
     key = _reject_key(application)
     retract_task(application.agency_id, key)
     retract_alert(application.job.owner_id, key)

@@ -253,8 +253,11 @@ def confirm_interview(
 
     _lock_people(owner.id, application.candidate_id)
     db.session.refresh(request)
+    db.session.refresh(application)
     if request.status != "open":
         raise ServiceError("This interview request is no longer open.", field="slot")
+    if not application.is_active:
+        raise ServiceError("This candidate's application is closed, so no interview can be booked.", field="slot")
     _refuse_conflicts(owner, application, start, end, now)
     interview = Interview(
         agency_id=application.agency_id,
@@ -280,7 +283,9 @@ def confirm_interview(
         ) from None
     request.status = "scheduled"
     # A hire already requested stays requested; otherwise the client sees the interview.
-    application_status.move(application, "interview_scheduled", now=now)
+    application_status.move(
+        application, "interview_scheduled", now=now, allowed_from=("awaiting_review", "interview_requested")
+    )
     application.last_activity_at = now
     complete_interview_tasks(request.id, by_user, now=now)
     chosen_by = "" if by_user is not None else " (chosen by the candidate)"

@@ -239,15 +239,17 @@ def add_application(
             moved_at=application.applied_at,
         )
     )
-    record(
-        job.agency_id,
-        "application.created",
-        f"Added {candidate.name} to {job.title}",
-        actor=by_user,
-        job_id=job.id,
-        candidate_id=candidate.id,
-        application_id=application.id,
-    )
+    if applied_at is None:
+        # An imported past application is history, not today's news on the timelines.
+        record(
+            job.agency_id,
+            "application.created",
+            f"Added {candidate.name} to {job.title}",
+            actor=by_user,
+            job_id=job.id,
+            candidate_id=candidate.id,
+            application_id=application.id,
+        )
     return application
 
 

@@ -240,6 +240,27 @@ def test_onsite_needs_a_location_and_a_closed_request_cannot_be_confirmed(desk):
         )
 
 
+def test_a_closed_application_cannot_get_an_interview(desk):
+    request = _request(desk, [MONDAY_10_NEW_YORK], format="phone")
+    desk.application.outcome = "withdrawn"
+    db.session.commit()
+    with pytest.raises(ServiceError, match="application is closed"):
+        confirm_interview(request, desk.recruiter, slot_id=request.proposed_slots[0].id, now=FRIDAY_BEFORE_US_DST)
+    assert db.session.scalar(select(func.count()).select_from(Interview)) == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "after"),
+    [("interview_requested", "interview_scheduled"), ("hire_requested", "hire_requested")],
+)
+def test_confirming_shows_the_interview_unless_a_hire_is_already_requested(desk, status, after):
+    request = _request(desk, [MONDAY_10_NEW_YORK], format="phone")
+    desk.application.client_status = status
+    db.session.commit()
+    confirm_interview(request, desk.recruiter, slot_id=request.proposed_slots[0].id, now=FRIDAY_BEFORE_US_DST)
+    assert desk.application.client_status == after
+
+
 def test_counter_proposal_adds_agency_slots_and_emails_the_client_in_their_zone(desk, smtp):
     request = _request(desk, [MONDAY_10_NEW_YORK])
     propose_times(
