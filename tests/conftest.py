@@ -40,6 +40,19 @@ def pytest_configure(config):
         config.add_cleanup(traveller.stop)
 
 
+@pytest.fixture(autouse=True)
+def _moved_clock(request):
+    """With ``TEST_CLOCK``, every test starts at that same instant, whatever ran before it and
+    however fast: the guard is deterministic. A test that moves the clock itself is left alone."""
+    if request.node.get_closest_marker("time_machine"):
+        yield
+        return
+    traveller = clock.start()
+    yield
+    if traveller is not None:
+        traveller.stop()
+
+
 def pytest_report_header(config):
     moved = clock.requested()
     return [
