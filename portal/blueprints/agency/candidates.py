@@ -44,7 +44,7 @@ def outcome(application_id: int):
         pipeline.close_application(
             application, form.outcome.data, current_user, reason_id=form.reason_id.data, comment=form.comment.data
         )
-    if closing.refused:
+    if closing.refusal is not None:
         error = show_refusal(form, closing.refusal)
         return render("agency/outcome.html", "agency/_outcome_form.html", status=422, error=error, **context)
     return redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id))
@@ -66,7 +66,7 @@ def feedback(application_id: int):
         return render("agency/feedback.html", "agency/_feedback_form.html", status=422, **context)
     with attempt() as outcome:
         candidate_messages.send_feedback(application, current_user, form.subject.data, form.body.data)
-    if outcome.refused:
+    if outcome.refusal is not None:
         error = show_refusal(form, outcome.refusal)
         return render("agency/feedback.html", "agency/_feedback_form.html", status=422, error=error, **context)
     return toast(
