@@ -1,7 +1,7 @@
 """Shared column helpers for the models."""
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from sqlalchemy import DateTime, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
@@ -53,6 +53,14 @@ def agency_fk() -> Mapped[int]:
 def created_at() -> Mapped[datetime]:
     """Creation timestamp in UTC."""
     return mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
 
 
 def as_utc(value: datetime | None) -> datetime | None:
