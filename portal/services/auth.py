@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -105,11 +105,14 @@ def redeem_link(agency: Agency, signed: str) -> LinkCheck | None:
     if check is None or check.state != "ok":
         return check
     if check.token.kind == "sign_in":
-        claimed = db.session.execute(
+        result = db.session.execute(
             update(LoginToken)
             .where(LoginToken.id == check.token.id, LoginToken.used_at.is_(None))
             .values(used_at=utcnow())
-        ).rowcount
+        )
+        # Session.execute is typed with the general Result; an UPDATE's carries the row count.
+        assert isinstance(result, CursorResult)
+        claimed = result.rowcount
         if claimed != 1:
             check.state = "used"
     return check

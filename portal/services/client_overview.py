@@ -84,7 +84,9 @@ def ratings_for(contact: ClientContact, application_ids: list[int]) -> dict[int,
             select(Rating.application_id, Rating.stars).where(
                 Rating.application_id.in_(application_ids), Rating.contact_id == contact.id
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     averages = {
         app_id: (avg, count)

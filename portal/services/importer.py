@@ -265,7 +265,9 @@ class _Importer:
                     select(CandidateEmail.email, CandidateEmail.candidate_id).where(
                         CandidateEmail.agency_id == self.agency.id, CandidateEmail.email.in_(emails)
                     )
-                ).all()
+                )
+                .tuples()
+                .all()
             )
         by_email = set(owners.values())
         if candidate is None and by_email:

@@ -345,7 +345,9 @@ def recheck(p: Plan, hits: list[dict]) -> list[dict]:
             select(Candidate.id, User.name)
             .outerjoin(User, User.id == Candidate.added_by_id)
             .where(Candidate.id.in_(ids), Candidate.agency_id == p.agency_id, Candidate.private.is_(False))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     applications: dict[int, list] = {}
     for candidate_id, job_id, outcome, confidential, title in db.session.execute(
@@ -423,11 +425,15 @@ def _decorate(who, result: SearchResult) -> None:
     added_by = dict(
         db.session.execute(
             select(Candidate.id, User.name).join(User, User.id == Candidate.added_by_id).where(Candidate.id.in_(ids))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     job_ids = {hit["latest"]["job_id"] for hit in result.hits if hit.get("latest")}
     titles = dict(
-        db.session.execute(jobs_query(who).where(Job.id.in_(job_ids)).with_only_columns(Job.id, Job.title)).all()
+        db.session.execute(jobs_query(who).where(Job.id.in_(job_ids)).with_only_columns(Job.id, Job.title))
+        .tuples()
+        .all()
     )
     for hit in result.hits:
         hit["added_by"] = (
