@@ -86,7 +86,7 @@ def check_link(agency: Agency, signed: str) -> LinkCheck | None:
         return None
     if token is None or token.agency_id != agency.id:
         return None
-    contact = db.session.get(ClientContact, token.contact_id)
+    contact = db.session.get_one(ClientContact, token.contact_id)
     job = db.session.get(Job, token.job_id) if token.job_id else None
     if not contact.active or str(payload.get("v")) != str(contact.session_version):
         state = "revoked"
