@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 
 from ..extensions import db
 from ..models import (
@@ -115,6 +115,7 @@ def stage_choices(who) -> list[tuple[int, str]]:
 def value_exists(who, kind: str, value: str) -> bool:
     """Whether a tag, location or source value exists in the agency (an EXISTS, not a list of all:
     the options shown come from the facet counts of the current results)."""
+    query: Select[tuple[str]] | Select[tuple[int]]
     if kind == "tag":
         query = (
             select(CandidateTag.tag)
@@ -396,7 +397,7 @@ def search_database(p: Plan) -> SearchResult:
             .order_by(Candidate.id)
         )
     )
-    found = []
+    found: list[dict] = []
     for start in range(0, len(ids), 1000):
         built = build({(p.agency_id, cid) for cid in ids[start : start + 1000]})
         found.extend(doc for doc in built.documents if matches(doc, p))
