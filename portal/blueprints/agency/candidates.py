@@ -1,6 +1,8 @@
 """Candidates (A6, A8): the candidate page, closing an application with an outcome, and the
 feedback message to the candidate."""
 
+from typing import Any
+
 from flask import request, url_for
 from flask_login import current_user
 
@@ -35,7 +37,11 @@ def outcome(application_id: int):
     """Close an application with an outcome and a reason (A6)."""
     application = get_application_or_404(application_id)
     form = OutcomeForm()
-    context = {"application": application, "reasons": pipeline.closing_reasons(application.agency_id), "form": form}
+    context: dict[str, Any] = {
+        "application": application,
+        "reasons": pipeline.closing_reasons(application.agency_id),
+        "form": form,
+    }
     if request.method == "GET":
         return render("agency/outcome.html", "agency/_outcome_form.html", **context)
     if not form.validate_on_submit():

@@ -33,10 +33,8 @@ def _suggestions(refusal: ServiceError | None) -> list[datetime]:
     return refusal.suggestions if isinstance(refusal, interviews.SchedulingConflict) else []
 
 
-def _local_to_utc(value: datetime | None, zone_name: str) -> datetime | None:
-    """A wall-clock time entered in ``zone_name``, as UTC."""
-    if value is None:
-        return None
+def _local_to_utc(value: datetime, zone_name: str) -> datetime:
+    """A wall-clock time entered in ``zone_name``, as UTC (callers pass only filled-in fields)."""
     return value.replace(tzinfo=interviews.zone(zone_name)).astimezone(UTC)
 
 

@@ -29,6 +29,8 @@ def _search_context(args: MultiDict):
         try:
             result = search_service.search_candidates(current_user, form.criteria())
         except ServiceError as exc:
+            if exc.field is None:
+                raise  # search refusals always name the filter at fault
             getattr(form, exc.field).errors = [exc.message]
             status = 422
     else:
