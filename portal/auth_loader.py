@@ -1,20 +1,31 @@
 """Flask-Login wiring for two kinds of principal under one ``current_user``."""
 
+from typing import TYPE_CHECKING
+
 from flask import Flask, request, url_for
 
 from .extensions import db, login_manager
 from .htmx import redirect_for
 
+if TYPE_CHECKING:
+    from .models import ClientContact, User
 
-def load_principal(session_id: str):
+
+def load_principal(session_id: str) -> "User | ClientContact | None":
     """Resolve ``"u:<id>:<version>"`` / ``"c:<id>:<version>"``; a stale version or inactive row signs out."""
     from .models import ClientContact, User
 
     try:
         kind, raw_id, version = session_id.split(":")
-        model = {"u": User, "c": ClientContact}[kind]
-        principal = db.session.get(model, int(raw_id))
-    except (ValueError, KeyError):
+        principal_id = int(raw_id)
+    except ValueError:
+        return None
+    principal: User | ClientContact | None
+    if kind == "u":
+        principal = db.session.get(User, principal_id)
+    elif kind == "c":
+        principal = db.session.get(ClientContact, principal_id)
+    else:
         return None
     if principal is None or not principal.active or str(principal.session_version) != version:
         return None

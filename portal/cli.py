@@ -121,7 +121,7 @@ def import_candidates_command(path: str, agency_slug: str | None):
 
         with attempt() as outcome:
             report = import_file(agencies[0], path, content, on_progress=progress)
-    if outcome.refused:
+    if outcome.refusal is not None:
         raise click.ClickException(outcome.refusal.message)
     click.echo(report.summary())
     for problem in report.problems:

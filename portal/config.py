@@ -14,7 +14,7 @@ class Config:
     """Production defaults: safe unless told otherwise."""
 
     ENV_NAME = "production"
-    SECRET_KEY = None
+    SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.abspath("instance/portal.db")
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     MEILI_URL = "http://127.0.0.1:7700"

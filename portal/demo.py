@@ -408,7 +408,7 @@ def demo_links() -> list[dict]:
     from flask import current_app
 
     base = current_app.config["BASE_URL"].rstrip("/")
-    records = []
+    records: list[dict[str, str | None]] = []
     for spec in AGENCIES:
         agency = db.session.scalar(select(Agency).where(Agency.slug == spec["slug"]))
         if agency is None:

@@ -23,13 +23,13 @@ def unit_of_work() -> Iterator[None]:
 
 @dataclass
 class Outcome:
-    """What an :func:`attempt` came to: ``refusal`` is the service's reason when it said no."""
+    """What an :func:`attempt` came to: ``refusal`` is the service's reason when it said no.
+
+    Callers test ``outcome.refusal is not None`` (not a boolean property) so that the type
+    checker knows the refusal is there in the branch that reads it.
+    """
 
     refusal: ServiceError | None = None
-
-    @property
-    def refused(self) -> bool:
-        return self.refusal is not None
 
 
 @contextmanager
@@ -39,7 +39,7 @@ def attempt() -> Iterator[Outcome]:
 
         with attempt() as outcome:
             actions.request_hire(current_user, application, start_date=form.start_date.data)
-        if outcome.refused:
+        if outcome.refusal is not None:
             ...  # re-render the form with outcome.refusal.message next to outcome.refusal.field
     """
     outcome = Outcome()

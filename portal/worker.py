@@ -42,7 +42,9 @@ def run(once: bool = False, app=None) -> None:
     """Loop until SIGINT/SIGTERM; back off while idle."""
     from flask import current_app
 
-    app = app or current_app._get_current_object()
+    # Flask types current_app as Flask, but it is a LocalProxy; the loop needs the real app
+    # object (it outlives the request/CLI context), which only the proxy method returns.
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     stop = threading.Event()
     # Handlers are installed only for the loop and the caller's are put back afterwards: a single
     # pass (``flask worker --once``, a test) must not leave SIGINT/SIGTERM pointing at a dead loop.

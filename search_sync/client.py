@@ -4,7 +4,7 @@ import meilisearch
 from flask import current_app
 
 
-def meili_client(timeout: float | None = None) -> meilisearch.Client:
+def meili_client(timeout: int | None = None) -> meilisearch.Client:
     """A client for the configured server. ``Accept-Encoding: identity`` avoids the gzip
     keep-alive stall measured in SEARCH_NOTES.md."""
     return meilisearch.Client(

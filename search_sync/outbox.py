@@ -48,12 +48,16 @@ def enqueue(agency_id: int, entity: str, entity_id: int) -> SearchOutbox:
 
 def backlog() -> int:
     """How many outbox rows wait (parked rows excluded)."""
-    return db.session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.parked.is_(False)))
+    return db.session.execute(
+        select(func.count()).select_from(SearchOutbox).where(SearchOutbox.parked.is_(False))
+    ).scalar_one()
 
 
 def parked() -> int:
     """How many rows were parked because their document could not be indexed."""
-    return db.session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.parked.is_(True)))
+    return db.session.execute(
+        select(func.count()).select_from(SearchOutbox).where(SearchOutbox.parked.is_(True))
+    ).scalar_one()
 
 
 def parked_rows() -> list[SearchOutbox]:
@@ -96,12 +100,16 @@ def _after_flush(session: Session, _flush_context) -> None:
         candidates |= set(
             connection.execute(
                 select(Application.agency_id, Application.candidate_id).where(Application.id.in_(application_refs))
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     unknown_agency = {cid for agency_id, cid in candidates if agency_id is None}
     if unknown_agency:
         found = dict(
-            connection.execute(select(Candidate.id, Candidate.agency_id).where(Candidate.id.in_(unknown_agency))).all()
+            connection.execute(select(Candidate.id, Candidate.agency_id).where(Candidate.id.in_(unknown_agency)))
+            .tuples()
+            .all()
         )
         candidates = {(agency_id or found.get(cid), cid) for agency_id, cid in candidates}
     queued = session.info.setdefault(_QUEUED, set())

@@ -107,7 +107,7 @@ def _expected_counts() -> dict[int, int]:
 def drift() -> list[dict]:
     """Agencies whose document count differs from the database's."""
     expected, found = counts_by_agency()
-    slugs = dict(db.session.execute(select(Agency.id, Agency.slug)).all())
+    slugs = dict(db.session.execute(select(Agency.id, Agency.slug)).tuples().all())
     return [
         {
             "agency": slugs.get(agency_id, agency_id),

@@ -49,11 +49,11 @@ def test_an_attempt_turns_a_refusal_into_an_outcome_and_saves_nothing(ctx):
     with attempt() as outcome:
         add_agency("half")
         raise ServiceError("Choose a colour.", field="primary_color")
-    assert outcome.refused and outcome.refusal.field == "primary_color"
+    assert outcome.refusal is not None and outcome.refusal.field == "primary_color"
     assert agencies() == 0
     with attempt() as outcome:
         add_agency("whole")
-    assert not outcome.refused and agencies() == 1
+    assert outcome.refusal is None and agencies() == 1
 
 
 def test_an_attempt_lets_anything_but_a_refusal_through(ctx):

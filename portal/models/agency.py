@@ -1,13 +1,19 @@
 """The tenant (agency) and its configuration: branding, stages, reasons, templates."""
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import CheckConstraint, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import agency_fk, created_at
+from .base import Model, agency_fk, created_at
+
+if TYPE_CHECKING:
+    # people.py imports this module, so the name is only for the checker.
+    from .people import ClientContact
 
 
-class Agency(db.Model):
+class Agency(Model):
     """A recruitment agency: the tenant. Branding lives on the row (one read per request, cached)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +45,7 @@ class Agency(db.Model):
         return self.portal_title or self.name
 
 
-class StageDefinition(db.Model):
+class StageDefinition(Model):
     """One step of the agency's pipeline; ``position`` orders them (A6)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +57,7 @@ class StageDefinition(db.Model):
     __table_args__ = (UniqueConstraint("agency_id", "name"),)
 
 
-class Reason(db.Model):
+class Reason(Model):
     """A rejection or loss reason from the agency's configurable list."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +74,7 @@ class Reason(db.Model):
     )
 
 
-class ProfileTemplate(db.Model):
+class ProfileTemplate(Model):
     """The agency's online-profile template with ``{placeholders}`` (A2)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,7 +86,7 @@ class ProfileTemplate(db.Model):
     __table_args__ = (UniqueConstraint("agency_id", "name"),)
 
 
-class EmailTemplate(db.Model):
+class EmailTemplate(Model):
     """An agency override of one built-in email (subject and body with placeholders)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,7 +98,7 @@ class EmailTemplate(db.Model):
     __table_args__ = (UniqueConstraint("agency_id", "key"),)
 
 
-class ClientCompany(db.Model):
+class ClientCompany(Model):
     """A client of the agency; its contacts see only its jobs."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,4 +109,4 @@ class ClientCompany(db.Model):
 
     __table_args__ = (UniqueConstraint("agency_id", "name"),)
 
-    contacts: Mapped[list["ClientContact"]] = relationship(back_populates="company")  # noqa: F821
+    contacts: Mapped[list["ClientContact"]] = relationship(back_populates="company")

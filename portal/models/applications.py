@@ -16,9 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from .agency import Reason, StageDefinition
-from .base import UTCDateTime, agency_fk, created_at, utcnow
+from .base import Model, UTCDateTime, agency_fk, created_at, utcnow
 from .jobs import Job
 from .people import Candidate
 
@@ -40,7 +39,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Application(db.Model):
+class Application(Model):
     """Candidate × job. ``outcome`` is null while the application is active."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,7 +75,7 @@ class Application(db.Model):
         return self.outcome is None
 
 
-class StageHistory(db.Model):
+class StageHistory(Model):
     """Every stage move, so "reached stage X" survives later moves back."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,7 +87,7 @@ class StageHistory(db.Model):
     moved_at = created_at()
 
 
-class SharedProfile(db.Model):
+class SharedProfile(Model):
     """What a client sees of a candidate on one job. ``unshared_at`` set = hidden from the portal."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,7 +108,7 @@ class SharedProfile(db.Model):
     application: Mapped[Application] = relationship(back_populates="shared_profile")
 
 
-class Rating(db.Model):
+class Rating(Model):
     """One contact's 1–5 stars on one application (one row per pair: C6, C10)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,7 +124,7 @@ class Rating(db.Model):
     )
 
 
-class Comment(db.Model):
+class Comment(Model):
     """A message on a candidate's thread, by a client contact or an agency user."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,7 +149,7 @@ class Comment(db.Model):
         return author.name if author else "Former user"
 
 
-class Scorecard(db.Model):
+class Scorecard(Model):
     """An interviewer's verdict on an application (feeds the S3 positive-ratio filter)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,7 +163,7 @@ class Scorecard(db.Model):
     __table_args__ = (CheckConstraint(_in("verdict", VERDICTS), name="verdict"),)
 
 
-class InterviewRequest(db.Model):
+class InterviewRequest(Model):
     """A client's request to interview, with proposed slots. One open request per application."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,7 +193,7 @@ class InterviewRequest(db.Model):
     )
 
 
-class ProposedSlot(db.Model):
+class ProposedSlot(Model):
     """A proposed interview time, stored in UTC beside the proposer's IANA zone."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -210,7 +209,7 @@ class ProposedSlot(db.Model):
     )
 
 
-class Interview(db.Model):
+class Interview(Model):
     """A confirmed interview. An owner can hold only one scheduled interview per start time."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

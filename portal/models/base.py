@@ -1,10 +1,21 @@
 """Shared column helpers for the models."""
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, overload
 
 from sqlalchemy import DateTime, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from ..extensions import Base, db
+
+if TYPE_CHECKING:
+    # mypy cannot use an attribute (``db.Model``) as a base class. At runtime db.Model is
+    # Base's body (same registry and metadata) plus Flask-SQLAlchemy's mixins, which only add
+    # table names from class names and bind keys, so the checker can see it as Base.
+    Model = Base
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:
@@ -42,6 +53,14 @@ def agency_fk() -> Mapped[int]:
 def created_at() -> Mapped[datetime]:
     """Creation timestamp in UTC."""
     return mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
 
 
 def as_utc(value: datetime | None) -> datetime | None:

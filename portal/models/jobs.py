@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .agency import ClientCompany
-from .base import UTCDateTime, agency_fk, created_at
+from .base import Model, UTCDateTime, agency_fk, created_at
 from .people import User
 
 job_team = Table(
@@ -18,7 +18,7 @@ job_team = Table(
 )
 
 
-class Job(db.Model):
+class Job(Model):
     """A vacancy the agency works on for a client company."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

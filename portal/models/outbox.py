@@ -5,11 +5,10 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, agency_fk, created_at, utcnow
+from .base import Model, UTCDateTime, agency_fk, created_at, utcnow
 
 
-class MailOutbox(db.Model):
+class MailOutbox(Model):
     """A message waiting to be (or already) sent. Failed rows stay, visible to admins (M1)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,7 +34,7 @@ class MailOutbox(db.Model):
     )
 
 
-class SearchOutbox(db.Model):
+class SearchOutbox(Model):
     """A change that affects search documents: the worker rebuilds the named entity's documents."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +53,7 @@ class SearchOutbox(db.Model):
     )
 
 
-class LoginToken(db.Model):
+class LoginToken(Model):
     """An emailed link's server-side record: expiry, single use, revocation (C1, C2)."""
 
     id: Mapped[str] = mapped_column(String(43), primary_key=True)

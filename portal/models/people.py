@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .agency import Agency, ClientCompany
-from .base import UTCDateTime, agency_fk, created_at
+from .base import Model, UTCDateTime, agency_fk, created_at
 
 ROLES = ("admin", "recruiter")
 
@@ -42,7 +42,7 @@ class Principal(UserMixin):
         return bool(self.active)
 
 
-class User(Principal, db.Model):
+class User(Principal, Model):
     """A person of the agency: admin or recruiter."""
 
     kind = "u"
@@ -80,10 +80,12 @@ class User(Principal, db.Model):
 
     def check_password(self, password: str) -> bool:
         """True when ``password`` matches; always False for users without one."""
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        if not self.password_hash:
+            return False
+        return check_password_hash(self.password_hash, password)
 
 
-class ClientContact(Principal, db.Model):
+class ClientContact(Principal, Model):
     """A hiring manager or HR person at a client company; signs in by emailed link only."""
 
     kind = "c"
@@ -110,7 +112,7 @@ class ClientContact(Principal, db.Model):
     )
 
 
-class Candidate(db.Model):
+class Candidate(Model):
     """A person the agency may present; one per human per agency (emails de-duplicated)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,7 +156,7 @@ class Candidate(db.Model):
         return self.emails[0].email if self.emails else None
 
 
-class CandidateEmail(db.Model):
+class CandidateEmail(Model):
     """An address of a candidate. Unique per agency, stored lower-case: the de-duplication key."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,14 +171,14 @@ class CandidateEmail(db.Model):
     )
 
 
-class CandidateTag(db.Model):
+class CandidateTag(Model):
     """A free-form tag on a candidate."""
 
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True)
     tag: Mapped[str] = mapped_column(String(80), primary_key=True)
 
 
-class ConsentRecord(db.Model):
+class ConsentRecord(Model):
     """The candidate agreed to be presented (to one client, or to any when company is null)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,7 +190,7 @@ class ConsentRecord(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
 
-class Resume(db.Model):
+class Resume(Model):
     """A resume file, kept in the database so it is never reachable by a static URL."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -201,7 +203,7 @@ class Resume(db.Model):
     uploaded_at = created_at()
 
 
-class VideoResume(db.Model):
+class VideoResume(Model):
     """A link to a candidate's video introduction."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,13 +5,12 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, agency_fk, created_at
+from .base import Model, UTCDateTime, agency_fk, created_at
 
 TASK_TYPES = ("organise_interview", "process_offer", "send_feedback", "follow_up")
 
 
-class Task(db.Model):
+class Task(Model):
     """A to-do for a recruiter. ``dedupe_key`` makes generated tasks idempotent (C10)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,7 +39,7 @@ class Task(db.Model):
     )
 
 
-class TaskChecklistItem(db.Model):
+class TaskChecklistItem(Model):
     """One line of a task's checklist."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +49,7 @@ class TaskChecklistItem(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TaskComment(db.Model):
+class TaskComment(Model):
     """A note on a task by an agency user."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +59,7 @@ class TaskComment(db.Model):
     created_at = created_at()
 
 
-class Alert(db.Model):
+class Alert(Model):
     """An on-screen notice for a user; also emailed at once or in a digest (A4)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,7 +82,7 @@ class Alert(db.Model):
     )
 
 
-class Activity(db.Model):
+class Activity(Model):
     """A timeline entry (A7): who did what, when, about which job / candidate."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

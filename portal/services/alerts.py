@@ -16,7 +16,7 @@ def alert_job_owner(
     """Alert the owner of the application's job, once per ``dedupe_key``; email them if they
     chose immediate alerts (digest users get it from the daily digest). ``hold_mail`` delays
     the email so an Undo within that time can withdraw it unsent."""
-    owner = db.session.get(User, application.job.owner_id)
+    owner = db.session.get_one(User, application.job.owner_id)
     existing = _by_key(owner.id, dedupe_key)
     if existing is not None:
         return existing
@@ -33,7 +33,11 @@ def alert_job_owner(
         with db.session.begin_nested():
             db.session.add(alert)
     except IntegrityError:
-        return _by_key(owner.id, dedupe_key)
+        # Another request alerted them between our read and our insert: use theirs.
+        theirs = _by_key(owner.id, dedupe_key)
+        if theirs is None:
+            raise  # not the dedupe key: the insert broke another constraint
+        return theirs
     if owner.active and owner.alert_email == "immediate":
         mail = send_mail(
             owner.agency,
@@ -113,7 +117,7 @@ def send_digests(now=None) -> int:
     for alert in pending:
         by_user.setdefault(alert.user_id, []).append(alert)
     for user_id, alerts in by_user.items():
-        user = db.session.get(User, user_id)
+        user = db.session.get_one(User, user_id)
         send_mail(
             user.agency,
             "alert.digest",

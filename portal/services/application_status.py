@@ -9,7 +9,7 @@ action (an import, the demo) are set by :func:`from_history`.
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from search_sync import outbox
 
@@ -54,12 +54,15 @@ def move(
     contact acted a moment earlier; ``application`` is refreshed either way.
     """
     allowed = TRANSITIONS[to] if allowed_from is None else TRANSITIONS[to] & set(allowed_from)
-    changed = db.session.execute(
+    result = db.session.execute(
         update(Application)
         .where(Application.id == application.id, Application.client_status.in_(sorted(allowed)))
         .values(client_status=to, last_activity_at=now, **values)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    # Session.execute is typed with the general Result; an UPDATE's carries the row count.
+    assert isinstance(result, CursorResult)
+    changed = result.rowcount
     db.session.refresh(application)
     if changed:
         outbox.enqueue(application.agency_id, "candidate", application.candidate_id)

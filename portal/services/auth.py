@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -86,7 +86,7 @@ def check_link(agency: Agency, signed: str) -> LinkCheck | None:
         return None
     if token is None or token.agency_id != agency.id:
         return None
-    contact = db.session.get(ClientContact, token.contact_id)
+    contact = db.session.get_one(ClientContact, token.contact_id)
     job = db.session.get(Job, token.job_id) if token.job_id else None
     if not contact.active or str(payload.get("v")) != str(contact.session_version):
         state = "revoked"
@@ -105,11 +105,14 @@ def redeem_link(agency: Agency, signed: str) -> LinkCheck | None:
     if check is None or check.state != "ok":
         return check
     if check.token.kind == "sign_in":
-        claimed = db.session.execute(
+        result = db.session.execute(
             update(LoginToken)
             .where(LoginToken.id == check.token.id, LoginToken.used_at.is_(None))
             .values(used_at=utcnow())
-        ).rowcount
+        )
+        # Session.execute is typed with the general Result; an UPDATE's carries the row count.
+        assert isinstance(result, CursorResult)
+        claimed = result.rowcount
         if claimed != 1:
             check.state = "used"
     return check

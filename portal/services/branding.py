@@ -162,7 +162,7 @@ def check_contrast(foreground: str, background: str, what: str, field: str) -> N
         )
 
 
-def check_brand_colours(primary: str, accent: str) -> tuple[str, str]:
+def check_brand_colours(primary: str | None, accent: str | None) -> tuple[str, str]:
     """Validate both colours as the portal uses them; return them normalised.
 
     Buttons carry white text on the primary colour and badges white text on the accent; links

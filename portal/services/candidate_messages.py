@@ -41,7 +41,7 @@ class FeedbackDraft:
 
 def compose_feedback(application: Application, *, reason_id: int | None = None) -> FeedbackDraft:
     """A kind, branded draft from the agency's template (the reason is optional)."""
-    agency = db.session.get(Agency, application.agency_id)
+    agency = db.session.get_one(Agency, application.agency_id)
     reason = (
         db.session.get(Reason, reason_id or application.reason_id) if (reason_id or application.reason_id) else None
     )

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import contains_eager, selectinload, undefer
 
 from ..extensions import db
@@ -44,7 +44,8 @@ def progress_by_job(contact: ClientContact, baseline: datetime | None, job_ids=N
     """Counts per job for the contact: "awaiting your review" means not yet rated by them and
     still undecided; "new" means shared after ``baseline`` (the start of this visit)."""
     mine = and_(Rating.application_id == Application.id, Rating.contact_id == contact.id)
-    is_new = SharedProfile.shared_at > baseline if baseline is not None else True
+    # literal(True) binds the same parameter a bare True would, as an expression case() accepts.
+    is_new = SharedProfile.shared_at > baseline if baseline is not None else literal(True)
     query = (
         shared_applications_query(contact)
         .outerjoin(Rating, mine)
@@ -84,7 +85,9 @@ def ratings_for(contact: ClientContact, application_ids: list[int]) -> dict[int,
             select(Rating.application_id, Rating.stars).where(
                 Rating.application_id.in_(application_ids), Rating.contact_id == contact.id
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     averages = {
         app_id: (avg, count)

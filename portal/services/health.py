@@ -46,7 +46,9 @@ def outbox_backlog(now: datetime | None = None) -> dict:
     mail_counts = dict(
         db.session.execute(
             select(MailOutbox.status, func.count()).where(MailOutbox.status != "sent").group_by(MailOutbox.status)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     oldest = db.session.scalar(select(func.min(MailOutbox.created_at)).where(MailOutbox.status == "pending"))
     search_pending = db.session.scalar(

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal, overload
 
 from sqlalchemy import func, inspect, select
 
@@ -242,7 +243,7 @@ class _Importer:
         if team:
             job.hiring_team = team
         elif not job.hiring_team:
-            job.hiring_team = [db.session.get(User, job.owner_id)]
+            job.hiring_team = [db.session.get_one(User, job.owner_id)]
         self.jobs_by_ref[ref] = job
         return job
 
@@ -265,7 +266,9 @@ class _Importer:
                     select(CandidateEmail.email, CandidateEmail.candidate_id).where(
                         CandidateEmail.agency_id == self.agency.id, CandidateEmail.email.in_(emails)
                     )
-                ).all()
+                )
+                .tuples()
+                .all()
             )
         by_email = set(owners.values())
         if candidate is None and by_email:
@@ -474,6 +477,12 @@ class _Importer:
             db.session.add(reason)
             db.session.flush()
         return reason
+
+
+@overload
+def _text(row: dict, name: str, required: Literal[True], limit: int = 300) -> str: ...
+@overload
+def _text(row: dict, name: str, required: bool = False, limit: int = 300) -> str | None: ...
 
 
 def _text(row: dict, name: str, required: bool = False, limit: int = 300) -> str | None:

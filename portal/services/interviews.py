@@ -84,7 +84,7 @@ def format_in_zone(instant: datetime, zone_name: str | None) -> str:
 
 def slots_in_zones(request: InterviewRequest, owner: User) -> list[SlotInZones]:
     """The request's slots in the job owner's zone and the proposer's, each with its conflicts."""
-    application = db.session.get(Application, request.application_id)
+    application = db.session.get_one(Application, request.application_id)
     views = []
     for slot in request.proposed_slots:
         start, end = to_utc(slot.starts_at), to_utc(slot.ends_at)
@@ -187,7 +187,7 @@ def interviews_for_applications(application_ids: list[int]) -> list[Interview]:
 
 def request_owner(request: InterviewRequest) -> User:
     """The owner of the job the request is for: the interview goes in their calendar and zone."""
-    return db.session.get(Application, request.application_id).job.owner
+    return db.session.get_one(Application, request.application_id).job.owner
 
 
 def _lock_people(owner_id: int, candidate_id: int) -> None:
@@ -232,8 +232,8 @@ def confirm_interview(
     invitations.
     ``by_user`` is None when the candidate picked the time through their scheduling link."""
     now = to_utc(now or utcnow())
-    application = db.session.get(Application, request.application_id)
-    owner = db.session.get(User, application.job.owner_id)
+    application = db.session.get_one(Application, request.application_id)
+    owner = db.session.get_one(User, application.job.owner_id)
     if slot_id is not None:
         slot = next((s for s in request.proposed_slots if s.id == slot_id), None)
         if slot is None:
@@ -337,7 +337,7 @@ def propose_times(
     ]
     # Through the relationship, so ``request.proposed_slots`` lists them at once.
     request.proposed_slots.extend(slots)
-    application = db.session.get(Application, request.application_id)
+    application = db.session.get_one(Application, request.application_id)
     record(
         application.agency_id,
         "interview.counter_proposed",
@@ -386,8 +386,8 @@ def reschedule_interview(
     if start <= now:
         raise ServiceError("That time has already passed; choose a later one.", field="starts_at")
     end = start + (duration or (to_utc(interview.ends_at) - to_utc(interview.starts_at)))
-    application = db.session.get(Application, interview.application_id)
-    owner = db.session.get(User, interview.owner_id)
+    application = db.session.get_one(Application, interview.application_id)
+    owner = db.session.get_one(User, interview.owner_id)
     _lock_people(owner.id, application.candidate_id)
     _refuse_conflicts(owner, application, start, end, now, exclude_interview_id=interview.id)
     try:
@@ -417,7 +417,7 @@ def cancel_interview(interview: Interview, by_user: User, *, now: datetime | Non
     now = to_utc(now or utcnow())
     if interview.status != "scheduled":
         raise ServiceError("This interview is already cancelled.", field="interview")
-    application = db.session.get(Application, interview.application_id)
+    application = db.session.get_one(Application, interview.application_id)
     interview.status = "cancelled"
     interview.ics_sequence += 1
     application_status.move(application, "awaiting_review", now=now, allowed_from=("interview_scheduled",))
@@ -496,10 +496,14 @@ def _client_recipients(request: InterviewRequest | None, application: Applicatio
 
 
 def _send_invitations(
-    interview: Interview, application: Application, request: InterviewRequest | None, method: str, by_user: User
+    interview: Interview,
+    application: Application,
+    request: InterviewRequest | None,
+    method: str,
+    by_user: User | None,
 ) -> None:
     """Queue one mail per recipient, each with the times and the ``.ics`` in their own zone."""
-    owner = db.session.get(User, interview.owner_id)
+    owner = db.session.get_one(User, interview.owner_id)
     candidate = application.candidate
     job = application.job
     recipients: list[tuple[str, str, str | None, str]] = [
@@ -616,7 +620,7 @@ def check_self_schedule_token(agency_id: int, token: str) -> SelfScheduleLink | 
         return None
     if state == "ok" and request.status != "open":
         state = "closed"
-    application = db.session.get(Application, request.application_id)
+    application = db.session.get_one(Application, request.application_id)
     return SelfScheduleLink(state, request, application, payload.get("l"), payload.get("m"))
 
 
@@ -632,7 +636,7 @@ def send_self_schedule_link(
         raise ServiceError("An on-site interview needs a location.", field="location")
     if request.format == "video" and not meeting_link:
         raise ServiceError("A video interview needs a meeting link.", field="meeting_link")
-    application = db.session.get(Application, request.application_id)
+    application = db.session.get_one(Application, request.application_id)
     candidate = application.candidate
     if not candidate.primary_email:
         raise ServiceError(f"{candidate.name} has no email address.", field="slot")

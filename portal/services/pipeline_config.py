@@ -29,7 +29,9 @@ def stages(agency_id: int) -> list[StageDefinition]:
 
 def applications_in_stage(stage: StageDefinition) -> int:
     """How many applications sit in ``stage`` now."""
-    return db.session.scalar(select(func.count()).select_from(Application).where(Application.stage_id == stage.id))
+    return db.session.execute(
+        select(func.count()).select_from(Application).where(Application.stage_id == stage.id)
+    ).scalar_one()
 
 
 def applications_per_stage(stages: list[StageDefinition]) -> dict[int, int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 
 from ..extensions import db
 from ..models import (
@@ -115,6 +115,7 @@ def stage_choices(who) -> list[tuple[int, str]]:
 def value_exists(who, kind: str, value: str) -> bool:
     """Whether a tag, location or source value exists in the agency (an EXISTS, not a list of all:
     the options shown come from the facet counts of the current results)."""
+    query: Select[tuple[str]] | Select[tuple[int]]
     if kind == "tag":
         query = (
             select(CandidateTag.tag)
@@ -345,7 +346,9 @@ def recheck(p: Plan, hits: list[dict]) -> list[dict]:
             select(Candidate.id, User.name)
             .outerjoin(User, User.id == Candidate.added_by_id)
             .where(Candidate.id.in_(ids), Candidate.agency_id == p.agency_id, Candidate.private.is_(False))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     applications: dict[int, list] = {}
     for candidate_id, job_id, outcome, confidential, title in db.session.execute(
@@ -394,7 +397,7 @@ def search_database(p: Plan) -> SearchResult:
             .order_by(Candidate.id)
         )
     )
-    found = []
+    found: list[dict] = []
     for start in range(0, len(ids), 1000):
         built = build({(p.agency_id, cid) for cid in ids[start : start + 1000]})
         found.extend(doc for doc in built.documents if matches(doc, p))
@@ -423,11 +426,15 @@ def _decorate(who, result: SearchResult) -> None:
     added_by = dict(
         db.session.execute(
             select(Candidate.id, User.name).join(User, User.id == Candidate.added_by_id).where(Candidate.id.in_(ids))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     job_ids = {hit["latest"]["job_id"] for hit in result.hits if hit.get("latest")}
     titles = dict(
-        db.session.execute(jobs_query(who).where(Job.id.in_(job_ids)).with_only_columns(Job.id, Job.title)).all()
+        db.session.execute(jobs_query(who).where(Job.id.in_(job_ids)).with_only_columns(Job.id, Job.title))
+        .tuples()
+        .all()
     )
     for hit in result.hits:
         hit["added_by"] = (

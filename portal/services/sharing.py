@@ -386,7 +386,9 @@ def shared_count_by_job(agency_id: int) -> dict[int, int]:
             .join(SharedProfile, SharedProfile.application_id == Application.id)
             .where(Application.agency_id == agency_id, SharedProfile.unshared_at.is_(None))
             .group_by(Application.job_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
 
 

@@ -118,11 +118,11 @@ def resend_invite(actor: User, user: User) -> None:
 
 
 def _other_active_admins(user: User) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(User)
         .where(User.agency_id == user.agency_id, User.role == "admin", User.active.is_(True), User.id != user.id)
-    )
+    ).scalar_one()
 
 
 def change_role(actor: User, user: User, role: str) -> None:

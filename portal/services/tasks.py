@@ -100,7 +100,10 @@ def generate_task(
             db.session.add(task)
     except IntegrityError:
         # Another request created it between our read and our insert: use theirs.
-        return _by_key(application.agency_id, dedupe_key)
+        theirs = _by_key(application.agency_id, dedupe_key)
+        if theirs is None:
+            raise  # not the dedupe key: the insert broke another constraint
+        return theirs
     return task
 
 
@@ -154,7 +157,7 @@ def task_for_interview_request(request_id: int) -> Task | None:
 
 def task_assignee(task: Task) -> User:
     """Who the task is assigned to."""
-    return db.session.get(User, task.assignee_id)
+    return db.session.get_one(User, task.assignee_id)
 
 
 def task_comments(task: Task) -> list[TaskComment]:
@@ -248,7 +251,7 @@ def reassign_task(task: Task, by_user: User, assignee_id: int | None) -> Task:
     if assignee is None or assignee.agency_id != task.agency_id or not assignee.active:
         raise ServiceError("Choose an active colleague.", field="assignee")
     if task.job_id and not assignee.is_admin:
-        job = db.session.get(Job, task.job_id)
+        job = db.session.get_one(Job, task.job_id)
         on_team = db.session.scalar(
             select(func.count())
             .select_from(job_team)

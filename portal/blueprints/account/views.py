@@ -21,7 +21,7 @@ def set_password(token: str):
     if form.validate_on_submit():
         with attempt() as outcome:
             staff.set_password_with_token(token, form.password.data, form.confirm.data)
-        if not outcome.refused:
+        if outcome.refusal is None:
             return redirect_for(url_for("auth.staff_login", email=user.email))
         field = getattr(form, outcome.refusal.field or "", form.password)
         field.errors = [*field.errors, outcome.refusal.message]

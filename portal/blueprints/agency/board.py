@@ -46,7 +46,7 @@ def move_stage(application_id: int):
         return _board(application.job, error="Choose one of the agency's stages.")
     with attempt() as outcome:
         pipeline.move_stage(application, form.stage_id.data, current_user)
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _board(application.job, error=outcome.refusal.message)
     return _board(application.job, message=f"Moved {application.candidate.name} to {application.stage.name}.")
 
@@ -57,7 +57,7 @@ def unshare(application_id: int):
     application = get_application_or_404(application_id)
     with attempt() as outcome:
         sharing.unshare_candidate(application, current_user)
-    error = outcome.refusal.message if outcome.refused else None
+    error = outcome.refusal.message if outcome.refusal is not None else None
     response = make_response(
         render_template("agency/_application.html", **_card_context(application, error=error)), 422 if error else 200
     )
@@ -80,6 +80,6 @@ def bulk(job_id: int):
                 job, form.application_ids.data, current_user, consent_override_reason=form.consent_override_reason.data
             )
             message = f"Shared {len(done)} candidate(s)."
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _board(job, bulk_form=form, error=outcome.refusal.message)
     return _board(job, bulk_form=form, message=message)

@@ -1,6 +1,8 @@
 """Candidates (A6, A8): the candidate page, closing an application with an outcome, and the
 feedback message to the candidate."""
 
+from typing import Any
+
 from flask import request, url_for
 from flask_login import current_user
 
@@ -35,7 +37,11 @@ def outcome(application_id: int):
     """Close an application with an outcome and a reason (A6)."""
     application = get_application_or_404(application_id)
     form = OutcomeForm()
-    context = {"application": application, "reasons": pipeline.closing_reasons(application.agency_id), "form": form}
+    context: dict[str, Any] = {
+        "application": application,
+        "reasons": pipeline.closing_reasons(application.agency_id),
+        "form": form,
+    }
     if request.method == "GET":
         return render("agency/outcome.html", "agency/_outcome_form.html", **context)
     if not form.validate_on_submit():
@@ -44,7 +50,7 @@ def outcome(application_id: int):
         pipeline.close_application(
             application, form.outcome.data, current_user, reason_id=form.reason_id.data, comment=form.comment.data
         )
-    if closing.refused:
+    if closing.refusal is not None:
         error = show_refusal(form, closing.refusal)
         return render("agency/outcome.html", "agency/_outcome_form.html", status=422, error=error, **context)
     return redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id))
@@ -66,7 +72,7 @@ def feedback(application_id: int):
         return render("agency/feedback.html", "agency/_feedback_form.html", status=422, **context)
     with attempt() as outcome:
         candidate_messages.send_feedback(application, current_user, form.subject.data, form.body.data)
-    if outcome.refused:
+    if outcome.refusal is not None:
         error = show_refusal(form, outcome.refusal)
         return render("agency/feedback.html", "agency/_feedback_form.html", status=422, error=error, **context)
     return toast(

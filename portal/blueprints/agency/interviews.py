@@ -33,10 +33,8 @@ def _suggestions(refusal: ServiceError | None) -> list[datetime]:
     return refusal.suggestions if isinstance(refusal, interviews.SchedulingConflict) else []
 
 
-def _local_to_utc(value: datetime | None, zone_name: str) -> datetime | None:
-    """A wall-clock time entered in ``zone_name``, as UTC."""
-    if value is None:
-        return None
+def _local_to_utc(value: datetime, zone_name: str) -> datetime:
+    """A wall-clock time entered in ``zone_name``, as UTC (callers pass only filled-in fields)."""
     return value.replace(tzinfo=interviews.zone(zone_name)).astimezone(UTC)
 
 
@@ -61,7 +59,7 @@ def confirm_interview(request_id: int):
             location=form.location.data,
             meeting_link=form.meeting_link.data,
         )
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _schedule_region(
             row,
             422,
@@ -86,7 +84,7 @@ def send_self_schedule_link(request_id: int):
         interviews.send_self_schedule_link(
             row, current_user, location=form.location.data, meeting_link=form.meeting_link.data
         )
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _schedule_region(row, 422, confirm_form=form, schedule_error=outcome.refusal.message)
     return _schedule_region(row, schedule_message="The candidate was emailed a link to choose a time.")
 
@@ -101,7 +99,7 @@ def propose_times(request_id: int):
     starts = [_local_to_utc(f.data, form.timezone.data) for f in (form.first, form.second, form.third) if f.data]
     with attempt() as outcome:
         interviews.propose_times(row, current_user, starts, timedelta(minutes=form.minutes.data), form.timezone.data)
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _schedule_region(row, 422, propose_form=form, propose_error=outcome.refusal.message)
     return _schedule_region(row, propose_message="The new times were sent to the client.")
 
@@ -128,7 +126,7 @@ def reschedule_interview(interview_id: int):
         return _interview_card(row, 422, reschedule_form=form, error="Choose the new time.")
     with attempt() as outcome:
         interviews.reschedule_interview(row, current_user, _local_to_utc(form.starts_at.data, form.timezone.data))
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _interview_card(
             row, 422, reschedule_form=form, error=outcome.refusal.message, suggestions=_suggestions(outcome.refusal)
         )
@@ -141,6 +139,6 @@ def cancel_interview(interview_id: int):
     row = get_interview_or_404(interview_id)
     with attempt() as outcome:
         interviews.cancel_interview(row, current_user)
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _interview_card(row, 422, error=outcome.refusal.message)
     return _interview_card(row, message="Cancelled; everyone has been told.")

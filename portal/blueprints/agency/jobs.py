@@ -65,7 +65,7 @@ def new_job():
         return render("agency/job_form.html", "agency/_job_form.html", status=422, form=form, job=None)
     with attempt() as outcome:
         job = pipeline.create_job(current_user, _job_input(form))
-    if outcome.refused:
+    if outcome.refusal is not None:
         error = show_refusal(form, outcome.refusal)
         return render("agency/job_form.html", "agency/_job_form.html", status=422, form=form, job=None, error=error)
     return redirect_for(url_for("agency.job", job_id=job.id))
@@ -82,7 +82,7 @@ def edit_job(job_id: int):
         return render("agency/job_form.html", "agency/_job_form.html", status=422, form=form, job=job)
     with attempt() as outcome:
         pipeline.update_job(job, current_user, _job_input(form))
-    if outcome.refused:
+    if outcome.refusal is not None:
         error = show_refusal(form, outcome.refusal)
         return render("agency/job_form.html", "agency/_job_form.html", status=422, form=form, job=job, error=error)
     return redirect_for(url_for("agency.job", job_id=job.id))

@@ -59,7 +59,7 @@ def share(application_id: int):
             consent_override_reason=form.consent_override_reason.data,
             blind=form.blind.data,
         )
-    if outcome.refused:
+    if outcome.refusal is not None:
         error = show_refusal(form, outcome.refusal)
         return render("agency/share.html", "agency/_share_form.html", status=422, error=error, **context)
     return toast(
@@ -89,7 +89,7 @@ def send_online(job_id: int):
     else:
         with attempt() as outcome:
             count = sharing.send_online(job, form.contact_ids.data, current_user)
-        if outcome.refused:
+        if outcome.refusal is not None:
             error = outcome.refusal.message
         else:
             message = f"Sent to {count} contact(s)."
@@ -129,6 +129,6 @@ def send_link(job_id: int, contact_id: int):
     job, contact = _job_and_contact(job_id, contact_id)
     with attempt() as outcome:
         auth_service.email_landing_link(contact, job, current_user)
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _link_result(contact, outcome.refusal.message, ok=False)
     return _link_result(contact, f"Link emailed to {contact.email}.")

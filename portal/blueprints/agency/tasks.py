@@ -136,7 +136,7 @@ def complete_task(task_id: int):
     task = get_task_or_404(task_id)
     with attempt() as outcome:
         task_service.complete_task(task, current_user)
-    if outcome.refused:
+    if outcome.refusal is not None:
         return task_region(task, "status", _status_context(task, status_error=outcome.refusal.message), 422)
     return task_region(task, "status", _status_context(task))
 
@@ -151,7 +151,7 @@ def skip_task(task_id: int):
         return task_region(task, "status", _status_context(task, skip_form=form, status_error=error), 422)
     with attempt() as outcome:
         task_service.skip_task(task, current_user, form.reason.data)
-    if outcome.refused:
+    if outcome.refusal is not None:
         error = outcome.refusal.message
         return task_region(task, "status", _status_context(task, skip_form=form, status_error=error), 422)
     return task_region(task, "status", _status_context(task))
@@ -167,7 +167,7 @@ def reassign_task(task_id: int):
         return task_region(task, "assign", _assign_context(task, reassign_form=form, assign_error=error), 422)
     with attempt() as outcome:
         task_service.reassign_task(task, current_user, form.assignee_id.data)
-    if outcome.refused:
+    if outcome.refusal is not None:
         error = outcome.refusal.message
         return task_region(task, "assign", _assign_context(task, reassign_form=form, assign_error=error), 422)
     return task_region(task, "assign", _assign_context(task, assign_message="Reassigned."))
@@ -183,7 +183,7 @@ def comment_task(task_id: int):
         return task_region(task, "comments", _comments_context(task, comment_form=form, comment_error=error), 422)
     with attempt() as outcome:
         task_service.comment_on_task(task, current_user, form.body.data)
-    if outcome.refused:
+    if outcome.refusal is not None:
         error = outcome.refusal.message
         return task_region(task, "comments", _comments_context(task, comment_form=form, comment_error=error), 422)
     return task_region(task, "comments", _comments_context(task, comment_form=TaskCommentForm(formdata=None)))
@@ -199,6 +199,6 @@ def checklist_item(task_id: int, item_id: int):
         return task_region(task, "status", _status_context(task, status_error=error), 422)
     with attempt() as outcome:
         task_service.set_checklist_item(task, item_id, bool(form.done.data))
-    if outcome.refused:
+    if outcome.refusal is not None:
         return task_region(task, "status", _status_context(task, status_error=outcome.refusal.message), 422)
     return task_region(task, "status", _status_context(task))

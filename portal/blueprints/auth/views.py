@@ -54,7 +54,7 @@ def client_login(slug: str):
     if form.validate_on_submit():
         with attempt() as outcome:
             auth_service.request_sign_in(agency, form.email.data)
-        if not outcome.refused:
+        if outcome.refusal is None:
             # The htmx form swaps itself (outerHTML), so it must get the fragment: a whole page
             # would nest a second header and <main> inside the sign-in card.
             return render("auth/check_email.html", "auth/_check_email.html", agency=agency, email=form.email.data)

@@ -37,6 +37,8 @@ def resume(slug: str, application_id: int):
 def candidate_context(application: Application, comment_form: CommentForm | None = None) -> dict:
     """client/candidate.html: the profile as the client may see it, and every partial on the page."""
     profile = application.shared_profile
+    if profile is None:
+        abort(404)  # never shared: outside the client's scope (scoping.py joins the profile anyway)
     withheld = _withheld(application)
     hidden = {name.lower() for name in (profile.hidden_fields or [])}
     if withheld:

@@ -29,8 +29,7 @@ def rate(slug: str, application_id: int):
     with attempt() as outcome:
         actions.ensure_actionable(application)
         summary = actions.rate(current_user, application, None if request.form.get("clear") else form.stars.data)
-    if outcome.refused:
-        refusal = outcome.refusal
+    if (refusal := outcome.refusal) is not None:
         return _rating_response(application, error=refusal.message, status=409 if refusal.field is None else 422)
     return _rating_response(application, summary=summary)
 
@@ -44,7 +43,7 @@ def comment(slug: str, application_id: int):
         with attempt() as outcome:
             actions.ensure_actionable(application)
             actions.add_comment(current_user, application, form.body.data)
-        if outcome.refused:
+        if outcome.refusal is not None:
             form.body.errors = [outcome.refusal.message]
         else:
             form = CommentForm(formdata=None)
@@ -76,7 +75,7 @@ def request_interview(slug: str, application_id: int):
                 notes=form.notes.data or "",
                 slots=[actions.SlotInput(s.day.data, s.start.data, s.minutes.data) for s in form.slots],
             )
-        if not outcome.refused:
+        if outcome.refusal is None:
             flash("Interview requested. Your recruiter will confirm a time.")
             return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
         refused = _attach_error(form, outcome.refusal)
@@ -94,7 +93,7 @@ def hire(slug: str, application_id: int):
         with attempt() as outcome:
             actions.ensure_actionable(application)
             actions.request_hire(current_user, application, start_date=form.start_date.data, note=form.note.data or "")
-        if not outcome.refused:
+        if outcome.refusal is None:
             flash(f"Hire requested for {application.candidate.name}. Your recruiter will be in touch.")
             return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
         refused = _attach_error(form, outcome.refusal)
@@ -125,7 +124,7 @@ def reject_reason(slug: str, application_id: int):
             actions.explain_reject(
                 current_user, application, reason_id=form.reason_id.data, comment=form.comment.data or ""
             )
-        if not outcome.refused:
+        if outcome.refusal is None:
             return _decision_response(application, saved="Thanks: your reason was sent to the recruiter.")
         _attach_error(form, outcome.refusal)
     return _decision_response(application, reason_form=form, status=422)
@@ -137,7 +136,7 @@ def _decide(application_id: int, action):
     with attempt() as outcome:
         actions.ensure_actionable(application)
         action(current_user, application)
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _decision_response(application, error=outcome.refusal.message, status=409)
     return _decision_response(application)
 

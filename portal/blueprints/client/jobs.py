@@ -6,7 +6,7 @@ from flask import request, url_for
 from flask_login import current_user
 
 from ...htmx import is_htmx, redirect_for, render
-from ...models import as_utc, utcnow
+from ...models import Application, as_utc, utcnow
 from ...scoping import get_job_or_404
 from ...services.client_overview import REJECTED_GROUP, card_batch, recent_activity
 from . import bp
@@ -24,7 +24,7 @@ def job(slug: str, job_id: int):
     job = get_job_or_404(job_id)
     applications, totals = card_batch(current_user, job, CARDS_PER_GROUP)
     by_stage: dict = defaultdict(list)
-    rejected = []
+    rejected: list[Application] = []
     for application in applications:
         (rejected if application.client_status == "rejected_by_client" else by_stage[application.stage]).append(
             application

@@ -70,6 +70,6 @@ def choose(slug: str, schedule_token: str):
         )
     if isinstance(outcome.refusal, interviews.SchedulingConflict):
         return _page(agency, link, status=422, error="That time is no longer free. Please choose another one.")
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _page(agency, link, status=422, error=outcome.refusal.message)
     return _page(agency, link, confirmed=interview)

@@ -29,6 +29,8 @@ def _search_context(args: MultiDict):
         try:
             result = search_service.search_candidates(current_user, form.criteria())
         except ServiceError as exc:
+            if exc.field is None:
+                raise  # search refusals always name the filter at fault
             getattr(form, exc.field).errors = [exc.message]
             status = 422
     else:
@@ -70,7 +72,7 @@ def shortlist():
         return _shortlist_result("Choose a job from the list.", ok=False)
     with attempt() as outcome:
         created = search_service.add_to_shortlist(current_user, form.job_id.data, form.candidate.data or [])
-    if outcome.refused:
+    if outcome.refusal is not None:
         return _shortlist_result(outcome.refusal.message, ok=False)
     count = len(set(form.candidate.data))
     message = f"Added {created} candidate(s) to the shortlist" + (
@@ -112,7 +114,7 @@ def import_upload():
     upload = form.file.data
     with attempt() as outcome:
         report = importer.import_file(current_user.agency, upload.filename or "", upload.read())
-    if outcome.refused:
+    if outcome.refusal is not None:
         form.file.errors = [outcome.refusal.message]
         return render("search/import.html", "search/_import_result.html", status=422, form=form, report=None)
     return render(
