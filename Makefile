@@ -12,7 +12,7 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 run: install
 	@scripts/run.sh
 
-test: install-test tools
+test: lint install-test tools
 	@scripts/test.sh
 
 test-sqlite: install-test tools
@@ -22,6 +22,7 @@ test-postgres: install-test tools
 	@scripts/test.sh postgresql
 
 # The gates: ruff (lint and format) and mypy, configured in pyproject.toml; pre-commit runs the same.
+# `make test` runs them first, so CI enforces them.
 lint: install-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

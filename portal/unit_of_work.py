@@ -14,11 +14,25 @@ def unit_of_work() -> Iterator[None]:
     """Commit what the block changed, once; if anything escapes the block (or the commit itself
     fails), roll the whole change back and let the exception continue."""
     try:
+        _take_the_write_lock()
         yield
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _take_the_write_lock() -> None:
+    """On SQLite, begin with the write lock (``BEGIN IMMEDIATE``), so that the checks a service
+    makes and the writes that follow are serialised as row locks serialise them on PostgreSQL:
+    two confirmations for one recruiter run one after the other, and the second sees the first's
+    interview. (pysqlite would otherwise begin only at the first write, after the checks.)"""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
 
 
 @dataclass

@@ -191,7 +191,8 @@ def request_owner(request: InterviewRequest) -> User:
 
 
 def _lock_people(owner_id: int, candidate_id: int) -> None:
-    """Serialise scheduling per owner and per candidate (a no-op on SQLite, whose writers queue)."""
+    """Serialise scheduling per owner and per candidate with row locks. SQLite has none: there the
+    unit of work began with the write lock (BEGIN IMMEDIATE), which serialises all writers."""
     db.session.execute(select(User.id).where(User.id == owner_id).with_for_update())
     db.session.execute(select(Candidate.id).where(Candidate.id == candidate_id).with_for_update())
 
