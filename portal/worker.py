@@ -1,7 +1,8 @@
 """The worker process (Procfile ``worker``): drains every outbox, mail and search.
 
-Several workers may run against PostgreSQL: each batch is claimed with
-``FOR UPDATE SKIP LOCKED``, so no message is sent twice.
+Several workers may run at once: each message is claimed, sent and recorded in a unit of work
+of its own (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite), so no message
+is sent twice and a worker killed mid-pass re-sends at most the one in flight.
 """
 
 import logging
@@ -13,7 +14,7 @@ from search_sync import outbox
 from search_sync.sync import prune_tasks, sync_search
 
 from .extensions import db
-from .services.mail import deliver_due_mail
+from .services import mail as mail_service
 from .unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,24 @@ POLL_SECONDS = 0.25  # also bounds outbox-to-searchable lag (budget: p95 under 1
 
 
 def deliver_mail(batch_size: int = 20) -> int:
-    """The mail step of a pass: send one batch of due messages and commit what became of them,
-    once. Returns how many were sent."""
-    with unit_of_work():
-        return deliver_due_mail(batch_size)
+    """The mail step of a pass: send up to ``batch_size`` due messages, each committed on its own
+    as soon as the server has it, so one refused message never holds back the rest. Stops early
+    when nothing is due or the server cannot be reached. Returns how many were sent."""
+    sent, tried = 0, set[int]()
+    outgoing = mail_service.Outgoing()
+    try:
+        for _ in range(batch_size):
+            with unit_of_work():
+                row = mail_service.next_due_mail(tried)
+                result = mail_service.send_one(row, outgoing) if row is not None else None
+                if row is not None:
+                    tried.add(row.id)
+            if result is None or result == "server_gone":
+                break
+            sent += result == "sent"
+    finally:
+        outgoing.close()
+    return sent
 
 
 def run_once() -> dict:

@@ -3,6 +3,7 @@ and the development mail viewer. Messages are received by the suite's aiosmtpd s
 
 import re
 from datetime import timedelta
+from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -88,6 +89,16 @@ class RefusingInbox(Inbox):
             return f"550 5.1.1 <{address}>: no such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+
+class ContentRefusingInbox(Inbox):
+    """An SMTP server that refuses for good (554) any message whose subject says so."""
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        if "Refuse me" in str(message["Subject"]):
+            return "554 5.7.1 Message refused by policy"
+        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture
@@ -329,6 +340,32 @@ def test_refused_recipient_fails_alone(make_app, refusing_smtp):
         refused = reload(ids[1])
         assert (refused.status, refused.attempts) == ("failed", 2)
         assert len(inbox.messages) == 2
+
+
+def test_a_message_refused_for_good_fails_alone_and_the_rest_go_out(make_app):
+    inbox = ContentRefusingInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        other = make_app(MAIL_PORT=controller.port)
+        with other.app_context():
+            agency = make_agency()
+            contact = make_contact(make_company(agency), email="clara@acme.example")
+            subjects = ["First", "Refuse me", *[f"After {n}" for n in range(10)]]
+            ids = [queue_sign_in(agency, contact, subject=subject).id for subject in subjects]
+            db.session.commit()
+
+            assert deliver_mail() == 11
+            assert sorted(m["message"]["Subject"] for m in inbox.wait_for(11)) == sorted(
+                s for s in subjects if s != "Refuse me"
+            )
+            refused = reload(ids[1])
+            # 5xx: retrying cannot help, so it is given up at once and listed for the admins.
+            assert (refused.status, refused.attempts) == ("failed", 1) and "554" in refused.last_error
+            assert {reload(i).status for i in ids if i != ids[1]} == {"sent"}
+            assert deliver_mail() == 0 and len(inbox.messages) == 11
+    finally:
+        controller.stop()
 
 
 def test_backoff_grows_exponentially(make_app):

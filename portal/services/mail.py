@@ -1,9 +1,12 @@
 """Mail outbox (M1, M2): queue in the caller's transaction; the worker sends with backoff."""
 
+import contextlib
 import logging
 import smtplib
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from email.utils import formataddr
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
@@ -74,45 +77,72 @@ def send_mail(
     return row
 
 
-def deliver_due_mail(batch_size: int = 20) -> int:
-    """Send one batch of due outbox rows and record what became of each; returns how many were sent.
-
-    The caller commits (the worker's unit of work), once for the batch. Until then the rows stay
-    locked (``FOR UPDATE SKIP LOCKED``), so parallel workers on PostgreSQL never send one twice.
-    """
+def next_due_mail(tried: Collection[int] = ()) -> MailOutbox | None:
+    """The oldest message due for sending, claimed for this unit of work: locked with ``FOR UPDATE
+    SKIP LOCKED`` on PostgreSQL (parallel workers take different ones); on SQLite the unit of
+    work's write lock serialises the workers. ``tried``: ids this pass already tried (a message
+    retried at once would otherwise use up its attempts in one pass). None when nothing is due."""
     if not current_app.config["MAIL_DELIVER"]:
-        return 0
-    now = utcnow()
-    rows = db.session.scalars(
+        return None
+    return db.session.scalar(
         select(MailOutbox)
-        .where(MailOutbox.status == "pending", MailOutbox.next_attempt_at <= now)
+        .where(MailOutbox.status == "pending", MailOutbox.next_attempt_at <= utcnow(), MailOutbox.id.not_in(tried))
         .order_by(MailOutbox.id)
-        .limit(batch_size)
+        .limit(1)
         .with_for_update(skip_locked=True)
-    ).all()
-    settled: set[int] = set()
-    if rows:
-        try:
-            with mail.connect() as connection:
-                for row in rows:
-                    try:
-                        connection.send(_message(row))
-                    except smtplib.SMTPRecipientsRefused as exc:
-                        _failed(row, exc)
-                    except BadHeaderError as exc:
-                        # A row with a line break in a header (written before validation, or by
-                        # hand) can never be sent. Raising here would abort the pass after earlier
-                        # rows went out uncommitted, so they would be sent again on every pass.
-                        _failed(row, exc, permanent=True)
-                    else:
-                        row.status, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
-                    settled.add(row.id)
-        except (OSError, smtplib.SMTPException) as exc:
-            # The server went away: the row in flight and every row not reached wait for a retry.
-            for row in rows:
-                if row.id not in settled:
-                    _failed(row, exc)
-    return sum(1 for row in rows if row.status == "sent")
+    )
+
+
+class Outgoing:
+    """One SMTP connection for a pass of the worker: opened at the first message, closed quietly
+    at the end (a server that went away cannot refuse to say goodbye)."""
+
+    def __init__(self) -> None:
+        self._opened: Any = None
+        self._connection: Any = None
+
+    def send(self, message: Message) -> None:
+        if self._connection is None:
+            self._opened = mail.connect()
+            self._connection = self._opened.__enter__()
+        self._connection.send(message)
+
+    def close(self) -> None:
+        opened, self._opened, self._connection = self._opened, None, None
+        if opened is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                opened.__exit__(None, None, None)
+
+
+def send_one(row: MailOutbox, outgoing: Outgoing) -> str:
+    """Send one claimed message and record what became of it. Returns ``"sent"``; ``"refused"``
+    when the server refused this message (its recipients or content: retried with back-off, or
+    given up at once for a permanent 5xx refusal of the content), the connection staying usable
+    for the next one; or ``"server_gone"`` when the server could not be reached (retried later;
+    the caller stops the pass)."""
+    try:
+        outgoing.send(_message(row))
+    except BadHeaderError as exc:
+        # A row with a line break in a header (written before validation, or by hand) can never
+        # be sent.
+        _failed(row, exc, permanent=True)
+        return "refused"
+    except smtplib.SMTPRecipientsRefused as exc:
+        _failed(row, exc)
+        return "refused"
+    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as exc:
+        outgoing.close()
+        _failed(row, exc)
+        return "server_gone"
+    except smtplib.SMTPResponseException as exc:
+        _failed(row, exc, permanent=exc.smtp_code >= 500)
+        return "refused"
+    except OSError as exc:  # smtplib's errors are OSErrors too: this is what is left, the network
+        outgoing.close()
+        _failed(row, exc)
+        return "server_gone"
+    row.status, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
+    return "sent"
 
 
 def withdraw(row: MailOutbox | None) -> bool:
