@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Literal, overload
 
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import (
@@ -118,6 +119,7 @@ class _Importer:
             raise ServiceError(f"At most {MAX_ROWS} rows per file.", field="file")
         self.jobs_by_ref: dict[str, Job] = {}
         self.candidates_by_ref: dict[str, Candidate] = {}
+        self.application_refs: set[str] = set()
         done = 0
         handlers = {"jobs": self._json_job, "candidates": self._json_candidate, "applications": self._json_application}
         for name, rows in sections:
@@ -135,7 +137,7 @@ class _Importer:
         rows = list(reader)
         if len(rows) > MAX_ROWS:
             raise ServiceError(f"At most {MAX_ROWS} rows per file.", field="file")
-        self.jobs_by_ref, self.candidates_by_ref = {}, {}
+        self.jobs_by_ref, self.candidates_by_ref, self.application_refs = {}, {}, set()
         for number, row in enumerate(rows, start=2):  # line 1 is the header
             self._guarded(f"line {number}", self._csv_row, row)
             if number % 50 == 0 or number - 1 == len(rows):
@@ -149,12 +151,17 @@ class _Importer:
                 if not isinstance(row, dict):
                     raise RowError("expected an object")
                 handler(row)
-        except (RowError, ServiceError, ValueError) as exc:
+        except (RowError, ServiceError, ValueError, TypeError, SQLAlchemyError) as exc:
             # The row's counts go with its rows; the references it registered too.
             problems = self.report.problems
             self.report.__dict__.update(counted, problems=problems)
             self._forget_unsaved()
-            problems.append(f"{where}: {exc}")
+            if isinstance(exc, SQLAlchemyError):
+                # Whatever the checks above missed, the database refused: this row only.
+                reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+                problems.append(f"{where}: the database refused it ({reason})")
+            else:
+                problems.append(f"{where}: {exc}")
 
     def _forget_unsaved(self) -> None:
         """Drop references to rows the savepoint rollback removed."""
@@ -178,7 +185,7 @@ class _Importer:
                 "current_company": row.get("current_company"),
                 "location": row.get("location"),
                 "tags": _split(row.get("tags")),
-                "private": row.get("private", "").lower() in ("1", "true", "yes"),
+                "private": row.get("private", ""),
                 "source": row.get("source"),
                 "resume_text": row.get("resume_text"),
             }
@@ -212,14 +219,16 @@ class _Importer:
         )
 
     def _json_job(self, row: dict) -> Job:
-        ref = _text(row, "external_id", required=True)
-        title = _text(row, "title", required=True)
+        ref = _text(row, "external_id", required=True, limit=_length(Job, "external_id"))
+        if ref in self.jobs_by_ref:
+            raise RowError(f"external_id {ref!r} appears earlier in the file")
+        title = _text(row, "title", required=True, limit=_length(Job, "title"))
         status = (row.get("status") or "open").lower()
         if status not in ("open", "closed"):
             raise RowError(f"status must be open or closed, not {status!r}")
         job = db.session.scalar(select(Job).where(Job.agency_id == self.agency.id, Job.external_id == ref))
         team = []
-        for email in row.get("hiring_team") or []:
+        for email in _list(row, "hiring_team"):
             user = db.session.scalar(
                 select(User).where(User.agency_id == self.agency.id, User.email == str(email).strip().lower())
             )
@@ -239,7 +248,7 @@ class _Importer:
             db.session.add(job)
             self.report.jobs_created += 1
         job.title, job.status = title, status
-        job.confidential = bool(row.get("confidential", False))
+        job.confidential = _flag(row, "confidential")
         if team:
             job.hiring_team = team
         elif not job.hiring_team:
@@ -248,9 +257,11 @@ class _Importer:
         return job
 
     def _json_candidate(self, row: dict) -> Candidate:
-        ref = _text(row, "external_id")
-        first_name = _text(row, "first_name", required=True)
-        emails = [str(e).strip().lower() for e in (row.get("emails") or []) if str(e).strip()]
+        ref = _text(row, "external_id", limit=_length(Candidate, "external_id"))
+        if ref and ref in self.candidates_by_ref:
+            raise RowError(f"external_id {ref!r} appears earlier in the file")
+        first_name = _text(row, "first_name", required=True, limit=_length(Candidate, "first_name"))
+        emails = [e.lower() for e in _list(row, "emails")]
         for email in emails:
             if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
                 raise RowError(f"{email!r} is not an e-mail address")
@@ -287,20 +298,20 @@ class _Importer:
             candidate.external_id = ref
         candidate.first_name = first_name
         for name in ("last_name", "phone", "headline", "current_title", "current_company", "location", "source"):
-            value = _text(row, name)
+            value = _text(row, name, limit=_length(Candidate, name))
             if value:
                 setattr(candidate, name, value)
         candidate.last_name = candidate.last_name or ""
         if "private" in row:
-            candidate.private = bool(row.get("private"))
+            candidate.private = _flag(row, "private")
         known = {e.email for e in candidate.emails}
         for email in emails:
             if email not in known:
                 candidate.emails.append(CandidateEmail(agency_id=self.agency.id, email=email))
                 known.add(email)
         have_tags = {t.tag for t in candidate.tags}
-        for tag in row.get("tags") or []:
-            tag = str(tag).strip()[:80]
+        for tag in _list(row, "tags"):
+            tag = tag[:80]
             if tag and tag not in have_tags:
                 candidate.tags.append(CandidateTag(tag=tag))
                 have_tags.add(tag)
@@ -336,7 +347,9 @@ class _Importer:
             existing.text, existing.content = text, text.encode()
 
     def _json_application(self, row: dict) -> None:
-        ref = _text(row, "external_id", required=True)
+        ref = _text(row, "external_id", required=True, limit=_length(Application, "external_id"))
+        if ref in self.application_refs:
+            raise RowError(f"external_id {ref!r} appears earlier in the file")
         candidate = row.get("candidate")
         if not isinstance(candidate, Candidate):
             candidate = self._lookup_candidate(_text(row, "candidate", required=True))
@@ -376,13 +389,15 @@ class _Importer:
         application.outcome = STATUSES[status]
         application_status.from_history(application)
         application.closed_at = last_activity_at if application.outcome else None
-        application.source = _text(row, "source") or application.source
+        application.source = _text(row, "source", limit=_length(Application, "source")) or application.source
         application.applied_at, application.last_activity_at = applied_at, last_activity_at
         reason_label = _text(row, "rejection_reason")
         application.reason_id = self._reason(reason_label, status).id if reason_label else None
         db.session.flush()
         self._history(application, stage, applied_at)
         self._scorecards(application, row.get("scorecards") or [])
+        db.session.flush()  # inside the row's savepoint: what the database refuses is this row's
+        self.application_refs.add(ref)
 
     def _history(self, application: Application, furthest: StageDefinition, when: datetime) -> None:
         """Stage history up to the furthest stage, so "reached stage X" holds (added once; the
@@ -487,12 +502,51 @@ def _text(row: dict, name: str, required: bool = False, limit: int = 300) -> str
 
 def _text(row: dict, name: str, required: bool = False, limit: int = 300) -> str | None:
     value = row.get(name)
+    if isinstance(value, dict | list):
+        raise RowError(f"{name} must be text, not a {type(value).__name__}")
     value = str(value).strip() if value is not None else ""
     if required and not value:
         raise RowError(f"{name} is required")
+    if "\x00" in value:
+        raise RowError(f"{name} contains a NUL byte")
     if len(value) > limit:
         raise RowError(f"{name} is longer than {limit} characters")
     return value or None
+
+
+def _length(model: type, column: str) -> int:
+    """The length of a text column, so an over-long value is a reported error on every database
+    (PostgreSQL refuses it, SQLite would store it)."""
+    return int(model.__table__.c[column].type.length)  # type: ignore[attr-defined]
+
+
+def _list(row: dict, name: str) -> list[str]:
+    """A list of texts (missing: empty); a number or an object where the list belongs is an error."""
+    value = row.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list) or any(isinstance(item, dict | list) for item in value):
+        raise RowError(f"{name} must be a list of texts")
+    items = [str(item).strip() for item in value if str(item).strip()]
+    if any("\x00" in item for item in items):
+        raise RowError(f"{name} contains a NUL byte")
+    return items
+
+
+FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": False}
+
+
+def _flag(row: dict, name: str) -> bool:
+    """true/false as JSON, or "true"/"false", "1"/"0", "yes"/"no" (any case); anything else is an
+    error rather than a guess ("false" must never read as true)."""
+    value = row.get(name)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in FLAGS:
+        return FLAGS[value.strip().lower()]
+    raise RowError(f"{name} must be true or false, not {value!r}")
 
 
 def _split(value: str | None) -> list[str]:

@@ -113,6 +113,35 @@ def test_a_bad_row_is_reported_with_position_and_reason_and_the_rest_kept(sctx, 
     assert db.session.scalar(select(func.count()).select_from(Scorecard)) == 0
 
 
+def test_malformed_rows_are_reported_by_position_and_every_good_row_is_kept(sctx):
+    agency = make_agency()
+    make_user(agency, "admin")
+    good = [{"external_id": f"G{n}", "first_name": f"Good{n}", "emails": [f"good{n}@example.com"]} for n in range(6)]
+    bad = [
+        {"external_id": "B0", "first_name": "Listless", "emails": ["b0@example.com"], "tags": 5},
+        {"external_id": "B1", "first_name": "x" * 121, "emails": ["b1@example.com"]},
+        {"external_id": "B2", "first_name": "Nul\x00Byte", "emails": ["b2@example.com"]},
+        {"external_id": "B3", "first_name": "Maybe", "emails": ["b3@example.com"], "private": "maybe"},
+        {"external_id": "G0", "first_name": "Twice", "emails": ["twice@example.com"]},
+    ]
+    hidden = {"external_id": "P0", "first_name": "Visible", "emails": ["p0@example.com"], "private": "false"}
+    candidates = [*good[:3], *bad, hidden, *good[3:]]
+    report = import_file(agency, "x.json", json.dumps({"candidates": candidates}).encode())
+    assert report.problems == [
+        "candidates[3]: tags must be a list of texts",
+        "candidates[4]: first_name is longer than 120 characters",
+        "candidates[5]: first_name contains a NUL byte",
+        "candidates[6]: private must be true or false, not 'maybe'",
+        "candidates[7]: external_id 'G0' appears earlier in the file",
+    ]
+    assert report.candidates_created == 7
+    db.session.commit()
+    names = set(db.session.scalars(select(Candidate.first_name)))
+    assert names == {f"Good{n}" for n in range(6)} | {"Visible"}
+    # "false" is false: the person stays searchable.
+    assert db.session.scalar(select(Candidate.private).where(Candidate.external_id == "P0")) is False
+
+
 def test_csv_bad_row_names_its_line(sctx):
     agency = make_agency()
     make_user(agency, "admin")
