@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
@@ -136,9 +137,7 @@ def rate(
     elif existing is not None:
         existing.stars, existing.updated_at = stars, now
     else:
-        db.session.add(
-            Rating(agency_id=application.agency_id, application_id=application.id, contact_id=contact.id, stars=stars)
-        )
+        _insert_or_update_rating(contact, application, stars, now)
     _touch(application, now)
     shown = client_facing_name(application)
     verb_summary = (
@@ -156,6 +155,23 @@ def rate(
     )
     db.session.flush()
     return rating_summary(application, contact)
+
+
+def _insert_or_update_rating(contact: ClientContact, application: Application, stars: int, now: datetime) -> None:
+    """An upsert: a second click that raced this one (two tabs, a double tap) already inserted the
+    contact's rating, so the unique constraint refuses ours; then change theirs instead of a 500."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                Rating(
+                    agency_id=application.agency_id, application_id=application.id, contact_id=contact.id, stars=stars
+                )
+            )
+    except IntegrityError:
+        winner = db.session.scalars(
+            select(Rating).where(Rating.application_id == application.id, Rating.contact_id == contact.id)
+        ).one()
+        winner.stars, winner.updated_at = stars, now
 
 
 def add_comment(contact: ClientContact, application: Application, body: str, now: datetime | None = None) -> Comment:

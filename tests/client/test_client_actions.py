@@ -23,6 +23,7 @@ from portal.models import (
 from portal.services import ServiceError
 from portal.services import client_actions as actions
 from portal.services.client_actions import SlotInput
+from portal.unit_of_work import unit_of_work
 from tests.conftest import TEST_DATABASE
 from tests.factories import make_contact, make_tenant
 
@@ -325,3 +326,39 @@ def test_two_contacts_acting_at_once_create_one_of_everything(app, action):
         assert db.session.scalar(select(func.count()).select_from(InterviewRequest)) == (
             1 if action == "interview" else 0
         )
+
+
+def test_one_contact_rating_twice_at_once_keeps_one_rating_and_no_error(app):
+    """A double tap or two tabs: two rate() calls race; one rating remains, neither fails."""
+    with app.app_context():
+        tenant = make_tenant("rateco")
+        ids = (tenant.application.id, tenant.contact.id)
+    for attempt in range(5):
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def tap(stars, barrier=barrier, errors=errors):
+            from portal.models import ClientContact
+
+            with app.app_context():
+                try:
+                    application = db.session.get(Application, ids[0])
+                    contact = db.session.get(ClientContact, ids[1])
+                    barrier.wait(10)
+                    with unit_of_work():
+                        actions.rate(contact, application, stars, now=NOW)
+                except BaseException as exc:  # handed to the main thread
+                    errors.append(exc)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=tap, args=(stars,)) for stars in (3, 4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        with app.app_context():
+            assert errors == [], (TEST_DATABASE, attempt)
+            assert db.session.scalar(select(func.count()).select_from(Rating)) == 1
+            db.session.execute(Rating.__table__.delete())
+            db.session.commit()
