@@ -1,6 +1,6 @@
 """Alerts for the job owner (A4): stored on screen, and emailed at once when they prefer."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,11 +11,17 @@ from .mail import absolute_url, send_mail, withdraw
 
 
 def alert_job_owner(
-    application: Application, kind: str, message: str, dedupe_key: str, hold_mail: timedelta | None = None
+    application: Application,
+    kind: str,
+    message: str,
+    dedupe_key: str,
+    hold_mail: timedelta | None = None,
+    now: datetime | None = None,
 ) -> Alert:
     """Alert the owner of the application's job, once per ``dedupe_key``; email them if they
     chose immediate alerts (digest users get it from the daily digest). ``hold_mail`` delays
     the email so an Undo within that time can withdraw it unsent."""
+    now = now or utcnow()
     owner = db.session.get_one(User, application.job.owner_id)
     existing = _by_key(owner.id, dedupe_key)
     if existing is not None:
@@ -48,10 +54,10 @@ def alert_job_owner(
             user=owner,
             alert=alert,
             url=absolute_url("agency.job", job_id=application.job_id),
-            not_before=utcnow() + hold_mail if hold_mail else None,
+            not_before=now + hold_mail if hold_mail else None,
         )
         db.session.flush()
-        alert.mail_id, alert.emailed_at = mail.id, utcnow()
+        alert.mail_id, alert.emailed_at = mail.id, now
     return alert
 
 

@@ -282,6 +282,7 @@ def request_interview(
         f"{contact.name} ({contact.company.name}) asked to interview {candidate} for "
         f"{application.job.title}: {len(proposed)} proposed time{'s' if len(proposed) > 1 else ''}.",
         f"interview_requested:req{request_row.id}",
+        now=now,
     )
     record(
         application.agency_id,
@@ -323,6 +324,7 @@ def request_hire(
         "hire_requested",
         f"{contact.name} ({contact.company.name}) wants to hire {candidate} for {application.job.title}.{details}",
         f"hire_requested:app{application.id}",
+        now=now,
     )
     record(
         application.agency_id,
@@ -363,6 +365,7 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
         f"{contact.name} ({contact.company.name}) rejected {candidate} for {application.job.title}.",
         key,
         hold_mail=UNDO_WINDOW + UNDO_GRACE,
+        now=now,
     )
     record(
         application.agency_id,
