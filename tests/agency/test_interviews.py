@@ -336,6 +336,61 @@ def test_two_concurrent_confirmations_for_one_owner_never_both_succeed(app, seco
         assert db.session.scalar(select(func.count()).select_from(MailOutbox)) == 3
 
 
+def test_fifty_concurrent_confirmations_book_exactly_one_interview(app):
+    """The measured race: 50 requests for one recruiter, overlapping starts, confirmed at once. One
+    interview is booked; the other 49 are refused as conflicts, none fails with another error (no
+    "database is locked" on SQLite: each waits for the write lock, then sees the booking)."""
+    first = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
+    with app.app_context():
+        agency = make_agency()
+        owner = make_user(agency, timezone="Europe/London")
+        company = make_company(agency)
+        contact = make_contact(company)
+        job = make_job(company, owner)
+        request_ids = []
+        for n in range(50):
+            start = first + timedelta(minutes=n % 4 * 15)
+            request = make_interview_request(make_application(job), contact, [(start, start + timedelta(hours=1))])
+            request_ids.append(request.id)
+        db.session.commit()
+        owner_id = owner.id
+
+    barrier = threading.Barrier(len(request_ids))
+    outcomes: list[str] = []
+
+    def confirm(request_id):
+        with app.app_context():
+            request = db.session.get(InterviewRequest, request_id)
+            user = db.session.get(User, owner_id)
+            slot_id = request.proposed_slots[0].id
+            db.session.rollback()  # end the read transaction: every thread starts from the same place
+            barrier.wait()
+            try:
+                with unit_of_work():
+                    confirm_interview(
+                        request, user, slot_id=slot_id, meeting_link="https://meet.example/x", now=FRIDAY_BEFORE_US_DST
+                    )
+                outcomes.append("confirmed")
+            except SchedulingConflict:
+                outcomes.append("refused")
+            except Exception as exc:  # recorded, so the assertion names it
+                outcomes.append(f"error: {type(exc).__name__}: {exc}")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=confirm, args=(rid,)) for rid in request_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["confirmed"] + ["refused"] * 49
+    with app.app_context():
+        booked = db.session.scalars(
+            select(Interview).where(Interview.owner_id == owner_id, Interview.status == "scheduled")
+        ).all()
+        assert len(booked) == 1
+
+
 def test_reschedule_into_a_taken_time_is_refused_and_cancel_twice_is_refused(desk):
     request = _request(desk, [MONDAY_10_NEW_YORK])
     interview = confirm_interview(
