@@ -170,15 +170,14 @@ def interview_requested(application: Application) -> bool:
 def clean_fields(candidate: Candidate, fields: list[dict]) -> list[dict]:
     """Submitted lines as stored: trimmed, empty labels dropped, typed flags set. A line is
     contact when it came from a contact placeholder or its text holds a contact value."""
-    cleaned = []
+    cleaned: list[dict] = []
     for item in fields:
         label = str(item.get("label") or "").strip()[:80]
         if not label:
             continue
-        line = {"label": label, "value": str(item.get("value") or "").strip()[:4000]}
-        line["hidden"] = bool(item.get("hidden"))
-        line["contact"] = is_contact_line({**item, "value": line["value"]}, candidate)
-        cleaned.append(line)
+        value = str(item.get("value") or "").strip()[:4000]
+        contact = is_contact_line({**item, "value": value}, candidate)
+        cleaned.append({"label": label, "value": value, "hidden": bool(item.get("hidden")), "contact": contact})
     return cleaned
 
 
