@@ -21,6 +21,7 @@ from .models import (
     ConsentRecord,
     InterviewRequest,
     Job,
+    ProfileTemplate,
     Reason,
     Scorecard,
     SharedProfile,
@@ -31,6 +32,7 @@ from .models import (
 )
 from .services import application_status
 from .services.auth import landing_link
+from .services.sharing import profile_from_template
 
 DEMO_PASSWORD = "demo-password"
 DEFAULT_STAGES = ["Sourced", "Screening", "Submitted", "Client review", "Interview", "Offer", "Hired"]
@@ -43,6 +45,28 @@ REJECTION_REASONS = [
     "Culture fit",
 ]
 LOSS_REASONS = ["Already found a job", "Withdrew", "Relocated"]
+# Profile templates of every demo agency: the standard lines, contact lines under other labels,
+# and no contact lines at all. Contact details stay hidden from clients until hire in each (C5).
+PROFILE_TEMPLATES = [
+    (
+        "Standard",
+        (
+            "Name: {name}\nCurrent role: {current_title}\nLocation: {location}\nSummary: {summary}\n"
+            "Skills: {skills}\nNotice period: {notice_period}\nSalary expectation: {salary_expectation}\n"
+            "Email: {email}\nPhone: {phone}"
+        ),
+        "email,phone",
+    ),
+    (
+        "Contact lines relabelled",
+        (
+            "Candidate: {first_name} {last_name}\nE-mail: {email}\nMobile: {phone}\n"
+            "Reach them: {name} <{email}>, {phone}\nSummary: {summary}\nSkills: {skills}\nSalary: {salary_expectation}"
+        ),
+        "salary_expectation",
+    ),
+    ("Short", "Name: {name}\nHeadline: {headline}\nSkills: {skills}", ""),
+]
 
 AGENCIES = [
     {
@@ -255,6 +279,9 @@ def _load_agency(spec: dict, rng: random.Random, now: datetime) -> None:
     db.session.add(agency)
     db.session.flush()
     stages = ensure_pipeline(agency)
+    for name, body, hidden in PROFILE_TEMPLATES:
+        db.session.add(ProfileTemplate(agency_id=agency.id, name=name, body=body, hidden_by_default=hidden))
+    db.session.flush()
     reasons = db.session.scalars(select(Reason).where(Reason.agency_id == agency.id, Reason.kind == "rejection")).all()
     admin = User(
         agency_id=agency.id, name=spec["admin"][0], email=spec["admin"][1], role="admin", timezone="Europe/London"
@@ -386,18 +413,14 @@ def _apply(agency, candidate, job, stages, reasons, rng, now) -> None:
                 method="Phone call",
             )
         )
+        templates = db.session.scalars(
+            select(ProfileTemplate).where(ProfileTemplate.agency_id == agency.id).order_by(ProfileTemplate.id)
+        ).all()
         db.session.add(
             SharedProfile(
                 agency_id=agency.id,
                 application_id=application.id,
-                fields=[
-                    {"label": "Summary", "value": candidate.summary},
-                    {"label": "Skills", "value": candidate.skills},
-                    {"label": "Location", "value": candidate.location},
-                    {"label": "Notice period", "value": candidate.notice_period},
-                    {"label": "Salary expectation", "value": candidate.salary_expectation},
-                ],
-                hidden_fields=["email", "phone"],
+                fields=profile_from_template(application, templates[application.id % len(templates)]),
                 shared_at=applied,
             )
         )

@@ -1,6 +1,7 @@
 """One URL serves both the full page and its htmx fragment."""
 
 from flask import Response, make_response, render_template, request
+from werkzeug.urls import iri_to_uri
 
 
 def is_htmx() -> bool:
@@ -17,9 +18,11 @@ def render(page: str, partial: str | None = None, status: int = 200, **context) 
 
 
 def hx_redirect(url: str) -> Response:
-    """Redirect an htmx request with ``HX-Redirect`` (a 302 would be swapped into the page)."""
+    """Redirect an htmx request with ``HX-Redirect`` (a 302 would be swapped into the page).
+    Header values are Latin-1 on the wire, so a path with other characters (a ``next`` of
+    ``/agency/jobs?q=Müller``) is percent-encoded as UTF-8, as browsers do for ``Location``."""
     response = make_response("", 204)
-    response.headers["HX-Redirect"] = url
+    response.headers["HX-Redirect"] = iri_to_uri(url)
     return response
 
 
@@ -28,7 +31,7 @@ def redirect_for(url: str, code: int = 303) -> Response:
     if request.headers.get("HX-Request") == "true":
         return hx_redirect(url)
     response = make_response("", code)
-    response.headers["Location"] = url
+    response.headers["Location"] = iri_to_uri(url)
     return response
 
 

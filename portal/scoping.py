@@ -143,6 +143,27 @@ def get_shared_application_or_404(application_id: int, who=None) -> Application:
     return row
 
 
+def client_share_state(application_id: int, who=None) -> str | None:
+    """For a client contact: "shared" when the application is shared with their company now,
+    "unshared" when it was and no longer is, None when it never was (or is not theirs at all).
+    The client blueprint checks it before every route that names an application (A2, C10)."""
+    who = who or principal()
+    if not isinstance(who, ClientContact):
+        return None
+    unshared_at = db.session.execute(
+        select(SharedProfile.unshared_at)
+        .join(Application, Application.id == SharedProfile.application_id)
+        .where(
+            Application.id == application_id,
+            Application.agency_id == who.agency_id,
+            Application.job_id.in_(jobs_query(who).with_only_columns(Job.id)),
+        )
+    ).first()
+    if unshared_at is None:
+        return None
+    return "shared" if unshared_at[0] is None else "unshared"
+
+
 def get_company_application_or_404(application_id: int, who=None) -> Application:
     """For a client action: an application on the contact's company's jobs, locked for update.
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -95,10 +96,14 @@ class SharedProfile(Model):
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), unique=True)
     resume_id: Mapped[int | None] = mapped_column(ForeignKey("resume.id", ondelete="SET NULL"))
     video_resume_id: Mapped[int | None] = mapped_column(ForeignKey("video_resume.id", ondelete="SET NULL"))
-    # Ordered list of {"label", "value"} pairs prepared from the profile template.
+    # Ordered lines prepared from the profile template: {"label", "value", "hidden", "contact"}.
+    # ``hidden``: the recruiter hid the line; ``contact``: it holds the candidate's e-mail or phone
+    # (a contact placeholder, or a contact value typed in). portal/services/client_profile.py
+    # decides from these flags, never from a line's label, what the client sees.
     fields: Mapped[list] = mapped_column(JSON, default=list)
-    # C5: candidate email and phone stay hidden until hire unless the agency chose otherwise.
-    hidden_fields: Mapped[list] = mapped_column(JSON, default=lambda: ["email", "phone"])
+    # C5: the candidate's e-mail and phone (contact lines included) reach the client only once
+    # hired, unless the recruiter chose to show them earlier on the share form.
+    show_contact_details: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     blind: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_override_reason: Mapped[str | None] = mapped_column(Text)
     shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

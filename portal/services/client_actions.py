@@ -61,31 +61,21 @@ class RatingSummary:
     count: int
 
 
+NO_LONGER_SHARED = "This candidate is no longer shared with you, so nothing was changed."
+
+
+class NoLongerShared(ServiceError):
+    """The candidate was unshared meanwhile: the answer must not show them any more (A2)."""
+
+
 def ensure_actionable(application: Application) -> Application:
     """Refuse clearly (C10) when the candidate was unshared, or the job closed, meanwhile."""
     profile = application.shared_profile
     if profile is None or profile.unshared_at is not None:
-        raise ServiceError("This candidate is no longer shared with you, so nothing was changed.")
+        raise NoLongerShared(NO_LONGER_SHARED)
     if application.job.status != "open":
         raise ServiceError("This job is closed, so nothing was changed.")
     return application
-
-
-# Profile lines that identify a person; a blind share leaves them out until an interview is requested.
-IDENTIFYING_FIELDS = frozenset(
-    {
-        "name",
-        "full name",
-        "first name",
-        "last name",
-        "current company",
-        "company",
-        "email",
-        "phone",
-        "linkedin",
-        "address",
-    }
-)
 
 
 def anonymous_ids(application_ids: list[int]) -> set[int]:

@@ -30,6 +30,7 @@ from ..models import (
 )
 from . import ServiceError, application_status
 from .activity import record
+from .client_profile import client_sees_contact_details
 from .mail import absolute_url, send_mail
 from .tasks import complete_interview_tasks
 
@@ -514,6 +515,13 @@ def _send_invitations(
         recipients.append((candidate.primary_email, candidate.first_name, candidate.timezone, "candidate"))
     recipients.append((owner.email, owner.name, owner.timezone, "owner"))
     attendees = [address for address, *_ in recipients]
+    # Per recipient (C5): a client's invitation lists the candidate's address only when the share
+    # lets the client see contact details.
+    client_attendees = (
+        attendees
+        if client_sees_contact_details(application)
+        else [address for address in attendees if address != candidate.primary_email]
+    )
     verb = {
         "REQUEST": "Interview confirmed" if interview.ics_sequence == 0 else "Interview updated",
         "CANCEL": "Interview cancelled",
@@ -531,7 +539,7 @@ def _send_invitations(
             zone_name,
             summary=summary,
             organizer=owner,
-            attendees=attendees,
+            attendees=client_attendees if role == "client" else attendees,
             description=f"{summary}\n{when}\n{where}",
         )
         paragraphs = [f"{verb}: {summary}.", f"When: {when}.", f"Where: {where}."]

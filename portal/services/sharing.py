@@ -18,6 +18,7 @@ from ..models import (
     Candidate,
     ClientContact,
     ConsentRecord,
+    InterviewRequest,
     Job,
     ProfileTemplate,
     Resume,
@@ -31,6 +32,7 @@ from ..scoping import jobs_query
 from . import ServiceError
 from .activity import record
 from .auth import landing_link
+from .client_profile import CONTACT_PLACEHOLDERS, is_contact_line
 from .mail import send_mail
 
 SENT_ONLINE = "job.sent_online"
@@ -126,28 +128,57 @@ def _placeholder_values(candidate: Candidate) -> dict[str, str]:
     }
 
 
-def profile_from_template(application: Application) -> tuple[list[dict], list[str]]:
-    """Fields ``[{label, value}]`` from the agency's profile template with placeholders filled,
-    and the labels hidden by default (contact details)."""
-    template = db.session.scalar(
-        select(ProfileTemplate)
-        .where(ProfileTemplate.agency_id == application.agency_id)
-        .order_by(ProfileTemplate.id)
-        .limit(1)
-    )
+def profile_from_template(application: Application, template: ProfileTemplate | None = None) -> list[dict]:
+    """Lines ``{label, value, hidden, contact}`` from a profile template (the agency's first one
+    unless given) with placeholders filled. ``contact`` marks a line with a contact placeholder
+    whatever its label: client_profile.py withholds it until hire unless the share shows contact
+    details. Lines with other placeholders the template hides by default start hidden."""
+    if template is None:
+        template = db.session.scalar(
+            select(ProfileTemplate)
+            .where(ProfileTemplate.agency_id == application.agency_id)
+            .order_by(ProfileTemplate.id)
+            .limit(1)
+        )
     body = template.body if template else DEFAULT_TEMPLATE
-    hidden_keys = {k.strip() for k in (template.hidden_by_default if template else "email,phone").split(",")}
+    hidden_keys = {k.strip() for k in (template.hidden_by_default if template else "").split(",")} - {""}
     values = _placeholder_values(application.candidate)
-    fields, hidden = [], []
+    fields = []
     for line in body.splitlines():
         label, sep, text = line.partition(":")
         if not sep or not label.strip():
             continue
+        used = {name.strip() for name in PLACEHOLDER.findall(text)}
         value = PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text).strip()
-        fields.append({"label": label.strip()[:80], "value": value[:4000]})
-        if set(PLACEHOLDER.findall(text)) & hidden_keys:
-            hidden.append(label.strip()[:80])
-    return fields, hidden
+        fields.append(
+            {
+                "label": label.strip()[:80],
+                "value": value[:4000],
+                "hidden": bool(used & (hidden_keys - CONTACT_PLACEHOLDERS)),
+                "contact": bool(used & CONTACT_PLACEHOLDERS),
+            }
+        )
+    return fields
+
+
+def interview_requested(application: Application) -> bool:
+    """Whether the client ever asked to interview the candidate (it ends a blind share's anonymity)."""
+    query = select(InterviewRequest.id).where(InterviewRequest.application_id == application.id).limit(1)
+    return db.session.scalar(query) is not None
+
+
+def clean_fields(candidate: Candidate, fields: list[dict]) -> list[dict]:
+    """Submitted lines as stored: trimmed, empty labels dropped, typed flags set. A line is
+    contact when it came from a contact placeholder or its text holds a contact value."""
+    cleaned: list[dict] = []
+    for item in fields:
+        label = str(item.get("label") or "").strip()[:80]
+        if not label:
+            continue
+        value = str(item.get("value") or "").strip()[:4000]
+        contact = is_contact_line({**item, "value": value}, candidate)
+        cleaned.append({"label": label, "value": value, "hidden": bool(item.get("hidden")), "contact": contact})
+    return cleaned
 
 
 def share_candidate(
@@ -155,7 +186,7 @@ def share_candidate(
     by_user: User,
     *,
     fields: list[dict] | None = None,
-    hidden_fields: list[str] | None = None,
+    show_contact_details: bool = False,
     resume_id: int | None = None,
     video_resume_id: int | None = None,
     consent_override_reason: str | None = None,
@@ -163,7 +194,9 @@ def share_candidate(
     now: datetime | None = None,
 ) -> SharedProfile:
     """Show the candidate on the job's portal page. Refuses without recorded consent unless an
-    override reason is given (which is logged)."""
+    override reason is given (which is logged). ``fields`` are lines ``{label, value, hidden}``
+    (the template's when None); contact details stay hidden until hire unless
+    ``show_contact_details`` (C5)."""
     now = as_utc(now or utcnow())
     if not application.is_active:
         raise ServiceError(
@@ -195,22 +228,13 @@ def share_candidate(
         is None
     ):
         raise ServiceError("Choose one of this candidate's video resumes.", field="video_resume_id")
-    if fields is None:
-        fields, default_hidden = profile_from_template(application)
-        hidden_fields = default_hidden if hidden_fields is None else hidden_fields
-    fields = [
-        {"label": str(f["label"]).strip()[:80], "value": str(f.get("value") or "").strip()[:4000]}
-        for f in fields
-        if str(f.get("label") or "").strip()
-    ]
-    labels = {f["label"] for f in fields}
-    hidden = [label for label in (hidden_fields or []) if label in labels]
+    fields = clean_fields(application.candidate, profile_from_template(application) if fields is None else fields)
     profile = application.shared_profile
     if profile is None:
         # Through the relationship, so ``application.shared_profile`` is the new row at once.
         profile = SharedProfile(agency_id=application.agency_id, application=application)
         db.session.add(profile)
-    profile.fields, profile.hidden_fields = fields, hidden
+    profile.fields, profile.show_contact_details = fields, bool(show_contact_details)
     profile.resume_id, profile.video_resume_id, profile.blind = resume_id or None, video_resume_id or None, blind
     profile.consent_override_reason = override if guards.needs_override else None
     profile.shared_by_id, profile.shared_at, profile.unshared_at = by_user.id, now, None
@@ -218,6 +242,8 @@ def share_candidate(
     summary = f"Shared {application.candidate.name} with {application.job.company.name}"
     if guards.needs_override:
         summary += f" without recorded consent (override: {override})"
+    if profile.show_contact_details:
+        summary += ", contact details shown before hire"
     record(
         application.agency_id,
         "candidate.shared",

@@ -93,15 +93,14 @@ def test_override_is_logged_and_the_profile_comes_from_the_template(desk):
     )
     desk.candidate.skills = "Python, SQL"
     application = make_application(make_job(desk.job.company, desk.recruiter), desk.candidate, shared=False)
-    fields, hidden = profile_from_template(application)
+    fields = profile_from_template(application)
     assert fields == [
-        {"label": "Candidate", "value": "Kavya Rao"},
-        {"label": "Skills", "value": "Python, SQL"},
-        {"label": "Email", "value": desk.candidate.primary_email},
+        {"label": "Candidate", "value": "Kavya Rao", "hidden": False, "contact": False},
+        {"label": "Skills", "value": "Python, SQL", "hidden": False, "contact": False},
+        {"label": "Email", "value": desk.candidate.primary_email, "hidden": False, "contact": True},
     ]
-    assert hidden == ["Email"]
     profile = share_candidate(application, desk.recruiter, consent_override_reason="Verbal consent on the phone")
-    assert profile.fields == fields and profile.hidden_fields == ["Email"]
+    assert profile.fields == fields and profile.show_contact_details is False
     assert profile.consent_override_reason == "Verbal consent on the phone"
     entry = db.session.scalar(select(Activity).where(Activity.verb == "candidate.shared"))
     assert "override: Verbal consent on the phone" in entry.summary
@@ -121,13 +120,11 @@ def test_edited_fields_resume_choice_and_foreign_resume_refused(desk):
         application,
         desk.recruiter,
         resume_id=mine.id,
-        fields=[{"label": "Summary", "value": "Edited by hand"}],
-        hidden_fields=["Nope"],
+        fields=[{"label": "Summary", "value": "Edited by hand", "hidden": "yes"}, {"label": " ", "value": "dropped"}],
     )
-    assert (profile.resume_id, profile.fields, profile.hidden_fields) == (
+    assert (profile.resume_id, profile.fields) == (
         mine.id,
-        [{"label": "Summary", "value": "Edited by hand"}],
-        [],
+        [{"label": "Summary", "value": "Edited by hand", "hidden": True, "contact": False}],
     )
 
 

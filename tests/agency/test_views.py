@@ -72,8 +72,11 @@ def test_share_page_shows_guards_and_refusal_in_place(signed_in, desk):
     )
     assert shared.status_code == 204 and shared.headers["HX-Redirect"] == f"/agency/jobs/{desk.job.id}"
     profile = db.session.scalar(select(SharedProfile).where(SharedProfile.application_id == fresh.id))
-    assert profile.fields == [{"label": "Summary", "value": "Great"}, {"label": "Phone", "value": "123"}]
-    assert profile.hidden_fields == ["Phone"]
+    assert profile.fields == [
+        {"label": "Summary", "value": "Great", "hidden": False, "contact": False},
+        {"label": "Phone", "value": "123", "hidden": True, "contact": False},
+    ]
+    assert profile.show_contact_details is False
 
 
 def test_bulk_unshare_and_nothing_selected(signed_in, desk):

@@ -34,9 +34,8 @@ def world(app, client):
         profile.resume_id, profile.video_resume_id = resume.id, video.id
         profile.fields = [
             {"label": "Summary", "value": "Builds data pipelines."},
-            {"key": "salary", "label": "Salary expectation", "value": "£99k secret"},
+            {"label": "Salary expectation", "value": "£99k secret", "hidden": True},
         ]
-        profile.hidden_fields = ["email", "phone", "salary"]
         tenant.application.candidate.phone = "+44 7700 900123"
         db.session.commit()
         login_as(client, tenant.contact)

@@ -102,6 +102,8 @@ class ProfileFieldForm(Form):
     label = StringField("Label", validators=[Optional(), Length(max=80)])
     value = TextAreaField("Value", validators=[Optional(), Length(max=4000)])
     hidden = BooleanField("Hide from the client")
+    # "1" when the template filled the line from a contact placeholder (the service also checks the text).
+    contact = HiddenField()
 
 
 class ShareForm(FlaskForm):
@@ -111,6 +113,7 @@ class ShareForm(FlaskForm):
     video_resume_id = SelectField("Video resume", coerce=_int_or_none, validate_choice=False)
     fields = FieldList(FormField(ProfileFieldForm), min_entries=0)
     blind = BooleanField("Blind share (present as a numbered candidate)")
+    show_contact_details = BooleanField("Show the candidate's e-mail and phone to the client now, before any hire")
     consent_override_reason = StringField(
         "Share without recorded consent because", validators=[Optional(), Length(max=500)]
     )

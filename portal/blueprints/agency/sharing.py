@@ -9,36 +9,69 @@ from ...models import Application, ClientContact, Job
 from ...scoping import get_application_or_404, get_job_or_404, get_scoped_or_404
 from ...services import auth as auth_service
 from ...services import sharing
+from ...services.client_profile import is_hired, what_the_client_sees
 from ...unit_of_work import attempt, unit_of_work
 from . import bp
 from .forms import SendOnlineForm, ShareForm, choices, show_refusal
 
 
 def _share_context(application: Application, form: ShareForm) -> dict:
-    """What ``agency/_share_form.html`` needs: the guards and the candidate's files to attach."""
+    """What ``agency/_share_form.html`` needs: the guards, the candidate's files to attach and a
+    preview of exactly what the client will see (from the form as it stands)."""
     resumes = sharing.candidate_resumes(application.candidate_id)
     videos = sharing.candidate_video_resumes(application.candidate_id)
     form.resume_id.choices = choices([("", "No resume file")] + [(r.id, r.filename) for r in resumes])
     form.video_resume_id.choices = choices([("", "No video")] + [(v.id, v.title) for v in videos])
-    return {"application": application, "guards": sharing.share_guards(application, current_user), "form": form}
+    preview = what_the_client_sees(
+        application.candidate,
+        sharing.clean_fields(application.candidate, _submitted_fields(form)),
+        show_contact_details=bool(form.show_contact_details.data),
+        hired=is_hired(application),
+        # A blind share stays anonymous until the client asks for an interview (A2a).
+        anonymous=bool(form.blind.data) and not sharing.interview_requested(application),
+    )
+    return {
+        "application": application,
+        "guards": sharing.share_guards(application, current_user),
+        "form": form,
+        "preview": preview,
+    }
+
+
+def _submitted_fields(form: ShareForm) -> list[dict]:
+    return [
+        {
+            "label": e.form.label.data,
+            "value": e.form.value.data,
+            "hidden": e.form.hidden.data,
+            "contact": e.form.contact.data == "1",
+        }
+        for e in form.fields
+    ]
 
 
 def _fill_from_profile(form: ShareForm, application: Application) -> None:
     """Start from what was shared before, else from the agency's profile template."""
     profile = application.shared_profile
-    if profile is not None and profile.fields:
-        fields, hidden = profile.fields, profile.hidden_fields or []
-    else:
-        fields, hidden = sharing.profile_from_template(application)
+    fields = profile.fields if profile is not None and profile.fields else sharing.profile_from_template(application)
     for item in [*fields, {"label": "", "value": ""}]:
-        form.fields.append_entry({"label": item["label"], "value": item["value"], "hidden": item["label"] in hidden})
+        form.fields.append_entry(
+            {
+                "label": item["label"],
+                "value": item["value"],
+                "hidden": bool(item.get("hidden")),
+                "contact": "1" if item.get("contact") else "",
+            }
+        )
     if profile is not None:
         form.resume_id.data, form.video_resume_id.data = profile.resume_id, profile.video_resume_id
+        form.blind.data, form.show_contact_details.data = profile.blind, profile.show_contact_details
 
 
 @bp.route("/applications/<int:application_id>/share", methods=["GET", "POST"])
 def share(application_id: int):
-    """Prepare and share one candidate: guards first, then the profile from the template."""
+    """Prepare and share one candidate: guards first, then the profile from the template, with a
+    preview of what the client will see ("Preview" re-renders it without sharing)."""
     application = get_application_or_404(application_id)
     form = ShareForm()
     if request.method == "GET":
@@ -47,13 +80,14 @@ def share(application_id: int):
     context = _share_context(application, form)
     if not form.validate_on_submit():
         return render("agency/share.html", "agency/_share_form.html", status=422, **context)
-    entries = [entry.form for entry in form.fields if (entry.form.label.data or "").strip()]
+    if "preview" in request.form:
+        return render("agency/share.html", "agency/_share_form.html", **context)
     with attempt() as outcome:
         sharing.share_candidate(
             application,
             current_user,
-            fields=[{"label": e.label.data, "value": e.value.data} for e in entries],
-            hidden_fields=[e.label.data.strip() for e in entries if e.hidden.data],
+            fields=_submitted_fields(form),
+            show_contact_details=form.show_contact_details.data,
             resume_id=form.resume_id.data,
             video_resume_id=form.video_resume_id.data,
             consent_override_reason=form.consent_override_reason.data,

@@ -3,8 +3,9 @@
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user, login_required
 
-from ...scoping import own_company_has_logo
-from ...services.client_actions import status_label
+from ...scoping import client_share_state, own_company_has_logo
+from ...services.client_actions import NO_LONGER_SHARED, status_label
+from .gone import gone
 from .partials import CandidateUrls
 from .visits import track_visit
 
@@ -18,6 +19,23 @@ def _only_contacts_of_this_agency():
     if not current_user.is_contact or current_user.agency.slug != request.view_args.get("slug"):
         abort(404)
     track_visit()
+    return _only_shared_candidates()
+
+
+def _only_shared_candidates():
+    """Every route that names an application passes the shared-only scope here, so none can
+    forget it: after an unshare a page is a 404 and an action gets only the refusal (A2, C10),
+    never the candidate's name or profile."""
+    application_id = (request.view_args or {}).get("application_id")
+    if application_id is None:
+        return None
+    state = client_share_state(application_id)
+    if state == "shared":
+        return None
+    if state == "unshared" and request.method == "POST":
+        return gone(NO_LONGER_SHARED)
+    abort(404)
+    return None
 
 
 @bp.context_processor

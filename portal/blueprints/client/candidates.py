@@ -2,11 +2,13 @@
 
 from flask import abort, make_response, request
 
+from ...downloads import content_disposition
 from ...htmx import render
 from ...models import Application
 from ...scoping import get_shared_application_or_404
 from ...services import client_actions as actions
 from ...services.client_overview import shared_resume, shared_video
+from ...services.client_profile import client_profile
 from . import bp
 from .forms import CommentForm
 from .partials import comments_context, decision_context, rating_context
@@ -29,7 +31,7 @@ def resume(slug: str, application_id: int):
     response = make_response(row.content)
     response.headers["Content-Type"] = "application/pdf"
     disposition = "attachment" if request.args.get("download") else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{_safe_filename(application)}"'
+    response.headers["Content-Disposition"] = content_disposition(disposition, _safe_filename(application))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -40,10 +42,6 @@ def candidate_context(application: Application, comment_form: CommentForm | None
     if profile is None:
         abort(404)  # never shared: outside the client's scope (scoping.py joins the profile anyway)
     withheld = _withheld(application)
-    hidden = {name.lower() for name in (profile.hidden_fields or [])}
-    if withheld:
-        hidden |= actions.IDENTIFYING_FIELDS
-    revealed = application.client_status == "hired"
     display_name = actions.client_facing_name(application)
     return {
         **decision_context(application),
@@ -51,9 +49,7 @@ def candidate_context(application: Application, comment_form: CommentForm | None
         **comments_context(application, comment_form),
         "job": application.job,
         "profile": profile,
-        "fields": [f for f in (profile.fields or []) if (f.get("key") or f.get("label", "")).lower() not in hidden],
-        "show_email": revealed or "email" not in hidden,
-        "show_phone": revealed or "phone" not in hidden,
+        "view": client_profile(application, anonymous=withheld),
         "withheld": withheld,
         "video": shared_video(profile),
         "display_name": display_name,

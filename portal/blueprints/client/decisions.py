@@ -14,6 +14,7 @@ from ...unit_of_work import attempt
 from . import bp
 from .candidates import candidate_context
 from .forms import CommentForm, HireForm, InterviewForm, RatingForm, RejectReasonForm
+from .gone import refuse_if_gone
 from .partials import comments_context, decision_context, progress_context, rating_context, reason_form_for
 
 
@@ -29,6 +30,7 @@ def rate(slug: str, application_id: int):
     with attempt() as outcome:
         actions.ensure_actionable(application)
         summary = actions.rate(current_user, application, None if request.form.get("clear") else form.stars.data)
+    refuse_if_gone(outcome.refusal)
     if (refusal := outcome.refusal) is not None:
         return _rating_response(application, error=refusal.message, status=409 if refusal.field is None else 422)
     return _rating_response(application, summary=summary)
@@ -43,6 +45,7 @@ def comment(slug: str, application_id: int):
         with attempt() as outcome:
             actions.ensure_actionable(application)
             actions.add_comment(current_user, application, form.body.data)
+        refuse_if_gone(outcome.refusal)
         if outcome.refusal is not None:
             form.body.errors = [outcome.refusal.message]
         else:
@@ -75,6 +78,7 @@ def request_interview(slug: str, application_id: int):
                 notes=form.notes.data or "",
                 slots=[actions.SlotInput(s.day.data, s.start.data, s.minutes.data) for s in form.slots],
             )
+        refuse_if_gone(outcome.refusal)
         if outcome.refusal is None:
             flash("Interview requested. Your recruiter will confirm a time.")
             return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
@@ -93,8 +97,9 @@ def hire(slug: str, application_id: int):
         with attempt() as outcome:
             actions.ensure_actionable(application)
             actions.request_hire(current_user, application, start_date=form.start_date.data, note=form.note.data or "")
+        refuse_if_gone(outcome.refusal)
         if outcome.refusal is None:
-            flash(f"Hire requested for {application.candidate.name}. Your recruiter will be in touch.")
+            flash(f"Hire requested for {actions.client_facing_name(application)}. Your recruiter will be in touch.")
             return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id))
         refused = _attach_error(form, outcome.refusal)
     status = 422 if refused or form.errors else 200
@@ -124,6 +129,7 @@ def reject_reason(slug: str, application_id: int):
             actions.explain_reject(
                 current_user, application, reason_id=form.reason_id.data, comment=form.comment.data or ""
             )
+        refuse_if_gone(outcome.refusal)
         if outcome.refusal is None:
             return _decision_response(application, saved="Thanks: your reason was sent to the recruiter.")
         _attach_error(form, outcome.refusal)
@@ -136,6 +142,7 @@ def _decide(application_id: int, action):
     with attempt() as outcome:
         actions.ensure_actionable(application)
         action(current_user, application)
+    refuse_if_gone(outcome.refusal)
     if outcome.refusal is not None:
         return _decision_response(application, error=outcome.refusal.message, status=409)
     return _decision_response(application)
