@@ -63,8 +63,11 @@ class Config:
     # When False the worker leaves mail in the outbox for the development mail viewer.
     MAIL_DELIVER = True
     DEV_MAIL_VIEWER = False
-    # /healthz says "degraded" when the oldest waiting mail or search change is older than this.
+    # /healthz says "degraded" when the oldest waiting mail or search change is older than this,
+    # or when mail failed for good (or a search document was parked) among what was queued within
+    # HEALTH_FAILED_SECONDS.
     HEALTH_BACKLOG_SECONDS = 300
+    HEALTH_FAILED_SECONDS = 24 * 3600
 
 
 class DevelopmentConfig(Config):
