@@ -56,9 +56,18 @@ class Config:
     MAIL_TIMEOUT = 10
     MAIL_MAX_ATTEMPTS = 8
     MAIL_BACKOFF_SECONDS = 30
+    # How long a worker may hold a claimed message while it talks to the SMTP server; past it the
+    # message is taken over by another worker (this one is presumed dead). Well above MAIL_TIMEOUT,
+    # so a slow but live server is not given the same message twice.
+    MAIL_LEASE_SECONDS = 120
     # When False the worker leaves mail in the outbox for the development mail viewer.
     MAIL_DELIVER = True
     DEV_MAIL_VIEWER = False
+    # /healthz says "degraded" when the oldest waiting mail or search change is older than this,
+    # or when mail failed for good (or a search document was parked) among what was queued within
+    # HEALTH_FAILED_SECONDS.
+    HEALTH_BACKLOG_SECONDS = 300
+    HEALTH_FAILED_SECONDS = 24 * 3600
 
 
 class DevelopmentConfig(Config):

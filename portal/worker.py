@@ -1,14 +1,16 @@
 """The worker process (Procfile ``worker``): drains every outbox, mail and search.
 
-Several workers may run at once: each message is claimed, sent and recorded in a unit of work
-of its own (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite), so no message
-is sent twice and a worker killed mid-pass re-sends at most the one in flight.
+Several workers may run at once, on PostgreSQL or SQLite: each message is claimed (status
+``sending`` with a lease) in one short unit of work, sent with no transaction open, and recorded in
+another, so no message is sent twice and a worker killed mid-send leaves only the message in
+flight to be sent again, once its lease has run out.
 """
 
 import logging
 import signal
 import threading
 import time
+from datetime import datetime
 
 from search_sync import outbox
 from search_sync.sync import prune_tasks, sync_search
@@ -23,22 +25,29 @@ PRUNE_EVERY_SECONDS = 600
 POLL_SECONDS = 0.25  # also bounds outbox-to-searchable lag (budget: p95 under 1 s)
 
 
-def deliver_mail(batch_size: int = 20) -> int:
-    """The mail step of a pass: send up to ``batch_size`` due messages, each committed on its own
-    as soon as the server has it, so one refused message never holds back the rest. Stops early
-    when nothing is due or the server cannot be reached. Returns how many were sent."""
+def deliver_mail(batch_size: int = 20, now: datetime | None = None) -> int:
+    """The mail step of a pass: send up to ``batch_size`` due messages. Each one is claimed in a
+    short unit of work, handed to the SMTP server with no transaction open (on SQLite nobody
+    waits for the write lock while the server answers), and recorded in another short unit of
+    work, so one refused message never holds back the rest and a worker killed mid-send leaves at
+    most that one message to be sent again when its lease runs out. Stops early when nothing is
+    due or the server cannot be reached. ``now``: the clock for due times, leases and back-off
+    (tests pass it). Returns how many were sent."""
     sent, tried = 0, set[int]()
     outgoing = mail_service.Outgoing()
     try:
         for _ in range(batch_size):
             with unit_of_work():
-                row = mail_service.next_due_mail(tried)
-                result = mail_service.send_one(row, outgoing) if row is not None else None
-                if row is not None:
-                    tried.add(row.id)
-            if result is None or result == "server_gone":
+                claim = mail_service.claim_next_mail(tried, now=now)
+            if claim is None:
                 break
-            sent += result == "sent"
+            tried.add(claim.id)
+            delivery = mail_service.send_claimed(claim, outgoing)
+            with unit_of_work():
+                mail_service.record_delivery(claim, delivery, now=now)
+            if delivery.outcome == "server_gone":
+                break
+            sent += delivery.outcome == "sent"
     finally:
         outgoing.close()
     return sent

@@ -2,17 +2,20 @@
 and the development mail viewer. Messages are received by the suite's aiosmtpd server."""
 
 import re
+from collections import Counter
 from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.extensions import db
 from portal.models import Candidate, MailOutbox, as_utc, utcnow
 from portal.services import ServiceError
+from portal.services import mail as mail_service
 from portal.services.mail import send_mail
+from portal.unit_of_work import unit_of_work
 from portal.worker import deliver_mail
 from tests.conftest import csrf_token, login_as
 from tests.factories import make_agency, make_candidate, make_company, make_contact, make_user
@@ -510,3 +513,169 @@ def test_dev_mail_viewer_is_404_when_disabled(make_app):
     browser = prod_like.test_client()
     assert browser.get("/dev/mail").status_code == 404
     assert browser.get(f"/dev/mail/{row_id}").status_code == 404
+
+
+class LaterInbox(Inbox):
+    """An SMTP server that refuses a message for now (451) the first time it sees its subject."""
+
+    def __init__(self):
+        super().__init__()
+        self.deferred: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        subject = str(message["Subject"])
+        if subject.startswith("Later") and subject not in self.deferred:
+            self.deferred.append(subject)
+            return "451 4.3.0 Greylisted, try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_message_refused_for_now_is_retried_after_its_back_off_and_delivered_once(make_app):
+    inbox = LaterInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        other = make_app(MAIL_PORT=controller.port, MAIL_BACKOFF_SECONDS=60)
+        with other.app_context():
+            agency = make_agency()
+            contact = make_contact(make_company(agency), email="clara@acme.example")
+            subjects = ["First", "Later please", "Third", "Fourth"]
+            ids = dict(zip(subjects, (queue_sign_in(agency, contact, subject=s).id for s in subjects), strict=True))
+            db.session.commit()
+            start = utcnow()
+
+            # 4xx refuses that message only: the others go out in the same pass.
+            assert deliver_mail(now=start) == 3
+            later = reload(ids["Later please"])
+            assert (later.status, later.attempts, later.lease_until) == ("pending", 1, None)
+            assert "451" in later.last_error
+            assert as_utc(later.next_attempt_at) == start + timedelta(seconds=60)
+
+            # Not due before its back-off has passed ...
+            assert deliver_mail(now=start + timedelta(seconds=59)) == 0
+            # ... then delivered, once.
+            assert deliver_mail(now=start + timedelta(seconds=60)) == 1
+            assert deliver_mail(now=start + timedelta(hours=1)) == 0
+            received = Counter(str(m["message"]["Subject"]) for m in inbox.messages)
+            assert received == Counter(subjects)
+            later = reload(ids["Later please"])
+            assert (later.status, later.attempts) == ("sent", 2)
+    finally:
+        controller.stop()
+
+
+def test_a_message_being_sent_is_not_sent_again_until_its_lease_runs_out(make_app, smtp):
+    # A worker claimed the first message and died before the server answered (no SMTP happened
+    # here: the claim is what such a worker leaves behind).
+    other = make_app(MAIL_LEASE_SECONDS=120)
+    with other.app_context():
+        agency = make_agency()
+        contact = make_contact(make_company(agency), email="clara@acme.example")
+        ids = [queue_sign_in(agency, contact, subject=f"Message {n}").id for n in range(3)]
+        db.session.commit()
+        start = utcnow()
+        with unit_of_work():
+            dead = mail_service.claim_next_mail(now=start)
+        assert dead is not None and dead.id == ids[0]
+        row = reload(ids[0])
+        assert (row.status, row.attempts, as_utc(row.lease_until)) == ("sending", 1, start + timedelta(seconds=120))
+
+        # Another worker sends the rest and leaves the claimed one alone while the lease is live.
+        assert deliver_mail(now=start) == 2
+        assert deliver_mail(now=start + timedelta(seconds=119)) == 0
+        assert reload(ids[0]).status == "sending"
+        assert sorted(str(m["message"]["Subject"]) for m in smtp.inbox.messages) == ["Message 1", "Message 2"]
+
+        # Past the lease, the dead worker's message is taken over and sent.
+        assert deliver_mail(now=start + timedelta(seconds=120)) == 1
+        row = reload(ids[0])
+        assert (row.status, row.attempts, row.lease_until) == ("sent", 2, None)
+        received = Counter(str(m["message"]["Subject"]) for m in smtp.inbox.messages)
+        assert received == Counter({"Message 0": 1, "Message 1": 1, "Message 2": 1})
+
+        # The first worker was only slow, not dead: its late failure does not undo the takeover.
+        with unit_of_work():
+            mail_service.record_delivery(dead, mail_service.Delivery("server_gone", "SMTPServerDisconnected"))
+        assert reload(ids[0]).status == "sent"
+
+
+def test_a_message_whose_workers_keep_dying_is_failed_not_sent_forever(make_app, smtp):
+    other = make_app(MAIL_LEASE_SECONDS=120, MAIL_MAX_ATTEMPTS=2)
+    with other.app_context():
+        agency = make_agency()
+        contact = make_contact(make_company(agency), email="clara@acme.example")
+        row_id = queue_sign_in(agency, contact, subject="Kills its workers").id
+        db.session.commit()
+        start = utcnow()
+        for n in range(2):  # two workers claim it in turn and die
+            with unit_of_work():
+                assert mail_service.claim_next_mail(now=start + timedelta(seconds=121 * n)).id == row_id
+
+        assert deliver_mail(now=start + timedelta(seconds=242)) == 0
+        row = reload(row_id)
+        assert (row.status, row.attempts, row.lease_until) == ("failed", 2, None)
+        assert "stopped before the server answered" in row.last_error
+        assert smtp.inbox.messages == []
+
+
+def test_withdraw_refuses_a_message_being_sent_even_when_the_caller_saw_it_pending(branded, smtp):
+    agency, contact = branded
+    row = queue_sign_in(agency, contact)
+    db.session.commit()
+    assert row.status == "pending"
+    # A worker claims it behind this session's back (its copy of the row still says pending).
+    db.session.execute(
+        update(MailOutbox)
+        .where(MailOutbox.id == row.id)
+        .values(status="sending", lease_until=utcnow() + timedelta(minutes=2), attempts=1)
+        .execution_options(synchronize_session=False)
+    )
+    assert row.status == "pending"
+
+    assert mail_service.withdraw(row) is False
+    db.session.commit()
+    assert row.status == "sending"
+    assert [r.status for r in mail_rows()] == ["sending"]
+
+
+def test_withdraw_deletes_a_pending_message(branded, smtp):
+    agency, contact = branded
+    row = queue_sign_in(agency, contact)
+    db.session.commit()
+    assert mail_service.withdraw(row) is True
+    db.session.commit()
+    assert mail_rows() == []
+    assert deliver_mail() == 0 and smtp.inbox.messages == []
+
+
+@pytest.mark.parametrize("status", ["pending", "sending", "sent"])
+def test_retry_changes_only_a_failed_message(branded, status):
+    agency, contact = branded
+    row = queue_sign_in(agency, contact)
+    row.status, row.attempts = status, 1
+    db.session.commit()
+    assert mail_service.retry(row) is False
+    db.session.commit()
+    assert (reload(row.id).status, reload(row.id).attempts) == (status, 1)
+
+
+def test_outbox_page_shows_a_message_being_sent_without_a_retry_button(app, client, smtp):
+    with app.app_context():
+        agency = make_agency()
+        admin = make_user(agency, "admin")
+        contact = make_contact(make_company(agency), email="clara@acme.example")
+        row_id = queue_sign_in(agency, contact, subject="On its way").id
+        db.session.commit()
+        with unit_of_work():
+            assert mail_service.claim_next_mail().id == row_id
+        login_as(client, admin)
+
+    row_html = outbox_row(client.get("/admin/outbox").get_data(as_text=True), row_id)
+    assert "<td>sending <small>(until " in row_html and "<td>1</td>" in row_html
+    assert "Retry</button>" not in row_html
+    # A forged retry of a message being sent changes nothing.
+    client.post(f"/admin/outbox/{row_id}/retry", data={"csrf_token": csrf_token(client)})
+    with app.app_context():
+        assert (reload(row_id).status, reload(row_id).attempts) == ("sending", 1)
+    assert smtp.inbox.messages == []

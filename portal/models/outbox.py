@@ -9,7 +9,12 @@ from .base import Model, UTCDateTime, agency_fk, created_at, utcnow
 
 
 class MailOutbox(Model):
-    """A message waiting to be (or already) sent. Failed rows stay, visible to admins (M1)."""
+    """A message waiting to be (or already) sent. Failed rows stay, visible to admins (M1).
+
+    ``status``: ``pending`` (due at ``next_attempt_at``), ``sending`` (claimed by a worker, which
+    is talking to the SMTP server; ``lease_until`` is when another worker may take it over because
+    this one must have died), ``sent`` or ``failed`` (given up, waiting for an admin's retry).
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
@@ -25,11 +30,12 @@ class MailOutbox(Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at = created_at()
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
         Index("ix_mail_outbox_due", "status", "next_attempt_at"),
     )
 

@@ -4,6 +4,7 @@ import contextlib
 import logging
 import smtplib
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formataddr
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_mail import BadHeaderError, Message
-from sqlalchemy import select
+from sqlalchemy import CursorResult, and_, delete, or_, select, update
 
 from ..extensions import db, mail
 from ..models import Agency, MailOutbox, utcnow
@@ -77,20 +78,80 @@ def send_mail(
     return row
 
 
-def next_due_mail(tried: Collection[int] = ()) -> MailOutbox | None:
-    """The oldest message due for sending, claimed for this unit of work: locked with ``FOR UPDATE
-    SKIP LOCKED`` on PostgreSQL (parallel workers take different ones); on SQLite the unit of
-    work's write lock serialises the workers. ``tried``: ids this pass already tried (a message
-    retried at once would otherwise use up its attempts in one pass). None when nothing is due."""
+@dataclass(frozen=True)
+class Claim:
+    """A message this worker holds until ``lease_until``, with everything needed to send it, read
+    while the claim's unit of work was open: sending touches no database. ``attempt`` is the
+    message's attempt count after this claim; it tells whether the message is still ours when the
+    result is recorded (a takeover after the lease counts another attempt)."""
+
+    id: int
+    attempt: int
+    lease_until: datetime
+    message: Message
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the SMTP server made of one claimed message. ``outcome``: ``"sent"``; ``"refused"``
+    (this message only: the connection stays usable for the next one); ``"server_gone"`` (the
+    server could not be reached or dropped us: the caller stops the pass). ``permanent``: a
+    refusal that retrying cannot change (a 5xx for the message, a header that can never be sent)."""
+
+    outcome: str
+    error: str | None = None
+    permanent: bool = False
+
+
+def claim_next_mail(skip: Collection[int] = (), now: datetime | None = None) -> Claim | None:
+    """Claim the oldest due message for this worker: status ``sending``, a lease of
+    ``MAIL_LEASE_SECONDS``, one more attempt counted. Due means pending and past its
+    ``next_attempt_at``, or left in ``sending`` past its lease by a worker that died mid-send.
+    ``skip``: ids this pass already tried (a message retried at once would otherwise use up its
+    attempts in one pass). None when nothing is due or mail is not delivered (development).
+
+    The caller commits at once and sends outside any transaction. Several workers may claim at the
+    same time: ``FOR UPDATE SKIP LOCKED`` gives them different messages on PostgreSQL; on SQLite
+    the unit of work's write lock serialises the claims; and the claim itself is a compare-and-set
+    on the status and attempt count read, so a message changed under us is never claimed twice."""
     if not current_app.config["MAIL_DELIVER"]:
         return None
-    return db.session.scalar(
-        select(MailOutbox)
-        .where(MailOutbox.status == "pending", MailOutbox.next_attempt_at <= utcnow(), MailOutbox.id.not_in(tried))
-        .order_by(MailOutbox.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
+    now = now or utcnow()
+    due = or_(
+        and_(MailOutbox.status == "pending", MailOutbox.next_attempt_at <= now),
+        and_(MailOutbox.status == "sending", MailOutbox.lease_until <= now),
     )
+    while True:
+        row = db.session.scalar(
+            select(MailOutbox)
+            .where(due, MailOutbox.id.not_in(skip))
+            .order_by(MailOutbox.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if row is None:
+            return None
+        if row.status == "sending" and row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+            # Every worker that took it stopped before recording a result: sending it again
+            # could do the same, and it may well have arrived each time. An admin decides.
+            _give_up(row, "The worker sending it stopped before the server answered, on every attempt.")
+            skip = [*skip, row.id]
+            continue
+        lease_until = now + timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+        message = _message(row)
+        result = db.session.execute(
+            update(MailOutbox)
+            .where(MailOutbox.id == row.id, MailOutbox.status == row.status, MailOutbox.attempts == row.attempts)
+            .values(status="sending", lease_until=lease_until, attempts=MailOutbox.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        # Session.execute is typed with the general Result; an UPDATE's carries the row count.
+        assert isinstance(result, CursorResult)
+        claimed = result.rowcount == 1
+        db.session.refresh(row)
+        if claimed:
+            return Claim(id=row.id, attempt=row.attempts, lease_until=lease_until, message=message)
+        skip = [*skip, row.id]
 
 
 class Outgoing:
@@ -114,48 +175,92 @@ class Outgoing:
                 opened.__exit__(None, None, None)
 
 
-def send_one(row: MailOutbox, outgoing: Outgoing) -> str:
-    """Send one claimed message and record what became of it. Returns ``"sent"``; ``"refused"``
-    when the server refused this message (its recipients or content: retried with back-off, or
-    given up at once for a permanent 5xx refusal of the content), the connection staying usable
-    for the next one; or ``"server_gone"`` when the server could not be reached (retried later;
-    the caller stops the pass)."""
+def send_claimed(claim: Claim, outgoing: Outgoing) -> Delivery:
+    """Hand one claimed message to the SMTP server; no database is touched (call it outside any
+    unit of work). An unexpected error escapes: the claim then runs out its lease and another pass
+    takes the message over."""
     try:
-        outgoing.send(_message(row))
+        outgoing.send(claim.message)
     except BadHeaderError as exc:
-        # A row with a line break in a header (written before validation, or by hand) can never
-        # be sent.
-        _failed(row, exc, permanent=True)
-        return "refused"
+        # A row with a line break in a header (written before validation, or by hand) can never be sent.
+        return Delivery("refused", _describe(exc), permanent=True)
     except smtplib.SMTPRecipientsRefused as exc:
-        _failed(row, exc)
-        return "refused"
+        return Delivery("refused", _describe(exc))
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as exc:
         outgoing.close()
-        _failed(row, exc)
-        return "server_gone"
+        return Delivery("server_gone", _describe(exc))
     except smtplib.SMTPResponseException as exc:
-        _failed(row, exc, permanent=exc.smtp_code >= 500)
-        return "refused"
+        if exc.smtp_code == 421:  # "closing the transmission channel": the server is leaving
+            outgoing.close()
+            return Delivery("server_gone", _describe(exc))
+        return Delivery("refused", _describe(exc), permanent=exc.smtp_code >= 500)
     except OSError as exc:  # smtplib's errors are OSErrors too: this is what is left, the network
         outgoing.close()
-        _failed(row, exc)
-        return "server_gone"
-    row.status, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
-    return "sent"
+        return Delivery("server_gone", _describe(exc))
+    return Delivery("sent")
+
+
+def record_delivery(claim: Claim, delivery: Delivery, now: datetime | None = None) -> None:
+    """Record what became of a claimed message: sent; or the failure, retried with exponential
+    back-off (pending again) or given up (failed) when ``permanent`` or after MAIL_MAX_ATTEMPTS.
+
+    A message the server accepted is marked sent whatever happened meanwhile. A failure is
+    recorded only while the claim is still ours: if the lease ran out and another worker took the
+    message over, that worker's result is the one that counts."""
+    now = now or utcnow()
+    row = db.session.get(MailOutbox, claim.id, populate_existing=True, with_for_update=True)
+    if row is None:
+        log.warning("mail %s disappeared while it was being sent", claim.id)
+        return
+    if delivery.outcome == "sent":
+        if row.status == "sent":
+            log.warning("mail %s was sent twice: its lease ran out while the server had it", claim.id)
+            return
+        row.status, row.sent_at, row.lease_until = "sent", now, None
+        return
+    if row.status != "sending" or row.attempts != claim.attempt:
+        log.warning("mail %s: another worker took it over; not recording %s", claim.id, delivery.error)
+        return
+    row.last_error = (delivery.error or delivery.outcome)[:2000]
+    if delivery.permanent or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        _give_up(row, row.last_error)
+        return
+    delay = current_app.config["MAIL_BACKOFF_SECONDS"] * (2 ** (row.attempts - 1))
+    row.status, row.lease_until, row.next_attempt_at = "pending", None, now + timedelta(seconds=delay)
+    log.warning("mail %s attempt %s failed, retry in %ss: %s", row.id, row.attempts, delay, row.last_error)
 
 
 def withdraw(row: MailOutbox | None) -> bool:
-    """Delete a message that has not been sent yet; False when it is already gone out."""
+    """Delete a message that has not gone out yet. False when it has, and also while a worker is
+    sending it (the server may already have it). A compare-and-set on the status: on PostgreSQL
+    the delete waits for a claim in progress and then finds the message no longer pending."""
     if row is None or row.status != "pending":
         return False
-    db.session.delete(row)
+    result = db.session.execute(
+        delete(MailOutbox)
+        .where(MailOutbox.id == row.id, MailOutbox.status == "pending")
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    if result.rowcount != 1:
+        db.session.refresh(row)
+        return False
+    db.session.expunge(row)
     return True
 
 
-def retry(row: MailOutbox) -> None:
-    """Put a failed message back in the queue (admin action)."""
-    row.status, row.next_attempt_at, row.attempts = "pending", utcnow(), 0
+def retry(row: MailOutbox, now: datetime | None = None) -> bool:
+    """Put a failed message back in the queue (admin action). False, changing nothing, unless it
+    had failed: a message being sent must not be queued a second time."""
+    result = db.session.execute(
+        update(MailOutbox)
+        .where(MailOutbox.id == row.id, MailOutbox.status == "failed")
+        .values(status="pending", next_attempt_at=now or utcnow(), attempts=0, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    db.session.refresh(row)
+    return result.rowcount == 1
 
 
 def _message(row: MailOutbox) -> Message:
@@ -167,18 +272,14 @@ def _message(row: MailOutbox) -> Message:
     return message
 
 
-def _failed(row: MailOutbox, exc: Exception, permanent: bool = False) -> None:
-    """Count the attempt and back off exponentially; give up visibly after MAIL_MAX_ATTEMPTS
-    (at once when ``permanent``: retrying cannot help)."""
-    row.attempts += 1
-    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    if permanent or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        row.status = "failed"
-        log.error("mail %s failed for good: %s", row.id, row.last_error)
-        return
-    delay = current_app.config["MAIL_BACKOFF_SECONDS"] * (2 ** (row.attempts - 1))
-    row.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    log.warning("mail %s attempt %s failed, retry in %ss: %s", row.id, row.attempts, delay, row.last_error)
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _give_up(row: MailOutbox, error: str) -> None:
+    """Fail a message for good, visibly: it waits on the admin outbox page for a retry."""
+    row.status, row.lease_until, row.last_error = "failed", None, error[:2000]
+    log.error("mail %s failed for good: %s", row.id, row.last_error)
 
 
 def messages_for_viewer(limit: int = 200, message_id: int | None = None) -> list[MailOutbox]:
