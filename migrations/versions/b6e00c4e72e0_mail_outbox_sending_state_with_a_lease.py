@@ -5,7 +5,7 @@ the SMTP server with no transaction open, and records the result in another. A m
 'sending' past its lease belonged to a worker that died mid-send; another worker takes it over.
 
 Revision ID: b6e00c4e72e0
-Revises: d76e2b6b7802
+Revises: 5c0e7a1d2b93
 Create Date: 2026-12-01 09:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b6e00c4e72e0'
-down_revision = 'd76e2b6b7802'
+down_revision = '5c0e7a1d2b93'
 branch_labels = None
 depends_on = None
 
