@@ -192,8 +192,10 @@ def _before_statement(state: ORMExecuteState):
     where = _where(statement, table, state.parameters)
     candidates, jobs = _keys_for(connection, table, where)
     moved_ids: list[int] = []
-    if state.is_update and table.name in _BY_CANDIDATE | _BY_APPLICATION and _sets_any(
-        statement, state.parameters, ("candidate_id", "application_id", "agency_id")
+    if (
+        state.is_update
+        and table.name in _BY_CANDIDATE | _BY_APPLICATION
+        and _sets_any(statement, state.parameters, ("candidate_id", "application_id", "agency_id"))
     ):
         moved_ids = list(connection.execute(select(table.c.id).where(where)).scalars())
     _insert(session, connection, candidates, jobs)
