@@ -7,11 +7,13 @@ search document shows:
   flushed objects belong to;
 - before each ``update()`` / ``delete()`` statement the session executes (ORM-enabled or plain
   Core, e.g. the compare-and-set of ``application_status.move``) the candidates and jobs of the
-  rows its WHERE clause selects, read on the statement's own connection just before it runs.
+  rows its WHERE clause selects, read (and on PostgreSQL locked) on the statement's own
+  connection just before it runs: a compare-and-set that matches nothing enqueues nothing.
 
 Either way the rows are inserted into ``search_outbox`` on the same connection, de-duplicated
-per transaction (the worker de-duplicates again). A compare-and-set that ends up matching
-nothing still enqueues: a needless rebuild is harmless, a missed one is not.
+per transaction (the worker de-duplicates again). Enqueueing too much is harmless (the worker
+rebuilds from the database), missing a change is not. Not covered: raw SQL text and ``insert()``
+statements of tracked tables (the services use neither; use the ORM).
 
 Stage and reason changes (rename, reorder, delete) change the stage names, ordinals and reason
 labels that documents show, so they enqueue every job with an application that refers to them.
@@ -197,7 +199,7 @@ def _before_statement(state: ORMExecuteState):
         and table.name in _BY_CANDIDATE | _BY_APPLICATION
         and _sets_any(statement, state.parameters, ("candidate_id", "application_id", "agency_id"))
     ):
-        moved_ids = list(connection.execute(select(table.c.id).where(where)).scalars())
+        moved_ids = list(connection.execute(select(table.c.id).where(where)).scalars())  # locked just above
     _insert(session, connection, candidates, jobs)
     if not moved_ids:
         return None
@@ -230,26 +232,39 @@ def _sets_any(statement, parameters, names: tuple[str, ...]) -> bool:
 
 
 def _keys_for(connection: Connection, table: Table, where) -> Keys:
-    """(agency, candidate) and (agency, job) keys of the rows of ``table`` that ``where`` selects."""
+    """(agency, candidate) and (agency, job) keys of the rows of ``table`` that ``where`` selects.
+
+    On PostgreSQL the rows are read ``FOR UPDATE``: a row another transaction is changing is read
+    once that transaction ends, re-checked against ``where`` exactly as the UPDATE or DELETE that
+    follows will re-check it, and stays locked until this transaction ends; so the keys read are
+    the keys of the rows the statement changes. (SQLite's writers are serialised by the unit of
+    work's ``BEGIN IMMEDIATE``.)
+    """
+    lock = connection.dialect.name == "postgresql"
+
+    def rows(*columns):
+        query = select(*columns).where(where)
+        return connection.execute(query.with_for_update() if lock else query).tuples().all()
+
     candidates: set[tuple[int | None, int]] = set()
     jobs: set[tuple[int, int]] = set()
     name = table.name
     if name == Candidate.__tablename__:
-        candidates |= _pairs(connection, select(table.c.agency_id, table.c.id).where(where))
+        candidates |= set(rows(table.c.agency_id, table.c.id))
     elif name in _BY_CANDIDATE:
-        candidates |= _pairs(connection, select(table.c.agency_id, table.c.candidate_id).where(where))
+        candidates |= set(rows(table.c.agency_id, table.c.candidate_id))
     elif name == CandidateTag.__tablename__:
-        candidates |= {(None, cid) for cid in connection.execute(select(table.c.candidate_id).where(where)).scalars()}
+        candidates |= {(None, cid) for (cid,) in rows(table.c.candidate_id)}
     elif name in _BY_APPLICATION:
-        candidates |= _application_candidates(
-            connection, Application.id.in_(select(table.c.application_id).where(where).scalar_subquery())
-        )
+        application_ids = {app_id for (app_id,) in rows(table.c.application_id)}
+        if application_ids:
+            candidates |= _application_candidates(connection, Application.id.in_(application_ids))
     elif name == Job.__tablename__:
-        jobs |= _pairs(connection, select(table.c.agency_id, table.c.id).where(where))
+        jobs |= set(rows(table.c.agency_id, table.c.id))
     elif name == StageDefinition.__tablename__:
-        jobs |= _stage_jobs(connection, set(connection.execute(select(table.c.id).where(where)).scalars()))
+        jobs |= _stage_jobs(connection, {stage_id for (stage_id,) in rows(table.c.id)})
     elif name == Reason.__tablename__:
-        jobs |= _reason_jobs(connection, set(connection.execute(select(table.c.id).where(where)).scalars()))
+        jobs |= _reason_jobs(connection, {reason_id for (reason_id,) in rows(table.c.id)})
     return candidates, jobs
 
 
