@@ -51,8 +51,8 @@ STAGE_FIELDS = ("name", "position")
 REASON_FIELDS = ("label",)
 
 # Tables whose rows belong to a candidate through a ``candidate_id`` column.
-_BY_CANDIDATE = {t.name for t in (Application.__table__, CandidateEmail.__table__, Resume.__table__)}
-_BY_APPLICATION = {t.name for t in (StageHistory.__table__, Scorecard.__table__)}
+_BY_CANDIDATE = {model.__tablename__ for model in (Application, CandidateEmail, Resume)}
+_BY_APPLICATION = {model.__tablename__ for model in (StageHistory, Scorecard)}
 # Every table a statement can change a document through.
 TRACKED_TABLES = frozenset(
     {
