@@ -31,16 +31,43 @@ def reindex_command():
 
 
 @search_cli.command("check")
-def check_command():
-    """Compare document counts per agency with the database; exit 1 on drift."""
-    from .reindex import drift
+@click.option("--fix", is_flag=True, help="Queue the differing documents for the worker to rewrite.")
+def check_command(fix: bool):
+    """Compare every document's content hash with the database's; exit 1 on any difference."""
+    from portal.unit_of_work import unit_of_work
 
-    problems = drift()
-    if not problems:
-        click.echo("Index matches the database.")
+    from .check import check, repair
+    from .indexer import SearchUnavailable
+
+    try:
+        result = check()
+    except SearchUnavailable as exc:
+        click.echo(f"Meilisearch unreachable: {exc}")
+        raise SystemExit(1) from exc
+    if result.ok and not result.in_flight:
+        click.echo(f"Index matches the database: {result.checked} document(s) compared.")
         return
-    for problem in problems:
-        click.echo(f"drift: agency {problem['agency']}: database {problem['database']}, index {problem['index']}")
+    if result.ok:
+        click.echo(
+            f"Index matches the database except {result.in_flight} document(s) waiting in the outbox "
+            f"(the worker applies them; see flask search status): {result.checked} compared."
+        )
+        return
+    for agency in result.agencies:
+        click.echo(
+            f"agency {agency.agency}: {len(agency.stale)} stale, {len(agency.missing)} missing, "
+            f"{len(agency.extra)} extra"
+        )
+        for label, ids in (("stale", agency.stale), ("missing", agency.missing), ("extra", agency.extra)):
+            if ids:
+                shown = ", ".join(ids[:20]) + (f" … and {len(ids) - 20} more" if len(ids) > 20 else "")
+                click.echo(f"  {label}: {shown}")
+    if fix:
+        with unit_of_work():
+            queued = repair(result)
+        click.echo(f"Queued {queued} document(s) for the worker to rewrite.")
+    else:
+        click.echo("Run with --fix to queue them for the worker.")
     raise SystemExit(1)
 
 

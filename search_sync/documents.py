@@ -8,6 +8,7 @@ person through a public application learns nothing (filters, facets, columns) ab
 confidential ones.
 """
 
+import hashlib
 import io
 import json
 import logging
@@ -95,7 +96,7 @@ def build(keys: set[tuple[int, int]]) -> Built:
         if candidate.private or any(a["outcome"] == "hired" for a in applications):
             built.deletions.append(doc_id)
             continue
-        document = candidate_document(candidate, applications, resumes.get(candidate_id, ""))
+        document = with_hash(candidate_document(candidate, applications, resumes.get(candidate_id, "")))
         problem = validate(document)
         if problem:
             built.invalid[doc_id] = problem
@@ -145,6 +146,23 @@ def _people(ids: list[int]) -> dict[int, Person]:
         ):
             people[candidate_id].tags.append(tag)
     return people
+
+
+HASH_FIELD = "content_hash"
+
+
+def content_hash(document: dict) -> str:
+    """sha256 of the document's canonical JSON (sorted keys, no spaces), its own hash left out:
+    ``flask search check`` compares it with the hash stored in the index."""
+    body = {key: value for key, value in document.items() if key != HASH_FIELD}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def with_hash(document: dict) -> dict:
+    """The document with its ``content_hash`` field set."""
+    document[HASH_FIELD] = content_hash(document)
+    return document
 
 
 def validate(document: dict) -> str | None:

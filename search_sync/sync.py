@@ -1,27 +1,32 @@
 """Drain the search outbox into Meilisearch: batch, de-duplicate, rebuild, wait, retry, park."""
 
 import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select, update
 
 from portal.extensions import db
 from portal.models import Application, SearchOutbox, utcnow
 from portal.unit_of_work import unit_of_work
 
 from . import documents
-from .indexer import SearchUnavailable, client, ensure_index, index_exists, push
+from .indexer import SearchUnavailable, call, client, ensure_index, index_exists, push
 from .settings import index_name, staging_name
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 MAX_BACKOFF_SECONDS = 300
+UNAVAILABLE = "Meilisearch unavailable"
+# While rows wait out an outage's backoff, ask Meilisearch at most this often whether it is back.
+PROBE_SECONDS = 5.0
 
 
 def backoff_seconds(attempts: int) -> float:
-    """Exponential backoff from ``SEARCH_BACKOFF_SECONDS`` (1 s), capped at five minutes."""
+    """Exponential backoff from ``SEARCH_BACKOFF_SECONDS`` (1 s), capped at five minutes (reset as
+    soon as Meilisearch answers again: see ``sync_search``)."""
     base = float(current_app.config.get("SEARCH_BACKOFF_SECONDS", 1))
     return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
 
@@ -63,11 +68,14 @@ def sync_search(batch_size: int = BATCH_SIZE) -> dict:
 
     The claimed rows stay locked while Meilisearch is called and the outcome (rows handled,
     documents parked) is committed once. When Meilisearch is unreachable that unit of work rolls
-    back and the rows are put back with backoff in another. Returns counts: ``indexed``,
-    ``deleted``, ``parked``, ``failed`` (rows put back) and ``paused`` (True while a full reindex
+    back and the rows are put back with backoff in another. When Meilisearch answers again (a
+    batch goes through, or a health probe while rows wait out their backoff) the rows backed off
+    for unavailability are due at once, so the backlog of an outage drains without waiting out
+    its backoff. Returns counts: ``indexed``, ``deleted``, ``parked``, ``failed`` (rows put
+    back), ``resumed`` (backed-off rows made due) and ``paused`` (True while a full reindex
     runs: its replay picks the rows up afterwards).
     """
-    result = {"rows": 0, "indexed": 0, "deleted": 0, "parked": 0, "failed": 0, "paused": False}
+    result = {"rows": 0, "indexed": 0, "deleted": 0, "parked": 0, "failed": 0, "resumed": 0, "paused": False}
     claimed: list[int] = []
     try:
         with unit_of_work():
@@ -76,10 +84,60 @@ def sync_search(batch_size: int = BATCH_SIZE) -> dict:
             result["rows"] = len(rows)
             if rows:
                 result.update(_index(rows))
+                if not result["paused"]:
+                    result["resumed"] = _resume_backed_off()
+        if not rows and _probe_due() and _backed_off_waiting():
+            call(client().health)  # SearchUnavailable while it is still down
+            with unit_of_work():
+                resumed = _resume_backed_off()
+            if resumed:
+                return {**sync_search(batch_size), "resumed": resumed}
     except SearchUnavailable as exc:
-        _put_back(claimed, f"Meilisearch unavailable: {exc}")
+        if claimed:
+            _put_back(claimed, f"{UNAVAILABLE}: {exc}")
         result["failed"] = len(claimed)
     return result
+
+
+def _probe_due() -> bool:
+    """At most one health probe per ``SEARCH_PROBE_SECONDS`` (a hung Meilisearch costs its timeout)."""
+    every = float(current_app.config.get("SEARCH_PROBE_SECONDS", PROBE_SECONDS))
+    state = current_app.extensions.setdefault("search_sync", {})
+    now = time.monotonic()
+    if now - state.get("last_probe", float("-inf")) < every:
+        return False
+    state["last_probe"] = now
+    return True
+
+
+def _unavailable_backed_off():
+    return (
+        SearchOutbox.parked.is_(False),
+        SearchOutbox.next_attempt_at > utcnow(),
+        SearchOutbox.last_error.startswith(UNAVAILABLE),
+    )
+
+
+def _backed_off_waiting() -> bool:
+    """Whether rows wait out a backoff because Meilisearch was unavailable (parked rows aside)."""
+    with unit_of_work():
+        return bool(db.session.scalar(select(exists().where(*_unavailable_backed_off()))))
+
+
+def _resume_backed_off() -> int:
+    """Meilisearch answered: rows backed off because it was unavailable are due now, their
+    backoff starts over. Parked rows (refused documents) stay parked. Returns how many (in the
+    caller's unit of work)."""
+    resumed = db.session.execute(
+        update(SearchOutbox)
+        .where(*_unavailable_backed_off())
+        .values(next_attempt_at=utcnow(), attempts=0)
+        .execution_options(synchronize_session=False)
+    )
+    count = getattr(resumed, "rowcount", 0) or 0
+    if count:
+        log.info("search sync: Meilisearch answers again; %d backed-off row(s) due now", count)
+    return count
 
 
 def _index(rows: list[SearchOutbox]) -> dict:
@@ -122,10 +180,10 @@ def _index(rows: list[SearchOutbox]) -> dict:
 
 def drain(batch_size: int = BATCH_SIZE, max_batches: int = 10_000) -> dict:
     """Run batches until nothing is due (or Meilisearch fails); totals of ``sync_search``."""
-    totals = {"rows": 0, "indexed": 0, "deleted": 0, "parked": 0, "failed": 0, "paused": False}
+    totals = {"rows": 0, "indexed": 0, "deleted": 0, "parked": 0, "failed": 0, "resumed": 0, "paused": False}
     for _ in range(max_batches):
         result = sync_search(batch_size)
-        for key in ("rows", "indexed", "deleted", "parked", "failed"):
+        for key in ("rows", "indexed", "deleted", "parked", "failed", "resumed"):
             totals[key] += result[key]
         totals["paused"] = result["paused"]
         if result["failed"] or result["paused"] or not result["rows"]:
@@ -147,8 +205,6 @@ def _put_back(ids: list[int], error: str) -> None:
 def prune_tasks(older_than: timedelta = timedelta(hours=1)) -> int | None:
     """Delete finished Meilisearch tasks older than ``older_than``: the task store has hard limits.
     Returns the deletion task's uid (None when Meilisearch is unreachable)."""
-    from .indexer import call
-
     cutoff = (utcnow() - older_than).isoformat().replace("+00:00", "Z")
     try:
         return call(

@@ -2,16 +2,14 @@
 
 Every change goes through :func:`move`, which checks the transition table, moves the row with a
 compare-and-set in SQL (so two contacts acting at once cannot both win, on SQLite as on
-PostgreSQL), stamps the last activity and queues the candidate's search document (a Core UPDATE
-does not pass the session's outbox listener). Statuses taken from history rather than from an
+PostgreSQL) and stamps the last activity; the search outbox's statement listener queues the
+candidate's document (search_sync/outbox.py). Statuses taken from history rather than from an
 action (an import, the demo) are set by :func:`from_history`.
 """
 
 from datetime import datetime
 
 from sqlalchemy import CursorResult, update
-
-from search_sync import outbox
 
 from ..extensions import db
 from ..models import Application
@@ -64,8 +62,6 @@ def move(
     assert isinstance(result, CursorResult)
     changed = result.rowcount
     db.session.refresh(application)
-    if changed:
-        outbox.enqueue(application.agency_id, "candidate", application.candidate_id)
     return changed == 1
 
 
