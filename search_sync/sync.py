@@ -1,7 +1,12 @@
 """Drain the search outbox into Meilisearch: batch, de-duplicate, rebuild, wait, retry, park."""
 
+import fcntl
 import logging
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -22,6 +27,7 @@ MAX_BACKOFF_SECONDS = 300
 UNAVAILABLE = "Meilisearch unavailable"
 # While rows wait out an outage's backoff, ask Meilisearch at most this often whether it is back.
 PROBE_SECONDS = 5.0
+_MEMORY_TURN = threading.Lock()
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -76,6 +82,8 @@ def sync_search(batch_size: int = BATCH_SIZE) -> dict:
     runs: its replay picks the rows up afterwards).
     """
     result = {"rows": 0, "indexed": 0, "deleted": 0, "parked": 0, "failed": 0, "resumed": 0, "paused": False}
+    if db.engine.dialect.name == "sqlite":
+        return _sync_search_sqlite(batch_size, result)
     claimed: list[int] = []
     try:
         with unit_of_work():
@@ -97,6 +105,76 @@ def sync_search(batch_size: int = BATCH_SIZE) -> dict:
             _put_back(claimed, f"{UNAVAILABLE}: {exc}")
         result["failed"] = len(claimed)
     return result
+
+
+def _sync_search_sqlite(batch_size: int, result: dict) -> dict:
+    """``sync_search`` on SQLite, where a unit of work holds the database's only write lock: held
+    across a Meilisearch call (up to its timeout when Meilisearch hangs) it would keep every client
+    write waiting. So the rows are read and their documents built in a read transaction, Meilisearch
+    is called with no transaction open, and the outcome is written in a short unit of work. Workers
+    take turns through a lock file beside the database, so two of them never send the same person
+    out of order."""
+    resumed = 0
+    with _sqlite_sync_turn() as mine:
+        if not mine:
+            return result  # another worker is syncing: it takes these rows
+        claimed: list[int] = []
+        try:
+            try:
+                rows = claim_batch(batch_size)
+                claimed = [row.id for row in rows]
+                result["rows"] = len(rows)
+                meili = client() if rows else None
+                paused = meili is not None and index_exists(meili, staging_name())
+                batch = _prepare(rows) if rows and not paused else None
+            finally:
+                db.session.rollback()  # end the read: nothing is held while Meilisearch works
+            if paused:
+                result["paused"] = True
+            elif meili is not None and batch is not None:
+                ensure_index(meili, index_name())
+                bad = _send(meili, batch)
+                with unit_of_work():
+                    result.update(_record(batch, bad))
+                    result["resumed"] = _resume_backed_off()
+            elif _probe_due() and _backed_off_waiting():
+                call(client().health)  # SearchUnavailable while it is still down
+                with unit_of_work():
+                    resumed = _resume_backed_off()
+        except SearchUnavailable as exc:
+            if claimed:
+                _put_back(claimed, f"{UNAVAILABLE}: {exc}")
+            result["failed"] = len(claimed)
+    if resumed:
+        return {**sync_search(batch_size), "resumed": resumed}
+    return result
+
+
+@contextmanager
+def _sqlite_sync_turn() -> Iterator[bool]:
+    """This process's turn at syncing (True), or False while another worker has it: an exclusive
+    ``flock`` on ``<database>.search-sync.lock``, released by the kernel if the worker dies. An
+    in-memory database belongs to one process: a process-wide lock serves."""
+    path = db.engine.url.database
+    if not path or path == ":memory:" or path.startswith("file::memory:"):
+        if not _MEMORY_TURN.acquire(blocking=False):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            _MEMORY_TURN.release()
+        return
+    with open(f"{path}.search-sync.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _probe_due() -> bool:
@@ -140,6 +218,73 @@ def _resume_backed_off() -> int:
     return count
 
 
+@dataclass
+class _Batch:
+    """What one batch sends, captured from the database so it outlives the read transaction:
+    the claimed rows' ids, which rows ask for each person (and which of them are the person's own
+    candidate rows), and the rebuilt documents."""
+
+    row_ids: set[int]
+    wanted: dict[tuple[int, int], list[int]]
+    own: dict[tuple[int, int], int]
+    built: documents.Built
+
+
+def _prepare(rows: list[SearchOutbox]) -> _Batch:
+    """Rebuild the documents the rows ask for (reads only)."""
+    wanted = expand(rows)
+    own = {}
+    for key, key_rows in wanted.items():
+        candidate_rows = [row.id for row in key_rows if row.entity == "candidate"]
+        if candidate_rows:
+            own[key] = candidate_rows[0]
+    return _Batch(
+        row_ids={row.id for row in rows},
+        wanted={key: [row.id for row in key_rows] for key, key_rows in wanted.items()},
+        own=own,
+        built=documents.build(set(wanted)),
+    )
+
+
+def _send(meili, batch: _Batch) -> dict[str, str]:
+    """Upsert and delete the batch's documents; returns {document id: reason} for the refused ones
+    (invalid or refused by Meilisearch), whose old documents are removed while they are parked."""
+    built = batch.built
+    refused = push(meili, index_name(), built.documents, built.deletions)
+    bad = {**built.invalid, **refused}
+    if bad:
+        # The old document may show what the person no longer wants shown: remove it while parked.
+        push(meili, index_name(), [], sorted(bad))
+    return bad
+
+
+def _record(batch: _Batch, bad: dict[str, str]) -> dict:
+    """In the caller's unit of work: park the refused documents' rows and delete the handled ones
+    (by id: a row written for the same person meanwhile is a new row and stays for the next batch)."""
+    handled = set(batch.row_ids)
+    parked_keys = set()
+    for key in batch.wanted:
+        reason = bad.get(documents.document_id(*key))
+        if reason is None:
+            continue
+        own_id = batch.own.get(key)
+        row = db.session.get(SearchOutbox, own_id) if own_id is not None else None
+        if row is not None:
+            row.parked, row.last_error = True, reason[:2000]
+            handled.discard(row.id)
+        else:
+            db.session.add(
+                SearchOutbox(
+                    agency_id=key[0], entity="candidate", entity_id=key[1], parked=True, last_error=reason[:2000]
+                )
+            )
+        parked_keys.add(key)
+    db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(handled)))
+    built = batch.built
+    indexed = sum(1 for document in built.documents if str(document["id"]) not in bad)
+    return {"indexed": indexed, "deleted": len(built.deletions), "parked": len(parked_keys)}
+
+
 def _index(rows: list[SearchOutbox]) -> dict:
     """Rebuild the rows' documents, send them, park the refused ones and delete the handled rows.
 
@@ -150,32 +295,8 @@ def _index(rows: list[SearchOutbox]) -> dict:
     if index_exists(meili, staging_name()):
         return {"paused": True}
     ensure_index(meili, index_name())
-    wanted = expand(rows)
-    built = documents.build(set(wanted))
-    refused = push(meili, index_name(), built.documents, built.deletions)
-    bad = {**built.invalid, **refused}
-    if bad:
-        # The old document may show what the person no longer wants shown: remove it while parked.
-        push(meili, index_name(), [], sorted(bad))
-    handled = {row.id for row in rows}
-    parked_keys = set()
-    for key, key_rows in wanted.items():
-        reason = bad.get(documents.document_id(*key))
-        if reason is None:
-            continue
-        own = [row for row in key_rows if row.entity == "candidate"]
-        if own:
-            own[0].parked, own[0].last_error = True, reason[:2000]
-            handled.discard(own[0].id)
-        else:
-            db.session.add(
-                SearchOutbox(
-                    agency_id=key[0], entity="candidate", entity_id=key[1], parked=True, last_error=reason[:2000]
-                )
-            )
-        parked_keys.add(key)
-    db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(handled)))
-    return {"indexed": len(built.documents) - len(refused), "deleted": len(built.deletions), "parked": len(parked_keys)}
+    batch = _prepare(rows)
+    return _record(batch, _send(meili, batch))
 
 
 def drain(batch_size: int = BATCH_SIZE, max_batches: int = 10_000) -> dict:
