@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test lint test-sqlite test-postgres install install-test install-lint tools bench-portal bench-search clean
+.PHONY: run test lint test-sqlite test-postgres install install-test install-lint tools bench-portal bench-search bench-search-degraded clean
 
 run: install
 	@scripts/run.sh
@@ -65,6 +65,10 @@ bench-portal: install-test
 bench-search: install-test tools
 	@command -v wrk >/dev/null || (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python bench/search.py --candidates $${CANDIDATES:-100000}
+
+# Degraded (database) search against healthy (Meilisearch) search at 10,000 candidates, same run.
+bench-search-degraded: install-test tools
+	$(BIN)/python bench/search_degraded.py --candidates $${CANDIDATES:-10000}
 
 clean:
 	rm -rf $(VENV) node_modules instance/*.db instance/meili instance/make-run.json test-artifacts

@@ -69,6 +69,8 @@ class Application(Model):
         UniqueConstraint("agency_id", "external_id"),
         CheckConstraint(_in("client_status", CLIENT_STATUSES), name="client_status"),
         CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),
+        # Degraded search's per-candidate aggregate reads only this index (portal/services/search_database.py).
+        Index("ix_application_search", "agency_id", "candidate_id", "outcome", "job_id", "last_activity_at"),
     )
 
     @property
@@ -86,6 +88,8 @@ class StageHistory(Model):
     to_stage_id: Mapped[int] = mapped_column(ForeignKey("stage_definition.id"))
     moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     moved_at = created_at()
+
+    __table_args__ = (Index("ix_stage_history_reached", "application_id", "to_stage_id"),)  # degraded search
 
 
 class SharedProfile(Model):
@@ -165,7 +169,10 @@ class Scorecard(Model):
     notes: Mapped[str | None] = mapped_column(Text)
     submitted_at = created_at()
 
-    __table_args__ = (CheckConstraint(_in("verdict", VERDICTS), name="verdict"),)
+    __table_args__ = (
+        CheckConstraint(_in("verdict", VERDICTS), name="verdict"),
+        Index("ix_scorecard_verdict", "application_id", "verdict"),  # degraded search's scorecard filters
+    )
 
 
 class InterviewRequest(Model):

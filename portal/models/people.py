@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -201,6 +202,8 @@ class Resume(Model):
     content: Mapped[bytes] = mapped_column(db.LargeBinary, deferred=True)
     text: Mapped[str | None] = mapped_column(Text, deferred=True)
     uploaded_at = created_at()
+
+    __table_args__ = (Index("ix_resume_newest", "candidate_id", "id"),)  # degraded search: the newest resume
 
 
 class VideoResume(Model):

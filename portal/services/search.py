@@ -85,6 +85,8 @@ class SearchResult:
     pages: int
     facets: dict[str, dict[str, int]]
     degraded: bool = False
+    notice: str | None = None  # degraded search refused (busy, over its time budget): shown in place of results
+    approximate: bool = False  # degraded text search: total and facets may count a few rows the page check drops
 
 
 def job_choices(who) -> list[tuple[int, str]]:
@@ -386,43 +388,18 @@ def recheck(p: Plan, hits: list[dict]) -> list[dict]:
 
 
 def search_database(p: Plan) -> SearchResult:
-    """The degraded path: exact (no typo tolerance) results from the database, same rules."""
-    from search_sync.documents import build
+    """The degraded path: exact (no typo tolerance) results from the database, same rules
+    (``search_database.py``: filtered, sorted and paged in SQL, bounded in concurrency and time)."""
+    from .search_database import search_database as from_database
 
-    c = p.criteria
-    ids = list(
-        db.session.scalars(
-            select(Candidate.id)
-            .where(Candidate.agency_id == p.agency_id, Candidate.private.is_(False))
-            .order_by(Candidate.id)
-        )
-    )
-    found: list[dict] = []
-    for start in range(0, len(ids), 1000):
-        built = build({(p.agency_id, cid) for cid in ids[start : start + 1000]})
-        found.extend(doc for doc in built.documents if matches(doc, p))
-    facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    for doc in found:
-        for name in FACETS:
-            values = doc[name] if isinstance(doc[name], list) else [doc[name]] if doc[name] is not None else []
-            for value in values:
-                facets[name][str(value)] = facets[name].get(str(value), 0) + 1
-    found.sort(key=lambda d: (-(d["last_in_process_at"] or -1), d["candidate_id"]))
-    total = len(found)
-    start = (c.page - 1) * PAGE_SIZE
-    return SearchResult(
-        hits=found[start : start + PAGE_SIZE],
-        total=total,
-        page=c.page,
-        pages=max(1, math.ceil(total / PAGE_SIZE)),
-        facets=facets,
-        degraded=True,
-    )
+    return from_database(p)
 
 
 def _decorate(who, result: SearchResult) -> None:
     """Names for the columns: who added each person and the latest application's job title."""
     ids = [hit["candidate_id"] for hit in result.hits]
+    if not ids:
+        return  # nothing to name (and a busy or over-budget degraded search must not query more)
     added_by = dict(
         db.session.execute(
             select(Candidate.id, User.name).join(User, User.id == Candidate.added_by_id).where(Candidate.id.in_(ids))

@@ -1,0 +1,438 @@
+"""The degraded search path: the database answers when Meilisearch cannot (issue 11).
+
+The plan (``search.plan``) is translated into one SQL statement over the real tables: a
+per-candidate aggregate of the agency's applications (has a public application, has an active
+one, was hired, last activity over the public applications or over all) joined to the candidate,
+and EXISTS subqueries for the facts a document derives from applications, tags, stage history and
+scorecards, with the same "public applications first" scope as ``search_sync.documents``. The
+database sorts (last in process, newest first, then candidate id), counts (a window count) and
+pages; documents are built only for the page's hits. Facet counts come from a second statement
+over the same matches (a materialised CTE).
+
+Text: every query word must be a word of the searchable text and the last may be a prefix
+(``search._text_matches``). SQL checks a superset, "the text contains the word" (LIKE, ASCII
+case-insensitive; a non-ASCII letter becomes the one-character wildcard so case folding cannot
+lose a match), and the page's documents are then checked word by word in Python: a row that only
+contains the word inside a longer one ("ava" in "java") is dropped and the next row taken, so the
+page is exactly what the healthy rules give. Ranks before the page are verified too, which keeps
+deeper pages exact at the cost of building more documents. The total and the facet counts of a
+text query count the superset until every row has been verified (a false positive needs the word
+inside another word), and say so on the page (``SearchResult.approximate``). A regular expression
+with word boundaries would be exact on ASCII only, differs between SQLite and PostgreSQL, and
+costs a pattern match per row instead of a substring scan: not worth it for a fallback.
+
+Two guards keep a Meilisearch outage from slowing everyone else: at most
+``SEARCH_DEGRADED_CONCURRENCY`` degraded searches at once per process (others get a "busy"
+message at once), and a time budget ``SEARCH_DEGRADED_BUDGET_MS`` (PostgreSQL: a transaction-local
+``statement_timeout`` inside a savepoint; SQLite: a progress handler on the raw connection that
+interrupts the statement) that turns into a "took too long" message.
+"""
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    union,
+    union_all,
+)
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Application, Candidate, CandidateEmail, CandidateTag, Job, Resume, Scorecard, StageHistory
+from ..models import StageDefinition as Stage
+from ..models.base import UTCDateTime
+
+log = logging.getLogger(__name__)
+
+CONCURRENCY = 2  # SEARCH_DEGRADED_CONCURRENCY: degraded searches at once per process
+BUDGET_MS = 3000  # SEARCH_DEGRADED_BUDGET_MS: the time one degraded search may take
+BUSY = "Search is busy while the search service is down, try again in a moment."
+TOO_SLOW = "Search took too long while the search service is down: add a filter or try again in a moment."
+RESUME_CHARS = 10_000  # search_sync.documents.RESUME_CHARS: only this much resume text is searchable
+POSITIVE = ("strong_yes", "yes")
+
+_slots_lock = threading.Lock()
+
+
+class OverBudget(Exception):
+    """The degraded search ran out of its time budget."""
+
+
+def slots() -> threading.BoundedSemaphore:
+    """This process's degraded-search slots (one semaphore per app: gunicorn runs one per process)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    semaphore = app.extensions.get("degraded_search_slots")
+    if semaphore is None:
+        with _slots_lock:
+            semaphore = app.extensions.setdefault(
+                "degraded_search_slots",
+                threading.BoundedSemaphore(max(1, int(app.config.get("SEARCH_DEGRADED_CONCURRENCY", CONCURRENCY)))),
+            )
+    return semaphore
+
+
+def search_database(p):
+    """One page of results for plan ``p`` from the database (see the module docstring)."""
+    from .search import SearchResult
+
+    semaphore = slots()
+    if not semaphore.acquire(blocking=False):
+        log.warning("degraded search refused: every slot of this process is taken")
+        return SearchResult(hits=[], total=0, page=p.criteria.page, pages=1, facets={}, degraded=True, notice=BUSY)
+    try:
+        budget = int(current_app.config.get("SEARCH_DEGRADED_BUDGET_MS", BUDGET_MS))
+        with time_budget(budget) as check:
+            return _search(p, check)
+    except OverBudget:
+        log.warning("degraded search over its %s ms budget", current_app.config.get("SEARCH_DEGRADED_BUDGET_MS"))
+        return SearchResult(hits=[], total=0, page=p.criteria.page, pages=1, facets={}, degraded=True, notice=TOO_SLOW)
+    finally:
+        semaphore.release()
+
+
+@contextmanager
+def time_budget(milliseconds: int) -> Iterator:
+    """Run the block's statements within ``milliseconds``; yields a check to call between steps.
+
+    PostgreSQL: ``statement_timeout`` set transaction-locally inside a savepoint, so a cancelled
+    statement aborts only the savepoint (the request can still render) and the setting ends with
+    it; on success the previous value is put back. SQLite: a progress handler that interrupts the
+    running statement once the deadline has passed (a read is interrupted harmlessly).
+    """
+    deadline = time.monotonic() + milliseconds / 1000
+
+    def check() -> None:
+        if time.monotonic() > deadline:
+            raise OverBudget
+
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        try:
+            with db.session.begin_nested():
+                previous = db.session.scalar(text("SELECT current_setting('statement_timeout')"))
+                _set_statement_timeout(f"{max(1, milliseconds)}ms")
+                yield check
+                _set_statement_timeout(previous)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "57014":  # query_canceled
+                raise OverBudget from exc
+            raise
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+    try:
+        yield check
+    except OperationalError as exc:
+        if "interrupted" in str(exc.orig):
+            raise OverBudget from exc
+        raise
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+def _set_statement_timeout(value: str) -> None:
+    db.session.execute(text("SELECT set_config('statement_timeout', :value, true)"), {"value": value})
+
+
+def _search(p, check):
+    from .search import FACETS, PAGE_SIZE, SearchResult
+
+    secret = _confidential_jobs(p.agency_id)
+    base = matching(p, secret).subquery("base")
+    rank = func.row_number().over(order_by=(base.c.sort_key.desc().nulls_last(), base.c.id))
+    # Computed once: the page, the total and the facet counts all read this.
+    m = select(base.c.id, base.c.has_public, rank.label("rn")).cte("m").prefix_with("MATERIALIZED")
+    offset = (p.criteria.page - 1) * PAGE_SIZE
+    # Without words SQL is exact: fetch the page. With words, the ranks before it are verified too,
+    # with a page of slack for rows that only contain a word inside a longer one.
+    first, limit = (0, offset + 2 * PAGE_SIZE) if p.words else (offset, PAGE_SIZE)
+    ranked: list[tuple[int, int]] = []
+    superset = 0
+    facets: dict[str, dict[str, int]] = {}
+    for kind, key, n, candidate_id in db.session.execute(
+        union_all(
+            select(literal("page"), cast(literal(None), String), m.c.rn, m.c.id).where(
+                m.c.rn > first, m.c.rn <= first + limit
+            ),
+            select(literal("total"), cast(literal(None), String), func.count(), literal(None)).select_from(m),
+            *_facet_selects(m, secret),
+        )
+    ):
+        if kind == "page":
+            ranked.append((n, candidate_id))
+        elif kind == "total":
+            superset = n
+        else:
+            facets.setdefault(kind, {})[str(key)] = n
+    check()
+    ids = [candidate_id for _, candidate_id in sorted(ranked)]
+    need = offset + PAGE_SIZE - first
+    found: list[dict] = []
+    position = 0
+    while len(found) < need:
+        if position >= len(ids):
+            if first + len(ids) >= superset or not p.words:
+                break
+            # More false positives than the slack: the rest of the ranking (ids only).
+            ids += db.session.scalars(select(m.c.id).where(m.c.rn > first + len(ids)).order_by(m.c.rn)).all()
+            check()
+            continue
+        batch = ids[position : position + max(PAGE_SIZE, need - len(found))]
+        position += len(batch)
+        found += _verified(p, batch)
+        check()
+    total = superset - (position - len(found))
+    approximate = bool(p.words) and first + position < superset
+    if p.words and not approximate:
+        facets = document_facets(found)  # every match verified: count from the documents, exactly
+    return SearchResult(
+        hits=found[offset - first :][:PAGE_SIZE],
+        total=total,
+        page=p.criteria.page,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        facets={name: facets.get(name, {}) for name in FACETS},
+        degraded=True,
+        approximate=approximate,
+    )
+
+
+def document_facets(documents: list[dict]) -> dict[str, dict[str, int]]:
+    """Facet counts from built documents (as Meilisearch counts them)."""
+    from .search import FACETS
+
+    facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for doc in documents:
+        for name in FACETS:
+            values = doc[name] if isinstance(doc[name], list) else [doc[name]] if doc[name] is not None else []
+            for value in values:
+                facets[name][str(value)] = facets[name].get(str(value), 0) + 1
+    return facets
+
+
+def _verified(p, ids: list[int]) -> list[dict]:
+    """The documents of ``ids`` (in that order) that match by the healthy path's rules, words included."""
+    from search_sync.documents import build
+
+    from .search import matches
+
+    built = {doc["candidate_id"]: doc for doc in build({(p.agency_id, cid) for cid in ids}).documents}
+    return [built[cid] for cid in ids if cid in built and matches(built[cid], p)]
+
+
+def _confidential_jobs(agency_id: int) -> list[int]:
+    """The agency's confidential job ids (a handful): applications are then classified without a join."""
+    return list(db.session.scalars(select(Job.id).where(Job.agency_id == agency_id, Job.confidential.is_(True))))
+
+
+def _public(job_id, secret: list[int]) -> ColumnElement:
+    """The application's job is not confidential."""
+    return job_id.not_in(secret) if secret else true()
+
+
+def _per_candidate(agency_id: int, secret: list[int]):
+    """Per candidate of the agency: has a public application, an active one, a hired one, and
+    the last activity over the public applications and over all (the document's scope rule)."""
+    public = _public(Application.job_id, secret)
+    return (
+        select(
+            Application.candidate_id.label("candidate_id"),
+            func.max(case((public, 1), else_=0)).label("has_public"),
+            func.max(case((Application.outcome.is_(None), 1), else_=0)).label("has_active"),
+            func.max(case((Application.outcome == "hired", 1), else_=0)).label("hired"),
+            func.max(case((public, Application.last_activity_at))).label("last_public"),
+            func.max(Application.last_activity_at).label("last_all"),
+        )
+        # An application, its job and its candidate belong to one agency (pipeline.add_application).
+        .where(Application.agency_id == agency_id)
+        .group_by(Application.candidate_id)
+        .subquery("per_candidate")
+    )
+
+
+def _seconds(value: ColumnElement, dialect: str) -> ColumnElement:
+    """A timestamp truncated to the second, as documents store it (unix seconds), for ordering."""
+    if dialect == "postgresql":
+        return func.date_trunc("second", value)
+    return func.substr(value, 1, 19)  # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff"
+
+
+def _midnight(ts: int) -> ColumnElement:
+    return literal(datetime.fromtimestamp(ts, UTC), UTCDateTime())
+
+
+def _like(word: str, dialect: str):
+    """A LIKE that finds ``word`` inside a column: a superset of "is one of its words".
+
+    Wildcards in the word are escaped; each non-ASCII character becomes ``_`` (any one character),
+    because SQLite folds only ASCII case and PostgreSQL's folding depends on the locale.
+    """
+    escaped = "".join("_" if ord(ch) > 127 else "\\" + ch if ch in "\\%_" else ch for ch in word)
+    pattern = f"%{escaped}%"
+    if dialect == "postgresql":
+        return lambda column: column.ilike(pattern, escape="\\")
+    return lambda column: column.like(pattern, escape="\\")  # SQLite's LIKE ignores ASCII case
+
+
+def matching(p, secret: list[int]):
+    """SELECT id, sort_key, has_public of the candidates that match plan ``p`` (words: a superset)."""
+    c = p.criteria
+    dialect = db.session.get_bind().dialect.name
+    agg = _per_candidate(p.agency_id, secret)
+    has_public = func.coalesce(agg.c.has_public, 0)
+    last = case((has_public == 1, agg.c.last_public), else_=agg.c.last_all)
+    app = aliased(Application)
+    in_scope = or_(_public(app.job_id, secret), has_public == 0)
+
+    def application_exists(*conditions, scoped: bool) -> ColumnElement:
+        return exists(
+            select(literal_column("1"))
+            .select_from(app)
+            .where(app.candidate_id == Candidate.id, *conditions, *([in_scope] if scoped else []))
+        )
+
+    def reached(stage_ids: list[int]) -> ColumnElement:
+        """The application reached one of these stages (now or in its history)."""
+        return or_(
+            app.stage_id.in_(stage_ids),
+            exists().where(StageHistory.application_id == app.id, StageHistory.to_stage_id.in_(stage_ids)),
+        )
+
+    where: list[ColumnElement] = [
+        Candidate.agency_id == p.agency_id,
+        Candidate.private.is_(False),
+        func.coalesce(agg.c.hired, 0) == 0,
+    ]
+    if p.visibility is not None:
+        confidential = [int(t.split(":", 1)[1]) for t in p.visibility if t.startswith("job:")]
+        confidential = [job_id for job_id in confidential if job_id in secret]
+        seen = [agg.c.candidate_id.is_(None), has_public == 1] if "public" in p.visibility else []
+        if confidential:
+            seen.append(exists().where(app.candidate_id == Candidate.id, app.job_id.in_(confidential)))
+        where.append(or_(*seen) if seen else false())
+    if not c.include_active:
+        where.append(func.coalesce(agg.c.has_active, 0) == 0)
+    stage_ids = None
+    if p.stage_position is not None:
+        at_or_after = select(Stage.id).where(Stage.agency_id == p.agency_id, Stage.position >= p.stage_position)
+        stage_ids = list(db.session.scalars(at_or_after))
+    if p.job_ids is not None:
+        if not p.job_ids:
+            where.append(false())
+        elif stage_ids is not None:  # job_stage_keys: every application, confidential ones too
+            where.append(application_exists(app.job_id.in_(p.job_ids), reached(stage_ids), scoped=False))
+        else:
+            where.append(application_exists(app.job_id.in_(p.job_ids), scoped=False))
+    elif stage_ids is not None:  # max_stage: over the scope
+        where.append(application_exists(reached(stage_ids), scoped=True))
+    for tag in c.tags:
+        where.append(exists().where(CandidateTag.candidate_id == Candidate.id, CandidateTag.tag == tag))
+    if c.reasons:
+        where.append(
+            application_exists(app.outcome.is_not(None), app.reason_id.in_([int(r) for r in c.reasons]), scoped=True)
+        )
+    if c.min_positive is not None or c.exclude_strong_no:
+        cards = (
+            select(Scorecard.verdict)
+            .join(app, app.id == Scorecard.application_id)
+            .where(app.candidate_id == Candidate.id, in_scope)
+        )
+        if c.min_positive is not None:
+            positives = func.sum(case((Scorecard.verdict.in_(POSITIVE), 1), else_=0))
+            # 100.0 as written: numeric on PostgreSQL (round(numeric, 2)), real on SQLite; never integer division.
+            ratio = func.round(literal_column("100.0") * positives / func.nullif(func.count(), 0), 2)
+            where.append(cards.with_only_columns(ratio).scalar_subquery() >= int(c.min_positive))
+        if c.exclude_strong_no:
+            where.append(~exists(cards.where(Scorecard.verdict == "strong_no")))
+    if p.before_ts is not None:
+        where.append(last < _midnight(p.before_ts))
+    if p.after_ts is not None:
+        where.append(last >= _midnight(p.after_ts))
+    if c.location:
+        where.append(Candidate.location == c.location)
+    if c.source:
+        where.append(or_(Candidate.source == c.source, application_exists(app.source == c.source, scoped=True)))
+    query = select(
+        Candidate.id.label("id"),
+        _seconds(last, dialect).label("sort_key"),
+        has_public.label("has_public"),
+    ).select_from(Candidate)
+    query = query.outerjoin(agg, agg.c.candidate_id == Candidate.id)
+    if p.words:
+        newest = aliased(Resume)
+        latest_id = select(func.max(Resume.id)).where(Resume.candidate_id == Candidate.id).scalar_subquery()
+        query = query.outerjoin(newest, newest.id == latest_id)
+        resume = func.substr(newest.text, 1, RESUME_CHARS)
+        for word in p.words:
+            like = _like(word, dialect)
+            where.append(
+                or_(
+                    like(Candidate.first_name),
+                    like(Candidate.last_name),
+                    like(Candidate.headline),
+                    like(Candidate.current_title),
+                    like(Candidate.current_company),
+                    like(Candidate.skills),
+                    exists().where(CandidateTag.candidate_id == Candidate.id, like(CandidateTag.tag)),
+                    exists().where(CandidateEmail.candidate_id == Candidate.id, like(CandidateEmail.email)),
+                    like(resume),
+                    # No stored text: the document reads the PDF; let the page's check decide.
+                    and_(newest.id.is_not(None), func.coalesce(newest.text, "") == ""),
+                )
+            )
+    return query.where(*where)
+
+
+def _facet_selects(m, secret: list[int]) -> list:
+    """(facet, value, count, NULL) rows over the matches ``m`` (id, has_public), the documents' rules:
+    reasons and sources from the applications in scope, the candidate's own source too."""
+    app = aliased(Application)
+    scoped = (
+        select(app.candidate_id, app.reason_id, app.source, app.outcome)
+        .join(m, m.c.id == app.candidate_id)
+        .where(or_(_public(app.job_id, secret), m.c.has_public == 0))
+        .cte("scoped")
+    )
+    sources = union(
+        select(m.c.id.label("cid"), Candidate.source.label("source"))
+        .join(Candidate, Candidate.id == m.c.id)
+        .where(Candidate.source.is_not(None), Candidate.source != ""),
+        select(scoped.c.candidate_id, scoped.c.source).where(scoped.c.source.is_not(None), scoped.c.source != ""),
+    ).subquery("sources")
+    value, none = String(), literal(None)
+    return [
+        select(literal("location"), cast(Candidate.location, value), func.count(), none)
+        .join(m, m.c.id == Candidate.id)
+        .where(Candidate.location.is_not(None), Candidate.location != "")
+        .group_by(Candidate.location),
+        select(literal("tags"), cast(CandidateTag.tag, value), func.count(), none)
+        .join(m, m.c.id == CandidateTag.candidate_id)
+        .group_by(CandidateTag.tag),
+        select(
+            literal("reason_ids"), cast(scoped.c.reason_id, value), func.count(scoped.c.candidate_id.distinct()), none
+        )
+        .where(scoped.c.outcome.is_not(None), scoped.c.reason_id.is_not(None))
+        .group_by(scoped.c.reason_id),
+        select(literal("sources"), cast(sources.c.source, value), func.count(), none).group_by(sources.c.source),
+    ]

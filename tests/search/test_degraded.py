@@ -1,0 +1,249 @@
+"""Degraded search (issue 11): SQL filters give the healthy path's answers, counts and facets;
+at most K run at once per process; a time budget turns into a message, never a 500."""
+
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from portal.extensions import db
+from portal.models import CandidateEmail, CandidateTag, Resume
+from portal.services.search import Criteria, plan, search_candidates, search_database
+from portal.services.search_database import BUSY, TOO_SLOW, slots
+from tests.conftest import login_as
+from tests.factories import make_candidate
+from tests.search.conftest import apply, at, build_world, index_now
+from tests.search.test_filters import CASES, _criteria
+from tests.servers import free_port, wait_until
+
+
+def add_text_people(world) -> None:
+    """People whose words test word boundaries, prefixes, emails, tags, case and resume length."""
+    agency, stages = world.agency, world.stages
+    java = make_candidate(agency, first_name="Jonas", last_name="Script", skills="JavaScript, Go", location="Remote")
+    apply(java, world.job5, "Screening", stages, last_activity=at("2024-09-01T00:00:00"))
+    plain = make_candidate(agency, first_name="Jana", last_name="Plain", skills="Java; Go", location="Remote")
+    apply(plain, world.job5, "Screening", stages, last_activity=at("2024-09-02T00:00:00"))
+    umlaut = make_candidate(agency, first_name="Uwe", last_name="MÜLLER", headline="Zürich analyst")
+    apply(umlaut, world.job7, "Sourced", stages, last_activity=at("2024-09-03T00:00:00"), source="Website")
+    long_cv = make_candidate(agency, first_name="Lena", last_name="Long")
+    db.session.add(CandidateEmail(agency_id=agency.id, candidate=long_cv, email="lena.long@example.org"))
+    db.session.add(CandidateTag(candidate_id=long_cv.id, tag="Terraform"))
+    words_past_limit = "filler " * 1500 + "zanzibar"  # past the 10,000 searchable characters
+    db.session.add(
+        Resume(agency_id=agency.id, candidate_id=long_cv.id, filename="cv.txt", content=b"", text=words_past_limit)
+    )
+    apply(long_cv, world.job7, "Sourced", stages, last_activity=at("2024-09-04T00:00:00"))
+    db.session.commit()
+
+
+TEXT_CASES = [
+    {"q": "java go"},  # "java" is a whole word (not the prefix of JavaScript): Jana only
+    {"q": "go java"},  # the last word is a prefix: JavaScript counts
+    {"q": "javascript"},
+    {"q": "ava"},  # inside a word is not a match
+    {"q": "müller"},
+    {"q": "zürich"},
+    {"q": "lena example"},
+    {"q": "terraform"},
+    {"q": "filler"},
+    {"q": "zanzibar"},  # past the searchable part of the resume
+    {"q": "script", "include_active": True},
+]
+EVERY_FILTER = [spec for _, spec, _ in CASES] + [
+    {"tags": ["sql"], "reasons": ["Not enough experience"], "min_positive": 50, "location": "London, UK"},
+    {"include_active": True, "source": "LinkedIn", "last_after": date(2024, 1, 1)},
+    {"stage": "Client review", "exclude_strong_no": True, "include_active": True},
+]
+
+
+def compare(who, criteria: Criteria) -> None:
+    """The degraded answer equals the healthy one: ids, total and every facet count."""
+    live = search_candidates(who, criteria)
+    assert not live.degraded
+    degraded = search_database(plan(who, criteria))
+    assert degraded.degraded and degraded.notice is None
+    assert sorted(h["candidate_id"] for h in degraded.hits) == sorted(h["candidate_id"] for h in live.hits)
+    assert (degraded.total, degraded.approximate) == (live.total, False)
+    assert {k: v for k, v in degraded.facets.items() if v} == {k: v for k, v in live.facets.items() if v}
+
+
+@pytest.mark.parametrize("who", ["outsider", "recruiter", "admin"])
+def test_every_filter_and_text_rule_matches_the_healthy_path(sctx, who):
+    world = build_world()
+    add_text_people(world)
+    index_now()
+    principal = getattr(world, who)
+    for spec in EVERY_FILTER + TEXT_CASES:
+        compare(principal, _criteria(world, spec))
+
+
+def test_word_boundaries_are_exact_on_the_page(sctx):
+    world = build_world()
+    add_text_people(world)
+    index_now()
+    found = {
+        q: sorted(h["name"] for h in search_database(plan(world.outsider, Criteria(q=q))).hits)
+        for q in ("java go", "go java", "ava", "zanzibar", "MÜLLER")
+    }
+    assert found == {
+        "java go": ["Jana Plain"],
+        "go java": ["Jana Plain", "Jonas Script"],
+        "ava": [],
+        "zanzibar": [],
+        "MÜLLER": ["Uwe MÜLLER"],
+    }
+
+
+def test_pages_of_a_text_search_are_exact_and_in_order(sctx):
+    from tests.factories import make_agency, make_user
+
+    agency = make_agency()
+    admin = make_user(agency, "admin")
+    # Every other person has the word only inside a longer one ("Xrust"): SQL finds 50, 25 are real.
+    for n in range(50):
+        make_candidate(agency, first_name=f"P{n:02d}", last_name="Rust" if n % 2 else "Xrust")
+    db.session.commit()
+    index_now()
+    pages = [search_database(plan(admin, Criteria(q="rust", page=n))) for n in (1, 2)]
+    assert [h["name"] for h in pages[0].hits + pages[1].hits] == [f"P{n:02d} Rust" for n in range(1, 50, 2)]
+    assert len(pages[0].hits) == 20 and pages[0].approximate and pages[0].total <= 50
+    assert (pages[1].total, pages[1].approximate) == (25, False)  # every row verified: the exact count
+    assert search_candidates(admin, Criteria(q="rust")).total == 25
+
+
+def test_concurrency_limit_answers_busy_in_place(make_app, sctx):
+    world = build_world()
+    down = make_app(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_TIMEOUT=0.5, SEARCH_DEGRADED_CONCURRENCY=2)
+    client = down.test_client()
+    login_as(client, world.outsider)
+    with down.app_context():
+        semaphore = slots()
+    # Two degraded searches in flight (each holds a slot, as search_database does while it runs).
+    assert semaphore.acquire(blocking=False) and semaphore.acquire(blocking=False)
+    try:
+        responses = []
+
+        def search():
+            responses.append(client.get("/search?q=tristan", headers={"HX-Request": "true"}))
+
+        threads = [threading.Thread(target=search) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(responses) == 4
+        for response in responses:
+            body = response.get_data(as_text=True)
+            assert response.status_code == 200 and BUSY in body and "data-candidate-id" not in body
+    finally:
+        semaphore.release()
+        semaphore.release()
+    response = client.get("/search?q=tristan")
+    assert f'data-candidate-id="{world.people["trap"].id}"' in response.get_data(as_text=True)
+
+
+def test_concurrent_degraded_searches_never_exceed_the_limit_or_fail(make_app, sctx):
+    world = build_world()
+    down = make_app(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_TIMEOUT=0.5, SEARCH_DEGRADED_CONCURRENCY=1)
+    barrier = threading.Barrier(6)
+    outcomes: list[str] = []
+    user_type, user_id = type(world.outsider), world.outsider.id  # read here: the test's session is not shared
+
+    def search():
+        with down.app_context():
+            who = db.session.get(user_type, user_id)
+            barrier.wait(10)
+            result = search_candidates(who, Criteria(location="London, UK"))
+            outcomes.append("busy" if result.notice == BUSY else ",".join(sorted(h["name"] for h in result.hits)))
+            db.session.remove()
+
+    threads = [threading.Thread(target=search) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(outcomes) == 6
+    # Every answer is either the full, correct page or the busy message; at least one got through.
+    assert set(outcomes) <= {"busy", "Mina Mixed,Tristan Trap"} and "Mina Mixed,Tristan Trap" in outcomes
+    with down.app_context():
+        assert slots().acquire(blocking=False)  # every slot was given back
+        slots().release()
+
+
+def test_time_budget_turns_into_a_message_and_the_request_goes_on(make_app, sctx):
+    world = build_world()
+    down = make_app(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_TIMEOUT=0.5, SEARCH_DEGRADED_BUDGET_MS=0)
+    client = down.test_client()
+    login_as(client, world.outsider)
+    response = client.get("/search?q=tristan")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and TOO_SLOW in body and "data-candidate-id" not in body
+    with down.app_context():
+        who = db.session.get(type(world.outsider), world.outsider.id)
+        assert search_candidates(who, Criteria()).notice == TOO_SLOW
+        assert db.session.execute(text("SELECT 1")).scalar() == 1  # the session is still usable
+        if db.engine.dialect.name == "postgresql":
+            assert db.session.execute(text("SHOW statement_timeout")).scalar() == "0"
+
+
+def test_postgresql_statement_timeout_cancels_a_blocked_search(make_app, sctx):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a lock that blocks readers exists on PostgreSQL only; SQLite's budget is tested above")
+    world = build_world()
+    down = make_app(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_TIMEOUT=0.5, SEARCH_DEGRADED_BUDGET_MS=300)
+    locker = db.engine.connect()
+    transaction = locker.begin()
+    locker.execute(text("LOCK TABLE candidate IN ACCESS EXCLUSIVE MODE"))
+    try:
+        with down.app_context():
+            who = db.session.get(type(world.outsider), world.outsider.id)
+            result = search_candidates(who, Criteria())
+            assert result.notice == TOO_SLOW
+            assert db.session.execute(text("SHOW statement_timeout")).scalar() == "0"
+            db.session.remove()
+    finally:
+        transaction.rollback()
+        locker.close()
+
+
+def test_postgresql_a_blocked_search_holds_its_slot(make_app, sctx):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a lock that blocks readers exists on PostgreSQL only; SQLite holds the slots by hand above")
+    world = build_world()
+    down = make_app(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_TIMEOUT=0.5, SEARCH_DEGRADED_CONCURRENCY=1)
+    locker = db.engine.connect()
+    transaction = locker.begin()
+    locker.execute(text("LOCK TABLE candidate IN ACCESS EXCLUSIVE MODE"))
+    first: list = []
+    user_type, user_id = type(world.outsider), world.outsider.id
+
+    def blocked_search():
+        with down.app_context():
+            who = db.session.get(user_type, user_id)
+            first.append(search_candidates(who, Criteria()))
+            db.session.remove()
+
+    thread = threading.Thread(target=blocked_search)
+    try:
+        with down.app_context():
+            who = db.session.get(user_type, user_id)  # loaded before the lock matters
+            db.session.expunge(who)
+            db.session.remove()
+        thread.start()
+        wait_until(
+            lambda: locker.execute(
+                text("SELECT count(*) FROM pg_locks WHERE relation = 'candidate'::regclass AND NOT granted")
+            ).scalar(),
+            10,
+            what="the first search waiting on the lock",
+        )
+        with down.app_context():
+            assert search_candidates(who, Criteria()).notice == BUSY
+            db.session.remove()
+    finally:
+        transaction.rollback()
+        locker.close()
+        thread.join(30)
+    assert first and first[0].notice is None and first[0].total == 4
