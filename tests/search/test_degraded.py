@@ -188,9 +188,9 @@ def test_time_budget_turns_into_a_message_and_the_request_goes_on(make_app, sctx
             assert db.session.execute(text("SHOW statement_timeout")).scalar() == "0"
 
 
+# A lock that blocks readers exists on PostgreSQL only; SQLite's budget and slots are tested above.
+@pytest.mark.postgresql_only
 def test_postgresql_statement_timeout_cancels_a_blocked_search(make_app, sctx):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("a lock that blocks readers exists on PostgreSQL only; SQLite's budget is tested above")
     world = build_world()
     down = make_app(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_TIMEOUT=0.5, SEARCH_DEGRADED_BUDGET_MS=300)
     locker = db.engine.connect()
@@ -208,9 +208,8 @@ def test_postgresql_statement_timeout_cancels_a_blocked_search(make_app, sctx):
         locker.close()
 
 
+@pytest.mark.postgresql_only
 def test_postgresql_a_blocked_search_holds_its_slot(make_app, sctx):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("a lock that blocks readers exists on PostgreSQL only; SQLite holds the slots by hand above")
     world = build_world()
     down = make_app(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_TIMEOUT=0.5, SEARCH_DEGRADED_CONCURRENCY=1)
     locker = db.engine.connect()

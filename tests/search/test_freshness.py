@@ -334,7 +334,8 @@ READS_ONLY = {
     "query_words meili_filter matches search_candidates recheck search_database",
     "client_profile": "contact_values mentions_contact is_contact_line is_hired what_the_client_sees client_profile "
     "client_sees_contact_details",
-    "sharing": "clean_fields interview_requested share_guards profile_from_template newly_shared shared_count_by_job job_contacts candidate_resumes "
+    "sharing": "clean_fields interview_requested share_guards profile_from_template "
+    "newly_shared shared_count_by_job job_contacts candidate_resumes "
     "candidate_video_resumes",
     "tasks": "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
     "task_assignee task_comments missing_for_completion is_overdue agency_workload",
