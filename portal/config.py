@@ -29,7 +29,13 @@ class Config:
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    # Session limits (portal/sessions.py): ASVS 4.0 V3.3.2 level 2 for staff; contacts as long as
+    # a landing link. PERMANENT_SESSION_LIFETIME is set from these (the longest); a cookie is not
+    # renewed on every request.
+    STAFF_IDLE_TIMEOUT_MINUTES = 30
+    STAFF_ABSOLUTE_TIMEOUT_HOURS = 12
+    CLIENT_SESSION_DAYS = 14
+    SESSION_REFRESH_EACH_REQUEST = False
     PREFERRED_URL_SCHEME = "https"
     # Absolute base used in emailed links (the worker has no request to take it from).
     BASE_URL = "http://127.0.0.1:8000"
