@@ -39,7 +39,7 @@ def load_principal(session_id: str) -> "User | ClientContact | None":
         sessions.forget(session)
         return None
     if principal.is_staff:
-        sessions.touch(session, now)
+        sessions.touch(session, now, request.endpoint)
     return principal
 
 

@@ -11,7 +11,7 @@ the sign-in instant and last-seen instant (UTC epoch seconds). On every request 
   every copy of it, stops working. Logout ends this session only (a contact signed in on their
   phone stays signed in there); it does not bump ``session_version``, which a contact's emailed
   links carry and which would otherwise revoke them;
-- staff: less than ``STAFF_IDLE_TIMEOUT_MINUTES`` (30) since the last request and less than
+- staff: less than ``STAFF_IDLE_TIMEOUT_MINUTES`` (30) since the last request (polls excluded) and less than
   ``STAFF_ABSOLUTE_TIMEOUT_HOURS`` (12) since sign-in, ASVS 4.0 V3.3.2 level 2 (NIST 800-63B
   AAL2). Staff cookies are browser-session cookies; the limits are enforced here, not by expiry;
 - client contacts: less than ``CLIENT_SESSION_DAYS`` (14, as long as a job landing link, C2)
@@ -32,6 +32,9 @@ SESSION_ID = "_sid"
 SIGNED_IN_AT = "_signed_in_at"
 SEEN_AT = "_seen_at"
 AUTH_KEYS = ("_user_id", "_fresh", "_id", "_remember", "_remember_seconds")  # Flask-Login's
+# Requests the page makes on its own (the alert badge polls every 15 s) are not the person's activity:
+# an open tab must not keep a session alive past the idle limit.
+BACKGROUND_ENDPOINTS = frozenset({"agency.alert_badge"})
 # Last-seen is rewritten at most once a minute, not on every request (each rewrite re-sends the cookie).
 SEEN_STEP_SECONDS = 60
 
@@ -95,8 +98,10 @@ def forget(data: MutableMapping) -> None:
         data.pop(key, None)
 
 
-def touch(data: MutableMapping, now: datetime) -> None:
-    """Record activity: the idle limit counts from here."""
+def touch(data: MutableMapping, now: datetime, endpoint: str | None) -> None:
+    """Record the person's activity: the idle limit counts from here."""
+    if endpoint in BACKGROUND_ENDPOINTS:
+        return
     instant = int(now.timestamp())
     if instant - data.get(SEEN_AT, 0) >= SEEN_STEP_SECONDS:
         data[SEEN_AT] = instant

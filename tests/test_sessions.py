@@ -287,3 +287,15 @@ def test_a_test_login_gets_a_complete_session(app, client, site):
     with app.app_context():
         login_as(client, db.session.get_one(User, site.recruiter_id))
     assert workspace(client).status_code == 200
+
+
+def test_the_alert_badge_poll_does_not_keep_an_idle_session_alive(app, client, site, time_machine):
+    """An open tab polls every 15 s; the person is still idle, and the poll itself sends them to sign in."""
+    time_machine.move_to(START, tick=False)
+    staff_login(client, site.recruiter_email, PASSWORD)
+    for _ in range(2):
+        time_machine.shift(timedelta(minutes=14))
+        assert client.get("/agency/alerts/badge", headers={"HX-Request": "true"}).status_code == 200
+    time_machine.shift(timedelta(minutes=2))
+    poll = client.get("/agency/alerts/badge", headers={"HX-Request": "true"})
+    assert poll.status_code == 204 and poll.headers["HX-Redirect"].startswith("/login?next=")
