@@ -31,7 +31,9 @@ def main() -> None:
     from sqlalchemy import event
 
     from bench.bench_wsgi import app
+    from portal import sessions
     from portal.extensions import db
+    from portal.models import utcnow
     from tests.factories import make_application, make_tenant
 
     with app.app_context():
@@ -45,6 +47,7 @@ def main() -> None:
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = session_id
+        session.update(sessions.fresh_fields(utcnow()))
     statements = []
     event.listen(engine, "before_cursor_execute", lambda *_: statements.append(1))
 

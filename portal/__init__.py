@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from .config import CONFIGS, ENV_ALIASES, normalise_database_url
+from .config import CONFIGS, ENV_ALIASES, development_secret, normalise_database_url
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,6 +25,8 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY") and env_name == "development":
+        app.config["SECRET_KEY"] = development_secret(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set outside development (export SECRET_KEY=...).")
     os.makedirs(app.instance_path, exist_ok=True)

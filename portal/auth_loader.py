@@ -2,17 +2,21 @@
 
 from typing import TYPE_CHECKING
 
-from flask import Flask, request, url_for
+from flask import Flask, request, session, url_for
 
+from . import sessions
 from .extensions import db, login_manager
 from .htmx import redirect_for
+from .models import utcnow
 
 if TYPE_CHECKING:
     from .models import ClientContact, User
 
 
 def load_principal(session_id: str) -> "User | ClientContact | None":
-    """Resolve ``"u:<id>:<version>"`` / ``"c:<id>:<version>"``; a stale version or inactive row signs out."""
+    """Resolve ``"u:<id>:<version>"`` / ``"c:<id>:<version>"``; a stale version, an inactive row or a
+    session past its limits or signed out (``portal.sessions``) signs out
+    (the session forgets who it was)."""
     from .models import ClientContact, User
 
     try:
@@ -28,12 +32,20 @@ def load_principal(session_id: str) -> "User | ClientContact | None":
     else:
         return None
     if principal is None or not principal.active or str(principal.session_version) != version:
+        sessions.forget(session)
         return None
+    now = utcnow()
+    if sessions.problem(principal, session, now) is not None:
+        sessions.forget(session)
+        return None
+    if principal.is_staff:
+        sessions.touch(session, now, request.endpoint)
     return principal
 
 
 def init_app(app: Flask) -> None:
     """Register the loader and the unauthorised handler."""
+    sessions.init_app(app)
     login_manager.user_loader(load_principal)
     login_manager.session_protection = "basic"
 

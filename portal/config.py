@@ -6,7 +6,7 @@ Flask setting (``PORTAL_MAIL_PORT=2525``), parsed as JSON when possible.
 """
 
 import os
-from datetime import timedelta
+import secrets
 from typing import ClassVar
 
 
@@ -29,7 +29,13 @@ class Config:
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    # Session limits (portal/sessions.py): ASVS 4.0 V3.3.2 level 2 for staff; contacts as long as
+    # a landing link. PERMANENT_SESSION_LIFETIME is set from these (the longest); a cookie is not
+    # renewed on every request.
+    STAFF_IDLE_TIMEOUT_MINUTES = 30
+    STAFF_ABSOLUTE_TIMEOUT_HOURS = 12
+    CLIENT_SESSION_DAYS = 14
+    SESSION_REFRESH_EACH_REQUEST = False
     PREFERRED_URL_SCHEME = "https"
     # Absolute base used in emailed links (the worker has no request to take it from).
     BASE_URL = "http://127.0.0.1:8000"
@@ -71,10 +77,10 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """Local use: plain HTTP cookies, mail viewer, a throwaway secret."""
+    """Local use: plain HTTP cookies, mail viewer (loopback only), a random secret of this install
+    (``instance/dev-secret``, see ``development_secret``) unless SECRET_KEY is set."""
 
     ENV_NAME = "development"
-    SECRET_KEY = "dev-only-not-secret"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
@@ -106,6 +112,36 @@ ENV_ALIASES = {
     "MAIL_SERVER": "MAIL_SERVER",
     "MAIL_PORT": "MAIL_PORT",
 }
+
+
+def development_secret(instance_path: str) -> str:
+    """This install's own development secret: ``instance/dev-secret`` (mode 0600), made on first use.
+
+    Never a committed value, so a development instance reachable by others cannot be taken over by
+    forging sessions or links with a key everyone knows. Created atomically (written aside, then
+    linked into place), so the web workers and the worker starting together agree on one secret.
+    """
+    path = os.path.join(instance_path, "dev-secret")
+    os.makedirs(instance_path, exist_ok=True)
+    try:
+        with open(path) as handle:
+            existing = handle.read().strip()
+        if existing:
+            return existing
+    except FileNotFoundError:
+        pass
+    aside = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass  # another process won the race: use its secret
+    finally:
+        os.unlink(aside)
+    with open(path) as handle:
+        return handle.read().strip()
 
 
 def normalise_database_url(url: str) -> str:

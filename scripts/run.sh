@@ -33,6 +33,18 @@ web_port_or_exit() {
   }
 }
 
+# Development mode (the mail viewer shows every sign-in link) serves this machine only.
+export HOST="${HOST:-127.0.0.1}"
+if [ "$PORTAL_ENV" = development ]; then
+  case "$HOST" in
+    127.0.0.1 | localhost | ::1 | \[::1\]) ;;
+    *)
+      echo "make run: development mode serves this machine only; HOST=$HOST is refused (leave HOST unset)." >&2
+      exit 1
+      ;;
+  esac
+fi
+
 web_port_or_exit  # say so at once, not after the load
 flask db upgrade
 flask demo-load

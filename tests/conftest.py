@@ -13,8 +13,9 @@ import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from portal import create_app
+from portal import create_app, sessions
 from portal.extensions import db, limiter
+from portal.models import utcnow
 from tests import clock
 from tests.servers import LiveServer, MeilisearchServer, SmtpServer, free_port
 
@@ -225,6 +226,7 @@ def login_as(client, principal) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = principal.get_id()
         session["_fresh"] = True
+        session.update(sessions.fresh_fields(utcnow()))
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

@@ -278,3 +278,50 @@ def test_one_url_serves_page_and_fragment(client, site, path):
     # The page includes the partial: the form markup has one source.
     form = re.search(r"<form .*?</form>", fragment.get_data(as_text=True), re.S).group(0)
     assert re.sub(r'value="[^"]+"', "", form) in re.sub(r'value="[^"]+"', "", page.get_data(as_text=True))
+
+
+# Cache-Control: nothing a signed-in principal is shown is kept by a browser or a proxy
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_authenticated_responses_are_never_stored(app, client, site):
+    with app.app_context():
+        login_as(client, db.session.get_one(User, site.recruiter_id))
+    for path, headers in [("/agency/", {}), ("/agency/alerts/badge", {"HX-Request": "true"})]:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_client_pages_and_resume_downloads_are_never_stored(app, client):
+    from portal.models import Resume
+    from tests.factories import make_tenant
+
+    with app.app_context():
+        tenant = make_tenant("cacheco")
+        resume = Resume(
+            agency_id=tenant.agency.id, candidate_id=tenant.application.candidate_id, filename="cv.pdf", content=PDF
+        )
+        db.session.add(resume)
+        db.session.flush()
+        tenant.application.shared_profile.resume_id = resume.id
+        db.session.commit()
+        login_as(client, tenant.contact)
+        base = f"/cacheco/portal/candidates/{tenant.application.id}"
+    for path in ("/cacheco/portal/", base, f"{base}/resume?download=1"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "Expires" not in response.headers
+
+
+def test_public_assets_keep_their_caching_for_a_signed_in_browser(app, client, site):
+    with app.app_context():
+        login_as(client, db.session.get_one(User, site.recruiter_id))
+    stylesheet = client.get("/brand/acme.css")
+    assert stylesheet.status_code == 200
+    assert stylesheet.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    static = next((Path(app.static_folder or "") / "css").glob("*.css")).name
+    with client.get(f"/static/css/{static}") as asset:
+        assert asset.status_code == 200 and "no-store" not in asset.headers.get("Cache-Control", "")

@@ -14,7 +14,7 @@ from .applications import (
 )
 from .base import as_utc, utcnow
 from .jobs import Job, job_team
-from .outbox import LoginToken, MailOutbox, SearchOutbox
+from .outbox import EndedSession, LoginToken, MailOutbox, SearchOutbox
 from .people import (
     Candidate,
     CandidateEmail,
@@ -40,6 +40,7 @@ __all__ = [
     "Comment",
     "ConsentRecord",
     "EmailTemplate",
+    "EndedSession",
     "Interview",
     "InterviewRequest",
     "Job",

@@ -1,4 +1,4 @@
-"""Transactional outboxes drained by the worker, and single-use sign-in tokens."""
+"""Transactional outboxes drained by the worker, single-use sign-in tokens and ended sessions."""
 
 from datetime import datetime
 
@@ -72,3 +72,16 @@ class LoginToken(Model):
     created_at = created_at()
 
     __table_args__ = (CheckConstraint("kind IN ('sign_in', 'landing')", name="kind"),)
+
+
+class EndedSession(Model):
+    """A signed-in session that was signed out: its cookie (and every copy of it) is refused.
+
+    Sessions live in the signed cookie; each carries a random id (``portal.sessions``). Logging
+    out records that id here until the session could not be valid anyway (its absolute limit),
+    when the row may be pruned.
+    """
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -9,15 +9,16 @@ consumes it: only the POST from the "Continue" page does (link scanners only GET
 import functools
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Agency, ClientContact, Job, LoginToken, User, as_utc, utcnow
+from ..models import Agency, ClientContact, EndedSession, Job, LoginToken, User, as_utc, utcnow
 from . import ServiceError
 from .agency_templates import render_email
 from .mail import absolute_url, normalise_email, send_mail
@@ -210,6 +211,19 @@ def deactivate(principal) -> None:
     """Deactivate a user or contact: their sessions and emailed links stop working at once."""
     principal.active = False
     principal.session_version += 1
+
+
+def end_session(session_id: str, valid_until: datetime, now: datetime | None = None) -> None:
+    """Logout: refuse this session id from now on, until ``valid_until`` (when its absolute limit would
+    end it anyway), and forget ids past theirs. Signing out twice at once records it once."""
+    now = now or utcnow()
+    db.session.execute(delete(EndedSession).where(EndedSession.expires_at < now))
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(EndedSession)
+        .values(id=session_id, ended_at=now, expires_at=valid_until)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
 
 
 @functools.cache

@@ -62,6 +62,8 @@ def set_password_with_token(token: str, password: str, confirm: str) -> User:
     if password != confirm:
         raise ServiceError("The two passwords do not match.", field="confirm")
     user.set_password(password)
+    # A new password ends every session of the account (a stolen cookie included).
+    user.session_version += 1
     record(user.agency_id, "user.password_set", f"{user.name} set their password", actor=user)
     return user
 

@@ -3,8 +3,9 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
+from ... import sessions
 from ...extensions import limiter
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render
@@ -21,13 +22,6 @@ def _form_email() -> str:
     return "email:" + (request.form.get("email") or "").strip().lower()
 
 
-def _sign_in(principal) -> None:
-    """Start a fresh session for ``principal`` (nothing carried over from before)."""
-    session.clear()
-    login_user(principal)
-    session.permanent = True
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["STAFF_LOGIN_RATE"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["STAFF_LOGIN_RATE"], key_func=_form_email, methods=["POST"])
@@ -37,7 +31,7 @@ def staff_login():
     if form.validate_on_submit():
         user = auth_service.authenticate_staff(form.email.data, form.password.data)
         if user is not None:
-            _sign_in(user)
+            sessions.start(user)
             return redirect_for(_safe_next(request.args.get("next")) or url_for("agency.index"))
         form.password.errors.append("That email and password do not match an active account.")
     status = 422 if form.errors else 200
@@ -88,7 +82,7 @@ def redeem(slug: str, token: str):
         abort(404)
     if check.state != "ok":
         return _link_problem(agency, check, token)
-    _sign_in(check.contact)
+    sessions.start(check.contact)
     return redirect_for(_destination(check))
 
 
@@ -108,10 +102,14 @@ def resend(slug: str, token: str):
 
 @bp.post("/logout")
 def logout():
-    """Sign out; contacts return to their agency's sign-in page."""
+    """Sign out this session: its id is recorded as ended, so a copy of the cookie stops working too.
+    Contacts return to their agency's sign-in page."""
     target = url_for("auth.staff_login")
-    if current_user.is_authenticated and current_user.is_contact:
-        target = url_for("auth.client_login", slug=current_user.agency.slug)
+    if current_user.is_authenticated:
+        if current_user.is_contact:
+            target = url_for("auth.client_login", slug=current_user.agency.slug)
+        with unit_of_work():
+            auth_service.end_session(session[sessions.SESSION_ID], sessions.ends_at(current_user, session))
     logout_user()
     session.clear()
     return redirect_for(target)

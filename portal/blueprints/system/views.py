@@ -1,8 +1,9 @@
 """``/healthz`` and ``/dev/mail``."""
 
-from flask import Blueprint, abort, current_app, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template
 from flask_login import current_user
 
+from ...security import development_request_allowed
 from ...services import health
 from ...services.mail import messages_for_viewer
 
@@ -27,16 +28,17 @@ def healthz():
 
 @bp.get("/dev/mail")
 def dev_mail():
-    """Development only: every queued or sent message, newest first, links clickable (M2)."""
-    if not current_app.config["DEV_MAIL_VIEWER"]:
+    """Development only, from this machine only: every queued or sent message, newest first, links
+    clickable (M2). Anywhere else it is not there (404): it shows every agency's sign-in links."""
+    if not development_request_allowed():
         abort(404)
     return render_template("system/dev_mail.html", messages=messages_for_viewer())
 
 
 @bp.get("/dev/mail/<int:message_id>")
 def dev_mail_show(message_id: int):
-    """Development only: one message's HTML body, as the recipient would see it."""
-    if not current_app.config["DEV_MAIL_VIEWER"]:
+    """Development only, from this machine only: one message's HTML body, as the recipient would see it."""
+    if not development_request_allowed():
         abort(404)
     found = messages_for_viewer(message_id=message_id)
     if not found:
