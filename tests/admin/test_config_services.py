@@ -303,7 +303,7 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
     from portal.models import ClientContact
     from portal.services import agency_templates
     from portal.services.auth import request_sign_in
-    from portal.worker import deliver_mail
+    from portal.worker import answer_sign_in_requests, deliver_mail
     from tests.factories import make_tenant
 
     with app.app_context():
