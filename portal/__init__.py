@@ -31,8 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY must be set outside development (export SECRET_KEY=...).")
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import auth_loader, cli, errors, security
-    from .extensions import csrf, db, limiter, login_manager, mail, migrate
+    from . import auth_loader, cli, errors, ratelimit, security
+    from .extensions import csrf, db, login_manager, mail, migrate
 
     db.init_app(app)
     _configure_sqlite(app)
@@ -41,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     csrf.init_app(app)
     mail.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
     login_manager.init_app(app)
     auth_loader.init_app(app)
     security.init_app(app)

@@ -43,8 +43,12 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; a long review must not expire the form
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
 
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Shared counters (Redis) are required in production; see portal/ratelimit.py and the README.
+    RATELIMIT_STORAGE_URI: str | None = None
+    RATELIMIT_SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = True
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none, use the peer).
+    TRUSTED_PROXIES = 0
     SIGN_IN_RATE_PER_IP = "20 per 10 minutes"
     SIGN_IN_RATE_PER_EMAIL = "5 per 10 minutes"
     STAFF_LOGIN_RATE = "10 per 10 minutes"
@@ -86,6 +90,7 @@ class DevelopmentConfig(Config):
     PREFERRED_URL_SCHEME = "http"
     DEV_MAIL_VIEWER = True
     MAIL_DELIVER = False
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class TestingConfig(DevelopmentConfig):

@@ -1,6 +1,5 @@
 """Flask extensions, created unbound and initialised in the app factory."""
 
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
@@ -9,6 +8,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .ratelimit import PortalLimiter
 
 # Named constraints so Alembic can alter them (SQLite batch mode needs names).
 NAMING = {
@@ -31,4 +32,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = PortalLimiter(key_func=get_remote_address, default_limits=[])

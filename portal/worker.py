@@ -16,6 +16,7 @@ from search_sync import outbox
 from search_sync.sync import prune_tasks, sync_search
 
 from .extensions import db
+from .services import auth as auth_service
 from .services import mail as mail_service
 from .unit_of_work import unit_of_work
 
@@ -53,8 +54,25 @@ def deliver_mail(batch_size: int = 20, now: datetime | None = None) -> int:
     return sent
 
 
+def answer_sign_in_requests(batch_size: int = 20) -> int:
+    """The sign-in step: decide, request by request, whether a queued "email me a link" names an
+    active contact and queue the link mail (sent by :func:`deliver_mail` in the same pass).
+    Returns how many requests were answered."""
+    answered = 0
+    for _ in range(batch_size):
+        with unit_of_work():
+            queued = auth_service.next_sign_in_request()
+            if queued is not None:
+                auth_service.answer_sign_in_request(queued)
+        if queued is None:
+            break
+        answered += 1
+    return answered
+
+
 def run_once() -> dict:
     """One pass over both outboxes; returns what it did."""
+    answer_sign_in_requests()
     sent = deliver_mail()
     search = sync_search()
     pending = outbox.backlog()

@@ -128,7 +128,7 @@ def test_htmx_is_configured_without_eval(client, site):
 
 @pytest.mark.parametrize("who", ["staff", "contact"])
 def test_production_session_cookie_is_secure(app, make_app, site, who):
-    production = make_app(ENV_NAME="production", SECRET_KEY="x")
+    production = make_app(ENV_NAME="production", SECRET_KEY="x", RATELIMIT_SINGLE_PROCESS=True)
     assert not production.testing and production.config["SESSION_COOKIE_SECURE"]
     client = production.test_client()
     if who == "staff":
@@ -177,7 +177,7 @@ def test_production_is_the_default_environment(monkeypatch):
 
 def test_production_takes_the_secret_key_from_the_environment(monkeypatch, make_app):
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
-    production = make_app(ENV_NAME="production")
+    production = make_app(ENV_NAME="production", RATELIMIT_SINGLE_PROCESS=True)
     assert production.config["SECRET_KEY"] == "from-the-environment"
     assert production.config["SESSION_COOKIE_HTTPONLY"] and production.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 

@@ -12,6 +12,7 @@ from .applications import (
     SharedProfile,
     StageHistory,
 )
+from .auth import LoginThrottle, SignInRequest
 from .base import as_utc, utcnow
 from .jobs import Job, job_team
 from .outbox import EndedSession, LoginToken, MailOutbox, SearchOutbox
@@ -44,6 +45,7 @@ __all__ = [
     "Interview",
     "InterviewRequest",
     "Job",
+    "LoginThrottle",
     "LoginToken",
     "MailOutbox",
     "ProfileTemplate",
@@ -54,6 +56,7 @@ __all__ = [
     "Scorecard",
     "SearchOutbox",
     "SharedProfile",
+    "SignInRequest",
     "StageDefinition",
     "StageHistory",
     "Task",

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Agency, ClientContact, EndedSession, Job, LoginToken, User, as_utc, utcnow
+from ..models import Agency, ClientContact, EndedSession, Job, LoginToken, SignInRequest, User, as_utc, utcnow
 from . import ServiceError
 from .agency_templates import render_email
 from .mail import absolute_url, normalise_email, send_mail
@@ -120,16 +120,34 @@ def redeem_link(agency: Agency, signed: str) -> LinkCheck | None:
 
 
 def request_sign_in(agency: Agency, email: str) -> None:
-    """Email a sign-in link if ``email`` is an active contact; silent otherwise (no enumeration)."""
-    address = normalise_email(email)
+    """Queue the request as typed. Whether ``email`` is an active contact is the worker's question
+    (:func:`answer_sign_in_request`): the web request does the same work either way (no enumeration)."""
+    db.session.add(SignInRequest(agency_id=agency.id, email=normalise_email(email)))
+
+
+def next_sign_in_request() -> SignInRequest | None:
+    """The oldest queued sign-in request, claimed for this unit of work (``SKIP LOCKED`` on
+    PostgreSQL; the unit of work's write lock on SQLite)."""
+    return db.session.scalar(
+        select(SignInRequest).order_by(SignInRequest.id).limit(1).with_for_update(skip_locked=True)
+    )
+
+
+def answer_sign_in_request(queued: SignInRequest) -> bool:
+    """Email a sign-in link when the request names an active contact of its agency; drop it either
+    way. True when a link was queued."""
     contact = db.session.scalar(
         select(ClientContact).where(
-            ClientContact.agency_id == agency.id, ClientContact.email == address, ClientContact.active.is_(True)
+            ClientContact.agency_id == queued.agency_id,
+            ClientContact.email == queued.email,
+            ClientContact.active.is_(True),
         )
     )
+    db.session.delete(queued)
     if contact is None:
-        return
+        return False
     _mail_sign_in_link(contact)
+    return True
 
 
 def _mail_sign_in_link(contact: ClientContact) -> None:
@@ -198,11 +216,11 @@ def email_landing_link(contact: ClientContact, job: Job, sent_by: User) -> str:
 def authenticate_staff(email: str, password: str) -> User | None:
     """The active user with this email and password, else None (same cost either way)."""
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
-    if user is None:
-        # Hash anyway so response time does not reveal whether the account exists.
-        check_password_hash(_dummy_hash(), password or "")
-        return None
-    if not user.active or not user.check_password(password or ""):
+    # One hash check whatever the account: unknown, deactivated and not-yet-set-up accounts are
+    # checked against a dummy hash, so the time taken does not say which it was.
+    stored = user.password_hash if user is not None and user.password_hash else None
+    matches = check_password_hash(stored or _dummy_hash(), password or "")
+    if user is None or stored is None or not user.active or not matches:
         return None
     return user
 

@@ -79,8 +79,18 @@ def _send_invite(user: User, actor: User) -> None:
     )
 
 
-def invite_user(actor: User, name: str, email: str, role: str) -> User:
-    """Create a user of the actor's agency and email them a set-password link."""
+def invited_message(email: str) -> str:
+    """What the admin is told after an invitation, whatever became of it (see :func:`invite_user`)."""
+    return f"Invitation sent to {(email or '').strip()}."
+
+
+def invite_user(actor: User, name: str, email: str, role: str) -> User | None:
+    """Create a user of the actor's agency and email them a set-password link.
+
+    Staff addresses are unique across agencies (the address picks the tenant at /login). An address
+    already used by *another* agency's account is not the admin's business: nothing is created or
+    sent, and the answer (:func:`invited_message`, None here) does not say so. One of the admin's
+    own users is refused by name: they can see their own people anyway."""
     name = (name or "").strip()
     if not name:
         raise ServiceError("Enter the person's name.", field="name")
@@ -89,8 +99,17 @@ def invite_user(actor: User, name: str, email: str, role: str) -> User:
     if role not in ROLES:
         raise ServiceError("Choose a role: admin or recruiter.", field="role")
     address = normalise_email(email)
-    if db.session.scalar(select(User.id).where(User.email == address)) is not None:
-        raise ServiceError(f"{address} already has an account.", field="email")
+    existing = db.session.scalar(select(User).where(User.email == address))
+    if existing is not None and existing.agency_id == actor.agency_id:
+        raise ServiceError(f"{address} is already one of your agency's users.", field="email")
+    if existing is not None:
+        record(
+            actor.agency_id,
+            "admin.user_invited",
+            f"{actor.name} invited {name} ({address}) as {role}",
+            actor=actor,
+        )
+        return None
     user = User(agency_id=actor.agency_id, name=name, email=address, role=role)
     db.session.add(user)
     db.session.flush()

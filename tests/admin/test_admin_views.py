@@ -21,7 +21,7 @@ from portal.models import (
     StageDefinition,
     User,
 )
-from portal.worker import deliver_mail
+from portal.worker import answer_sign_in_requests, deliver_mail
 from tests.admin.conftest import image_bytes, reload_agency
 from tests.conftest import csrf_token, login_as
 
@@ -226,6 +226,7 @@ def test_branding_change_is_in_the_next_mail_received_over_smtp(app, smtp, admin
     anonymous = app.test_client()
     response = post(anonymous, f"/{tenant.agency.slug}/login", {"email": tenant.contact.email})
     assert response.status_code == 200
+    assert answer_sign_in_requests() == 1
     assert deliver_mail() == 1
     [received] = smtp.inbox.wait_for(1)
     message = received["message"]

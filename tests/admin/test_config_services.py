@@ -83,9 +83,10 @@ def test_invite_user_validation(ctx, tenant, name, email, role, field, message):
     assert (refused.value.field, message in refused.value.message) == (field, True)
 
 
-def test_invite_refuses_an_address_that_already_has_an_account(ctx, tenant):
-    with pytest.raises(ServiceError, match="already has an account"):
+def test_invite_refuses_one_of_the_agencys_own_users_by_name(ctx, tenant):
+    with pytest.raises(ServiceError, match="already one of your agency's users") as refused:
         staff.invite_user(tenant.admin, "Twin", tenant.recruiter.email.upper(), "recruiter")
+    assert refused.value.field == "email"
 
 
 def test_set_password_link_works_once(ctx, tenant):
@@ -303,7 +304,7 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
     from portal.models import ClientContact
     from portal.services import agency_templates
     from portal.services.auth import request_sign_in
-    from portal.worker import deliver_mail
+    from portal.worker import answer_sign_in_requests, deliver_mail
     from tests.factories import make_tenant
 
     with app.app_context():
@@ -314,6 +315,7 @@ def test_agency_wording_of_the_sign_in_mail_is_used(app, smtp):
             )
         request_sign_in(tenant.agency, db.session.get(ClientContact, tenant.contact.id).email)
         db.session.commit()
+        answer_sign_in_requests()
         deliver_mail()
         expected_subject, name = f"Log in to {tenant.agency.title}", tenant.contact.name
     (received,) = smtp.inbox.wait_for(1)

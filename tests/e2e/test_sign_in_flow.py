@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.services.auth import email_landing_link
-from portal.worker import deliver_mail
+from portal.worker import answer_sign_in_requests, deliver_mail
 from tests.e2e.browser import assert_accessible, link_from_mail, watch_csp
 from tests.factories import make_tenant
 
@@ -77,6 +77,7 @@ def test_sign_in_page_requests_a_link_and_the_link_works_once(app, smtp, live_se
     page.screenshot(path=str(artifacts / "client-check-email.png"))
 
     with app.app_context():
+        assert answer_sign_in_requests() == 1
         assert deliver_mail() == 1
     (received,) = smtp.inbox.wait_for(1)
     url = link_from_mail(received["message"])

@@ -3,9 +3,10 @@
 A refused change to one user is shown on their row; the invite form shows its refusal on the field.
 """
 
+from flask import flash
 from flask_login import current_user
 
-from ...htmx import render
+from ...htmx import is_htmx, render
 from ...models import User
 from ...scoping import agency_users, get_scoped_or_404
 from ...services import staff
@@ -15,7 +16,7 @@ from .forms import ActiveForm, InviteUserForm, RoleForm, form_problems, show_ref
 from .responses import after_change
 
 
-def _users_context(form=None, error_for=None, error=None) -> dict:
+def _users_context(form=None, error_for=None, error=None, notice=None) -> dict:
     """What ``admin/_users.html`` shows: the agency's users, the invite form, and the refusal for
     the row ``error_for``."""
     return {
@@ -23,6 +24,7 @@ def _users_context(form=None, error_for=None, error=None) -> dict:
         "form": form or InviteUserForm(formdata=None),
         "error_for": error_for,
         "error": error,
+        "notice": notice,
     }
 
 
@@ -44,7 +46,11 @@ def invite_user():
         with attempt() as outcome:
             staff.invite_user(current_user, form.name.data, form.email.data, form.role.data)
         if outcome.refusal is None:
-            return after_change("admin.users", _users_page)
+            # The same words whether the address was new or another agency's (no enumeration).
+            notice = staff.invited_message(form.email.data)
+            if not is_htmx():
+                flash(notice)
+            return after_change("admin.users", lambda: _users_page(notice=notice))
         show_refusal(form, outcome.refusal)
     return _users_page(status=422, form=form)
 

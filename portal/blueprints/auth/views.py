@@ -11,6 +11,7 @@ from ...forms import EmptyForm
 from ...htmx import redirect_for, render
 from ...scoping import agency_or_404
 from ...services import auth as auth_service
+from ...services import login_throttle
 from ...unit_of_work import attempt, unit_of_work
 from .forms import ClientSignInForm, StaffLoginForm
 
@@ -24,17 +25,23 @@ def _form_email() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["STAFF_LOGIN_RATE"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["STAFF_LOGIN_RATE"], key_func=_form_email, methods=["POST"])
 def staff_login():
-    """Agency staff sign in with email and password."""
+    """Agency staff sign in with email and password. Per address: back-off, not a lock-out."""
     form = StaffLoginForm(email=request.args.get("email", ""))
+    throttled = False
     if form.validate_on_submit():
-        user = auth_service.authenticate_staff(form.email.data, form.password.data)
+        with unit_of_work():  # committed before the (slow) hash check: parallel guesses count too
+            throttled = not login_throttle.claim_attempt(form.email.data)
+        user = None if throttled else auth_service.authenticate_staff(form.email.data, form.password.data)
         if user is not None:
+            with unit_of_work():
+                login_throttle.attempt_succeeded(form.email.data)
             sessions.start(user)
             return redirect_for(_safe_next(request.args.get("next")) or url_for("agency.index"))
-        form.password.errors.append("That email and password do not match an active account.")
-    status = 422 if form.errors else 200
+        form.password.errors.append(
+            login_throttle.THROTTLED if throttled else "That email and password do not match an active account."
+        )
+    status = 429 if throttled else 422 if form.errors else 200
     return render("auth/staff_login.html", "auth/_staff_login_form.html", status=status, form=form)
 
 

@@ -1,0 +1,66 @@
+"""Per-account back-off for staff passwords (instead of a lock-out anyone could trigger).
+
+Each address (known or not: the same rules, so the answer tells nothing) may fail a few times
+freely; after that the next attempt is allowed only after a delay that doubles with every
+further failure, up to a cap. A success clears the record; a record left alone for a day is
+forgotten. The delay is enforced here, server-side, before any password is checked.
+
+An attempt is counted as a failure *before* the password is checked (the caller commits the claim
+in a unit of work of its own, then checks, then clears the record on success): so parallel
+guesses cannot slip through one allowed slot, and the slow hash runs outside the write lock.
+"""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..models import LoginThrottle, as_utc, utcnow
+
+FREE_FAILURES = 5
+FIRST_DELAY = timedelta(seconds=1)
+MAX_DELAY = timedelta(minutes=15)
+FORGET_AFTER = timedelta(days=1)
+THROTTLED = "Too many attempts, try again in a moment."
+
+
+def _key(email: str) -> str:
+    return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+
+
+def delay_after(failures: int) -> timedelta:
+    """How long after the latest failure the next attempt must wait."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(FIRST_DELAY * 2 ** min(failures - FREE_FAILURES, 20), MAX_DELAY)
+
+
+def claim_attempt(email: str, now: datetime | None = None) -> bool:
+    """True when a password attempt for ``email`` may be checked now (and count it as a failure
+    until :func:`attempt_succeeded` says otherwise); False while the address must wait."""
+    now = now or utcnow()
+    key = _key(email)
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - FORGET_AFTER))
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(LoginThrottle)
+        .values(key=key, failures=0, next_allowed_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    claim = select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+    row = db.session.scalars(claim.execution_options(populate_existing=True)).one()
+    if as_utc(row.next_allowed_at) > now:
+        return False
+    row.failures += 1
+    row.next_allowed_at = now + delay_after(row.failures)
+    row.updated_at = now
+    return True
+
+
+def attempt_succeeded(email: str) -> None:
+    """The password was right: start afresh."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == _key(email)))
