@@ -93,7 +93,7 @@ def test_dev_mail_answers_only_loopback(make_app, remote, headers, status):
 
 
 def test_dev_mail_is_never_there_in_production_even_when_switched_on(make_app):
-    production = make_app(ENV_NAME="production", SECRET_KEY="x", DEV_MAIL_VIEWER=True)
+    production = make_app(ENV_NAME="production", SECRET_KEY="x", DEV_MAIL_VIEWER=True, RATELIMIT_SINGLE_PROCESS=True)
     browser = production.test_client()
     assert browser.get("/dev/mail", base_url="https://localhost").status_code == 404
 

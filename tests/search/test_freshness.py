@@ -301,6 +301,8 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "auth.resend_link": "a sign-in token and its mail",
     "auth.email_landing_link": "a sign-in token and its mail",
     "auth.deactivate": "a contact's or user's session version",
+    "auth.answer_sign_in_request": "a queued sign-in request: a token and its mail",
+    "auth.end_session": "records an ended session id",
     "alerts.retract_alert": "deletes an alert row",
     "alerts.mark_read": "alert read flags",
     "alerts.send_digests": "alert digest mail",
@@ -319,7 +321,8 @@ READS_ONLY = {
     "preview_candidates preview_profile email_override overridden_emails email_subject_body render_email "
     "validate_email_template preview_email",
     "alerts": "unread_count recent_alerts",
-    "auth": "check_link landing_link authenticate_staff",
+    "auth": "check_link landing_link authenticate_staff next_sign_in_request",
+    "search_database": "document_facets matching search_database slots time_budget",
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
     "client_actions": "ensure_actionable anonymous_ids client_facing_name rating_summary comments_for valid_zone "
