@@ -82,18 +82,21 @@ def _running_dev_server(instance_path: str) -> dict:
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """SQLite enforces foreign keys only when asked, and WAL lets the worker write while the web reads."""
+    """SQLite enforces foreign keys only when asked, WAL lets the worker write while the web reads,
+    and a writer waits for the write lock at most ``SQLITE_BUSY_TIMEOUT_MS`` (then a 503)."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
 
     from .extensions import db
 
+    busy_timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     def _begin_before_savepoint(connection, _name):

@@ -94,17 +94,25 @@ import_cli = AppGroup("import", help="Import past applicants.")
 @import_cli.command("candidates")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--agency", "agency_slug", help="Agency slug (needed when several agencies exist).")
-def import_candidates_command(path: str, agency_slug: str | None):
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help="Rows saved together (default: the IMPORT_BATCH_SIZE setting, 200).",
+)
+def import_candidates_command(path: str, agency_slug: str | None, batch_size: int | None):
     """Import past applicants from a CSV or an ATS-style JSON export (see README).
 
-    The good rows are saved together at the end; bad rows are listed and skipped.
+    The good rows are saved a batch at a time, so the portal stays usable while a long file
+    imports; bad rows are listed and skipped. Importing a file again changes nothing it saved.
     """
+    from flask import current_app
     from sqlalchemy import select
 
     from .extensions import db
     from .models import Agency
+    from .services import ServiceError
     from .services.importer import import_file
-    from .unit_of_work import attempt
+    from .unit_of_work import batch_unit_of_work
 
     agencies = db.session.scalars(select(Agency).order_by(Agency.id)).all()
     if agency_slug:
@@ -119,10 +127,17 @@ def import_candidates_command(path: str, agency_slug: str | None):
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
-        with attempt() as outcome:
-            report = import_file(agencies[0], path, content, on_progress=progress)
-    if outcome.refusal is not None:
-        raise click.ClickException(outcome.refusal.message)
+        try:
+            report = import_file(
+                agencies[0],
+                path,
+                content,
+                on_progress=progress,
+                batch=batch_unit_of_work,
+                batch_size=batch_size or current_app.config["IMPORT_BATCH_SIZE"],
+            )
+        except ServiceError as refusal:  # the whole file, before any row was written
+            raise click.ClickException(refusal.message) from None
     click.echo(report.summary())
     for problem in report.problems:
         click.echo(f"  {problem}")

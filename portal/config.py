@@ -17,6 +17,13 @@ class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.abspath("instance/portal.db")
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    # How long a write waits for SQLite's one write lock before the request is answered
+    # 503 "busy, try again" (PostgreSQL waits on row locks; set lock_timeout there for a bound).
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    # A long job (an import) commits this many rows at a time, and on SQLite pauses between
+    # batches so that requests waiting for the write lock get it (see batch_unit_of_work).
+    IMPORT_BATCH_SIZE = 200
+    SQLITE_BATCH_PAUSE_MS = 150
     MEILI_URL = "http://127.0.0.1:7700"
     MEILI_MASTER_KEY = None
     MEILI_INDEX = "candidates"

@@ -1,10 +1,14 @@
 """Branded error pages; htmx requests get a small fragment for the toast area instead."""
 
+import json
+
 from flask import Flask, make_response, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 
 from .extensions import db
 from .htmx import is_htmx
+from .unit_of_work import is_lock_timeout
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -14,7 +18,10 @@ MESSAGES = {
     413: ("Too large", "The file is larger than allowed."),
     429: ("Too many attempts", "Please wait a few minutes and try again."),
     500: ("Something went wrong", "We could not complete that. Nothing was saved; please try again."),
+    503: ("Busy", "The portal is busy, try again in a moment. Nothing was saved."),
 }
+# Seconds a client is asked to wait after a 503 "busy": a write lock is held for a batch, not long.
+BUSY_RETRY_AFTER = 2
 
 
 def render_error(code: int, title: str | None = None, message: str | None = None):
@@ -44,3 +51,23 @@ def init_app(app: Flask) -> None:
     def _server_error(exc):
         db.session.rollback()
         return render_error(500)
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(exc):
+        # Another writer held the lock past the busy timeout: nothing of this request was saved
+        # (its unit of work rolled back) and the same request can succeed in a moment.
+        if not is_lock_timeout(exc):
+            raise exc  # any other database failure is a 500, logged as such
+        db.session.rollback()
+        return busy_response()
+
+
+def busy_response():
+    """503 "busy, try again" with ``Retry-After``; htmx requests also get it as a toast, since an
+    error response is not swapped into the page."""
+    response = render_error(503)
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    if is_htmx():
+        _, message = MESSAGES[503]
+        response.headers["HX-Trigger"] = json.dumps({"toast": {"message": message, "level": "error"}})
+    return response

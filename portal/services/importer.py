@@ -3,18 +3,21 @@
 Idempotent: candidates, jobs and applications are keyed by ``external_id``, so importing the
 same file twice changes nothing. People are merged by e-mail (case-insensitive) with anyone the
 agency already has. A bad row is reported with its position and reason and skipped (a savepoint
-undoes its half-written rows); the good rows are kept, for the caller's unit of work to commit.
+undoes its half-written rows); the good rows are kept, for the caller's unit of work to commit:
+a batch of rows at a time when the caller hands over its unit of work (``batch=``), so that a
+long file does not hold SQLite's one write lock from start to end.
 """
 
 import csv
 import io
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, overload
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
@@ -39,6 +42,10 @@ from .pipeline import add_application
 
 STATUSES = {"active": None, "rejected": "rejected_by_agency", "hired": "hired", "withdrawn": "withdrawn"}
 MAX_ROWS = 200_000
+PROGRESS_EVERY = 50
+
+# One row of the file: where it is ("candidates[3]", "line 5"), what imports it, the row itself.
+Row = tuple[str, Callable[[dict], object], object]
 
 
 class RowError(Exception):
@@ -66,12 +73,23 @@ class ImportReport:
 
 
 def import_file(
-    agency: Agency, filename: str, content: bytes, on_progress: Callable[[int, int], None] | None = None
+    agency: Agency,
+    filename: str,
+    content: bytes,
+    on_progress: Callable[[int, int], None] | None = None,
+    *,
+    batch: Callable[[], AbstractContextManager[object]] = nullcontext,
+    batch_size: int = 200,
 ) -> ImportReport:
-    """Import a ``.csv`` or ``.json`` file's bytes into ``agency``; the caller commits the good rows.
+    """Import a ``.csv`` or ``.json`` file's bytes into ``agency``.
 
-    A refused file (not UTF-8, not CSV or JSON, malformed) raises ``ServiceError``; a refused row
-    is undone on its own and reported in ``ImportReport.problems``.
+    ``batch`` is the caller's unit of work, entered once for every ``batch_size`` rows: it
+    commits them, so other writers get the database between batches, and if it fails (the
+    database refuses the commit, or stays locked) only that batch is undone and reported. The
+    default (no transaction of its own) leaves every good row for the caller to commit.
+
+    A refused file (not UTF-8, not CSV or JSON, malformed) raises ``ServiceError`` before any
+    row is written; a refused row is undone on its own and reported in ``ImportReport.problems``.
     """
     try:
         text = content.decode("utf-8-sig")
@@ -79,12 +97,26 @@ def import_file(
         raise ServiceError("The file is not UTF-8 text.", field="file") from exc
     importer = _Importer(agency, on_progress)
     if filename.lower().endswith(".json"):
-        importer.run_json(text)
+        rows = importer.json_rows(text)
     elif filename.lower().endswith(".csv"):
-        importer.run_csv(text)
+        rows = importer.csv_rows(text)
     else:
         raise ServiceError("Upload a .csv or .json file.", field="file")
+    for start in range(0, len(rows), batch_size):
+        importer.run_batch(rows[start : start + batch_size], start, len(rows), batch)
     return importer.report
+
+
+@dataclass(frozen=True)
+class _Checkpoint:
+    """What the importer knew before a row or a batch, to forget what a rollback undid. The
+    reference registers only grow (a second row with a known external_id is refused), so their
+    lengths say which entries came later."""
+
+    counts: dict
+    jobs: int
+    candidates: int
+    applications: int
 
 
 class _Importer:
@@ -102,8 +134,16 @@ class _Importer:
         self.fallback_owner = db.session.scalar(
             select(User).where(User.agency_id == agency.id).order_by(User.role, User.id).limit(1)
         )
+        # External ids imported so far, across batches: a second row with one is refused, and an
+        # application finds the candidate and job rows it names. (Only ever added to, in file
+        # order; application_refs is a dict for that order.)
+        self.jobs_by_ref: dict[str, Job] = {}
+        self.candidates_by_ref: dict[str, Candidate] = {}
+        self.application_refs: dict[str, None] = {}
 
-    def run_json(self, text: str) -> None:
+    def json_rows(self, text: str) -> list[Row]:
+        """The export's rows in file order: jobs, then the candidates, then the applications that
+        refer to them (so a later batch finds what an earlier one imported)."""
         try:
             export = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -114,22 +154,15 @@ class _Importer:
         for name, rows in sections:
             if not isinstance(rows, list):
                 raise ServiceError(f'"{name}" must be a list.', field="file")
-        total = sum(len(rows) for _, rows in sections)
-        if total > MAX_ROWS:
+        if sum(len(rows) for _, rows in sections) > MAX_ROWS:
             raise ServiceError(f"At most {MAX_ROWS} rows per file.", field="file")
-        self.jobs_by_ref: dict[str, Job] = {}
-        self.candidates_by_ref: dict[str, Candidate] = {}
-        self.application_refs: set[str] = set()
-        done = 0
         handlers = {"jobs": self._json_job, "candidates": self._json_candidate, "applications": self._json_application}
-        for name, rows in sections:
-            for position, row in enumerate(rows):
-                self._guarded(f"{name}[{position}]", handlers[name], row)
-                done += 1
-                if done % 50 == 0 or done == total:
-                    self.on_progress(done, total)
+        return [
+            (f"{name}[{position}]", handlers[name], row) for name, rows in sections for position, row in enumerate(rows)
+        ]
 
-    def run_csv(self, text: str) -> None:
+    def csv_rows(self, text: str) -> list[Row]:
+        """The CSV's rows, each named by its line (line 1 is the header)."""
         reader = csv.DictReader(io.StringIO(text))
         missing = {"first_name", "emails"} - set(reader.fieldnames or [])
         if missing:
@@ -137,15 +170,32 @@ class _Importer:
         rows = list(reader)
         if len(rows) > MAX_ROWS:
             raise ServiceError(f"At most {MAX_ROWS} rows per file.", field="file")
-        self.jobs_by_ref, self.candidates_by_ref, self.application_refs = {}, {}, set()
-        for number, row in enumerate(rows, start=2):  # line 1 is the header
-            self._guarded(f"line {number}", self._csv_row, row)
-            if number % 50 == 0 or number - 1 == len(rows):
-                self.on_progress(number - 1, len(rows))
+        return [(f"line {number}", self._csv_row, row) for number, row in enumerate(rows, start=2)]
+
+    def run_batch(
+        self, rows: list[Row], done: int, total: int, batch: Callable[[], AbstractContextManager[object]]
+    ) -> None:
+        """Import ``rows`` (the file's rows from position ``done`` on) in one of the caller's units
+        of work. If the unit of work fails as a whole, its rows are reported and forgotten (their
+        counts, their external_ids), and the import goes on with the next batch."""
+        before = self._checkpoint()
+        try:
+            with batch():
+                for where, handler, row in rows:
+                    self._guarded(where, handler, row)
+                    done += 1
+                    if done % PROGRESS_EVERY == 0 or done == total:
+                        self.on_progress(done, total)
+        except SQLAlchemyError as exc:
+            self._restore(before)
+            self.report.problems.append(
+                f"{rows[0][0]} to {rows[-1][0]}: not saved, the database refused the batch ({_reason(exc)}); "
+                "import the file again to add these rows"
+            )
 
     def _guarded(self, where: str, handler, row) -> None:
         """Import one row inside a savepoint: a refused row leaves nothing behind."""
-        counted = dict(vars(self.report))
+        before = self._checkpoint()
         try:
             with db.session.begin_nested():
                 if not isinstance(row, dict):
@@ -153,23 +203,27 @@ class _Importer:
                 handler(row)
         except (RowError, ServiceError, ValueError, TypeError, SQLAlchemyError) as exc:
             # The row's counts go with its rows; the references it registered too.
-            problems = self.report.problems
-            self.report.__dict__.update(counted, problems=problems)
-            self._forget_unsaved()
+            self._restore(before)
             if isinstance(exc, SQLAlchemyError):
                 # Whatever the checks above missed, the database refused: this row only.
-                reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
-                problems.append(f"{where}: the database refused it ({reason})")
+                self.report.problems.append(f"{where}: the database refused it ({_reason(exc)})")
             else:
-                problems.append(f"{where}: {exc}")
+                self.report.problems.append(f"{where}: {exc}")
 
-    def _forget_unsaved(self) -> None:
-        """Drop references to rows the savepoint rollback removed."""
-        for refs in (self.jobs_by_ref, self.candidates_by_ref):
-            for ref, obj in list(refs.items()):
-                state = inspect(obj)
-                if state.transient or state.detached or state.deleted:
-                    del refs[ref]
+    def _checkpoint(self) -> _Checkpoint:
+        counts = {name: value for name, value in vars(self.report).items() if name != "problems"}
+        return _Checkpoint(counts, len(self.jobs_by_ref), len(self.candidates_by_ref), len(self.application_refs))
+
+    def _restore(self, before: _Checkpoint) -> None:
+        """Forget what was registered since ``before``: a rollback undid those rows."""
+        vars(self.report).update(before.counts)
+        for refs, kept in (
+            (self.jobs_by_ref, before.jobs),
+            (self.candidates_by_ref, before.candidates),
+            (self.application_refs, before.applications),
+        ):
+            for ref in list(refs)[kept:]:
+                del refs[ref]
 
     def _csv_row(self, row: dict) -> None:
         row = {k: (v or "").strip() for k, v in row.items() if k}
@@ -397,7 +451,7 @@ class _Importer:
         self._history(application, stage, applied_at)
         self._scorecards(application, row.get("scorecards") or [])
         db.session.flush()  # inside the row's savepoint: what the database refuses is this row's
-        self.application_refs.add(ref)
+        self.application_refs[ref] = None
 
     def _history(self, application: Application, furthest: StageDefinition, when: datetime) -> None:
         """Stage history up to the furthest stage, so "reached stage X" holds (added once; the
@@ -492,6 +546,11 @@ class _Importer:
             db.session.add(reason)
             db.session.flush()
         return reason
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The database's own words, first line only."""
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
 
 
 @overload

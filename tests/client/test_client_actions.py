@@ -295,22 +295,21 @@ def test_two_contacts_acting_at_once_create_one_of_everything(app, action):
             application = db.session.get(Application, ids[0])
             barrier.wait()
             try:
-                if action == "reject":
-                    actions.reject(contact, application, now=NOW)
-                elif action == "hire":
-                    actions.request_hire(contact, application, now=NOW)
-                else:
-                    actions.request_interview(
-                        contact,
-                        application,
-                        interview_format="phone",
-                        timezone_name="UTC",
-                        slots=[SlotInput(date(2026, 11, 30), time(10), 30)],
-                        now=NOW,
-                    )
-                db.session.commit()
+                with unit_of_work():
+                    if action == "reject":
+                        actions.reject(contact, application, now=NOW)
+                    elif action == "hire":
+                        actions.request_hire(contact, application, now=NOW)
+                    else:
+                        actions.request_interview(
+                            contact,
+                            application,
+                            interview_format="phone",
+                            timezone_name="UTC",
+                            slots=[SlotInput(date(2026, 11, 30), time(10), 30)],
+                            now=NOW,
+                        )
             except ServiceError as exc:
-                db.session.rollback()
                 errors.append(exc.message)
             finally:
                 db.session.remove()

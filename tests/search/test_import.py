@@ -3,6 +3,8 @@ from the upload page and from ``flask import candidates``."""
 
 import io
 import json
+import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,11 +12,24 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Activity, Application, Candidate, CandidateEmail, Scorecard, StageHistory, as_utc
+from portal.models import (
+    Activity,
+    Agency,
+    Application,
+    Candidate,
+    CandidateEmail,
+    Comment,
+    Rating,
+    Scorecard,
+    SearchOutbox,
+    StageHistory,
+    as_utc,
+)
 from portal.services.importer import import_file
 from portal.services.search import Criteria, search_candidates
-from tests.conftest import csrf_token, login_as
-from tests.factories import make_agency, make_candidate, make_user
+from portal.unit_of_work import unit_of_work
+from tests.conftest import TEST_DATABASE, csrf_token, login_as
+from tests.factories import make_agency, make_candidate, make_contact, make_tenant, make_user
 from tests.search.conftest import index_now
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -192,7 +207,7 @@ def test_import_command_reports_and_is_idempotent(sctx):
     db.session.commit()
     runner = sctx.test_cli_runner()
     path = str(SAMPLES / "past-applicants.json")
-    first = runner.invoke(args=["import", "candidates", path])
+    first = runner.invoke(args=["import", "candidates", path, "--batch-size", "1"])
     assert first.exit_code == 0, first.output
     assert "2 candidate(s) created, 0 updated; 2 job(s) created; 2 application(s) created" in first.output
     again = runner.invoke(args=["import", "candidates", path])
@@ -209,3 +224,185 @@ def test_import_command_refuses_a_bad_file_and_saves_nothing(sctx, tmp_path):
     assert result.exit_code == 1
     assert "The CSV needs the column(s): emails, first_name." in result.output
     assert counts() == (0, 0, 0, 0)
+
+
+# Batches: a long file commits a batch of rows at a time (issue 11)
+
+
+def export(candidates: int, applications: int, jobs: int = 3) -> dict:
+    """An export whose applications name candidates and jobs from anywhere earlier in the file."""
+    return {
+        "jobs": [{"external_id": f"J{n}", "title": f"Job {n}", "client": "Acme Ltd"} for n in range(jobs)],
+        "candidates": [
+            {"external_id": f"C{n}", "first_name": f"Person{n}", "emails": [f"person{n}@example.com"]}
+            for n in range(candidates)
+        ],
+        "applications": [
+            {"external_id": f"A{n}", "candidate": f"C{n}", "job": f"J{n % jobs}", "status": "rejected"}
+            for n in range(applications)
+        ],
+    }
+
+
+def batches_counted(entered: list[int], fail_batch: int | None = None):
+    """The unit of work per batch, counting the batches; ``fail_batch`` (1-based) has its commit
+    refused by the database (a second agency with a slug already taken)."""
+
+    @contextmanager
+    def batch():
+        entered.append(len(entered) + 1)
+        with unit_of_work():
+            yield
+            if len(entered) == fail_batch:
+                db.session.add(Agency(slug=db.session.scalars(select(Agency.slug)).first(), name="Clash"))
+
+    return batch
+
+
+def outbox_candidates() -> set[int]:
+    return set(db.session.scalars(select(SearchOutbox.entity_id).where(SearchOutbox.entity == "candidate")))
+
+
+def candidate_ids() -> set[int]:
+    return set(db.session.scalars(select(Candidate.id)))
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 1000])
+def test_batches_keep_every_good_row_and_report_bad_ones_by_position_across_boundaries(sctx, batch_size):
+    agency = make_agency()
+    make_user(agency, "admin")
+    db.session.commit()
+    file = export(candidates=10, applications=8)
+    # At size 4 the batches are rows 0-3 (the 3 jobs and candidates[0]), 4-7, 8-11 ...
+    file["candidates"][4]["tags"] = 5  # bad, the last row of batch 2
+    file["candidates"][5]["emails"] = ["nobody"]  # bad, the first row of batch 3
+    file["candidates"][9]["external_id"] = "C0"  # a duplicate of a row batches earlier
+    file["applications"][7]["candidate"] = "C4"  # names a refused candidate
+    entered: list[int] = []
+    progress: list[tuple[int, int]] = []
+    report = import_file(
+        agency,
+        "x.json",
+        json.dumps(file).encode(),
+        on_progress=lambda done, total: progress.append((done, total)),
+        batch=batches_counted(entered),
+        batch_size=batch_size,
+    )
+    assert report.problems == [
+        "candidates[4]: tags must be a list of texts",
+        "candidates[5]: 'nobody' is not an e-mail address",
+        "candidates[9]: external_id 'C0' appears earlier in the file",
+        "applications[4]: candidate 'C4' is not in the file or the agency",
+        "applications[5]: candidate 'C5' is not in the file or the agency",
+        "applications[7]: candidate 'C4' is not in the file or the agency",
+    ]
+    assert (report.jobs_created, report.candidates_created, report.applications_created) == (3, 7, 5)
+    assert len(entered) == -(-21 // batch_size) and progress[-1] == (21, 21)
+    db.session.rollback()  # every batch committed: nothing is left for the caller to lose
+    names = set(db.session.scalars(select(Candidate.first_name)))
+    assert names == {f"Person{n}" for n in (0, 1, 2, 3, 6, 7, 8)}
+    refs = set(db.session.scalars(select(Application.external_id)))
+    assert refs == {"A0", "A1", "A2", "A3", "A6"}
+    # Each batch's search documents were queued in the batch's own transaction.
+    assert outbox_candidates() == candidate_ids()
+
+
+def test_a_batch_the_database_refuses_is_undone_alone_and_reported(sctx):
+    agency = make_agency()
+    make_user(agency, "admin")
+    db.session.commit()
+    file = export(candidates=9, applications=5, jobs=1)
+    file["candidates"][8]["external_id"] = "C4"  # its first appearance is in the refused batch
+    entered: list[int] = []
+    report = import_file(
+        agency, "x.json", json.dumps(file).encode(), batch=batches_counted(entered, fail_batch=2), batch_size=3
+    )
+    # Batch 2 is candidates[2] to candidates[4]; nothing of it is kept, the rest is.
+    (refused, *others) = report.problems
+    assert refused.startswith("candidates[2] to candidates[4]: not saved, the database refused the batch (")
+    assert refused.endswith("); import the file again to add these rows")
+    assert others == [
+        "applications[2]: candidate 'C2' is not in the file or the agency",
+        "applications[3]: candidate 'C3' is not in the file or the agency",
+    ]
+    # C4 was forgotten with its batch, so its later row is imported rather than called a duplicate.
+    assert (report.jobs_created, report.candidates_created, report.applications_created) == (1, 6, 3)
+    assert len(entered) == 5
+    db.session.rollback()
+    names = set(db.session.scalars(select(Candidate.first_name)))
+    assert names == {f"Person{n}" for n in (0, 1, 5, 6, 7, 8)}
+    assert db.session.scalar(select(func.count()).select_from(Agency)) == 1
+    assert outbox_candidates() == candidate_ids()
+    # Importing the file again adds the refused rows, as the report says (and now C4 is known first).
+    again = import_file(agency, "x.json", json.dumps(file).encode(), batch=unit_of_work, batch_size=3)
+    assert again.problems == ["candidates[8]: external_id 'C4' appears earlier in the file"]
+    assert (again.candidates_created, again.applications_created) == (2, 2)
+
+
+def test_clients_rate_and_comment_without_a_hitch_while_a_long_file_imports(make_app):
+    """A 1,003-row file through the upload page, committed 50 rows at a time, while three contacts
+    rate and comment through the app: every action succeeds (no "database is locked", no 503
+    with the normal busy timeout) and every row is imported. (In one batch, the file holds
+    SQLite's write lock for longer than the busy timeout: the contacts got 503s.)"""
+    app = make_app(IMPORT_BATCH_SIZE=50)
+    with app.app_context():
+        tenant = make_tenant("importco")
+        contacts = [tenant.contact, make_contact(tenant.company), make_contact(tenant.company)]
+        db.session.commit()
+        candidate = f"/{tenant.agency.slug}/portal/candidates/{tenant.application.id}"
+        admin = app.test_client()
+        login_as(admin, tenant.admin)
+        clients = []
+        for contact in contacts:
+            clients.append(app.test_client())
+            login_as(clients[-1], contact)
+    for client in clients:
+        assert client.get(candidate).status_code == 200  # their visit is recorded before the race
+    headers = {client: {"X-CSRFToken": csrf_token(client), "HX-Request": "true"} for client in [admin, *clients]}
+    content = json.dumps(export(candidates=700, applications=300)).encode()
+
+    imported = threading.Event()
+    responses: list = []
+    during_import: list[list[int]] = [[] for _ in clients]
+    failures: list[BaseException] = []
+
+    def upload() -> None:
+        try:
+            data = {"file": (io.BytesIO(content), "past.json")}
+            responses.append(admin.post("/search/import", data=data, headers=headers[admin]))
+        except BaseException as exc:  # handed to the test's thread
+            failures.append(exc)
+        finally:
+            imported.set()
+
+    def act(number: int, client) -> None:
+        try:
+            turn = 0
+            while not imported.wait(0.1):  # a contact's pace, not a tight loop
+                rating = client.post(f"{candidate}/rating", data={"stars": str(turn % 5 + 1)}, headers=headers[client])
+                comment = client.post(f"{candidate}/comments", data={"body": f"Note {turn}"}, headers=headers[client])
+                during_import[number].extend([rating.status_code, comment.status_code])
+                turn += 1
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=upload)]
+    threads += [threading.Thread(target=act, args=(number, client)) for number, client in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert failures == [] and not any(thread.is_alive() for thread in threads)
+
+    (response,) = responses
+    assert response.status_code == 200
+    assert "700 candidate(s) created, 0 updated; 3 job(s) created; 300 application(s) created" in response.text
+    assert "0 row(s) refused" in response.text
+    for statuses in during_import:
+        assert len(statuses) >= 4 and set(statuses) == {200}, (TEST_DATABASE, statuses)
+    with app.app_context():
+        comments = db.session.scalar(select(func.count()).select_from(Comment))
+        assert comments == sum(len(statuses) // 2 for statuses in during_import)
+        assert db.session.scalar(select(func.count()).select_from(Rating)) == len(contacts)
+        imported_people = select(func.count()).select_from(Candidate).where(Candidate.added_via == "import")
+        assert db.session.scalar(imported_people) == 700

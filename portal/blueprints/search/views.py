@@ -1,13 +1,13 @@
 """Recruiter search at ``/search`` (S5) and the admins' import page at ``/search/import`` (S6)."""
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from ...htmx import is_htmx, render, toast
 from ...services import ServiceError, importer
 from ...services import search as search_service
-from ...unit_of_work import attempt
+from ...unit_of_work import attempt, batch_unit_of_work
 from .forms import ImportForm, SearchForm, ShortlistForm, choices
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -112,10 +112,17 @@ def import_upload():
     if not form.validate_on_submit():
         return render("search/import.html", "search/_import_result.html", status=422, form=form, report=None)
     upload = form.file.data
-    with attempt() as outcome:
-        report = importer.import_file(current_user.agency, upload.filename or "", upload.read())
-    if outcome.refusal is not None:
-        form.file.errors = [outcome.refusal.message]
+    try:
+        # A batch of rows per unit of work: clients keep working while a long file imports.
+        report = importer.import_file(
+            current_user.agency,
+            upload.filename or "",
+            upload.read(),
+            batch=batch_unit_of_work,
+            batch_size=current_app.config["IMPORT_BATCH_SIZE"],
+        )
+    except ServiceError as refusal:  # the whole file, before any row was written
+        form.file.errors = [refusal.message]
         return render("search/import.html", "search/_import_result.html", status=422, form=form, report=None)
     return render(
         "search/import.html",

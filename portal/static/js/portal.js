@@ -23,7 +23,8 @@
     if (status === 422 || status === 409 || status === 410) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
-    } else if (status >= 400) {
+    } else if (status >= 400 && !event.detail.xhr.getResponseHeader("HX-Trigger")) {
+      // (A response with HX-Trigger carries its own toast, e.g. the 503 "busy, try again".)
       showToast("That did not work (" + status + "). Nothing was saved; please try again.", "error");
     }
   });
