@@ -279,77 +279,18 @@ def test_counter_proposal_adds_agency_slots_and_emails_the_client_in_their_zone(
     assert "05:00 (America/New_York)" in received["message"].get_body(preferencelist=("plain",)).get_content()
 
 
-# On PostgreSQL the row locks of _lock_people serialise the two; on SQLite the unit of work's
-# BEGIN IMMEDIATE does (without it both passed the conflict check: a double booking).
-@pytest.mark.parametrize("second_start_minutes", [0, 30], ids=["same start", "overlapping start"])
-def test_two_concurrent_confirmations_for_one_owner_never_both_succeed(app, second_start_minutes):
+def _confirm_at_once(app, starts: list[datetime]) -> tuple[list[str], int]:
+    """One interview request per start for one recruiter (London), all confirmed at the same moment
+    from threads of their own. Returns each confirmation's outcome ("confirmed", "refused" or the
+    error, named) and the recruiter's id."""
     with app.app_context():
         agency = make_agency()
         owner = make_user(agency, timezone="Europe/London")
         company = make_company(agency)
         contact = make_contact(company)
         job = make_job(company, owner)
-        starts = [datetime(2026, 3, 9, 14, 0, tzinfo=UTC), datetime(2026, 3, 9, 14, second_start_minutes, tzinfo=UTC)]
         request_ids = []
         for start in starts:
-            application = make_application(job)
-            request = make_interview_request(application, contact, [(start, start + timedelta(hours=1))])
-            request_ids.append(request.id)
-        db.session.commit()
-        owner_id = owner.id
-
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def confirm(request_id):
-        with app.app_context():
-            request = db.session.get(InterviewRequest, request_id)
-            user = db.session.get(User, owner_id)
-            slot_id = request.proposed_slots[0].id
-            barrier.wait()
-            try:
-                with unit_of_work():
-                    confirm_interview(
-                        request, user, slot_id=slot_id, meeting_link="https://meet.example/x", now=FRIDAY_BEFORE_US_DST
-                    )
-                outcomes.append("confirmed")
-            except SchedulingConflict:
-                outcomes.append("refused")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=confirm, args=(rid,)) for rid in request_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["confirmed", "refused"]
-    with app.app_context():
-        assert (
-            db.session.scalar(
-                select(func.count())
-                .select_from(Interview)
-                .where(Interview.owner_id == owner_id, Interview.status == "scheduled")
-            )
-            == 1
-        )
-        assert db.session.scalar(select(func.count()).select_from(MailOutbox)) == 3
-
-
-def test_fifty_concurrent_confirmations_book_exactly_one_interview(app):
-    """The measured race: 50 requests for one recruiter, overlapping starts, confirmed at once. One
-    interview is booked; the other 49 are refused as conflicts, none fails with another error (no
-    "database is locked" on SQLite: each waits for the write lock, then sees the booking)."""
-    first = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
-    with app.app_context():
-        agency = make_agency()
-        owner = make_user(agency, timezone="Europe/London")
-        company = make_company(agency)
-        contact = make_contact(company)
-        job = make_job(company, owner)
-        request_ids = []
-        for n in range(50):
-            start = first + timedelta(minutes=n % 4 * 15)
             request = make_interview_request(make_application(job), contact, [(start, start + timedelta(hours=1))])
             request_ids.append(request.id)
         db.session.commit()
@@ -383,12 +324,38 @@ def test_fifty_concurrent_confirmations_book_exactly_one_interview(app):
         thread.start()
     for thread in threads:
         thread.join()
+    return outcomes, owner_id
+
+
+def _scheduled(owner_id: int) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Interview)
+        .where(Interview.owner_id == owner_id, Interview.status == "scheduled")
+    )
+
+
+# On PostgreSQL the row locks of _lock_people serialise the two; on SQLite the unit of work's
+# BEGIN IMMEDIATE does (without it both passed the conflict check: a double booking).
+@pytest.mark.parametrize("second_start_minutes", [0, 30], ids=["same start", "overlapping start"])
+def test_two_concurrent_confirmations_for_one_owner_never_both_succeed(app, second_start_minutes):
+    starts = [datetime(2026, 3, 9, 14, 0, tzinfo=UTC), datetime(2026, 3, 9, 14, second_start_minutes, tzinfo=UTC)]
+    outcomes, owner_id = _confirm_at_once(app, starts)
+    assert sorted(outcomes) == ["confirmed", "refused"]
+    with app.app_context():
+        assert _scheduled(owner_id) == 1
+        assert db.session.scalar(select(func.count()).select_from(MailOutbox)) == 3
+
+
+def test_fifty_concurrent_confirmations_book_exactly_one_interview(app):
+    """The measured race: 50 requests for one recruiter, overlapping starts, confirmed at once. One
+    interview is booked; the other 49 are refused as conflicts, none fails with another error (no
+    "database is locked" on SQLite: each waits for the write lock, then sees the booking)."""
+    first = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
+    outcomes, owner_id = _confirm_at_once(app, [first + timedelta(minutes=n % 4 * 15) for n in range(50)])
     assert sorted(outcomes) == ["confirmed"] + ["refused"] * 49
     with app.app_context():
-        booked = db.session.scalars(
-            select(Interview).where(Interview.owner_id == owner_id, Interview.status == "scheduled")
-        ).all()
-        assert len(booked) == 1
+        assert _scheduled(owner_id) == 1
 
 
 def test_reschedule_into_a_taken_time_is_refused_and_cancel_twice_is_refused(desk):
