@@ -148,6 +148,8 @@ class _Importer:
             export = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ServiceError(f"The JSON is not valid: {exc.msg} at line {exc.lineno}.", field="file") from exc
+        except RecursionError as exc:  # nesting deeper than the parser's stack: no export looks like this
+            raise ServiceError("The JSON is nested too deeply to be an export.", field="file") from exc
         if not isinstance(export, dict):
             raise ServiceError('The JSON must be an object with "jobs", "candidates" and "applications".', field="file")
         sections = [(name, export.get(name) or []) for name in ("jobs", "candidates", "applications")]
@@ -164,10 +166,14 @@ class _Importer:
     def csv_rows(self, text: str) -> list[Row]:
         """The CSV's rows, each named by its line (line 1 is the header)."""
         reader = csv.DictReader(io.StringIO(text))
-        missing = {"first_name", "emails"} - set(reader.fieldnames or [])
-        if missing:
-            raise ServiceError(f"The CSV needs the column(s): {', '.join(sorted(missing))}.", field="file")
-        rows = list(reader)
+        try:
+            missing = {"first_name", "emails"} - set(reader.fieldnames or [])
+            if missing:
+                raise ServiceError(f"The CSV needs the column(s): {', '.join(sorted(missing))}.", field="file")
+            rows = list(reader)
+        except csv.Error as exc:  # a field over csv's size limit (128 KiB), a stray quote in strict dialects
+            line = reader.line_num + 1  # the line being read when it failed
+            raise ServiceError(f"The CSV could not be read at line {line}: {exc}.", field="file") from exc
         if len(rows) > MAX_ROWS:
             raise ServiceError(f"At most {MAX_ROWS} rows per file.", field="file")
         return [(f"line {number}", self._csv_row, row) for number, row in enumerate(rows, start=2)]

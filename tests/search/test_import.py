@@ -201,6 +201,36 @@ def test_a_refused_upload_is_shown_in_place_and_saves_nothing(sctx):
     assert counts() == (0, 0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        ("deep.json", b'{"candidates": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}", "nested too deeply"),
+        (
+            "wide.csv",
+            b"first_name,emails,headline\nAda,ada@example.com," + b"x" * 200_000 + b"\n",
+            "could not be read at line 2: field larger than field limit",
+        ),
+    ],
+    ids=["JSON nested 100,000 deep", "CSV field of 200 KB"],
+)
+def test_a_file_beyond_the_parsers_bounds_is_refused_in_place(sctx, filename, content, message):
+    """Found by a scanner: each made the upload page a 500 before."""
+    agency = make_agency()
+    admin = make_user(agency, "admin")
+    db.session.commit()
+    client = sctx.test_client()
+    login_as(client, admin)
+    response = client.post(
+        "/search/import",
+        data={"csrf_token": csrf_token(client), "file": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert counts() == (0, 0, 0, 0)
+
+
 def test_import_command_reports_and_is_idempotent(sctx):
     agency = make_agency("importer")
     make_user(agency, "admin")
