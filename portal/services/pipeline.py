@@ -102,8 +102,19 @@ def create_job(by_user: User, values: JobInput, *, now: datetime | None = None) 
     return job
 
 
+def can_edit_job(user: User, job: Job) -> bool:
+    """Who may edit a job (its title, owner, hiring team, confidentiality, status): its owner, its
+    hiring team and the agency's admins. Other recruiters who can see it may work its pipeline,
+    not reassign or hide it."""
+    return job.agency_id == user.agency_id and (
+        user.is_admin or job.owner_id == user.id or any(member.id == user.id for member in job.hiring_team)
+    )
+
+
 def update_job(job: Job, by_user: User, values: JobInput, *, now: datetime | None = None) -> Job:
-    """Save edits to a job."""
+    """Save edits to a job (its owner, hiring team or an admin: see ``can_edit_job``)."""
+    if not can_edit_job(by_user, job):
+        raise ServiceError("Only the job's owner, its hiring team and admins can edit this job.")
     _apply_job_input(job, values, by_user.agency_id, as_utc(now or utcnow()))
     record(job.agency_id, "job.updated", f"Edited the job {job.title}", actor=by_user, job_id=job.id)
     return job

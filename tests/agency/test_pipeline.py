@@ -107,3 +107,27 @@ def test_job_of_another_agencys_client_is_refused(desk):
     make_user(other)
     with pytest.raises(ServiceError, match="Choose one of your clients"):
         create_job(desk.recruiter, JobInput(title="X", company_id=foreign.id, owner_id=desk.recruiter.id))
+
+
+def test_only_the_owner_the_hiring_team_and_admins_edit_a_job(desk):
+    """Any recruiter who can see a job works its pipeline; reassigning it or hiding it (marking it
+    confidential) is for its owner, its hiring team and admins."""
+    colleague, teammate = make_user(desk.recruiter.agency), make_user(desk.recruiter.agency)
+    desk.job.hiring_team.append(teammate)
+    db.session.flush()
+    takeover = JobInput(title=desk.job.title, company_id=desk.job.company_id, owner_id=colleague.id, confidential=True)
+    with pytest.raises(ServiceError, match="Only the job's owner, its hiring team and admins can edit this job"):
+        update_job(desk.job, colleague, takeover)
+    assert (desk.job.owner_id, desk.job.confidential) == (desk.recruiter.id, False)
+    for editor in (desk.recruiter, teammate, desk.admin):
+        update_job(
+            desk.job,
+            editor,
+            JobInput(
+                title="Widget Engineer II",
+                company_id=desk.job.company_id,
+                owner_id=desk.recruiter.id,
+                team_ids=(teammate.id,),
+            ),
+        )
+    assert desk.job.title == "Widget Engineer II"

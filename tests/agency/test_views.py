@@ -11,7 +11,7 @@ from portal.models import Activity, Alert, Job, SharedProfile, StageHistory, Tas
 from portal.services.alerts import alert_job_owner
 from tests.agency.conftest import Desk
 from tests.conftest import csrf_token, login_as
-from tests.factories import make_application, make_interview_request
+from tests.factories import make_application, make_interview_request, make_user
 
 UTC = UTC
 HX = {"HX-Request": "true"}
@@ -262,3 +262,18 @@ def test_each_htmx_view_serves_page_and_fragment(signed_in, desk, path, fragment
     html = fragment.get_data(as_text=True)
     assert "HX-Request" in fragment.headers["Vary"]
     assert "<html" not in html and html.lstrip().startswith(fragment_start), html[:200]
+
+
+def test_a_recruiter_outside_the_job_sees_no_edit_button_and_cannot_edit_it(app, client, desk):
+    outsider = make_user(desk.recruiter.agency)
+    db.session.commit()
+    login_as(client, outsider)
+    page = client.get(f"/agency/jobs/{desk.job.id}").get_data(as_text=True)
+    assert "Widget Engineer" in page and "Edit job" not in page
+    assert client.get(f"/agency/jobs/{desk.job.id}/edit").status_code == 404
+    refused = _post(client, f"/agency/jobs/{desk.job.id}/edit", {"title": "Mine now", "owner_id": outsider.id})
+    assert refused.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Job, desk.job.id).title == "Widget Engineer"
+    login_as(client, desk.recruiter)
+    assert "Edit job" in client.get(f"/agency/jobs/{desk.job.id}").get_data(as_text=True)

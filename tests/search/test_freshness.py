@@ -331,7 +331,7 @@ READS_ONLY = {
     "importer": "",
     "interviews": "to_utc zone format_in_zone slots_in_zones find_conflicts free_windows interviews_for_applications "
     "request_owner check_self_schedule_token",
-    "pipeline": "job_list job_board closing_reasons candidate_applications",
+    "pipeline": "job_list job_board closing_reasons candidate_applications can_edit_job",
     "pipeline_config": "stages applications_in_stage applications_per_stage reasons",
     "search": "job_choices reason_choices stage_choices value_exists facet_options visibility_tokens plan "
     "query_words meili_filter matches search_candidates recheck search_database",

@@ -1,7 +1,7 @@
 """Jobs (A1): the list, the job form, and the job page (contacts, shortlist board, send online,
 timeline)."""
 
-from flask import request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 
 from ...htmx import redirect_for, render
@@ -75,6 +75,8 @@ def new_job():
 def edit_job(job_id: int):
     """Edit a job (A1)."""
     job = get_job_or_404(job_id)
+    if not pipeline.can_edit_job(current_user, job):
+        abort(404)  # as every staff page someone may not use: not there for them
     form = _job_form(job)
     if request.method == "GET":
         return render("agency/job_form.html", "agency/_job_form.html", form=form, job=job)
@@ -93,4 +95,4 @@ def job(job_id: int):
     """A job: contacts with link buttons, the shortlist board by stage, and the timeline."""
     job = get_job_or_404(job_id)
     context = {**board_context(job), **send_online_context(job), "timeline": timeline(current_user, job_id=job.id)}
-    return render("agency/job.html", **context)
+    return render("agency/job.html", can_edit_job=pipeline.can_edit_job(current_user, job), **context)
