@@ -70,17 +70,19 @@ def upgrade():
         ) if e]
         digits = re.sub(r"\D", "", phone or "")
         hidden = {str(name).strip().lower() for name in _as_list(hidden_fields)}
-        lines, shown_contact = [], False
+        lines, any_contact, hidden_contact = [], False, False
         for item in _as_list(fields):
             label, value = str(item.get('label') or ''), str(item.get('value') or '')
             line_hidden = label.strip().lower() in hidden or str(item.get('key') or '').lower() in hidden
             contact = _mentions_contact(value, emails, digits if len(digits) >= 5 else None)
-            shown_contact = shown_contact or (contact and not line_hidden)
+            any_contact, hidden_contact = any_contact or contact, hidden_contact or (contact and line_hidden)
             lines.append({'label': label, 'value': value, 'hidden': line_hidden, 'contact': contact})
         bind.execute(
             profile.update()
             .where(profile.c.id == profile_id)
-            .values(fields=lines, show_contact_details=shown_contact)
+            # Shown only when the recruiter left every contact line visible and hid neither
+            # placeholder: one hidden contact line means they wanted contact details withheld.
+            .values(fields=lines, show_contact_details=any_contact and not hidden_contact and not {'email', 'phone'} & hidden)
         )
 
     with op.batch_alter_table('shared_profile', schema=None) as batch_op:
