@@ -329,7 +329,8 @@ READS_ONLY = {
     "zone_choices undo_deadline rejection_reasons status_label",
     "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch shared_resume shared_video",
     "importer": "",
-    "interviews": "to_utc zone format_in_zone slots_in_zones find_conflicts free_windows interviews_for_applications "
+    "interviews": "client_zone to_utc zone format_in_zone slots_in_zones find_conflicts free_windows "
+    "interviews_for_applications "
     "request_owner check_self_schedule_token",
     "pipeline": "job_list job_board closing_reasons candidate_applications can_edit_job",
     "pipeline_config": "stages applications_in_stage applications_per_stage reasons",
