@@ -245,3 +245,13 @@ def test_a_copied_cookie_from_before_enrolment_stops_working(app, client, site, 
     enrol(client)
     assert_sent_to_staff_sign_in(workspace(thief))
     assert workspace(client).status_code == 200
+
+
+def test_the_page_asked_for_before_sign_in_is_kept_through_the_code(app, site, enrolled, time_machine):
+    secret, _ = enrolled
+    at = START + STEP
+    time_machine.move_to(at, tick=False)
+    browser = app.test_client()
+    assert staff_login(browser, site.recruiter_email, PASSWORD, query="?next=/agency/tasks").status_code == 303
+    response = post_with_token(browser, "/login/code", code=code(secret, at))
+    assert response.status_code == 303 and response.headers["Location"] == "/agency/tasks"
