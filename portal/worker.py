@@ -20,6 +20,7 @@ from search_sync.sync import prune_tasks, sync_search
 from .extensions import db
 from .services import auth as auth_service
 from .services import mail as mail_service
+from .services import passwords as password_service
 from .unit_of_work import is_lock_timeout, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -91,9 +92,25 @@ def answer_sign_in_requests(batch_size: int = 20) -> int:
     return answered
 
 
+def answer_password_reset_requests(batch_size: int = 20, now: datetime | None = None) -> int:
+    """The password-reset step: decide, request by request, whether a queued "Forgot your password?"
+    names an active user and queue the reset mail. Returns how many requests were answered."""
+    answered = 0
+    for _ in range(batch_size):
+        with unit_of_work():
+            queued = password_service.next_reset_request()
+            if queued is not None:
+                password_service.answer_reset_request(queued, now=now)
+        if queued is None:
+            break
+        answered += 1
+    return answered
+
+
 def run_once() -> dict:
     """One pass over both outboxes; returns what it did."""
     answer_sign_in_requests()
+    answer_password_reset_requests()
     sent = deliver_mail()
     search = sync_search()
     pending = outbox.backlog()

@@ -12,7 +12,7 @@ from .applications import (
     SharedProfile,
     StageHistory,
 )
-from .auth import LoginThrottle, SignInRequest
+from .auth import LoginThrottle, PasswordResetRequest, RecoveryCode, SignInRequest
 from .base import as_utc, utcnow
 from .jobs import Job, job_team
 from .outbox import EndedSession, LoginToken, MailOutbox, SearchOutbox
@@ -48,10 +48,12 @@ __all__ = [
     "LoginThrottle",
     "LoginToken",
     "MailOutbox",
+    "PasswordResetRequest",
     "ProfileTemplate",
     "ProposedSlot",
     "Rating",
     "Reason",
+    "RecoveryCode",
     "Resume",
     "Scorecard",
     "SearchOutbox",

@@ -11,7 +11,7 @@ from ...forms import EmptyForm
 from ...htmx import redirect_for, render
 from ...scoping import agency_or_404
 from ...services import auth as auth_service
-from ...services import login_throttle
+from ...services import login_throttle, two_factor
 from ...unit_of_work import attempt, unit_of_work
 from .forms import ClientSignInForm, StaffLoginForm
 
@@ -33,6 +33,11 @@ def staff_login():
         with unit_of_work():  # committed before the (slow) hash check: parallel guesses count too
             throttled = not login_throttle.claim_attempt(form.email.data)
         user = None if throttled else auth_service.authenticate_staff(form.email.data, form.password.data)
+        if user is not None and two_factor.required(user):
+            # Not signed in yet: the back-off record stays until the code is right too.
+            session.clear()
+            session[two_factor.SESSION_KEY] = {**two_factor.pending_state(user), "next": request.args.get("next")}
+            return redirect_for(url_for("auth.second_factor"))
         if user is not None:
             with unit_of_work():
                 login_throttle.attempt_succeeded(form.email.data)
