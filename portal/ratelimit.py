@@ -79,6 +79,7 @@ class PortalLimiter(Limiter):
     def init_app(self, app: Flask) -> None:
         self._storage_options = {}  # options of one app's storage must not leak into the next
         super().init_app(app)
+        assert self._storage is not None and self._limiter is not None  # set by Limiter.init_app
         strategy = STRATEGIES[self._strategy or app.config.get("RATELIMIT_STRATEGY", "fixed-window")]
         app.extensions[_STATE] = _AppLimits(self._storage, self._limiter, strategy(MemoryStorage()))
         self._apps.add(app)

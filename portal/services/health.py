@@ -19,8 +19,8 @@ from sqlalchemy import func, select, text
 from search_sync.client import meili_client
 
 from ..extensions import db
-from ..ratelimit import storage_answers
 from ..models import MailOutbox, SearchOutbox, as_utc, utcnow
+from ..ratelimit import storage_answers
 
 
 @dataclass

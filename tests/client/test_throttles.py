@@ -241,12 +241,18 @@ def _production_env(database_url):
 def test_gunicorn_refuses_while_db_upgrade_runs(database_url, app):
     env = _production_env(database_url)
     upgrade = subprocess.run(
-        [sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "flask", "db", "upgrade"],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert upgrade.returncode == 0, upgrade.stderr
 
     command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{free_port()}"]
     command += ["--workers", "2", "--no-control-socket", "wsgi:app"]
-    web = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    web = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert web.returncode != 0
     assert "PORTAL_RATELIMIT_STORAGE_URI=redis://" in web.stderr + web.stdout
