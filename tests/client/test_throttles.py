@@ -15,9 +15,10 @@ import redis
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Application, ClientContact, Comment, Rating
+from portal.models import Application, ClientContact, Comment, Rating, TaskComment
 from portal.ratelimit import check_web_storage
 from portal.services import client_actions as actions
+from portal.services.tasks import comment_on_task, generate_task
 from tests.conftest import csrf_token, login_as
 from tests.factories import make_tenant
 from tests.servers import free_port
@@ -256,3 +257,40 @@ def test_gunicorn_refuses_while_db_upgrade_runs(database_url, app):
     web = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert web.returncode != 0
     assert "PORTAL_RATELIMIT_STORAGE_URI=redis://" in web.stderr + web.stdout
+
+
+def test_staff_task_comments_are_throttled_in_place(make_app, app):
+    throttled = make_app(STAFF_COMMENT_RATE="2 per minute")
+    with app.app_context():
+        made = make_tenant("staffthrottle")
+        task = generate_task(made.application, "send_feedback", "send_feedback:throttle")
+        db.session.commit()
+        task_id = task.id
+        client = throttled.test_client()
+        login_as(client, made.recruiter)
+
+    answers = [post(client, f"/agency/tasks/{task_id}/comments", {"body": f"Call {n}"}) for n in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "wait a minute and try again" in answers[2].get_data(as_text=True)
+    assert count(app, TaskComment) == 2
+
+
+def test_task_comments_come_a_page_at_a_time(make_app, app):
+    small = make_app(COMMENTS_PAGE_SIZE=3)
+    with app.app_context():
+        made = make_tenant("staffpages")
+        task = generate_task(made.application, "send_feedback", "send_feedback:pages")
+        for n in range(5):
+            comment_on_task(task, made.recruiter, f"Staff note {n}.")
+        db.session.commit()
+        task_id = task.id
+        client = small.test_client()
+        login_as(client, made.recruiter)
+
+    page = client.get(f"/agency/tasks/{task_id}").get_data(as_text=True)
+    assert "Staff note 2." in page and "Staff note 4." in page and "Staff note 1." not in page
+    link = page.split('class="earlier"><a', 1)[1].split('hx-get="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    earlier = client.get(link, headers=HX).get_data(as_text=True)
+    assert "Staff note 0." in earlier and "Staff note 1." in earlier and "Staff note 2." not in earlier
+    assert "Show earlier comments" not in earlier
