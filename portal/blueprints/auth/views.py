@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from ... import sessions
+from ... import sessions, trusted_device
 from ...extensions import limiter
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render
@@ -30,8 +30,9 @@ def staff_login():
     form = StaffLoginForm(email=request.args.get("email", ""))
     throttled = False
     if form.validate_on_submit():
+        device = trusted_device.device_for(form.email.data)  # its own back-off: strangers cannot lock it out
         with unit_of_work():  # committed before the (slow) hash check: parallel guesses count too
-            throttled = not login_throttle.claim_attempt(form.email.data)
+            throttled = not login_throttle.claim_attempt(form.email.data, device=device)
         user = None if throttled else auth_service.authenticate_staff(form.email.data, form.password.data)
         if user is not None and two_factor.required(user):
             # Not signed in yet: the back-off record stays until the code is right too.
@@ -40,9 +41,10 @@ def staff_login():
             return redirect_for(url_for("auth.second_factor"))
         if user is not None:
             with unit_of_work():
-                login_throttle.attempt_succeeded(form.email.data)
+                login_throttle.attempt_succeeded(form.email.data, device=device)
             sessions.start(user)
-            return redirect_for(_safe_next(request.args.get("next")) or url_for("agency.index"))
+            response = redirect_for(_safe_next(request.args.get("next")) or url_for("agency.index"))
+            return trusted_device.remember(response, form.email.data)
         form.password.errors.append(
             login_throttle.THROTTLED if throttled else "That email and password do not match an active account."
         )
