@@ -325,7 +325,8 @@ READS_ONLY = {
     "search_database": "document_facets matching search_database slots time_budget",
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
-    "client_actions": "ensure_actionable anonymous_ids client_facing_name rating_summary comments_for valid_zone "
+    "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
+    "valid_zone "
     "zone_choices undo_deadline rejection_reasons status_label",
     "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch shared_resume shared_video",
     "importer": "",
@@ -341,8 +342,9 @@ READS_ONLY = {
     "sharing": "clean_fields interview_requested share_guards profile_from_template "
     "newly_shared shared_count_by_job job_contacts candidate_resumes "
     "candidate_video_resumes",
-    "tasks": "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
-    "task_assignee task_comments missing_for_completion is_overdue agency_workload",
+    "tasks": "task_comments_page "
+    "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
+    "task_assignee missing_for_completion is_overdue agency_workload",
 }
 
 # A module whose source names none of these cannot write a document's data (checked, not assumed).
