@@ -15,7 +15,7 @@ from .applications import (
 from .auth import LoginThrottle, SignInRequest
 from .base import as_utc, utcnow
 from .jobs import Job, job_team
-from .outbox import EndedSession, LoginToken, MailOutbox, SearchOutbox
+from .outbox import CandidateSearchFacts, EndedSession, LoginToken, MailOutbox, SearchOutbox
 from .people import (
     Candidate,
     CandidateEmail,
@@ -35,6 +35,7 @@ __all__ = [
     "Application",
     "Candidate",
     "CandidateEmail",
+    "CandidateSearchFacts",
     "CandidateTag",
     "ClientCompany",
     "ClientContact",

@@ -41,7 +41,6 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
-    case,
     cast,
     exists,
     false,
@@ -59,7 +58,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Application, Candidate, CandidateEmail, CandidateTag, Job, Resume, Scorecard, StageHistory
+from ..models import (
+    Application,
+    Candidate,
+    CandidateEmail,
+    CandidateSearchFacts,
+    CandidateTag,
+    Job,
+    Resume,
+    StageHistory,
+)
 from ..models import StageDefinition as Stage
 from ..models.base import UTCDateTime
 
@@ -161,7 +169,7 @@ def _search(p, check):
 
     secret = _confidential_jobs(p.agency_id)
     base = matching(p, secret).subquery("base")
-    rank = func.row_number().over(order_by=(base.c.sort_key.desc().nulls_last(), base.c.id))
+    rank = func.row_number().over(order_by=(base.c.sort_key.desc(), base.c.id))  # -1: no date, last
     # Computed once: the page, the total and the facet counts all read this.
     m = select(base.c.id, base.c.has_public, rank.label("rn")).cte("m").prefix_with("MATERIALIZED")
     offset = (p.criteria.page - 1) * PAGE_SIZE
@@ -251,33 +259,6 @@ def _public(job_id, secret: list[int]) -> ColumnElement:
     return job_id.not_in(secret) if secret else true()
 
 
-def _per_candidate(agency_id: int, secret: list[int]):
-    """Per candidate of the agency: has a public application, an active one, a hired one, and
-    the last activity over the public applications and over all (the document's scope rule)."""
-    public = _public(Application.job_id, secret)
-    return (
-        select(
-            Application.candidate_id.label("candidate_id"),
-            func.max(case((public, 1), else_=0)).label("has_public"),
-            func.max(case((Application.outcome.is_(None), 1), else_=0)).label("has_active"),
-            func.max(case((Application.outcome == "hired", 1), else_=0)).label("hired"),
-            func.max(case((public, Application.last_activity_at))).label("last_public"),
-            func.max(Application.last_activity_at).label("last_all"),
-        )
-        # An application, its job and its candidate belong to one agency (pipeline.add_application).
-        .where(Application.agency_id == agency_id)
-        .group_by(Application.candidate_id)
-        .subquery("per_candidate")
-    )
-
-
-def _seconds(value: ColumnElement, dialect: str) -> ColumnElement:
-    """A timestamp truncated to the second, as documents store it (unix seconds), for ordering."""
-    if dialect == "postgresql":
-        return func.date_trunc("second", value)
-    return func.substr(value, 1, 19)  # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff"
-
-
 def _midnight(ts: int) -> ColumnElement:
     return literal(datetime.fromtimestamp(ts, UTC), UTCDateTime())
 
@@ -296,20 +277,23 @@ def _like(word: str, dialect: str):
 
 
 def matching(p, secret: list[int]):
-    """SELECT id, sort_key, has_public of the candidates that match plan ``p`` (words: a superset)."""
+    """SELECT id, sort_key, has_public of the candidates that match plan ``p`` (words: a superset).
+
+    The per-candidate aggregates (listed, visibility, active, last in process, furthest stage,
+    positive ratio, strong no) come from ``candidate_search_facts``, kept in the transaction of
+    every change (``search_sync.facts``); the rest are EXISTS over the candidate's rows.
+    """
     c = p.criteria
     dialect = db.session.get_bind().dialect.name
-    agg = _per_candidate(p.agency_id, secret)
-    has_public = func.coalesce(agg.c.has_public, 0)
-    last = case((has_public == 1, agg.c.last_public), else_=agg.c.last_all)
+    f = CandidateSearchFacts
     app = aliased(Application)
-    in_scope = or_(_public(app.job_id, secret), has_public == 0)
+    in_scope = or_(_public(app.job_id, secret), f.has_public.is_(False))
 
     def application_exists(*conditions, scoped: bool) -> ColumnElement:
         return exists(
             select(literal_column("1"))
             .select_from(app)
-            .where(app.candidate_id == Candidate.id, *conditions, *([in_scope] if scoped else []))
+            .where(app.candidate_id == f.candidate_id, *conditions, *([in_scope] if scoped else []))
         )
 
     def reached(stage_ids: list[int]) -> ColumnElement:
@@ -319,67 +303,57 @@ def matching(p, secret: list[int]):
             exists().where(StageHistory.application_id == app.id, StageHistory.to_stage_id.in_(stage_ids)),
         )
 
-    where: list[ColumnElement] = [
-        Candidate.agency_id == p.agency_id,
-        Candidate.private.is_(False),
-        func.coalesce(agg.c.hired, 0) == 0,
-    ]
+    where: list[ColumnElement] = [f.agency_id == p.agency_id, f.listed.is_(True)]
     if p.visibility is not None:
         confidential = [int(t.split(":", 1)[1]) for t in p.visibility if t.startswith("job:")]
         confidential = [job_id for job_id in confidential if job_id in secret]
-        seen = [agg.c.candidate_id.is_(None), has_public == 1] if "public" in p.visibility else []
+        seen = [f.public.is_(True)] if "public" in p.visibility else []
         if confidential:
-            seen.append(exists().where(app.candidate_id == Candidate.id, app.job_id.in_(confidential)))
+            seen.append(exists().where(app.candidate_id == f.candidate_id, app.job_id.in_(confidential)))
         where.append(or_(*seen) if seen else false())
     if not c.include_active:
-        where.append(func.coalesce(agg.c.has_active, 0) == 0)
-    stage_ids = None
-    if p.stage_position is not None:
-        at_or_after = select(Stage.id).where(Stage.agency_id == p.agency_id, Stage.position >= p.stage_position)
-        stage_ids = list(db.session.scalars(at_or_after))
+        where.append(f.has_active.is_(False))
     if p.job_ids is not None:
         if not p.job_ids:
             where.append(false())
-        elif stage_ids is not None:  # job_stage_keys: every application, confidential ones too
+        elif p.stage_position is not None:  # job_stage_keys: every application, confidential ones too
+            at_or_after = select(Stage.id).where(Stage.agency_id == p.agency_id, Stage.position >= p.stage_position)
+            stage_ids = list(db.session.scalars(at_or_after))
             where.append(application_exists(app.job_id.in_(p.job_ids), reached(stage_ids), scoped=False))
         else:
             where.append(application_exists(app.job_id.in_(p.job_ids), scoped=False))
-    elif stage_ids is not None:  # max_stage: over the scope
-        where.append(application_exists(reached(stage_ids), scoped=True))
+    elif p.stage_position is not None:  # max_stage: over the scope
+        where.append(f.max_stage >= p.stage_position)
     for tag in c.tags:
-        where.append(exists().where(CandidateTag.candidate_id == Candidate.id, CandidateTag.tag == tag))
+        where.append(exists().where(CandidateTag.candidate_id == f.candidate_id, CandidateTag.tag == tag))
     if c.reasons:
         where.append(
             application_exists(app.outcome.is_not(None), app.reason_id.in_([int(r) for r in c.reasons]), scoped=True)
         )
-    if c.min_positive is not None or c.exclude_strong_no:
-        cards = (
-            select(Scorecard.verdict)
-            .join(app, app.id == Scorecard.application_id)
-            .where(app.candidate_id == Candidate.id, in_scope)
-        )
-        if c.min_positive is not None:
-            positives = func.sum(case((Scorecard.verdict.in_(POSITIVE), 1), else_=0))
-            # 100.0 as written: numeric on PostgreSQL (round(numeric, 2)), real on SQLite; never integer division.
-            ratio = func.round(literal_column("100.0") * positives / func.nullif(func.count(), 0), 2)
-            where.append(cards.with_only_columns(ratio).scalar_subquery() >= int(c.min_positive))
-        if c.exclude_strong_no:
-            where.append(~exists(cards.where(Scorecard.verdict == "strong_no")))
-    if p.before_ts is not None:
-        where.append(last < _midnight(p.before_ts))
+    if c.min_positive is not None:
+        where.append(f.positive_ratio >= int(c.min_positive))
+    if c.exclude_strong_no:
+        where.append(f.has_strong_no.is_(False))
+    if p.before_ts is not None:  # last_in_process_at < the day: sort_key is that, in seconds (-1: none)
+        where.append(and_(f.sort_key >= 0, f.sort_key < p.before_ts))
     if p.after_ts is not None:
-        where.append(last >= _midnight(p.after_ts))
-    if c.location:
-        where.append(Candidate.location == c.location)
-    if c.source:
-        where.append(or_(Candidate.source == c.source, application_exists(app.source == c.source, scoped=True)))
+        where.append(f.sort_key >= p.after_ts)
     query = select(
-        Candidate.id.label("id"),
-        _seconds(last, dialect).label("sort_key"),
-        has_public.label("has_public"),
-    ).select_from(Candidate)
-    query = query.outerjoin(agg, agg.c.candidate_id == Candidate.id)
+        f.candidate_id.label("id"),
+        f.sort_key.label("sort_key"),
+        f.has_public.label("has_public"),
+    ).select_from(f)
+    if c.location:
+        where.append(exists().where(Candidate.id == f.candidate_id, Candidate.location == c.location))
+    if c.source:
+        where.append(
+            or_(
+                exists().where(Candidate.id == f.candidate_id, Candidate.source == c.source),
+                application_exists(app.source == c.source, scoped=True),
+            )
+        )
     if p.words:
+        query = query.join(Candidate, Candidate.id == f.candidate_id)
         newest = aliased(Resume)
         latest_id = select(func.max(Resume.id)).where(Resume.candidate_id == Candidate.id).scalar_subquery()
         query = query.outerjoin(newest, newest.id == latest_id)
@@ -411,7 +385,7 @@ def _facet_selects(m, secret: list[int]) -> list:
     scoped = (
         select(app.candidate_id, app.reason_id, app.source, app.outcome)
         .join(m, m.c.id == app.candidate_id)
-        .where(or_(_public(app.job_id, secret), m.c.has_public == 0))
+        .where(or_(_public(app.job_id, secret), m.c.has_public.is_(False)))
         .cte("scoped")
     )
     sources = union(

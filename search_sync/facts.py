@@ -1,0 +1,214 @@
+"""Per-candidate search facts (``candidate_search_facts``), kept in the same transaction as the change.
+
+The degraded search (``portal.services.search_database``) filters and sorts by facts that a
+document derives from all of a candidate's applications: listed (neither private nor hired), the
+"public" visibility token, has an active application, last in process, furthest stage, positive
+ratio, a strong no. Aggregating them per request costs time proportional to the agency; here they
+are one row per candidate, recomputed by ``refresh`` whenever the search outbox is written
+(``search_sync.outbox``: after each flush and around each ``update()`` / ``delete()``, the same
+keys that enqueue documents), on the same connection, in set-based SQL: one upsert and one delete
+per batch of candidates. A job key (confidential flag, stage positions) refreshes the candidates
+of its applications.
+
+The rules are the document's (``search_sync.documents.candidate_document``); ``fresh_rows``
+recomputes them from scratch for the tests and ``flask search check``-style comparisons.
+
+Concurrency: on PostgreSQL the candidates' rows are locked (``FOR NO KEY UPDATE``, id order)
+before the facts are read, so two transactions changing different applications of one person
+cannot both write facts computed without the other's change; the second recomputes after the
+first commits (READ COMMITTED: a new statement sees it). SQLite's writers are serialised already.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import and_, case, cast, delete, func, literal_column, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
+
+from portal.models import Application, Candidate, CandidateSearchFacts, Job, Scorecard, StageDefinition, StageHistory
+
+BATCH = 500
+POSITIVE = ("strong_yes", "yes")
+
+
+def _seconds(value, dialect: str):
+    """Unix seconds of a timestamp (truncated), as documents store it."""
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", value)), postgresql.BIGINT)
+    return cast(func.strftime("%s", value), sqlite.INTEGER)
+
+
+def facts_query(dialect: str, candidates):
+    """SELECT of the facts columns for the candidates that ``candidates`` (a criterion on
+    ``Candidate.id``) selects."""
+    history = aliased(StageDefinition)
+    furthest_in_history = (
+        select(func.max(history.position))
+        .select_from(StageHistory)
+        .join(history, history.id == StageHistory.to_stage_id)
+        .where(StageHistory.application_id == Application.id)
+        .scalar_subquery()
+    )
+    reached = case(
+        (func.coalesce(furthest_in_history, -1) > StageDefinition.position, furthest_in_history),
+        else_=StageDefinition.position,
+    )
+    cards = (
+        select(
+            Scorecard.application_id.label("application_id"),
+            func.count().label("cards"),
+            func.sum(case((Scorecard.verdict.in_(POSITIVE), 1), else_=0)).label("positives"),
+            func.max(case((Scorecard.verdict == "strong_no", 1), else_=0)).label("strong_no"),
+        )
+        .group_by(Scorecard.application_id)
+        .subquery("cards")
+    )
+    per_app = (
+        select(
+            Application.candidate_id.label("candidate_id"),
+            case((Job.confidential.is_(True), 0), else_=1).label("public"),
+            case((Application.outcome.is_(None), 1), else_=0).label("active"),
+            case((Application.outcome == "hired", 1), else_=0).label("hired"),
+            Application.last_activity_at.label("last"),
+            reached.label("reached"),
+            func.coalesce(cards.c.cards, 0).label("cards"),
+            func.coalesce(cards.c.positives, 0).label("positives"),
+            func.coalesce(cards.c.strong_no, 0).label("strong_no"),
+        )
+        .join(Job, Job.id == Application.job_id)
+        .join(StageDefinition, StageDefinition.id == Application.stage_id)
+        .outerjoin(cards, cards.c.application_id == Application.id)
+        .where(Application.candidate_id.in_(select(Candidate.id).where(candidates)))
+        .subquery("per_app")
+    )
+    a = per_app.c
+
+    def over_public(value):
+        return case((a.public == 1, value))
+
+    agg = (
+        select(
+            a.candidate_id.label("candidate_id"),
+            func.max(a.public).label("has_public"),
+            func.max(a.active).label("has_active"),
+            func.max(a.hired).label("hired"),
+            func.max(over_public(a.last)).label("last_public"),
+            func.max(a.last).label("last_all"),
+            func.max(over_public(a.reached)).label("reached_public"),
+            func.max(a.reached).label("reached_all"),
+            func.sum(over_public(a.cards)).label("cards_public"),
+            func.sum(a.cards).label("cards_all"),
+            func.sum(over_public(a.positives)).label("positives_public"),
+            func.sum(a.positives).label("positives_all"),
+            func.max(over_public(a.strong_no)).label("strong_no_public"),
+            func.max(a.strong_no).label("strong_no_all"),
+        )
+        .group_by(a.candidate_id)
+        .subquery("agg")
+    )
+    g = agg.c
+    scoped_public = func.coalesce(g.has_public, 0) == 1
+
+    def scoped(public_value, all_value):
+        return case((scoped_public, public_value), else_=all_value)
+
+    cards_n = scoped(g.cards_public, g.cards_all)
+    positives = scoped(g.positives_public, g.positives_all)
+    # 100.0 as written: numeric on PostgreSQL (round(numeric, 2)), real on SQLite; never integer division.
+    ratio = func.round(literal_column("100.0") * positives / func.nullif(cards_n, 0), 2)
+    last = scoped(g.last_public, g.last_all)
+    return (
+        select(
+            Candidate.id.label("candidate_id"),
+            Candidate.agency_id.label("agency_id"),
+            and_(Candidate.private.is_(False), func.coalesce(g.hired, 0) == 0).label("listed"),
+            or_(g.candidate_id.is_(None), scoped_public).label("public"),
+            scoped_public.label("has_public"),
+            (func.coalesce(g.has_active, 0) == 1).label("has_active"),
+            func.coalesce(_seconds(last, dialect), -1).label("sort_key"),
+            scoped(g.reached_public, g.reached_all).label("max_stage"),
+            ratio.label("positive_ratio"),
+            (func.coalesce(scoped(g.strong_no_public, g.strong_no_all), 0) == 1).label("has_strong_no"),
+        )
+        .select_from(Candidate)
+        .outerjoin(agg, g.candidate_id == Candidate.id)
+        .where(candidates)
+    )
+
+
+COLUMNS = [c.name for c in CandidateSearchFacts.__table__.columns]
+
+
+def _upsert(connection: Connection, candidates) -> None:
+    dialect = connection.dialect.name
+    table = CandidateSearchFacts.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).from_select(COLUMNS, facts_query(dialect, candidates))
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.candidate_id],
+        set_={name: statement.excluded[name] for name in COLUMNS if name != "candidate_id"},
+    )
+    connection.execute(statement)
+
+
+def refresh(connection: Connection, candidate_ids: Iterable[int]) -> None:
+    """Recompute the facts of these candidates (a deleted one loses its row), on ``connection``."""
+    ids = sorted(set(candidate_ids))
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                select(Candidate.id)
+                .where(Candidate.id.in_(chunk))
+                .order_by(Candidate.id)
+                .with_for_update(key_share=True)
+            )
+        _upsert(connection, Candidate.id.in_(chunk))
+        table = CandidateSearchFacts.__table__
+        gone = table.c.candidate_id.not_in(select(Candidate.id).where(Candidate.id.in_(chunk)))
+        connection.execute(delete(table).where(table.c.candidate_id.in_(chunk), gone))
+
+
+def job_candidates(connection: Connection, job_ids: Iterable[int]) -> set[int]:
+    """The candidates with an application to one of these jobs."""
+    ids = sorted(set(job_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), BATCH):
+        query = select(Application.candidate_id).where(Application.job_id.in_(ids[start : start + BATCH])).distinct()
+        found |= set(connection.execute(query).scalars())
+    return found
+
+
+def refresh_all(connection: Connection, agency_id: int | None = None) -> None:
+    """Recompute every candidate's facts (the migration's backfill, the benchmark's bulk seed)."""
+    table = CandidateSearchFacts.__table__
+    criterion = Candidate.agency_id == agency_id if agency_id is not None else Candidate.id.is_not(None)
+    _upsert(connection, criterion)
+    if agency_id is None:
+        connection.execute(delete(table).where(table.c.candidate_id.not_in(select(Candidate.id))))
+
+
+def fresh_rows(connection: Connection, agency_id: int) -> dict[int, tuple]:
+    """The facts of every candidate of the agency, computed now from the real tables."""
+    rows = connection.execute(facts_query(connection.dialect.name, Candidate.agency_id == agency_id))
+    return {row.candidate_id: _normal(row) for row in rows}
+
+
+def stored_rows(connection: Connection, agency_id: int) -> dict[int, tuple]:
+    """The stored facts of the agency's candidates."""
+    table = CandidateSearchFacts.__table__
+    rows = connection.execute(select(table).where(table.c.agency_id == agency_id))
+    return {row.candidate_id: _normal(row) for row in rows}
+
+
+def _normal(row) -> tuple:
+    values = row._mapping
+    return tuple(
+        (None if values[name] is None else round(float(values[name]), 2))
+        if name == "positive_ratio"
+        else bool(values[name])
+        if name in ("listed", "public", "has_public", "has_active", "has_strong_no")
+        else values[name]
+        for name in COLUMNS
+    )
