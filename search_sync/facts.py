@@ -26,7 +26,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
-from portal.models import Application, Candidate, CandidateSearchFacts, Job, Scorecard, StageDefinition, StageHistory
+from portal.models import (
+    Application,
+    Candidate,
+    CandidateEmail,
+    CandidateSearchFacts,
+    CandidateSearchText,
+    CandidateTag,
+    Job,
+    Resume,
+    Scorecard,
+    StageDefinition,
+    StageHistory,
+)
+from search_sync.documents import RESUME_CHARS
 
 BATCH = 500
 POSITIVE = ("strong_yes", "yes")
@@ -137,19 +150,66 @@ def facts_query(dialect: str, candidates):
     )
 
 
+def text_query(dialect: str, candidates):
+    """SELECT candidate_id, agency_id, text, pdf_only: the document's searchable text in one string
+    (fields separated by a newline, so a word found in it lies inside one field)."""
+
+    def joined(column, where):
+        """The values one per line: sorted on PostgreSQL (a recomputation gives the same string); SQLite
+        (no ORDER BY inside group_concat before 3.44) concatenates in its index's deterministic order."""
+        if dialect == "postgresql":
+            concat = func.string_agg(column, postgresql.aggregate_order_by(literal_column("E'\\n'"), column))
+        else:
+            concat = func.group_concat(column, "\n")
+        return func.coalesce(select(concat).where(where).scalar_subquery(), "")
+
+    newest = select(Resume.id).where(Resume.candidate_id == Candidate.id).order_by(Resume.id.desc()).limit(1)
+    resume = newest.with_only_columns(Resume.text).scalar_subquery()
+    newest = newest.scalar_subquery()
+    fields = [
+        func.coalesce(column, "")
+        for column in (
+            Candidate.first_name,
+            Candidate.last_name,
+            Candidate.headline,
+            Candidate.current_title,
+            Candidate.current_company,
+            Candidate.skills,
+        )
+    ]
+    fields += [
+        joined(CandidateTag.tag, CandidateTag.candidate_id == Candidate.id),
+        joined(CandidateEmail.email, CandidateEmail.candidate_id == Candidate.id),
+        func.coalesce(func.substr(resume, 1, RESUME_CHARS), ""),
+    ]
+    text = fields[0]
+    for field in fields[1:]:
+        text = text.concat("\n").concat(field)
+    return select(
+        Candidate.id.label("candidate_id"),
+        Candidate.agency_id.label("agency_id"),
+        text.label("text"),
+        and_(newest.is_not(None), func.coalesce(resume, "") == "").label("pdf_only"),
+    ).where(candidates)
+
+
 COLUMNS = [c.name for c in CandidateSearchFacts.__table__.columns]
+TEXT_COLUMNS = [c.name for c in CandidateSearchText.__table__.columns]
 
 
 def _upsert(connection: Connection, candidates) -> None:
     dialect = connection.dialect.name
-    table = CandidateSearchFacts.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).from_select(COLUMNS, facts_query(dialect, candidates))
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.candidate_id],
-        set_={name: statement.excluded[name] for name in COLUMNS if name != "candidate_id"},
-    )
-    connection.execute(statement)
+    for table, columns, query in (
+        (CandidateSearchFacts.__table__, COLUMNS, facts_query(dialect, candidates)),
+        (CandidateSearchText.__table__, TEXT_COLUMNS, text_query(dialect, candidates)),
+    ):
+        statement = insert(table).from_select(columns, query)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.candidate_id],
+            set_={name: statement.excluded[name] for name in columns if name != "candidate_id"},
+        )
+        connection.execute(statement)
 
 
 def refresh(connection: Connection, candidate_ids: Iterable[int]) -> None:
@@ -165,9 +225,9 @@ def refresh(connection: Connection, candidate_ids: Iterable[int]) -> None:
                 .with_for_update(key_share=True)
             )
         _upsert(connection, Candidate.id.in_(chunk))
-        table = CandidateSearchFacts.__table__
-        gone = table.c.candidate_id.not_in(select(Candidate.id).where(Candidate.id.in_(chunk)))
-        connection.execute(delete(table).where(table.c.candidate_id.in_(chunk), gone))
+        for table in (CandidateSearchFacts.__table__, CandidateSearchText.__table__):
+            gone = table.c.candidate_id.not_in(select(Candidate.id).where(Candidate.id.in_(chunk)))
+            connection.execute(delete(table).where(table.c.candidate_id.in_(chunk), gone))
 
 
 def job_candidates(connection: Connection, job_ids: Iterable[int]) -> set[int]:
@@ -182,11 +242,11 @@ def job_candidates(connection: Connection, job_ids: Iterable[int]) -> set[int]:
 
 def refresh_all(connection: Connection, agency_id: int | None = None) -> None:
     """Recompute every candidate's facts (the migration's backfill, the benchmark's bulk seed)."""
-    table = CandidateSearchFacts.__table__
     criterion = Candidate.agency_id == agency_id if agency_id is not None else Candidate.id.is_not(None)
     _upsert(connection, criterion)
     if agency_id is None:
-        connection.execute(delete(table).where(table.c.candidate_id.not_in(select(Candidate.id))))
+        for table in (CandidateSearchFacts.__table__, CandidateSearchText.__table__):
+            connection.execute(delete(table).where(table.c.candidate_id.not_in(select(Candidate.id))))
 
 
 def fresh_rows(connection: Connection, agency_id: int) -> dict[int, tuple]:
@@ -200,6 +260,19 @@ def stored_rows(connection: Connection, agency_id: int) -> dict[int, tuple]:
     table = CandidateSearchFacts.__table__
     rows = connection.execute(select(table).where(table.c.agency_id == agency_id))
     return {row.candidate_id: _normal(row) for row in rows}
+
+
+def fresh_texts(connection: Connection, agency_id: int) -> dict[int, tuple]:
+    """The searchable text of every candidate of the agency, computed now."""
+    rows = connection.execute(text_query(connection.dialect.name, Candidate.agency_id == agency_id))
+    return {row.candidate_id: (row.text, bool(row.pdf_only)) for row in rows}
+
+
+def stored_texts(connection: Connection, agency_id: int) -> dict[int, tuple]:
+    """The stored searchable text of the agency's candidates."""
+    table = CandidateSearchText.__table__
+    rows = connection.execute(select(table).where(table.c.agency_id == agency_id))
+    return {row.candidate_id: (row.text, bool(row.pdf_only)) for row in rows}
 
 
 def _normal(row) -> tuple:

@@ -15,7 +15,7 @@ from .applications import (
 from .auth import LoginThrottle, SignInRequest
 from .base import as_utc, utcnow
 from .jobs import Job, job_team
-from .outbox import CandidateSearchFacts, EndedSession, LoginToken, MailOutbox, SearchOutbox
+from .outbox import CandidateSearchFacts, CandidateSearchText, EndedSession, LoginToken, MailOutbox, SearchOutbox
 from .people import (
     Candidate,
     CandidateEmail,
@@ -36,6 +36,7 @@ __all__ = [
     "Candidate",
     "CandidateEmail",
     "CandidateSearchFacts",
+    "CandidateSearchText",
     "CandidateTag",
     "ClientCompany",
     "ClientContact",

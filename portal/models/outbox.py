@@ -116,3 +116,17 @@ class CandidateSearchFacts(Model):
         ),
         Index("ix_candidate_search_facts_all", "agency_id", "listed", sort_key.desc(), "candidate_id"),
     )
+
+
+class CandidateSearchText(Model):
+    """The searchable text of a candidate's document in one column (names, headline, title, company,
+    skills, tags, emails, the newest resume's first 10,000 characters), kept with the facts by
+    ``search_sync.facts``: the degraded search's word check is one LIKE over one column.
+    ``pdf_only``: the newest resume has no stored text (its document reads the PDF)."""
+
+    __tablename__ = "candidate_search_text"
+
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    pdf_only: Mapped[bool]

@@ -65,11 +65,10 @@ from ..extensions import db
 from ..models import (
     Application,
     Candidate,
-    CandidateEmail,
     CandidateSearchFacts,
+    CandidateSearchText,
     CandidateTag,
     Job,
-    Resume,
     StageHistory,
 )
 from ..models import StageDefinition as Stage
@@ -363,28 +362,12 @@ def matching(p, secret: list[int]):
             )
         )
     if p.words:
-        query = query.join(Candidate, Candidate.id == f.candidate_id)
-        newest = aliased(Resume)
-        latest_id = select(func.max(Resume.id)).where(Resume.candidate_id == Candidate.id).scalar_subquery()
-        query = query.outerjoin(newest, newest.id == latest_id)
-        resume = func.substr(newest.text, 1, RESUME_CHARS)
+        # One LIKE per word over the document's searchable text in one column (search_sync.facts).
+        searchable = CandidateSearchText
+        query = query.join(searchable, searchable.candidate_id == f.candidate_id)
         for word in p.words:
-            like = _like(word, dialect)
-            where.append(
-                or_(
-                    like(Candidate.first_name),
-                    like(Candidate.last_name),
-                    like(Candidate.headline),
-                    like(Candidate.current_title),
-                    like(Candidate.current_company),
-                    like(Candidate.skills),
-                    exists().where(CandidateTag.candidate_id == Candidate.id, like(CandidateTag.tag)),
-                    exists().where(CandidateEmail.candidate_id == Candidate.id, like(CandidateEmail.email)),
-                    like(resume),
-                    # No stored text: the document reads the PDF; let the page's check decide.
-                    and_(newest.id.is_not(None), func.coalesce(newest.text, "") == ""),
-                )
-            )
+            # No stored resume text: the document reads the PDF; let the page's check decide.
+            where.append(or_(_like(word, dialect)(searchable.text), searchable.pdf_only.is_(True)))
     return query.where(*where)
 
 

@@ -263,10 +263,11 @@ def _assert_fresh() -> None:
 
 
 def _assert_facts_fresh() -> None:
-    """The degraded search's per-candidate facts equal a recomputation from scratch, every agency."""
+    """The degraded search's per-candidate facts and searchable text equal a fresh recomputation."""
     connection = db.session.connection()
     for agency_id in db.session.scalars(select(Candidate.agency_id).distinct()):
         assert facts.stored_rows(connection, agency_id) == facts.fresh_rows(connection, agency_id)
+        assert facts.stored_texts(connection, agency_id) == facts.fresh_texts(connection, agency_id)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
