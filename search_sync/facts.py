@@ -20,8 +20,9 @@ first commits (READ COMMITTED: a new statement sees it). SQLite's writers are se
 """
 
 from collections.abc import Iterable
+from typing import cast as typed
 
-from sqlalchemy import and_, case, cast, delete, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Table, and_, case, cast, delete, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
@@ -163,9 +164,9 @@ def text_query(dialect: str, candidates):
             concat = func.group_concat(column, "\n")
         return func.coalesce(select(concat).where(where).scalar_subquery(), "")
 
-    newest = select(Resume.id).where(Resume.candidate_id == Candidate.id).order_by(Resume.id.desc()).limit(1)
-    resume = newest.with_only_columns(Resume.text).scalar_subquery()
-    newest = newest.scalar_subquery()
+    latest = select(Resume.id).where(Resume.candidate_id == Candidate.id).order_by(Resume.id.desc()).limit(1)
+    resume = latest.with_only_columns(Resume.text).scalar_subquery()
+    newest = latest.scalar_subquery()
     fields = [
         func.coalesce(column, "")
         for column in (
@@ -182,7 +183,7 @@ def text_query(dialect: str, candidates):
         joined(CandidateEmail.email, CandidateEmail.candidate_id == Candidate.id),
         func.coalesce(func.substr(resume, 1, RESUME_CHARS), ""),
     ]
-    text = fields[0]
+    text: ColumnElement = fields[0]
     for field in fields[1:]:
         text = text.concat("\n").concat(field)
     return select(
@@ -193,16 +194,18 @@ def text_query(dialect: str, candidates):
     ).where(candidates)
 
 
-COLUMNS = [c.name for c in CandidateSearchFacts.__table__.columns]
-TEXT_COLUMNS = [c.name for c in CandidateSearchText.__table__.columns]
+FACTS = typed(Table, CandidateSearchFacts.__table__)
+TEXT = typed(Table, CandidateSearchText.__table__)
+COLUMNS = [c.name for c in FACTS.columns]
+TEXT_COLUMNS = [c.name for c in TEXT.columns]
 
 
 def _upsert(connection: Connection, candidates) -> None:
     dialect = connection.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for table, columns, query in (
-        (CandidateSearchFacts.__table__, COLUMNS, facts_query(dialect, candidates)),
-        (CandidateSearchText.__table__, TEXT_COLUMNS, text_query(dialect, candidates)),
+        (FACTS, COLUMNS, facts_query(dialect, candidates)),
+        (TEXT, TEXT_COLUMNS, text_query(dialect, candidates)),
     ):
         statement = insert(table).from_select(columns, query)
         statement = statement.on_conflict_do_update(
@@ -225,7 +228,7 @@ def refresh(connection: Connection, candidate_ids: Iterable[int]) -> None:
                 .with_for_update(key_share=True)
             )
         _upsert(connection, Candidate.id.in_(chunk))
-        for table in (CandidateSearchFacts.__table__, CandidateSearchText.__table__):
+        for table in (FACTS, TEXT):
             gone = table.c.candidate_id.not_in(select(Candidate.id).where(Candidate.id.in_(chunk)))
             connection.execute(delete(table).where(table.c.candidate_id.in_(chunk), gone))
 
@@ -245,7 +248,7 @@ def refresh_all(connection: Connection, agency_id: int | None = None) -> None:
     criterion = Candidate.agency_id == agency_id if agency_id is not None else Candidate.id.is_not(None)
     _upsert(connection, criterion)
     if agency_id is None:
-        for table in (CandidateSearchFacts.__table__, CandidateSearchText.__table__):
+        for table in (FACTS, TEXT):
             connection.execute(delete(table).where(table.c.candidate_id.not_in(select(Candidate.id))))
 
 
@@ -257,7 +260,7 @@ def fresh_rows(connection: Connection, agency_id: int) -> dict[int, tuple]:
 
 def stored_rows(connection: Connection, agency_id: int) -> dict[int, tuple]:
     """The stored facts of the agency's candidates."""
-    table = CandidateSearchFacts.__table__
+    table = FACTS
     rows = connection.execute(select(table).where(table.c.agency_id == agency_id))
     return {row.candidate_id: _normal(row) for row in rows}
 
@@ -270,7 +273,7 @@ def fresh_texts(connection: Connection, agency_id: int) -> dict[int, tuple]:
 
 def stored_texts(connection: Connection, agency_id: int) -> dict[int, tuple]:
     """The stored searchable text of the agency's candidates."""
-    table = CandidateSearchText.__table__
+    table = TEXT
     rows = connection.execute(select(table).where(table.c.agency_id == agency_id))
     return {row.candidate_id: (row.text, bool(row.pdf_only)) for row in rows}
 

@@ -11,9 +11,11 @@ search document shows:
   connection just before it runs: a compare-and-set that matches nothing enqueues nothing.
 
 Either way the rows are inserted into ``search_outbox`` on the same connection, de-duplicated
-per transaction (the worker de-duplicates again). Enqueueing too much is harmless (the worker
-rebuilds from the database), missing a change is not. Not covered: raw SQL text and ``insert()``
-statements of tracked tables (the services use neither; use the ORM).
+per transaction (the worker de-duplicates again), and the same candidates' degraded-search facts
+(``search_sync.facts``) are recomputed there, after the change (a statement is run first).
+Enqueueing too much is harmless (the worker rebuilds from the database), missing a change is not.
+Not covered: raw SQL text and ``insert()`` statements of tracked tables (the services use neither;
+use the ORM).
 
 Stage and reason changes (rename, reorder, delete) change the stage names, ordinals and reason
 labels that documents show, so they enqueue every job with an application that refers to them.

@@ -1,20 +1,22 @@
 """The degraded search path: the database answers when Meilisearch cannot (issue 11).
 
-The plan (``search.plan``) is translated into one SQL statement over the real tables: a
-per-candidate aggregate of the agency's applications (has a public application, has an active
-one, was hired, last activity over the public applications or over all) joined to the candidate,
-and EXISTS subqueries for the facts a document derives from applications, tags, stage history and
-scorecards, with the same "public applications first" scope as ``search_sync.documents``. The
-database sorts (last in process, newest first, then candidate id), counts (a window count) and
-pages; documents are built only for the page's hits. The per-candidate aggregates are read from
-``candidate_search_facts`` (kept in the transaction of every change, ``search_sync.facts``). Facet
-counts come from the same statement over the same matches (a materialised CTE), over the first
-``SEARCH_DEGRADED_FACET_SAMPLE`` matches by rank only: grouping every match's tags, reasons and
-sources costs ~13 ms per 1,000 matches on SQLite, the largest part of a broad search, so a broad
-degraded search shows counts "in the first N matches" (``SearchResult.facets_sample``).
+The plan (``search.plan``) is translated into one SQL statement over ``candidate_search_facts``:
+one row per candidate with what a document derives from all of its applications (listed, the
+"public" visibility token, has an active application, last in process as unix seconds, furthest
+stage, positive ratio, a strong no; the same "public applications first" scope as
+``search_sync.documents``), kept in the transaction of every change by ``search_sync.facts``,
+plus EXISTS subqueries for the rest (jobs, stages of given jobs, reasons, tags, location,
+source). The database sorts (last in process, newest first, then candidate id: an index order),
+counts (a window count) and pages; documents are built only for the page's hits. Facet counts
+come from the same statement over the first ``SEARCH_DEGRADED_FACET_SAMPLE`` matches by rank (a
+materialised CTE): grouping every match's tags, reasons and sources costs ~13 ms per 1,000
+matches on SQLite, more than the rest of a broad search, so a broad degraded search shows counts
+"from the first N results" (``SearchResult.facets_sample``).
 
 Text: every query word must be a word of the searchable text and the last may be a prefix
-(``search._text_matches``). SQL checks a superset, "the text contains the word" (LIKE, ASCII
+(``search._text_matches``). SQL checks a superset, "the text contains the word", over
+``candidate_search_text`` (the document's searchable fields in one column, kept with the facts;
+LIKE, ASCII
 case-insensitive; a non-ASCII letter becomes the one-character wildcard so case folding cannot
 lose a match), and the page's documents are then checked word by word in Python: a row that only
 contains the word inside a longer one ("ava" in "java") is dropped and the next row taken, so the
@@ -316,7 +318,7 @@ def matching(p, secret: list[int]):
     if p.visibility is not None:
         confidential = [int(t.split(":", 1)[1]) for t in p.visibility if t.startswith("job:")]
         confidential = [job_id for job_id in confidential if job_id in secret]
-        seen = [f.public.is_(True)] if "public" in p.visibility else []
+        seen: list[ColumnElement] = [f.public.is_(True)] if "public" in p.visibility else []
         if confidential:
             seen.append(exists().where(app.candidate_id == f.candidate_id, app.job_id.in_(confidential)))
         where.append(or_(*seen) if seen else false())
