@@ -6,7 +6,7 @@ document derives from all of a candidate's applications: listed (neither private
 ratio, a strong no. Aggregating them per request costs time proportional to the agency; here they
 are one row per candidate, recomputed by ``refresh`` whenever the search outbox is written
 (``search_sync.outbox``: after each flush and around each ``update()`` / ``delete()``, the same
-keys that enqueue documents), on the same connection, in set-based SQL: one upsert and one delete
+keys that enqueue documents), on the same connection, in set-based SQL: a delete and an insert
 per batch of candidates. A job key (confidential flag, stage positions) refreshes the candidates
 of its applications.
 
@@ -22,7 +22,20 @@ first commits (READ COMMITTED: a new statement sees it). SQLite's writers are se
 from collections.abc import Iterable
 from typing import cast as typed
 
-from sqlalchemy import ColumnElement, Table, and_, case, cast, delete, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
@@ -68,6 +81,8 @@ def facts_query(dialect: str, candidates):
         (func.coalesce(furthest_in_history, -1) > StageDefinition.position, furthest_in_history),
         else_=StageDefinition.position,
     )
+    chosen = select(Candidate.id).where(candidates)
+    their_applications = select(Application.id).where(Application.candidate_id.in_(chosen))
     cards = (
         select(
             Scorecard.application_id.label("application_id"),
@@ -75,6 +90,7 @@ def facts_query(dialect: str, candidates):
             func.sum(case((Scorecard.verdict.in_(POSITIVE), 1), else_=0)).label("positives"),
             func.max(case((Scorecard.verdict == "strong_no", 1), else_=0)).label("strong_no"),
         )
+        .where(Scorecard.application_id.in_(their_applications))
         .group_by(Scorecard.application_id)
         .subquery("cards")
     )
@@ -93,7 +109,7 @@ def facts_query(dialect: str, candidates):
         .join(Job, Job.id == Application.job_id)
         .join(StageDefinition, StageDefinition.id == Application.stage_id)
         .outerjoin(cards, cards.c.application_id == Application.id)
-        .where(Application.candidate_id.in_(select(Candidate.id).where(candidates)))
+        .where(Application.candidate_id.in_(chosen))
         .subquery("per_app")
     )
     a = per_app.c
@@ -200,19 +216,38 @@ COLUMNS = [c.name for c in FACTS.columns]
 TEXT_COLUMNS = [c.name for c in TEXT.columns]
 
 
-def _upsert(connection: Connection, candidates) -> None:
+def _inserts(dialect: str, candidates) -> list:
+    """INSERT … SELECT of both tables' rows for the candidates ``candidates`` selects."""
+    return [
+        insert(FACTS).from_select(COLUMNS, facts_query(dialect, candidates)),
+        insert(TEXT).from_select(TEXT_COLUMNS, text_query(dialect, candidates)),
+    ]
+
+
+_BY_IDS: dict[str, list] = {}  # dialect -> the inserts for ``Candidate.id IN :ids``, built once
+
+
+def _replace_ids(connection: Connection, ids: list[int]) -> None:
+    """Delete and insert these candidates' rows (a deleted candidate gets none). The statements are
+    built once per dialect with an expanding parameter: building and compiling them costs more than
+    running them for a few candidates, and a flush runs them for every change (SQLAlchemy's compiled
+    cache then serves them). Delete-then-insert rather than an upsert: SQLAlchemy cannot cache an
+    ``ON CONFLICT`` statement, and the candidates' rows are locked first (see the module docstring),
+    so no other transaction inserts the same rows meanwhile."""
     dialect = connection.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for table, columns, query in (
-        (FACTS, COLUMNS, facts_query(dialect, candidates)),
-        (TEXT, TEXT_COLUMNS, text_query(dialect, candidates)),
-    ):
-        statement = insert(table).from_select(columns, query)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.candidate_id],
-            set_={name: statement.excluded[name] for name in columns if name != "candidate_id"},
+    statements = _BY_IDS.get(dialect)
+    if statements is None:
+        chosen = bindparam("ids", expanding=True)
+        statements = _BY_IDS.setdefault(
+            dialect,
+            [
+                delete(FACTS).where(FACTS.c.candidate_id.in_(chosen)),
+                delete(TEXT).where(TEXT.c.candidate_id.in_(chosen)),
+                *_inserts(dialect, Candidate.id.in_(chosen)),
+            ],
         )
-        connection.execute(statement)
+    for statement in statements:
+        connection.execute(statement, {"ids": ids})
 
 
 def refresh(connection: Connection, candidate_ids: Iterable[int]) -> None:
@@ -227,10 +262,7 @@ def refresh(connection: Connection, candidate_ids: Iterable[int]) -> None:
                 .order_by(Candidate.id)
                 .with_for_update(key_share=True)
             )
-        _upsert(connection, Candidate.id.in_(chunk))
-        for table in (FACTS, TEXT):
-            gone = table.c.candidate_id.not_in(select(Candidate.id).where(Candidate.id.in_(chunk)))
-            connection.execute(delete(table).where(table.c.candidate_id.in_(chunk), gone))
+        _replace_ids(connection, chunk)
 
 
 def job_candidates(connection: Connection, job_ids: Iterable[int]) -> set[int]:
@@ -246,10 +278,12 @@ def job_candidates(connection: Connection, job_ids: Iterable[int]) -> set[int]:
 def refresh_all(connection: Connection, agency_id: int | None = None) -> None:
     """Recompute every candidate's facts (the migration's backfill, the benchmark's bulk seed)."""
     criterion = Candidate.agency_id == agency_id if agency_id is not None else Candidate.id.is_not(None)
-    _upsert(connection, criterion)
-    if agency_id is None:
-        for table in (FACTS, TEXT):
+    for table in (FACTS, TEXT):
+        connection.execute(delete(table).where(table.c.candidate_id.in_(select(Candidate.id).where(criterion))))
+        if agency_id is None:
             connection.execute(delete(table).where(table.c.candidate_id.not_in(select(Candidate.id))))
+    for statement in _inserts(connection.dialect.name, criterion):
+        connection.execute(statement)
 
 
 def fresh_rows(connection: Connection, agency_id: int) -> dict[int, tuple]:
