@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from portal.models import (
     Application,
@@ -237,7 +238,7 @@ def _replace_ids(connection: Connection, ids: list[int]) -> None:
     dialect = connection.dialect.name
     statements = _BY_IDS.get(dialect)
     if statements is None:
-        chosen = bindparam("ids", expanding=True)
+        chosen: BindParameter[list[int]] = bindparam("ids", expanding=True)
         statements = _BY_IDS.setdefault(
             dialect,
             [
