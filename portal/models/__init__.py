@@ -15,7 +15,7 @@ from .applications import (
 from .auth import LoginThrottle, PasswordResetRequest, RecoveryCode, SignInRequest
 from .base import as_utc, utcnow
 from .jobs import Job, job_team
-from .outbox import EndedSession, LoginToken, MailOutbox, SearchOutbox
+from .outbox import CandidateSearchFacts, CandidateSearchText, EndedSession, LoginToken, MailOutbox, SearchOutbox
 from .people import (
     Candidate,
     CandidateEmail,
@@ -35,6 +35,8 @@ __all__ = [
     "Application",
     "Candidate",
     "CandidateEmail",
+    "CandidateSearchFacts",
+    "CandidateSearchText",
     "CandidateTag",
     "ClientCompany",
     "ClientContact",

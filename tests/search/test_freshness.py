@@ -30,7 +30,7 @@ from portal.services import (
 )
 from portal.services.client_actions import SlotInput
 from portal.unit_of_work import unit_of_work
-from search_sync import outbox
+from search_sync import facts, outbox
 from search_sync.check import check, indexed_hashes
 from search_sync.documents import document_id
 from search_sync.indexer import client, push
@@ -259,6 +259,15 @@ def _assert_fresh() -> None:
     result = check()
     assert result.ok, [(a.agency, a.stale, a.missing, a.extra) for a in result.agencies]
     assert result.checked > 0 and result.in_flight == 0
+    _assert_facts_fresh()
+
+
+def _assert_facts_fresh() -> None:
+    """The degraded search's per-candidate facts and searchable text equal a fresh recomputation."""
+    connection = db.session.connection()
+    for agency_id in db.session.scalars(select(Candidate.agency_id).distinct()):
+        assert facts.stored_rows(connection, agency_id) == facts.fresh_rows(connection, agency_id)
+        assert facts.stored_texts(connection, agency_id) == facts.fresh_texts(connection, agency_id)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
