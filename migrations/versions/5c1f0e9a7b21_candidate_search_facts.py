@@ -1,7 +1,7 @@
 """candidate_search_facts and candidate_search_text: what the degraded search reads, kept with each change
 
 Revision ID: 5c1f0e9a7b21
-Revises: 907bf99774d1
+Revises: a3f9c2e7d418
 Create Date: 2026-11-30 20:45:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5c1f0e9a7b21"
-down_revision = "907bf99774d1"
+down_revision = "a3f9c2e7d418"
 branch_labels = None
 depends_on = None
 
