@@ -20,6 +20,7 @@ from .activity import record
 from .agency_templates import render_email
 from .auth import deactivate
 from .mail import absolute_url, normalise_email, send_mail
+from .security_log import record_security_event
 
 SET_PASSWORD_SALT = "portal.set-password"
 INVITE_DAYS = 7
@@ -65,6 +66,7 @@ def set_password_with_token(token: str, password: str, confirm: str) -> User:
     # A new password ends every session of the account (a stolen cookie included).
     user.session_version += 1
     record(user.agency_id, "user.password_set", f"{user.name} set their password", actor=user)
+    record_security_event("password_set", agency_id=user.agency_id, actor=user, subject=user)
     return user
 
 
@@ -157,6 +159,9 @@ def change_role(actor: User, user: User, role: str) -> None:
     previous, user.role = user.role, role
     # A role change ends the user's sessions so the new rights apply from the next sign-in.
     user.session_version += 1
+    record_security_event(
+        "role_changed", agency_id=user.agency_id, actor=actor, subject=user, previous=previous, role=role
+    )
     record(
         actor.agency_id,
         "admin.user_role",
@@ -177,7 +182,7 @@ def deactivate_user(actor: User, user: User) -> None:
     record(
         actor.agency_id, "admin.user_deactivated", f"{actor.name} deactivated {user.name}", actor=actor, user_id=user.id
     )
-    deactivate(user)
+    deactivate(user, by=actor)
 
 
 def reactivate_user(actor: User, user: User) -> None:
