@@ -276,6 +276,11 @@ def test_only_the_agencys_admins_read_the_log(app, site):
     assert f"({zone})" in html, "times in the admin's zone, with its name"
     filtered = admin.get("/admin/security?kind=staff_sign_in").get_data(as_text=True)
     assert filtered.count('class="security-event"') == 1 and 'data-kind="staff_sign_in_failed"' not in filtered
+    fragment = admin.get("/admin/security?kind=staff_sign_in_failed", headers={"HX-Request": "true"})
+    assert "HX-Request" in fragment.headers["Vary"]
+    html = fragment.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="security-events">') and "<html" not in html
+    assert html.count('data-kind="staff_sign_in_failed"') == 1
 
     other = sign_in(app, site.other_admin_email)
     theirs = other.get("/admin/security").get_data(as_text=True)
