@@ -1,9 +1,10 @@
 """Keep sign-in tokens out of logs, and development servers on this machine.
 
-A ``/<slug>/link/<token>`` or ``/account/set-password/<token>`` URL signs someone in (or lets them
-choose a password) for as long as the token lives; an access log that keeps it hands that power to
-whoever reads the log. Every request line, path, query, referrer and header written by gunicorn's
-access log (``gunicorn.conf.py``) or Werkzeug's development server passes through :func:`redact`.
+A ``/<slug>/link/<token>``, ``/account/set-password/<token>`` or ``/account/reset-password/<token>``
+URL signs someone in (or lets them choose a password) for as long as the token lives; an access log
+that keeps it hands that power to whoever reads the log. Every request line, path, query, referrer
+and header written by gunicorn's access log (``gunicorn.conf.py``) or Werkzeug's development server
+passes through :func:`redact`.
 """
 
 import logging
@@ -13,12 +14,12 @@ from ipaddress import ip_address
 
 from gunicorn.glogging import Logger
 
-TOKEN_IN_URL = re.compile(r"(/link/|/set-password/)[^/?#\s\"']+")
+TOKEN_IN_URL = re.compile(r"(/link/|/set-password/|/reset-password/)[^/?#\s\"']+")
 REDACTED = "<redacted>"
 
 
 def redact(text: str) -> str:
-    """``text`` with every link or set-password token replaced by ``<redacted>``."""
+    """``text`` with every link, set-password or reset-password token replaced by ``<redacted>``."""
     return TOKEN_IN_URL.sub(r"\1" + REDACTED, text)
 
 

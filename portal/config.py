@@ -59,6 +59,12 @@ class Config:
     SIGN_IN_RATE_PER_IP = "20 per 10 minutes"
     SIGN_IN_RATE_PER_EMAIL = "5 per 10 minutes"
     STAFF_LOGIN_RATE = "10 per 10 minutes"
+    # Per signed-in person (not per address), refused in place with nothing saved (ratelimit.allow).
+    CLIENT_COMMENT_RATE = "10 per minute;200 per day"
+    CLIENT_ACTION_RATE = "60 per minute"
+    STAFF_COMMENT_RATE = "30 per minute;500 per day"
+    # Comments shown at once; "Show earlier comments" loads the page before.
+    COMMENTS_PAGE_SIZE = 20
 
     SIGN_IN_LINK_MINUTES = 30
     LANDING_LINK_DAYS = 14

@@ -12,13 +12,16 @@ import threading
 import time
 from datetime import datetime
 
+from sqlalchemy.exc import OperationalError
+
 from search_sync import outbox
 from search_sync.sync import prune_tasks, sync_search
 
 from .extensions import db
 from .services import auth as auth_service
 from .services import mail as mail_service
-from .unit_of_work import unit_of_work
+from .services import passwords as password_service
+from .unit_of_work import is_lock_timeout, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +47,33 @@ def deliver_mail(batch_size: int = 20, now: datetime | None = None) -> int:
                 break
             tried.add(claim.id)
             delivery = mail_service.send_claimed(claim, outgoing)
-            with unit_of_work():
-                mail_service.record_delivery(claim, delivery, now=now)
+            _record_delivery(claim, delivery, now)
             if delivery.outcome == "server_gone":
                 break
             sent += delivery.outcome == "sent"
     finally:
         outgoing.close()
     return sent
+
+
+RECORD_TRIES = 5
+
+
+def _record_delivery(claim: mail_service.Claim, delivery: mail_service.Delivery, now: datetime | None) -> None:
+    """Record a delivery, trying again while the database is busy: the server may already have the
+    message, and a record lost to a lock timeout would leave it ``sending`` until its lease ran out
+    and then send it a second time. Any other error, or a lock that outlasts every try, still
+    stops the pass (the lease then decides)."""
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            with unit_of_work():
+                mail_service.record_delivery(claim, delivery, now=now)
+            return
+        except OperationalError as exc:
+            if not is_lock_timeout(exc) or attempt == RECORD_TRIES:
+                raise
+            log.warning("mail %s: recording the delivery waited too long for the database; trying again", claim.id)
+            time.sleep(0.1 * attempt)
 
 
 def answer_sign_in_requests(batch_size: int = 20) -> int:
@@ -70,9 +92,25 @@ def answer_sign_in_requests(batch_size: int = 20) -> int:
     return answered
 
 
+def answer_password_reset_requests(batch_size: int = 20, now: datetime | None = None) -> int:
+    """The password-reset step: decide, request by request, whether a queued "Forgot your password?"
+    names an active user and queue the reset mail. Returns how many requests were answered."""
+    answered = 0
+    for _ in range(batch_size):
+        with unit_of_work():
+            queued = password_service.next_reset_request()
+            if queued is not None:
+                password_service.answer_reset_request(queued, now=now)
+        if queued is None:
+            break
+        answered += 1
+    return answered
+
+
 def run_once() -> dict:
     """One pass over both outboxes; returns what it did."""
     answer_sign_in_requests()
+    answer_password_reset_requests()
     sent = deliver_mail()
     search = sync_search()
     pending = outbox.backlog()

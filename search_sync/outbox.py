@@ -11,9 +11,11 @@ search document shows:
   connection just before it runs: a compare-and-set that matches nothing enqueues nothing.
 
 Either way the rows are inserted into ``search_outbox`` on the same connection, de-duplicated
-per transaction (the worker de-duplicates again). Enqueueing too much is harmless (the worker
-rebuilds from the database), missing a change is not. Not covered: raw SQL text and ``insert()``
-statements of tracked tables (the services use neither; use the ORM).
+per transaction (the worker de-duplicates again), and the same candidates' degraded-search facts
+(``search_sync.facts``) are recomputed there, after the change (a statement is run first).
+Enqueueing too much is harmless (the worker rebuilds from the database), missing a change is not.
+Not covered: raw SQL text and ``insert()`` statements of tracked tables (the services use neither;
+use the ORM).
 
 Stage and reason changes (rename, reorder, delete) change the stage names, ordinals and reason
 labels that documents show, so they enqueue every job with an application that refers to them.
@@ -40,6 +42,7 @@ from portal.models import (
     StageDefinition,
     StageHistory,
 )
+from search_sync import facts
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +155,7 @@ def _after_flush(session: Session, _flush_context) -> None:
     if reason_refs:
         jobs |= _reason_jobs(connection, reason_refs)
     _insert(session, connection, candidates, jobs)
+    _refresh_facts(connection, candidates, jobs)
 
 
 def _touched(session: Session):
@@ -201,11 +205,15 @@ def _before_statement(state: ORMExecuteState):
     ):
         moved_ids = list(connection.execute(select(table.c.id).where(where)).scalars())  # locked just above
     _insert(session, connection, candidates, jobs)
-    if not moved_ids:
+    if not (candidates or jobs or moved_ids):
         return None
+    # Run the statement now: the candidates' search facts are recomputed from its result.
     result = state.invoke_statement()
-    after, _ = _keys_for(connection, table, table.c.id.in_(moved_ids))
-    _insert(session, connection, after, set())
+    if moved_ids:
+        after, _ = _keys_for(connection, table, table.c.id.in_(moved_ids))
+        _insert(session, connection, after, set())
+        candidates |= after
+    _refresh_facts(connection, candidates, jobs)
     return result
 
 
@@ -299,6 +307,15 @@ def _reason_jobs(connection: Connection, reason_ids: set[int]) -> set[tuple[int,
         connection,
         select(Application.agency_id, Application.job_id).where(Application.reason_id.in_(reason_ids)).distinct(),
     )
+
+
+def _refresh_facts(connection: Connection, candidates: set[tuple[int | None, int]], jobs: set[tuple[int, int]]) -> None:
+    """Recompute the search facts of these candidates and of the jobs' candidates (``search_sync.facts``)."""
+    ids = {cid for _, cid in candidates if cid is not None}
+    if jobs:
+        ids |= facts.job_candidates(connection, {job_id for _, job_id in jobs})
+    if ids:
+        facts.refresh(connection, ids)
 
 
 def _insert(

@@ -160,6 +160,7 @@ def test_gunicorn_binds_are_judged(bind, loopback):
         (f"GET /acme/link/{TOKEN}?x=1 HTTP/1.1", "GET /acme/link/<redacted>?x=1 HTTP/1.1"),
         (f"http://127.0.0.1:8000/acme/link/{TOKEN}", "http://127.0.0.1:8000/acme/link/<redacted>"),
         (f"GET /account/set-password/{TOKEN} HTTP/1.1", "GET /account/set-password/<redacted> HTTP/1.1"),
+        (f"POST /account/reset-password/{TOKEN} HTTP/1.1", "POST /account/reset-password/<redacted> HTTP/1.1"),
         ("GET /acme/portal/jobs/3 HTTP/1.1", "GET /acme/portal/jobs/3 HTTP/1.1"),
     ],
 )

@@ -37,6 +37,14 @@ LOGIN = "redirect to login (or 401/404)"
 
 PUBLIC_ENDPOINTS = {"static", "brand.stylesheet", "brand.logo", "system.healthz"}
 PUBLIC_BLUEPRINTS = {"auth", "account", "schedule"}  # schedule: the candidate's signed link is the credential
+# The signed-in staff member's own account page (password, second factor): staff of any agency, never contacts.
+STAFF_ACCOUNT_ENDPOINTS = {
+    "account.settings",
+    "account.change_password",
+    "account.start_second_factor",
+    "account.confirm_second_factor",
+    "account.disable_second_factor",
+}
 # Parameters that name no tenant data; every other URL parameter points at an object of tenant A.
 TENANT_NEUTRAL_PARAMS = {"filename", "key"}  # key: a built-in email template name
 UNCHECKED_METHODS = {"HEAD", "OPTIONS"}
@@ -192,6 +200,8 @@ def tenant_scoped(rule: Rule) -> bool:
 def allowed_roles(rule: Rule) -> set[str]:
     """Who inside tenant A may use a non-public route."""
     blueprint = rule.endpoint.rpartition(".")[0]
+    if rule.endpoint in STAFF_ACCOUNT_ENDPOINTS:
+        return {"admin", "recruiter", "outsider"}
     if blueprint == "client":
         # Every sample object belongs to company 1, so a URL carrying one is for company 1 only.
         return {"contact"} if set(rule.arguments) - {"slug"} else {"contact", "other_contact"}
@@ -219,7 +229,8 @@ def allowed_roles(rule: Rule) -> set[str]:
 def expected_outcome(rule: Rule, who: Principal) -> str:
     """What ``who`` must get from ``rule`` filled with tenant A's sample values."""
     endpoint = rule.endpoint
-    if endpoint in PUBLIC_ENDPOINTS or endpoint.rpartition(".")[0] in PUBLIC_BLUEPRINTS:
+    public_blueprint = endpoint.rpartition(".")[0] in PUBLIC_BLUEPRINTS and endpoint not in STAFF_ACCOUNT_ENDPOINTS
+    if endpoint in PUBLIC_ENDPOINTS or public_blueprint:
         return PUBLIC
     if endpoint.startswith("system.dev_mail"):
         return NOT_FOUND  # the matrix app runs with DEV_MAIL_VIEWER=False, as production does

@@ -176,3 +176,40 @@ def test_one_password_hash_is_checked_for_every_kind_of_address(app, people, mon
         calls.clear()
         assert auth_service.authenticate_staff(people["known"], PASSWORD).id == known.id
         assert len(calls) == 1
+
+
+# Strangers cannot keep the owner out (review of issue 12)
+
+
+def test_a_known_device_backs_off_on_its_own(app):
+    address = "pat@anywhere.example"
+    for _ in range(8):
+        claim(app, address, T0)
+    assert claim(app, address, T0) is False, "the address is in back-off for everyone else"
+    with app.app_context(), unit_of_work():
+        mine = [login_throttle.claim_attempt(address, now=T0, device="laptop") for _ in range(6)]
+        assert login_throttle.claim_attempt(address, now=T0, device="phone") is True, "per device"
+    assert mine == [True] * 5 + [False], "a device's own guesses still back off"
+    with app.app_context(), unit_of_work():
+        login_throttle.attempt_succeeded(address, device="laptop")
+    assert claim(app, address, T0) is True, "the owner's success clears the address too"
+
+
+@pytest.mark.time_machine(T0, tick=False)
+def test_strangers_failing_on_an_address_do_not_keep_its_owner_out(app, people):
+    owner = app.test_client()
+    assert staff_login(owner, people["known"], PASSWORD, ip="10.4.0.1").status_code == 303
+    assert owner.get_cookie("portal_device", path="/login") is not None
+    owner.post("/logout", headers={"X-CSRFToken": csrf_token(owner)})
+
+    stranger = app.test_client()
+    for n in range(6):
+        staff_login(stranger, people["known"], f"guess {n}", ip=f"10.4.1.{n}")
+    assert staff_login(stranger, people["known"], PASSWORD, ip="10.4.1.9").status_code == 429
+    copied = app.test_client()  # a device cookie of another address opens nothing
+    copied.set_cookie("portal_device", "not-signed", path="/login")
+    assert staff_login(copied, people["known"], PASSWORD, ip="10.4.2.1").status_code == 429
+
+    response = staff_login(owner, people["known"], PASSWORD, ip="10.4.0.1")
+    assert response.status_code == 303, "the owner's browser is judged on its own failures (none)"
+    assert owner.get("/agency/").status_code == 200

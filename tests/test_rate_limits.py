@@ -95,10 +95,17 @@ def clean_environment(monkeypatch):
 
 
 @pytest.mark.parametrize("storage", [None, "memory://"], ids=["unset", "memory"])
-def test_production_refuses_per_process_counters(app_config, clean_environment, storage):
+def test_production_web_refuses_per_process_counters(app_config, clean_environment, storage):
+    """The web process refuses (gunicorn.conf.py calls the check); building the app, as
+    ``flask db upgrade`` and the worker do, does not (tests/client/test_throttles.py runs both)."""
+    from portal.ratelimit import check_web_storage
+
     settings = {**app_config, "ENV_NAME": "production", "SECRET_KEY": "x", "RATELIMIT_STORAGE_URI": storage}
+    app = create_app(settings)
     with pytest.raises(RuntimeError, match="PORTAL_RATELIMIT_STORAGE_URI=redis://"):
-        create_app(settings)
+        check_web_storage(app, workers=2)
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_production_takes_the_storage_from_the_environment(make_app, clean_environment, redis_settings):

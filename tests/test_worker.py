@@ -22,6 +22,7 @@ from portal.worker import deliver_mail, run, run_once
 from search_sync import outbox
 from tests import clock
 from tests.factories import make_agency, make_candidate, make_company, make_contact
+from tests.locks import impatient_settings, write_lock_held
 from tests.servers import ROOT, Inbox, free_port, wait_until
 
 
@@ -336,3 +337,43 @@ def test_two_worker_processes_send_every_message_exactly_once(app, smtp, worker_
     for path in logs:
         assert "Traceback" not in path.read_text()
     assert_each_received_once(smtp.inbox, [f"Message {n:02d}" for n in range(40)])
+
+
+def test_a_delivery_recorded_while_the_database_is_busy_is_retried_not_sent_again(
+    make_app, holding_smtp, database_url, caplog
+):
+    """The server has the message; recording it meets a lock held elsewhere beyond the busy timeout.
+    The worker tries again until the lock is free, instead of leaving the message "sending" to be
+    sent a second time when its lease runs out."""
+    controller, inbox = holding_smtp
+    worker_app = make_app(MAIL_PORT=controller.port, **impatient_settings(100))
+    with worker_app.app_context():
+        [row_id] = queue_messages(1, subject="Hold")
+    delivered: list[int] = []
+    failures: list[BaseException] = []
+
+    def work():
+        try:
+            delivered.append(_deliver_in(worker_app))
+        except BaseException as exc:  # handed to the test's thread
+            failures.append(exc)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    try:
+        wait_until(inbox.holding.is_set, 30, what="the server to hold the message")
+        with write_lock_held(database_url, "mail_outbox"):
+            inbox.release.set()  # the server answers 250; the worker goes to record it
+            wait_until(
+                lambda: any("trying again" in record.getMessage() for record in caplog.records),
+                30,
+                what="the worker to meet the lock and try again",
+            )
+    finally:
+        inbox.release.set()
+        worker.join(30)
+    assert failures == [] and delivered == [1]
+    assert len(inbox.messages) == 1
+    with worker_app.app_context():
+        assert db.session.get(MailOutbox, row_id).status == "sent"
+        db.session.remove()

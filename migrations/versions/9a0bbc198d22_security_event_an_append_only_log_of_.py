@@ -8,7 +8,7 @@ updates or deletes them. login_token.revealed_by_user_id records the staff membe
 showed the link to, so a session opened with it is attributed to them.
 
 Revision ID: 9a0bbc198d22
-Revises: 907bf99774d1
+Revises: 5c1f0e9a7b21
 Create Date: 2026-11-30 20:55:49.092138
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9a0bbc198d22'
-down_revision = '907bf99774d1'
+down_revision = '5c1f0e9a7b21'
 branch_labels = None
 depends_on = None
 

@@ -12,10 +12,10 @@ from .applications import (
     SharedProfile,
     StageHistory,
 )
-from .auth import LoginThrottle, SignInRequest
+from .auth import LoginThrottle, PasswordResetRequest, RecoveryCode, SignInRequest
 from .base import as_utc, utcnow
 from .jobs import Job, job_team
-from .outbox import EndedSession, LoginToken, MailOutbox, SearchOutbox
+from .outbox import CandidateSearchFacts, CandidateSearchText, EndedSession, LoginToken, MailOutbox, SearchOutbox
 from .people import (
     Candidate,
     CandidateEmail,
@@ -37,6 +37,8 @@ __all__ = [
     "Application",
     "Candidate",
     "CandidateEmail",
+    "CandidateSearchFacts",
+    "CandidateSearchText",
     "CandidateTag",
     "ClientCompany",
     "ClientContact",
@@ -50,10 +52,12 @@ __all__ = [
     "LoginThrottle",
     "LoginToken",
     "MailOutbox",
+    "PasswordResetRequest",
     "ProfileTemplate",
     "ProposedSlot",
     "Rating",
     "Reason",
+    "RecoveryCode",
     "Resume",
     "Scorecard",
     "SearchOutbox",

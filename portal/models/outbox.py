@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Model, UTCDateTime, agency_fk, created_at, utcnow
@@ -88,3 +88,48 @@ class EndedSession(Model):
     id: Mapped[str] = mapped_column(String(43), primary_key=True)
     ended_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class CandidateSearchFacts(Model):
+    """Per-candidate facts the degraded (database) search filters and sorts by, kept in the same
+    transaction as every change by ``search_sync.facts`` (hooked where the search outbox rows are
+    written), so a search reads one row per candidate instead of aggregating its applications.
+
+    Scope as in ``search_sync.documents``: the aggregates over the public applications when there
+    are any, else over all. ``sort_key`` is the document's ``last_in_process_at`` (unix seconds),
+    -1 when there is none, so "newest first, then candidate id" is one index order.
+    """
+
+    __tablename__ = "candidate_search_facts"
+
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"))
+    listed: Mapped[bool]  # neither private nor hired: the only candidates search shows
+    public: Mapped[bool]  # a public application, or none at all (the "public" visibility token)
+    has_public: Mapped[bool]  # a public application (the scope is the public applications)
+    has_active: Mapped[bool]
+    sort_key: Mapped[int] = mapped_column(BigInteger)
+    max_stage: Mapped[int | None] = mapped_column(Integer)
+    positive_ratio: Mapped[float | None] = mapped_column(Float)
+    has_strong_no: Mapped[bool]
+
+    __table_args__ = (
+        Index(
+            "ix_candidate_search_facts_default", "agency_id", "listed", "has_active", sort_key.desc(), "candidate_id"
+        ),
+        Index("ix_candidate_search_facts_all", "agency_id", "listed", sort_key.desc(), "candidate_id"),
+    )
+
+
+class CandidateSearchText(Model):
+    """The searchable text of a candidate's document in one column (names, headline, title, company,
+    skills, tags, emails, the newest resume's first 10,000 characters), kept with the facts by
+    ``search_sync.facts``: the degraded search's word check is one LIKE over one column.
+    ``pdf_only``: the newest resume has no stored text (its document reads the PDF)."""
+
+    __tablename__ = "candidate_search_text"
+
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    pdf_only: Mapped[bool]

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -64,6 +65,11 @@ class User(Principal, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     alert_email: Mapped[str] = mapped_column(String(20), default="immediate")
+    # Second factor (TOTP, RFC 6238): the base32 secret, asked for at sign-in once confirmed with a
+    # code; the last time step accepted, so one code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at = created_at()
 
     agency: Mapped[Agency] = relationship()

@@ -192,12 +192,22 @@ def add_comment(contact: ClientContact, application: Application, body: str, now
 
 
 def comments_for(application: Application) -> list[Comment]:
-    """The thread, oldest first."""
+    """The whole thread, oldest first."""
     return list(
         db.session.scalars(
             select(Comment).where(Comment.application_id == application.id).order_by(Comment.created_at, Comment.id)
         )
     )
+
+
+def comments_page(application: Application, limit: int, before_id: int | None = None) -> tuple[list[Comment], bool]:
+    """The newest ``limit`` comments of the thread written before comment ``before_id`` (keyset on
+    id: stable while others post), oldest first, and whether earlier ones remain."""
+    query = select(Comment).where(Comment.application_id == application.id)
+    if before_id is not None:
+        query = query.where(Comment.id < before_id)
+    rows = list(db.session.scalars(query.order_by(Comment.id.desc()).limit(limit + 1)))
+    return rows[:limit][::-1], len(rows) > limit
 
 
 def valid_zone(name: str | None) -> ZoneInfo:

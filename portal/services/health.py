@@ -3,7 +3,7 @@ whether the outboxes are keeping up.
 
 Three states. ``down``: the database does not answer, so the portal cannot serve (the only
 state a load balancer should act on). ``degraded``: the portal serves, but something needs a
-look: search or mail unreachable, mail or search changes waiting longer than
+look: search, mail or the shared rate-limit storage unreachable, mail or search changes waiting longer than
 ``HEALTH_BACKLOG_SECONDS``, messages failed for good or search documents parked in the last
 ``HEALTH_FAILED_SECONDS``. ``ok``: none of these. Each problem has a short reason made of words
 only; the figures behind them are for admins.
@@ -20,6 +20,7 @@ from search_sync.client import meili_client
 
 from ..extensions import db
 from ..models import MailOutbox, SearchOutbox, as_utc, utcnow
+from ..ratelimit import storage_answers
 
 
 @dataclass
@@ -43,6 +44,9 @@ def report(now: datetime | None = None) -> Report:
         reasons.append("search unavailable")
     if not checks["smtp"]["ok"]:
         reasons.append("mail unavailable")
+    checks["rate_limits"] = rate_limit_check()
+    if not checks["rate_limits"]["ok"]:
+        reasons.append("rate limits degraded")
     if checks["database"]["ok"]:
         backlog = checks["outbox"] = outbox_backlog(now)
         reasons.extend(backlog_reasons(backlog))
@@ -84,6 +88,15 @@ def meilisearch_check() -> dict:
         # The public health check says what is down, not where it lives.
         return {"ok": False, "error": type(exc).__name__}
     return {"ok": True}
+
+
+def rate_limit_check() -> dict:
+    """Whether the shared rate-limit storage (Redis) answers; while it does not, each process
+    counts on its own (portal/ratelimit.py). Not asked for ``memory://``."""
+    answers = storage_answers()
+    if answers is None:
+        return {"ok": True, "skipped": True}
+    return {"ok": True} if answers else {"ok": False, "error": "no answer"}
 
 
 def smtp_check() -> dict:

@@ -351,7 +351,7 @@ def propose_times(
         client_visible=True,
     )
     for contact in _client_recipients(request, application):
-        lines = [format_in_zone(s.starts_at, contact.timezone) for s in slots]
+        lines = [format_in_zone(s.starts_at, client_zone(contact, request)) for s in slots]
         send_mail(
             contact.agency,
             "interview.counter_proposal",
@@ -482,6 +482,14 @@ def build_ics(
     return calendar.to_ical().decode()
 
 
+def client_zone(contact: ClientContact, request: InterviewRequest | None) -> str | None:
+    """The zone a client contact reads interview times in: the zone they chose when they asked
+    for this interview (their proposal's zone), else their own."""
+    if request is not None and request.contact_id == contact.id and request.timezone:
+        return request.timezone
+    return contact.timezone
+
+
 def _client_recipients(request: InterviewRequest | None, application: Application) -> list[ClientContact]:
     """The contact who asked; without one, every active contact of the client company."""
     if request is not None and request.contact_id:
@@ -509,19 +517,23 @@ def _send_invitations(
     candidate = application.candidate
     job = application.job
     recipients: list[tuple[str, str, str | None, str]] = [
-        (c.email, c.name, c.timezone, "client") for c in _client_recipients(request, application)
+        (c.email, c.name, client_zone(c, request), "client") for c in _client_recipients(request, application)
     ]
     if candidate.primary_email:
         recipients.append((candidate.primary_email, candidate.first_name, candidate.timezone, "candidate"))
     recipients.append((owner.email, owner.name, owner.timezone, "owner"))
     attendees = [address for address, *_ in recipients]
-    # Per recipient (C5): a client's invitation lists the candidate's address only when the share
-    # lets the client see contact details.
-    client_attendees = (
-        attendees
+    clients = [address for address, _, _, role in recipients if role == "client"]
+    # Per recipient: the owner's invitation lists everyone; a client's lists the candidate only
+    # when the share lets the client see contact details (C5); the candidate's never lists the
+    # client's people, only the candidate and the recruiter who organises it.
+    attendees_for = {
+        "owner": attendees,
+        "client": attendees
         if client_sees_contact_details(application)
-        else [address for address in attendees if address != candidate.primary_email]
-    )
+        else [address for address in attendees if address != candidate.primary_email],
+        "candidate": [address for address in attendees if address not in clients],
+    }
     verb = {
         "REQUEST": "Interview confirmed" if interview.ics_sequence == 0 else "Interview updated",
         "CANCEL": "Interview cancelled",
@@ -539,7 +551,7 @@ def _send_invitations(
             zone_name,
             summary=summary,
             organizer=owner,
-            attendees=client_attendees if role == "client" else attendees,
+            attendees=attendees_for[role],
             description=f"{summary}\n{when}\n{where}",
         )
         paragraphs = [f"{verb}: {summary}.", f"When: {when}.", f"Where: {where}."]

@@ -5,6 +5,12 @@ freely; after that the next attempt is allowed only after a delay that doubles w
 further failure, up to a cap. A success clears the record; a record left alone for a day is
 forgotten. The delay is enforced here, server-side, before any password is checked.
 
+A browser that signed in to an address before carries a signed device cookie for it
+(portal/trusted_device.py): its attempts have a back-off of their own, so strangers failing on
+the address (one wrong guess per window from anywhere was enough) cannot keep its owner out,
+while guesses from anywhere else still share the address's back-off. A stolen device cookie buys
+one more back-off, not a way round it.
+
 An attempt is counted as a failure *before* the password is checked (the caller commits the claim
 in a unit of work of its own, then checks, then clears the record on success): so parallel
 guesses cannot slip through one allowed slot, and the slow hash runs outside the write lock.
@@ -27,8 +33,9 @@ FORGET_AFTER = timedelta(days=1)
 THROTTLED = "Too many attempts, try again in a moment."
 
 
-def _key(email: str) -> str:
-    return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+def _key(email: str, device: str | None = None) -> str:
+    address = (email or "").strip().lower()
+    return hashlib.sha256((address if device is None else f"{address}\0device:{device}").encode()).hexdigest()
 
 
 def delay_after(failures: int) -> timedelta:
@@ -38,11 +45,12 @@ def delay_after(failures: int) -> timedelta:
     return min(FIRST_DELAY * 2 ** min(failures - FREE_FAILURES, 20), MAX_DELAY)
 
 
-def claim_attempt(email: str, now: datetime | None = None) -> bool:
+def claim_attempt(email: str, now: datetime | None = None, device: str | None = None) -> bool:
     """True when a password attempt for ``email`` may be checked now (and count it as a failure
-    until :func:`attempt_succeeded` says otherwise); False while the address must wait."""
+    until :func:`attempt_succeeded` says otherwise); False while the address must wait.
+    ``device``: the id of a browser that signed in to this address before, counted on its own."""
     now = now or utcnow()
-    key = _key(email)
+    key = _key(email, device)
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - FORGET_AFTER))
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -61,6 +69,6 @@ def claim_attempt(email: str, now: datetime | None = None) -> bool:
     return True
 
 
-def attempt_succeeded(email: str) -> None:
-    """The password was right: start afresh."""
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == _key(email)))
+def attempt_succeeded(email: str, device: str | None = None) -> None:
+    """The password was right: start afresh (the address, and the device it came from)."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_({_key(email), _key(email, device)})))

@@ -87,6 +87,7 @@ class SearchResult:
     degraded: bool = False
     notice: str | None = None  # degraded search refused (busy, over its time budget): shown in place of results
     approximate: bool = False  # degraded text search: total and facets may count a few rows the page check drops
+    facets_sample: int | None = None  # degraded search: facet counts cover only the first this many matches
 
 
 def job_choices(who) -> list[tuple[int, str]]:

@@ -1,16 +1,22 @@
 """The degraded search path: the database answers when Meilisearch cannot (issue 11).
 
-The plan (``search.plan``) is translated into one SQL statement over the real tables: a
-per-candidate aggregate of the agency's applications (has a public application, has an active
-one, was hired, last activity over the public applications or over all) joined to the candidate,
-and EXISTS subqueries for the facts a document derives from applications, tags, stage history and
-scorecards, with the same "public applications first" scope as ``search_sync.documents``. The
-database sorts (last in process, newest first, then candidate id), counts (a window count) and
-pages; documents are built only for the page's hits. Facet counts come from a second statement
-over the same matches (a materialised CTE).
+The plan (``search.plan``) is translated into one SQL statement over ``candidate_search_facts``:
+one row per candidate with what a document derives from all of its applications (listed, the
+"public" visibility token, has an active application, last in process as unix seconds, furthest
+stage, positive ratio, a strong no; the same "public applications first" scope as
+``search_sync.documents``), kept in the transaction of every change by ``search_sync.facts``,
+plus EXISTS subqueries for the rest (jobs, stages of given jobs, reasons, tags, location,
+source). The database sorts (last in process, newest first, then candidate id: an index order),
+counts (a window count) and pages; documents are built only for the page's hits. Facet counts
+come from the same statement over the first ``SEARCH_DEGRADED_FACET_SAMPLE`` matches by rank (a
+materialised CTE): grouping every match's tags, reasons and sources costs ~13 ms per 1,000
+matches on SQLite, more than the rest of a broad search, so a broad degraded search shows counts
+"from the first N results" (``SearchResult.facets_sample``).
 
 Text: every query word must be a word of the searchable text and the last may be a prefix
-(``search._text_matches``). SQL checks a superset, "the text contains the word" (LIKE, ASCII
+(``search._text_matches``). SQL checks a superset, "the text contains the word", over
+``candidate_search_text`` (the document's searchable fields in one column, kept with the facts;
+LIKE, ASCII
 case-insensitive; a non-ASCII letter becomes the one-character wildcard so case folding cannot
 lose a match), and the page's documents are then checked word by word in Python: a row that only
 contains the word inside a longer one ("ava" in "java") is dropped and the next row taken, so the
@@ -41,7 +47,6 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
-    case,
     cast,
     exists,
     false,
@@ -59,13 +64,22 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Application, Candidate, CandidateEmail, CandidateTag, Job, Resume, Scorecard, StageHistory
+from ..models import (
+    Application,
+    Candidate,
+    CandidateSearchFacts,
+    CandidateSearchText,
+    CandidateTag,
+    Job,
+    StageHistory,
+)
 from ..models import StageDefinition as Stage
 from ..models.base import UTCDateTime
 
 log = logging.getLogger(__name__)
 
 CONCURRENCY = 2  # SEARCH_DEGRADED_CONCURRENCY: degraded searches at once per process
+FACET_SAMPLE = 1000  # SEARCH_DEGRADED_FACET_SAMPLE: facet counts cover at most this many matches (first by rank)
 BUDGET_MS = 3000  # SEARCH_DEGRADED_BUDGET_MS: the time one degraded search may take
 BUSY = "Search is busy while the search service is down, try again in a moment."
 TOO_SLOW = "Search took too long while the search service is down: add a filter or try again in a moment."
@@ -161,13 +175,14 @@ def _search(p, check):
 
     secret = _confidential_jobs(p.agency_id)
     base = matching(p, secret).subquery("base")
-    rank = func.row_number().over(order_by=(base.c.sort_key.desc().nulls_last(), base.c.id))
+    rank = func.row_number().over(order_by=(base.c.sort_key.desc(), base.c.id))  # -1: no date, last
     # Computed once: the page, the total and the facet counts all read this.
     m = select(base.c.id, base.c.has_public, rank.label("rn")).cte("m").prefix_with("MATERIALIZED")
     offset = (p.criteria.page - 1) * PAGE_SIZE
     # Without words SQL is exact: fetch the page. With words, the ranks before it are verified too,
     # with a page of slack for rows that only contain a word inside a longer one.
     first, limit = (0, offset + 2 * PAGE_SIZE) if p.words else (offset, PAGE_SIZE)
+    sample = int(current_app.config.get("SEARCH_DEGRADED_FACET_SAMPLE", FACET_SAMPLE))
     ranked: list[tuple[int, int]] = []
     superset = 0
     facets: dict[str, dict[str, int]] = {}
@@ -177,7 +192,7 @@ def _search(p, check):
                 m.c.rn > first, m.c.rn <= first + limit
             ),
             select(literal("total"), cast(literal(None), String), func.count(), literal(None)).select_from(m),
-            *_facet_selects(m, secret),
+            *_facet_selects(m.select().where(m.c.rn <= sample).subquery("sampled"), secret),
         )
     ):
         if kind == "page":
@@ -205,8 +220,11 @@ def _search(p, check):
         check()
     total = superset - (position - len(found))
     approximate = bool(p.words) and first + position < superset
+    sampled = None
     if p.words and not approximate:
         facets = document_facets(found)  # every match verified: count from the documents, exactly
+    elif superset > sample:
+        sampled = sample  # counted over the first ``sample`` matches only: the page says so
     return SearchResult(
         hits=found[offset - first :][:PAGE_SIZE],
         total=total,
@@ -215,6 +233,7 @@ def _search(p, check):
         facets={name: facets.get(name, {}) for name in FACETS},
         degraded=True,
         approximate=approximate,
+        facets_sample=sampled,
     )
 
 
@@ -251,33 +270,6 @@ def _public(job_id, secret: list[int]) -> ColumnElement:
     return job_id.not_in(secret) if secret else true()
 
 
-def _per_candidate(agency_id: int, secret: list[int]):
-    """Per candidate of the agency: has a public application, an active one, a hired one, and
-    the last activity over the public applications and over all (the document's scope rule)."""
-    public = _public(Application.job_id, secret)
-    return (
-        select(
-            Application.candidate_id.label("candidate_id"),
-            func.max(case((public, 1), else_=0)).label("has_public"),
-            func.max(case((Application.outcome.is_(None), 1), else_=0)).label("has_active"),
-            func.max(case((Application.outcome == "hired", 1), else_=0)).label("hired"),
-            func.max(case((public, Application.last_activity_at))).label("last_public"),
-            func.max(Application.last_activity_at).label("last_all"),
-        )
-        # An application, its job and its candidate belong to one agency (pipeline.add_application).
-        .where(Application.agency_id == agency_id)
-        .group_by(Application.candidate_id)
-        .subquery("per_candidate")
-    )
-
-
-def _seconds(value: ColumnElement, dialect: str) -> ColumnElement:
-    """A timestamp truncated to the second, as documents store it (unix seconds), for ordering."""
-    if dialect == "postgresql":
-        return func.date_trunc("second", value)
-    return func.substr(value, 1, 19)  # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff"
-
-
 def _midnight(ts: int) -> ColumnElement:
     return literal(datetime.fromtimestamp(ts, UTC), UTCDateTime())
 
@@ -296,20 +288,23 @@ def _like(word: str, dialect: str):
 
 
 def matching(p, secret: list[int]):
-    """SELECT id, sort_key, has_public of the candidates that match plan ``p`` (words: a superset)."""
+    """SELECT id, sort_key, has_public of the candidates that match plan ``p`` (words: a superset).
+
+    The per-candidate aggregates (listed, visibility, active, last in process, furthest stage,
+    positive ratio, strong no) come from ``candidate_search_facts``, kept in the transaction of
+    every change (``search_sync.facts``); the rest are EXISTS over the candidate's rows.
+    """
     c = p.criteria
     dialect = db.session.get_bind().dialect.name
-    agg = _per_candidate(p.agency_id, secret)
-    has_public = func.coalesce(agg.c.has_public, 0)
-    last = case((has_public == 1, agg.c.last_public), else_=agg.c.last_all)
+    f = CandidateSearchFacts
     app = aliased(Application)
-    in_scope = or_(_public(app.job_id, secret), has_public == 0)
+    in_scope = or_(_public(app.job_id, secret), f.has_public.is_(False))
 
     def application_exists(*conditions, scoped: bool) -> ColumnElement:
         return exists(
             select(literal_column("1"))
             .select_from(app)
-            .where(app.candidate_id == Candidate.id, *conditions, *([in_scope] if scoped else []))
+            .where(app.candidate_id == f.candidate_id, *conditions, *([in_scope] if scoped else []))
         )
 
     def reached(stage_ids: list[int]) -> ColumnElement:
@@ -319,88 +314,62 @@ def matching(p, secret: list[int]):
             exists().where(StageHistory.application_id == app.id, StageHistory.to_stage_id.in_(stage_ids)),
         )
 
-    where: list[ColumnElement] = [
-        Candidate.agency_id == p.agency_id,
-        Candidate.private.is_(False),
-        func.coalesce(agg.c.hired, 0) == 0,
-    ]
+    where: list[ColumnElement] = [f.agency_id == p.agency_id, f.listed.is_(True)]
     if p.visibility is not None:
         confidential = [int(t.split(":", 1)[1]) for t in p.visibility if t.startswith("job:")]
         confidential = [job_id for job_id in confidential if job_id in secret]
-        seen = [agg.c.candidate_id.is_(None), has_public == 1] if "public" in p.visibility else []
+        seen: list[ColumnElement] = [f.public.is_(True)] if "public" in p.visibility else []
         if confidential:
-            seen.append(exists().where(app.candidate_id == Candidate.id, app.job_id.in_(confidential)))
+            seen.append(exists().where(app.candidate_id == f.candidate_id, app.job_id.in_(confidential)))
         where.append(or_(*seen) if seen else false())
     if not c.include_active:
-        where.append(func.coalesce(agg.c.has_active, 0) == 0)
-    stage_ids = None
-    if p.stage_position is not None:
-        at_or_after = select(Stage.id).where(Stage.agency_id == p.agency_id, Stage.position >= p.stage_position)
-        stage_ids = list(db.session.scalars(at_or_after))
+        where.append(f.has_active.is_(False))
     if p.job_ids is not None:
         if not p.job_ids:
             where.append(false())
-        elif stage_ids is not None:  # job_stage_keys: every application, confidential ones too
+        elif p.stage_position is not None:  # job_stage_keys: every application, confidential ones too
+            at_or_after = select(Stage.id).where(Stage.agency_id == p.agency_id, Stage.position >= p.stage_position)
+            stage_ids = list(db.session.scalars(at_or_after))
             where.append(application_exists(app.job_id.in_(p.job_ids), reached(stage_ids), scoped=False))
         else:
             where.append(application_exists(app.job_id.in_(p.job_ids), scoped=False))
-    elif stage_ids is not None:  # max_stage: over the scope
-        where.append(application_exists(reached(stage_ids), scoped=True))
+    elif p.stage_position is not None:  # max_stage: over the scope
+        where.append(f.max_stage >= p.stage_position)
     for tag in c.tags:
-        where.append(exists().where(CandidateTag.candidate_id == Candidate.id, CandidateTag.tag == tag))
+        where.append(exists().where(CandidateTag.candidate_id == f.candidate_id, CandidateTag.tag == tag))
     if c.reasons:
         where.append(
             application_exists(app.outcome.is_not(None), app.reason_id.in_([int(r) for r in c.reasons]), scoped=True)
         )
-    if c.min_positive is not None or c.exclude_strong_no:
-        cards = (
-            select(Scorecard.verdict)
-            .join(app, app.id == Scorecard.application_id)
-            .where(app.candidate_id == Candidate.id, in_scope)
-        )
-        if c.min_positive is not None:
-            positives = func.sum(case((Scorecard.verdict.in_(POSITIVE), 1), else_=0))
-            # 100.0 as written: numeric on PostgreSQL (round(numeric, 2)), real on SQLite; never integer division.
-            ratio = func.round(literal_column("100.0") * positives / func.nullif(func.count(), 0), 2)
-            where.append(cards.with_only_columns(ratio).scalar_subquery() >= int(c.min_positive))
-        if c.exclude_strong_no:
-            where.append(~exists(cards.where(Scorecard.verdict == "strong_no")))
-    if p.before_ts is not None:
-        where.append(last < _midnight(p.before_ts))
+    if c.min_positive is not None:
+        where.append(f.positive_ratio >= int(c.min_positive))
+    if c.exclude_strong_no:
+        where.append(f.has_strong_no.is_(False))
+    if p.before_ts is not None:  # last_in_process_at < the day: sort_key is that, in seconds (-1: none)
+        where.append(and_(f.sort_key >= 0, f.sort_key < p.before_ts))
     if p.after_ts is not None:
-        where.append(last >= _midnight(p.after_ts))
-    if c.location:
-        where.append(Candidate.location == c.location)
-    if c.source:
-        where.append(or_(Candidate.source == c.source, application_exists(app.source == c.source, scoped=True)))
+        where.append(f.sort_key >= p.after_ts)
     query = select(
-        Candidate.id.label("id"),
-        _seconds(last, dialect).label("sort_key"),
-        has_public.label("has_public"),
-    ).select_from(Candidate)
-    query = query.outerjoin(agg, agg.c.candidate_id == Candidate.id)
-    if p.words:
-        newest = aliased(Resume)
-        latest_id = select(func.max(Resume.id)).where(Resume.candidate_id == Candidate.id).scalar_subquery()
-        query = query.outerjoin(newest, newest.id == latest_id)
-        resume = func.substr(newest.text, 1, RESUME_CHARS)
-        for word in p.words:
-            like = _like(word, dialect)
-            where.append(
-                or_(
-                    like(Candidate.first_name),
-                    like(Candidate.last_name),
-                    like(Candidate.headline),
-                    like(Candidate.current_title),
-                    like(Candidate.current_company),
-                    like(Candidate.skills),
-                    exists().where(CandidateTag.candidate_id == Candidate.id, like(CandidateTag.tag)),
-                    exists().where(CandidateEmail.candidate_id == Candidate.id, like(CandidateEmail.email)),
-                    like(resume),
-                    # No stored text: the document reads the PDF; let the page's check decide.
-                    and_(newest.id.is_not(None), func.coalesce(newest.text, "") == ""),
-                )
+        f.candidate_id.label("id"),
+        f.sort_key.label("sort_key"),
+        f.has_public.label("has_public"),
+    ).select_from(f)
+    if c.location:
+        where.append(exists().where(Candidate.id == f.candidate_id, Candidate.location == c.location))
+    if c.source:
+        where.append(
+            or_(
+                exists().where(Candidate.id == f.candidate_id, Candidate.source == c.source),
+                application_exists(app.source == c.source, scoped=True),
             )
+        )
+    if p.words:
+        # One LIKE per word over the document's searchable text in one column (search_sync.facts).
+        searchable = CandidateSearchText
+        query = query.join(searchable, searchable.candidate_id == f.candidate_id)
+        for word in p.words:
+            # No stored resume text: the document reads the PDF; let the page's check decide.
+            where.append(or_(_like(word, dialect)(searchable.text), searchable.pdf_only.is_(True)))
     return query.where(*where)
 
 
@@ -411,7 +380,7 @@ def _facet_selects(m, secret: list[int]) -> list:
     scoped = (
         select(app.candidate_id, app.reason_id, app.source, app.outcome)
         .join(m, m.c.id == app.candidate_id)
-        .where(or_(_public(app.job_id, secret), m.c.has_public == 0))
+        .where(or_(_public(app.job_id, secret), m.c.has_public.is_(False)))
         .cte("scoped")
     )
     sources = union(

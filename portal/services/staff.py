@@ -6,8 +6,6 @@ works once and dies with the account, without a table of its own. Changes go int
 unit of work.
 """
 
-import hashlib
-
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -20,24 +18,20 @@ from .activity import record
 from .agency_templates import render_email
 from .auth import deactivate
 from .mail import absolute_url, normalise_email, send_mail
+from .passwords import check_new_password, fingerprint, replace_password
 from .security_log import record_security_event
 
 SET_PASSWORD_SALT = "portal.set-password"
 INVITE_DAYS = 7
-MIN_PASSWORD_LENGTH = 12
 
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SET_PASSWORD_SALT)
 
 
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256(f"{user.password_hash or ''}:{user.session_version}".encode()).hexdigest()[:24]
-
-
 def set_password_url(user: User) -> str:
     """An absolute, signed, single-use link for ``user`` to choose a password."""
-    token = _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+    token = _serializer().dumps({"u": user.id, "f": fingerprint(user)})
     return absolute_url("account.set_password", token=token)
 
 
@@ -48,7 +42,7 @@ def user_for_token(token: str) -> User | None:
         user = db.session.get(User, int(payload["u"]))
     except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
         return None
-    if user is None or not user.active or payload.get("f") != _fingerprint(user):
+    if user is None or not user.active or payload.get("f") != fingerprint(user):
         return None
     return user
 
@@ -58,13 +52,8 @@ def set_password_with_token(token: str, password: str, confirm: str) -> User:
     user = user_for_token(token)
     if user is None:
         raise ServiceError("This link has expired or was already used. Ask your admin for a new one.", field="password")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ServiceError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.", field="password")
-    if password != confirm:
-        raise ServiceError("The two passwords do not match.", field="confirm")
-    user.set_password(password)
-    # A new password ends every session of the account (a stolen cookie included).
-    user.session_version += 1
+    check_new_password(user, password, confirm)
+    replace_password(user, password)
     record(user.agency_id, "user.password_set", f"{user.name} set their password", actor=user)
     record_security_event("password_set", agency_id=user.agency_id, actor=user, subject=user)
     return user

@@ -160,11 +160,14 @@ def task_assignee(task: Task) -> User:
     return db.session.get_one(User, task.assignee_id)
 
 
-def task_comments(task: Task) -> list[TaskComment]:
-    """The task's comments, oldest first."""
-    return list(
-        db.session.scalars(select(TaskComment).where(TaskComment.task_id == task.id).order_by(TaskComment.created_at))
-    )
+def task_comments_page(task: Task, limit: int, before_id: int | None = None) -> tuple[list[TaskComment], bool]:
+    """The newest ``limit`` comments written before comment ``before_id`` (keyset on id), oldest
+    first, and whether earlier ones remain."""
+    query = select(TaskComment).where(TaskComment.task_id == task.id)
+    if before_id is not None:
+        query = query.where(TaskComment.id < before_id)
+    rows = list(db.session.scalars(query.order_by(TaskComment.id.desc()).limit(limit + 1)))
+    return rows[:limit][::-1], len(rows) > limit
 
 
 def missing_for_completion(task: Task) -> list[str]:

@@ -381,3 +381,34 @@ def test_reschedule_into_a_taken_time_is_refused_and_cancel_twice_is_refused(des
     cancel_interview(interview, desk.recruiter, now=FRIDAY_BEFORE_US_DST)
     with pytest.raises(ServiceError, match="already cancelled"):
         cancel_interview(interview, desk.recruiter, now=FRIDAY_BEFORE_US_DST)
+
+
+def test_each_invite_is_in_the_askers_chosen_zone_and_lists_only_addresses_its_reader_may_see(desk, smtp):
+    """The contact asked in New York time while their profile says London (never set by them): their
+    invitation is in New York time. The candidate's invitation names no one from the client; the
+    client's names the candidate only when the share shows contact details (not by default)."""
+    desk.contact.timezone = "Europe/London"
+    request = _request(desk, [MONDAY_10_NEW_YORK])
+    confirm_interview(
+        request,
+        desk.recruiter,
+        slot_id=request.proposed_slots[0].id,
+        meeting_link="https://meet.example/z",
+        now=FRIDAY_BEFORE_US_DST,
+    )
+    db.session.commit()
+    assert deliver_mail() == 3
+    received = {m["to"][0]: m["message"] for m in smtp.inbox.wait_for(3)}
+
+    def attendees(address):
+        (part,) = _ics_parts(received[address])
+        (event,) = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
+        found = event.get("ATTENDEE")
+        return {str(a).removeprefix("mailto:") for a in (found if isinstance(found, list) else [found])}
+
+    (client_part,) = _ics_parts(received[desk.contact.email])
+    assert "DTSTART;TZID=America/New_York:20260309T100000" in client_part.get_content()
+    assert "10:00 (America/New_York)" in received[desk.contact.email].get_body(("plain",)).get_content()
+    assert attendees(desk.candidate.primary_email) == {desk.candidate.primary_email, desk.recruiter.email}
+    assert attendees(desk.contact.email) == {desk.contact.email, desk.recruiter.email}
+    assert attendees(desk.recruiter.email) == {desk.contact.email, desk.candidate.primary_email, desk.recruiter.email}

@@ -246,3 +246,23 @@ def test_postgresql_a_blocked_search_holds_its_slot(make_app, sctx):
         locker.close()
         thread.join(30)
     assert first and first[0].notice is None and first[0].total == 4
+
+
+def test_facet_counts_of_a_broad_search_cover_a_sample_and_the_page_says_so(make_app, sctx):
+    world = build_world()
+    down = make_app(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_TIMEOUT=0.5, SEARCH_DEGRADED_FACET_SAMPLE=2)
+    with down.app_context():
+        who = db.session.get(type(world.outsider), world.outsider.id)
+        every = search_database(plan(who, Criteria(include_active=True)))
+        assert every.total > 2 and every.facets_sample == 2
+        first_two = every.hits[:2]
+        locations: dict[str, int] = {}
+        for doc in first_two:
+            if doc["location"]:
+                locations[doc["location"]] = locations.get(doc["location"], 0) + 1
+        assert every.facets["location"] == locations  # counted over the first two matches only
+        assert search_database(plan(who, Criteria(location="London, UK", tags=["sql"]))).facets_sample is None
+    client = down.test_client()
+    login_as(client, world.outsider)
+    body = client.get("/search?include_active=1").get_data(as_text=True)
+    assert "Counts from the first 2 results only" in body

@@ -30,7 +30,7 @@ from portal.services import (
 )
 from portal.services.client_actions import SlotInput
 from portal.unit_of_work import unit_of_work
-from search_sync import outbox
+from search_sync import facts, outbox
 from search_sync.check import check, indexed_hashes
 from search_sync.documents import document_id
 from search_sync.indexer import client, push
@@ -259,6 +259,15 @@ def _assert_fresh() -> None:
     result = check()
     assert result.ok, [(a.agency, a.stale, a.missing, a.extra) for a in result.agencies]
     assert result.checked > 0 and result.in_flight == 0
+    _assert_facts_fresh()
+
+
+def _assert_facts_fresh() -> None:
+    """The degraded search's per-candidate facts and searchable text equal a fresh recomputation."""
+    connection = db.session.connection()
+    for agency_id in db.session.scalars(select(Candidate.agency_id).distinct()):
+        assert facts.stored_rows(connection, agency_id) == facts.fresh_rows(connection, agency_id)
+        assert facts.stored_texts(connection, agency_id) == facts.fresh_texts(connection, agency_id)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -326,11 +335,13 @@ READS_ONLY = {
     "search_database": "document_facets matching search_database slots time_budget",
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
-    "client_actions": "ensure_actionable anonymous_ids client_facing_name rating_summary comments_for valid_zone "
+    "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
+    "valid_zone "
     "zone_choices undo_deadline rejection_reasons status_label",
     "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch shared_resume shared_video",
     "importer": "",
-    "interviews": "to_utc zone format_in_zone slots_in_zones find_conflicts free_windows interviews_for_applications "
+    "interviews": "client_zone to_utc zone format_in_zone slots_in_zones find_conflicts free_windows "
+    "interviews_for_applications "
     "request_owner check_self_schedule_token",
     "pipeline": "job_list job_board closing_reasons candidate_applications can_edit_job",
     "pipeline_config": "stages applications_in_stage applications_per_stage reasons",
@@ -341,8 +352,9 @@ READS_ONLY = {
     "sharing": "clean_fields interview_requested share_guards profile_from_template "
     "newly_shared shared_count_by_job job_contacts candidate_resumes "
     "candidate_video_resumes",
-    "tasks": "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
-    "task_assignee task_comments missing_for_completion is_overdue agency_workload",
+    "tasks": "task_comments_page "
+    "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
+    "task_assignee missing_for_completion is_overdue agency_workload",
 }
 
 # A module whose source names none of these cannot write a document's data (checked, not assumed).

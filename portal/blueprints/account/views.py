@@ -3,7 +3,7 @@
 from flask import Blueprint, url_for
 
 from ...htmx import redirect_for, render
-from ...services import staff
+from ...services import passwords, staff
 from ...unit_of_work import attempt
 from .forms import SetPasswordForm
 
@@ -33,5 +33,5 @@ def set_password(token: str):
         form=form,
         user=user,
         token=token,
-        min_length=staff.MIN_PASSWORD_LENGTH,
+        min_length=passwords.MIN_LENGTH,
     )

@@ -2,12 +2,13 @@
 (status and checklist, scheduling, assignee, comments). A handler re-renders only the region it
 changed, from that region's context function; without htmx it gets the whole page."""
 
-from flask import abort
+from flask import abort, current_app, request
 from flask_login import current_user
 
 from ...forms import EmptyForm
 from ...htmx import is_htmx, render
 from ...models import InterviewRequest, Task, utcnow
+from ...ratelimit import allow
 from ...scoping import colleagues, get_task_or_404
 from ...services import interviews
 from ...services import tasks as task_service
@@ -72,13 +73,19 @@ def _assign_context(task: Task, *, reassign_form: ReassignForm | None = None, **
 
 
 def _comments_context(task: Task, *, comment_form: TaskCommentForm | None = None, comment_error=None) -> dict:
-    """What ``agency/_task_comments.html`` needs."""
+    """What ``agency/_task_comments.html`` needs: the newest page of comments and the form."""
     return {
-        "task": task,
-        "comments": task_service.task_comments(task),
+        **_comment_items_context(task),
         "comment_form": comment_form or TaskCommentForm(),
         "comment_error": comment_error,
     }
+
+
+def _comment_items_context(task: Task, before_id: int | None = None) -> dict:
+    """What ``agency/_task_comment_items.html`` needs: one page of comments before ``before_id``."""
+    size = current_app.config["COMMENTS_PAGE_SIZE"]
+    comments, has_earlier = task_service.task_comments_page(task, size, before_id=before_id)
+    return {"task": task, "comments": comments, "has_earlier": has_earlier, "before": before_id}
 
 
 def schedule_context(
@@ -128,6 +135,15 @@ def task(task_id: int):
     As a fragment: the status region (refreshed when scheduling completes the task)."""
     task = get_task_or_404(task_id)
     return task_region(task, "status", _status_context(task))
+
+
+@bp.get("/tasks/<int:task_id>/comments/earlier")
+def earlier_task_comments(task_id: int):
+    """The page of comments before comment ``before`` ("Show earlier comments")."""
+    task = get_task_or_404(task_id)
+    items = _comment_items_context(task, request.args.get("before", type=int))
+    context = items if is_htmx() else {**_page_context(task), **items}
+    return render("agency/task.html", "agency/_task_comment_items.html", **context)
 
 
 @bp.post("/tasks/<int:task_id>/complete")
@@ -181,6 +197,9 @@ def comment_task(task_id: int):
     if not form.validate_on_submit():
         error = form_errors(form)
         return task_region(task, "comments", _comments_context(task, comment_form=form, comment_error=error), 422)
+    if not allow("comment", "STAFF_COMMENT_RATE"):
+        error = "You are going faster than the portal allows: wait a minute and try again. Nothing was saved."
+        return task_region(task, "comments", _comments_context(task, comment_form=form, comment_error=error), 429)
     with attempt() as outcome:
         task_service.comment_on_task(task, current_user, form.body.data)
     if outcome.refusal is not None:

@@ -1,7 +1,7 @@
 """Sign-in forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired, Length
 
 
@@ -22,3 +22,9 @@ class ClientSignInForm(FlaskForm):
         "Work email",
         validators=[InputRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=254)],
     )
+
+
+class SecondFactorForm(FlaskForm):
+    """The code from the authenticator app (or a recovery code) after the password."""
+
+    code = StringField("Code", validators=[InputRequired("Enter the code from your app."), Length(max=40)])

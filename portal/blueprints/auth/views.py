@@ -5,13 +5,13 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from ... import sessions
+from ... import sessions, trusted_device
 from ...extensions import limiter
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render
 from ...scoping import agency_or_404
 from ...services import auth as auth_service
-from ...services import login_throttle, security_log
+from ...services import login_throttle, security_log, two_factor
 from ...unit_of_work import attempt, unit_of_work
 from .forms import ClientSignInForm, StaffLoginForm
 
@@ -30,15 +30,22 @@ def staff_login():
     form = StaffLoginForm(email=request.args.get("email", ""))
     throttled = False
     if form.validate_on_submit():
+        device = trusted_device.device_for(form.email.data)  # its own back-off: strangers cannot lock it out
         with unit_of_work():  # committed before the (slow) hash check: parallel guesses count too
-            throttled = not login_throttle.claim_attempt(form.email.data)
+            throttled = not login_throttle.claim_attempt(form.email.data, device=device)
         user = None if throttled else auth_service.authenticate_staff(form.email.data, form.password.data)
+        if user is not None and two_factor.required(user):
+            # Not signed in yet: the back-off record stays until the code is right too.
+            session.clear()
+            session[two_factor.SESSION_KEY] = {**two_factor.pending_state(user), "next": request.args.get("next")}
+            return redirect_for(url_for("auth.second_factor"))
         if user is not None:
             with unit_of_work():
-                login_throttle.attempt_succeeded(form.email.data)
+                login_throttle.attempt_succeeded(form.email.data, device=device)
                 security_log.record_security_event("staff_sign_in", agency_id=user.agency_id, actor=user, subject=user)
             sessions.start(user)
-            return redirect_for(_safe_next(request.args.get("next")) or url_for("agency.index"))
+            response = redirect_for(_safe_next(request.args.get("next")) or url_for("agency.index"))
+            return trusted_device.remember(response, form.email.data)
         with unit_of_work():  # its own: the request fails, the record of it stays
             security_log.staff_sign_in_failed(form.email.data, "throttled" if throttled else "password")
         form.password.errors.append(

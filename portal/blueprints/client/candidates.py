@@ -3,7 +3,7 @@
 from flask import abort, make_response, request
 
 from ...downloads import content_disposition
-from ...htmx import render
+from ...htmx import is_htmx, render
 from ...models import Application
 from ...scoping import get_shared_application_or_404
 from ...services import client_actions as actions
@@ -11,7 +11,7 @@ from ...services.client_overview import shared_resume, shared_video
 from ...services.client_profile import client_profile
 from . import bp
 from .forms import CommentForm
-from .partials import comments_context, decision_context, rating_context
+from .partials import comments_context, decision_context, earlier_comments_context, rating_context
 
 
 @bp.get("/candidates/<int:application_id>")
@@ -19,6 +19,17 @@ def candidate(slug: str, application_id: int):
     """C5: the prepared profile, resume and video links, rating, comments, actions."""
     application = get_shared_application_or_404(application_id)
     return render("client/candidate.html", **candidate_context(application))
+
+
+@bp.get("/candidates/<int:application_id>/comments/earlier")
+def earlier_comments(slug: str, application_id: int):
+    """C6: the page of the thread before comment ``before`` ("Show earlier comments")."""
+    application = get_shared_application_or_404(application_id)
+    before = request.args.get("before", type=int)
+    context = earlier_comments_context(application, before)
+    if not is_htmx():
+        context = {**candidate_context(application), **context}
+    return render("client/candidate.html", "client/_comment_items.html", **context)
 
 
 @bp.get("/candidates/<int:application_id>/resume")

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ...htmx import is_htmx, redirect_for, render
 from ...models import Application
+from ...ratelimit import allow
 from ...scoping import get_company_application_or_404
 from ...services import ServiceError
 from ...services import client_actions as actions
@@ -17,6 +18,13 @@ from .forms import CommentForm, HireForm, InterviewForm, RatingForm, RejectReaso
 from .gone import refuse_if_gone
 from .partials import comments_context, decision_context, progress_context, rating_context, reason_form_for
 
+TOO_FAST = "You are going faster than the portal allows: wait a minute and try again. Nothing was saved."
+
+
+def _too_fast(setting: str = "CLIENT_ACTION_RATE") -> bool:
+    """True when this contact has used up the rate in ``setting``: the caller answers 429 in place."""
+    return not allow("comment" if setting == "CLIENT_COMMENT_RATE" else "action", setting)
+
 
 @bp.post("/candidates/<int:application_id>/rating")
 def rate(slug: str, application_id: int):
@@ -27,6 +35,8 @@ def rate(slug: str, application_id: int):
         return _rating_response(
             application, error=" ".join(form.stars.errors) or "Choose from 1 to 5 stars.", status=422
         )
+    if _too_fast():
+        return _rating_response(application, error=TOO_FAST, status=429)
     with attempt() as outcome:
         actions.ensure_actionable(application)
         summary = actions.rate(current_user, application, None if request.form.get("clear") else form.stars.data)
@@ -41,16 +51,22 @@ def comment(slug: str, application_id: int):
     """C6: add to the comment thread."""
     application = get_company_application_or_404(application_id)
     form = CommentForm()
-    if form.validate_on_submit():
+    status = 200
+    if not form.validate_on_submit():
+        status = 422
+    elif _too_fast("CLIENT_COMMENT_RATE"):
+        form.body.errors = [TOO_FAST]
+        status = 429
+    else:
         with attempt() as outcome:
             actions.ensure_actionable(application)
             actions.add_comment(current_user, application, form.body.data)
         refuse_if_gone(outcome.refusal)
         if outcome.refusal is not None:
             form.body.errors = [outcome.refusal.message]
+            status = 422
         else:
             form = CommentForm(formdata=None)
-    status = 422 if form.errors else 200
     context = comments_context(application, form) if is_htmx() else candidate_context(application, form)
     return render("client/candidate.html", "client/_comments.html", status=status, **context)
 
@@ -67,6 +83,9 @@ def request_interview(slug: str, application_id: int):
             form.slots.append_entry()
         return _form_page("client/interview.html", "client/_interview_form.html", application, form)
     refused = False
+    if form.validate_on_submit() and _too_fast():
+        form.form_errors.append(TOO_FAST)
+        return _form_page("client/interview.html", "client/_interview_form.html", application, form, 429)
     if form.validate_on_submit():
         with attempt() as outcome:
             actions.ensure_actionable(application)
@@ -93,6 +112,9 @@ def hire(slug: str, application_id: int):
     application = get_company_application_or_404(application_id)
     form = HireForm()
     refused = False
+    if form.validate_on_submit() and _too_fast():
+        form.form_errors.append(TOO_FAST)
+        return _form_page("client/hire.html", "client/_hire_form.html", application, form, 429)
     if form.validate_on_submit():
         with attempt() as outcome:
             actions.ensure_actionable(application)
@@ -123,6 +145,8 @@ def reject_reason(slug: str, application_id: int):
     """C9: the optional reason and comment after a reject."""
     application = get_company_application_or_404(application_id)
     form = reason_form_for(application)
+    if form.validate_on_submit() and _too_fast():
+        return _decision_response(application, reason_form=form, error=TOO_FAST, status=429)
     if form.validate_on_submit():
         with attempt() as outcome:
             actions.ensure_actionable(application)
@@ -139,6 +163,8 @@ def reject_reason(slug: str, application_id: int):
 def _decide(application_id: int, action):
     """Reject or undo: one click, answered with the decision block."""
     application = get_company_application_or_404(application_id)
+    if _too_fast():
+        return _decision_response(application, error=TOO_FAST, status=429)
     with attempt() as outcome:
         actions.ensure_actionable(application)
         action(current_user, application)
@@ -158,6 +184,8 @@ def _decision_response(
 ):
     """The decision block (status + actions) and, on the job page, the progress counters (OOB)."""
     if not is_htmx():
+        if error:
+            flash(error)
         return redirect_for(url_for("client.candidate", slug=current_user.agency.slug, application_id=application.id))
     on = request.form.get("on")
     context = decision_context(application, on=on, error=error, saved=saved, reason_form=reason_form)
@@ -171,6 +199,8 @@ def _rating_response(
 ):
     """The rating widget and, on the job page, the progress counters (OOB)."""
     if not is_htmx():
+        if error:
+            flash(error)
         return redirect_for(url_for("client.candidate", slug=current_user.agency.slug, application_id=application.id))
     on = request.form.get("on")
     context = rating_context(application, summary=summary, on=on, error=error)

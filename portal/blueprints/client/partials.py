@@ -3,7 +3,7 @@ handler builds only the part it returns, and the pages compose the same function
 
 from typing import ClassVar
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -25,6 +25,7 @@ class CandidateUrls:
         "resume": "/resume",
         "rate": "/rating",
         "comment": "/comments",
+        "earlier_comments": "/comments/earlier",
         "request_interview": "/interview",
         "hire": "/hire",
         "reject": "/reject",
@@ -80,12 +81,16 @@ def rating_context(
 
 
 def comments_context(application: Application, form: CommentForm | None = None) -> dict:
-    """client/_comments.html: the thread, oldest first, and the form to add to it."""
-    return {
-        "a": application,
-        "comments": actions.comments_for(application),
-        "comment_form": form or CommentForm(formdata=None),
-    }
+    """client/_comments.html: the newest page of the thread, oldest first, and the form to add to it."""
+    return {**earlier_comments_context(application), "comment_form": form or CommentForm(formdata=None)}
+
+
+def earlier_comments_context(application: Application, before_id: int | None = None) -> dict:
+    """client/_comment_items.html: one page of the thread ending before comment ``before_id``."""
+    comments, has_earlier = actions.comments_page(
+        application, current_app.config["COMMENTS_PAGE_SIZE"], before_id=before_id
+    )
+    return {"a": application, "comments": comments, "has_earlier": has_earlier, "before": before_id}
 
 
 def progress_context(job: Job) -> dict:
