@@ -40,6 +40,8 @@ def load_principal(session_id: str) -> "User | ClientContact | None":
         return None
     if principal.is_staff:
         sessions.touch(session, now, request.endpoint)
+    else:
+        principal.revealed_by = sessions.revealed_by(principal, session)
     return principal
 
 

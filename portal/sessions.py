@@ -16,6 +16,10 @@ the sign-in instant and last-seen instant (UTC epoch seconds). On every request 
   AAL2). Staff cookies are browser-session cookies; the limits are enforced here, not by expiry;
 - client contacts: less than ``CLIENT_SESSION_DAYS`` (14, as long as a job landing link, C2)
   since sign-in, however active; no idle limit (they arrive by an emailed link, often days apart).
+
+A contact session opened with a link a staff member revealed ("Copy link") carries that staff
+member's id (``REVEALED_BY``): the loader sets ``contact.revealed_by``, and the timeline and the
+security log record what is done in the session as done by that person for the contact.
 """
 
 import secrets
@@ -26,11 +30,12 @@ from flask import Flask, current_app, session
 from flask_login import login_user
 
 from .extensions import db
-from .models import EndedSession, utcnow
+from .models import EndedSession, User, utcnow
 
 SESSION_ID = "_sid"
 SIGNED_IN_AT = "_signed_in_at"
 SEEN_AT = "_seen_at"
+REVEALED_BY = "_revealed_by"
 AUTH_KEYS = ("_user_id", "_fresh", "_id", "_remember", "_remember_seconds")  # Flask-Login's
 # Requests the page makes on its own (the alert badge polls every 15 s) are not the person's activity:
 # an open tab must not keep a session alive past the idle limit.
@@ -53,11 +58,14 @@ def fresh_fields(now: datetime) -> dict:
     return {SESSION_ID: secrets.token_urlsafe(32), SIGNED_IN_AT: instant, SEEN_AT: instant}
 
 
-def start(principal, now: datetime | None = None) -> None:
-    """Sign ``principal`` in on a fresh session (new id; nothing carried over from before)."""
+def start(principal, now: datetime | None = None, revealed_by: int | None = None) -> None:
+    """Sign ``principal`` in on a fresh session (new id; nothing carried over from before);
+    ``revealed_by``: the staff member whose revealed link opened this contact session."""
     session.clear()
     login_user(principal, remember=False)
     session.update(fresh_fields(now or utcnow()))
+    if revealed_by is not None:
+        session[REVEALED_BY] = revealed_by
     # Contacts keep their cookie across browser restarts (for CLIENT_SESSION_DAYS); staff do not.
     session.permanent = bool(principal.is_contact)
 
@@ -94,7 +102,7 @@ def problem(principal, data: Mapping, now: datetime) -> str | None:
 def forget(data: MutableMapping) -> None:
     """Drop who the session was for (an ended session), keeping the rest (e.g. a CSRF token a page
     being rendered has just put there)."""
-    for key in (*AUTH_KEYS, SESSION_ID, SIGNED_IN_AT, SEEN_AT):
+    for key in (*AUTH_KEYS, SESSION_ID, SIGNED_IN_AT, SEEN_AT, REVEALED_BY):
         data.pop(key, None)
 
 
@@ -105,3 +113,12 @@ def touch(data: MutableMapping, now: datetime, endpoint: str | None) -> None:
     instant = int(now.timestamp())
     if instant - data.get(SEEN_AT, 0) >= SEEN_STEP_SECONDS:
         data[SEEN_AT] = instant
+
+
+def revealed_by(principal, data: Mapping) -> User | None:
+    """The staff member of the contact's agency whose revealed link opened this session, if any."""
+    user_id = data.get(REVEALED_BY)
+    if not principal.is_contact or not isinstance(user_id, int):
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.agency_id == principal.agency_id else None

@@ -26,9 +26,11 @@ from .people import (
     User,
     VideoResume,
 )
+from .security import SECURITY_EVENT_KINDS, SecurityEvent
 from .tasks import Activity, Alert, Task, TaskChecklistItem, TaskComment
 
 __all__ = [
+    "SECURITY_EVENT_KINDS",
     "Activity",
     "Agency",
     "Alert",
@@ -59,6 +61,7 @@ __all__ = [
     "Resume",
     "Scorecard",
     "SearchOutbox",
+    "SecurityEvent",
     "SharedProfile",
     "SignInRequest",
     "StageDefinition",

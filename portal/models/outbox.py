@@ -69,6 +69,9 @@ class LoginToken(Model):
     kind: Mapped[str] = mapped_column(String(10))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The staff member a "Copy link" showed this link to (None: emailed to the contact). A session
+    # opened with it acts for the contact on that staff member's behalf (``portal.sessions``).
+    revealed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at = created_at()
 
     __table_args__ = (CheckConstraint("kind IN ('sign_in', 'landing')", name="kind"),)

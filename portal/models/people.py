@@ -35,6 +35,9 @@ class Principal(UserMixin):
     is_staff = False
     is_contact = False
     is_admin = False
+    # Not a column: set by the user loader for a contact whose session began with a link a staff
+    # member revealed ("Copy link"); what the contact does in it is recorded as done by that person.
+    revealed_by: "User | None" = None
 
     def get_id(self) -> str:
         return f"{self.kind}:{self.id}:{self.session_version}"

@@ -19,7 +19,15 @@ def record(
     client_visible=False,
     **detail,
 ) -> Activity:
-    """Add a timeline entry to the current transaction."""
+    """Add a timeline entry to the current transaction.
+
+    A contact acting in a session opened with a link a staff member revealed ("Copy link") is
+    recorded with that staff member too: as the entry's user, in ``detail["on_behalf_by"]`` and
+    in the summary, so the timeline never shows it as the contact's own doing."""
+    on_behalf_by = actor.revealed_by if isinstance(actor, ClientContact) else None
+    if on_behalf_by is not None:
+        summary = f"{summary} (by {on_behalf_by.name} for {actor.name})"
+        detail["on_behalf_by"] = on_behalf_by.id
     entry = Activity(
         agency_id=agency_id,
         verb=verb,
@@ -28,7 +36,7 @@ def record(
         candidate_id=candidate_id,
         application_id=application_id,
         client_visible=client_visible,
-        actor_user_id=actor.id if isinstance(actor, User) else None,
+        actor_user_id=actor.id if isinstance(actor, User) else (on_behalf_by.id if on_behalf_by else None),
         actor_contact_id=actor.id if isinstance(actor, ClientContact) else None,
         detail=detail,
     )

@@ -22,6 +22,7 @@ from ..models import Agency, ClientContact, EndedSession, Job, LoginToken, SignI
 from . import ServiceError
 from .agency_templates import render_email
 from .mail import absolute_url, normalise_email, send_mail
+from .security_log import link_ref, record_security_event
 
 SALT = "portal.login-link"
 
@@ -40,8 +41,22 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def issue_link(contact: ClientContact, kind: str, job: Job | None = None) -> str:
-    """Create a link token (in the current transaction) and return the absolute URL."""
+def issue_link(
+    contact: ClientContact,
+    kind: str,
+    job: Job | None = None,
+    *,
+    issued_by: User | None = None,
+    revealed_to: User | None = None,
+) -> str:
+    """Create a link token (in the current transaction) and return the absolute URL. ``issued_by``:
+    the staff member who had it sent, if any; ``revealed_to``: the one a "Copy link" shows it to."""
+    return _url(contact, _new_token(contact, kind, job, issued_by=issued_by, revealed_to=revealed_to))
+
+
+def _new_token(
+    contact: ClientContact, kind: str, job: Job | None, *, issued_by: User | None, revealed_to: User | None
+) -> LoginToken:
     if kind == "sign_in":
         lifetime = timedelta(minutes=current_app.config["SIGN_IN_LINK_MINUTES"])
     else:
@@ -53,29 +68,68 @@ def issue_link(contact: ClientContact, kind: str, job: Job | None = None) -> str
         job_id=job.id if job else None,
         kind=kind,
         expires_at=utcnow() + lifetime,
+        revealed_by_user_id=revealed_to.id if revealed_to else None,
     )
     db.session.add(row)
-    signed = _serializer().dumps({"t": row.id, "v": contact.session_version})
+    record_security_event(
+        "client_link_issued",
+        agency_id=contact.agency_id,
+        actor=issued_by or revealed_to,
+        subject=contact,
+        link_kind=kind,
+        job_id=job.id if job else None,
+        link=link_ref(row),
+    )
+    return row
+
+
+def _url(contact: ClientContact, token: LoginToken) -> str:
+    signed = _serializer().dumps({"t": token.id, "v": contact.session_version})
     return absolute_url("auth.link", slug=contact.agency.slug, token=signed)
 
 
-def landing_link(contact: ClientContact, job: Job) -> str:
-    """A job landing link for one contact (C2), reusing a live one so copies stay stable."""
+def _landing_token(
+    contact: ClientContact, job: Job, *, issued_by: User | None = None, revealed_to: User | None = None
+) -> LoginToken:
+    """A live landing token for one contact and job, reused so copies stay stable. Links revealed
+    to a staff member are kept apart (one per staff member) from those emailed to the contact: a
+    session opened with a revealed link is attributed to whom it was revealed."""
+    revealed = (
+        LoginToken.revealed_by_user_id == revealed_to.id if revealed_to else LoginToken.revealed_by_user_id.is_(None)
+    )
     existing = db.session.scalar(
         select(LoginToken)
         .where(
             LoginToken.contact_id == contact.id,
             LoginToken.job_id == job.id,
             LoginToken.kind == "landing",
+            revealed,
             LoginToken.expires_at > utcnow() + timedelta(days=1),
         )
         .order_by(LoginToken.expires_at.desc())
         .limit(1)
     )
-    if existing is None:
-        return issue_link(contact, "landing", job)
-    signed = _serializer().dumps({"t": existing.id, "v": contact.session_version})
-    return absolute_url("auth.link", slug=contact.agency.slug, token=signed)
+    return existing or _new_token(contact, "landing", job, issued_by=issued_by, revealed_to=revealed_to)
+
+
+def landing_link(contact: ClientContact, job: Job, *, issued_by: User | None = None) -> str:
+    """A job landing link for one contact (C2) to be emailed to them, reusing a live one."""
+    return _url(contact, _landing_token(contact, job, issued_by=issued_by))
+
+
+def reveal_landing_link(contact: ClientContact, job: Job, by: User) -> str:
+    """ "Copy link": show ``by`` a landing link of their own for the contact, and record it. What is
+    done in a session it opens is attributed to ``by`` (``LoginToken.revealed_by_user_id``)."""
+    token = _landing_token(contact, job, revealed_to=by)
+    record_security_event(
+        "client_link_revealed",
+        agency_id=contact.agency_id,
+        actor=by,
+        subject=contact,
+        job_id=job.id,
+        link=link_ref(token),
+    )
+    return _url(contact, token)
 
 
 def check_link(agency: Agency, signed: str) -> LinkCheck | None:
@@ -103,7 +157,10 @@ def check_link(agency: Agency, signed: str) -> LinkCheck | None:
 def redeem_link(agency: Agency, signed: str) -> LinkCheck | None:
     """Consume a link for sign-in (the Continue POST). Single-use links are claimed atomically."""
     check = check_link(agency, signed)
-    if check is None or check.state != "ok":
+    if check is None:
+        return None
+    if check.state != "ok":
+        _record_refused(check)
         return check
     if check.token.kind == "sign_in":
         result = db.session.execute(
@@ -116,13 +173,40 @@ def redeem_link(agency: Agency, signed: str) -> LinkCheck | None:
         claimed = result.rowcount
         if claimed != 1:
             check.state = "used"
+            _record_refused(check)
+            return check
+    revealed_to = check.token.revealed_by_user_id
+    # The contact object may be the one this request's loader set up for an earlier session.
+    check.contact.revealed_by = db.session.get(User, revealed_to) if revealed_to else None
+    record_security_event(
+        "client_link_redeemed",
+        agency_id=agency.id,
+        actor=check.contact,
+        subject=check.contact,
+        link_kind=check.token.kind,
+        job_id=check.token.job_id,
+        link=link_ref(check.token),
+    )
     return check
+
+
+def _record_refused(check: LinkCheck) -> None:
+    record_security_event(
+        "client_link_refused",
+        agency_id=check.token.agency_id,
+        subject=check.contact,
+        state=check.state,
+        link_kind=check.token.kind,
+        link=link_ref(check.token),
+    )
 
 
 def request_sign_in(agency: Agency, email: str) -> None:
     """Queue the request as typed. Whether ``email`` is an active contact is the worker's question
     (:func:`answer_sign_in_request`): the web request does the same work either way (no enumeration)."""
-    db.session.add(SignInRequest(agency_id=agency.id, email=normalise_email(email)))
+    address = normalise_email(email)
+    db.session.add(SignInRequest(agency_id=agency.id, email=address))
+    record_security_event("client_sign_in_requested", agency_id=agency.id, email=address)
 
 
 def next_sign_in_request() -> SignInRequest | None:
@@ -200,7 +284,7 @@ def email_landing_link(contact: ClientContact, job: Job, sent_by: User) -> str:
         raise ServiceError("That contact does not belong to this job's client.", field="contact")
     if not contact.active:
         raise ServiceError("That contact is deactivated.", field="contact")
-    url = landing_link(contact, job)
+    url = landing_link(contact, job, issued_by=sent_by)
     _mail_landing_link(contact, job, url)
     record(
         job.agency_id,
@@ -225,10 +309,12 @@ def authenticate_staff(email: str, password: str) -> User | None:
     return user
 
 
-def deactivate(principal) -> None:
+def deactivate(principal: User | ClientContact, by: User | None = None) -> None:
     """Deactivate a user or contact: their sessions and emailed links stop working at once."""
     principal.active = False
     principal.session_version += 1
+    kind = "user_deactivated" if isinstance(principal, User) else "contact_deactivated"
+    record_security_event(kind, agency_id=principal.agency_id, actor=by, subject=principal)
 
 
 def end_session(session_id: str, valid_until: datetime, now: datetime | None = None) -> None:

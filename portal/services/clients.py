@@ -77,9 +77,9 @@ def company_contacts(company: ClientCompany) -> list[ClientContact]:
     )
 
 
-def _send_contact_link(contact: ClientContact) -> None:
+def _send_contact_link(contact: ClientContact, actor: User) -> None:
     agency = contact.agency
-    url = issue_link(contact, "sign_in")
+    url = issue_link(contact, "sign_in", issued_by=actor)
     subject, body = render_email(
         agency, "contact_invite", {"name": contact.name, "agency": agency.title, "company": contact.company.name}
     )
@@ -108,7 +108,7 @@ def invite_contact(actor: User, company: ClientCompany, name: str, email: str) -
     contact = ClientContact(agency_id=actor.agency_id, company_id=company.id, name=name, email=address)
     db.session.add(contact)
     db.session.flush()
-    _send_contact_link(contact)
+    _send_contact_link(contact, actor)
     record(
         actor.agency_id,
         "admin.contact_invited",
@@ -124,7 +124,7 @@ def resend_contact_link(actor: User, contact: ClientContact) -> None:
     """Email an active contact a fresh sign-in link."""
     if not contact.active:
         raise ServiceError(f"{contact.name} is deactivated; reactivate them first.", field="contact")
-    _send_contact_link(contact)
+    _send_contact_link(contact, actor)
     record(
         actor.agency_id,
         "admin.contact_link_sent",
@@ -145,7 +145,7 @@ def deactivate_contact(actor: User, contact: ClientContact) -> None:
         actor=actor,
         contact_id=contact.id,
     )
-    deactivate(contact)
+    deactivate(contact, by=actor)
 
 
 def reactivate_contact(actor: User, contact: ClientContact) -> None:

@@ -26,6 +26,7 @@ from ..models import PasswordResetRequest, User, utcnow
 from . import ServiceError
 from .activity import record
 from .mail import absolute_url, normalise_email, send_mail
+from .security_log import record_security_event
 
 MIN_LENGTH = 12
 RESET_SALT = "portal.password-reset"
@@ -81,6 +82,7 @@ def change_password(user: User, current: str, password: str, confirm: str) -> No
     check_new_password(user, password, confirm)
     replace_password(user, password)
     record(user.agency_id, "user.password_changed", f"{user.name} changed their password", actor=user)
+    record_security_event("password_changed", agency_id=user.agency_id, actor=user, subject=user, how="change")
 
 
 def _serializer() -> URLSafeSerializer:
@@ -126,6 +128,7 @@ def reset_with_token(token: str, password: str, confirm: str, now: datetime | No
     check_new_password(user, password, confirm)
     replace_password(user, password)
     record(user.agency_id, "user.password_reset", f"{user.name} reset their password by email", actor=user)
+    record_security_event("password_changed", agency_id=user.agency_id, actor=user, subject=user, how="reset")
     return user
 
 

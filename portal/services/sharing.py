@@ -382,7 +382,7 @@ def send_online(job: Job, contact_ids: list[int], by_user: User) -> int:
             greeting=contact.name,
             paragraphs=[f"{by_user.name} shared {len(names)} new candidate(s) for {job.title}:"],
             items=names,
-            url=landing_link(contact, job),
+            url=landing_link(contact, job, issued_by=by_user),
             label="Review the candidates",
         )
     record(

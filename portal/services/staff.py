@@ -19,6 +19,7 @@ from .agency_templates import render_email
 from .auth import deactivate
 from .mail import absolute_url, normalise_email, send_mail
 from .passwords import check_new_password, fingerprint, replace_password
+from .security_log import record_security_event
 
 SET_PASSWORD_SALT = "portal.set-password"
 INVITE_DAYS = 7
@@ -54,6 +55,7 @@ def set_password_with_token(token: str, password: str, confirm: str) -> User:
     check_new_password(user, password, confirm)
     replace_password(user, password)
     record(user.agency_id, "user.password_set", f"{user.name} set their password", actor=user)
+    record_security_event("password_set", agency_id=user.agency_id, actor=user, subject=user)
     return user
 
 
@@ -146,6 +148,9 @@ def change_role(actor: User, user: User, role: str) -> None:
     previous, user.role = user.role, role
     # A role change ends the user's sessions so the new rights apply from the next sign-in.
     user.session_version += 1
+    record_security_event(
+        "role_changed", agency_id=user.agency_id, actor=actor, subject=user, previous=previous, role=role
+    )
     record(
         actor.agency_id,
         "admin.user_role",
@@ -166,7 +171,7 @@ def deactivate_user(actor: User, user: User) -> None:
     record(
         actor.agency_id, "admin.user_deactivated", f"{actor.name} deactivated {user.name}", actor=actor, user_id=user.id
     )
-    deactivate(user)
+    deactivate(user, by=actor)
 
 
 def reactivate_user(actor: User, user: User) -> None:

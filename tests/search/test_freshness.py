@@ -309,6 +309,7 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "auth.request_sign_in": "a sign-in token and its mail",
     "auth.resend_link": "a sign-in token and its mail",
     "auth.email_landing_link": "a sign-in token and its mail",
+    "auth.reveal_landing_link": "a sign-in token and a security event",
     "auth.deactivate": "a contact's or user's session version",
     "auth.answer_sign_in_request": "a queued sign-in request: a token and its mail",
     "auth.end_session": "records an ended session id",

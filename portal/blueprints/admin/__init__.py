@@ -23,6 +23,7 @@ SECTIONS = [
     ("admin.profile_templates", "Profile templates"),
     ("admin.email_templates", "Email templates"),
     ("admin.outbox", "Mail outbox"),
+    ("admin.security", "Security log"),
 ]
 
 
@@ -51,4 +52,4 @@ def _too_large(exc):
 
 
 # The resource modules register their routes on ``bp``, so they can only be imported once it exists.
-from . import branding, clients, home, outbox, people, pipeline, templates  # noqa: E402, F401
+from . import branding, clients, home, outbox, people, pipeline, security, templates  # noqa: E402, F401

@@ -153,7 +153,7 @@ def copy_link(job_id: int, contact_id: int):
     if contact.company_id != job.company_id or not contact.active:
         return _link_result(contact, "That contact cannot receive links for this job.", ok=False)
     with unit_of_work():
-        url = auth_service.landing_link(contact, job)
+        url = auth_service.reveal_landing_link(contact, job, current_user)
     return _link_result(contact, "Copy this link and send it to the contact.", url=url)
 
 

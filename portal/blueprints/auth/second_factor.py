@@ -12,7 +12,7 @@ from flask import current_app, flash, session, url_for
 from ... import sessions
 from ...extensions import limiter
 from ...htmx import redirect_for, render
-from ...services import login_throttle, two_factor
+from ...services import login_throttle, security_log, two_factor
 from ...unit_of_work import unit_of_work
 from .forms import SecondFactorForm
 from .views import _safe_next, bp
@@ -42,8 +42,13 @@ def second_factor():
         if accepted:
             with unit_of_work():
                 login_throttle.attempt_succeeded(email)
+                security_log.record_security_event(
+                    "staff_sign_in", agency_id=user.agency_id, actor=user, subject=user, second_factor=True
+                )
             sessions.start(user)
             return redirect_for(_safe_next(pending.get("next")) or url_for("agency.index"))
+        with unit_of_work():  # its own: the request fails, the record of it stays
+            security_log.staff_sign_in_failed(email, "throttled" if throttled else "second factor")
         form.code.errors.append(login_throttle.THROTTLED if throttled else two_factor.WRONG_CODE)
     status = 429 if throttled else 422 if form.errors else 200
     return render("auth/second_factor.html", "auth/_second_factor_form.html", status=status, form=form)

@@ -11,7 +11,7 @@ from ...forms import EmptyForm
 from ...htmx import redirect_for, render
 from ...scoping import agency_or_404
 from ...services import auth as auth_service
-from ...services import login_throttle, two_factor
+from ...services import login_throttle, security_log, two_factor
 from ...unit_of_work import attempt, unit_of_work
 from .forms import ClientSignInForm, StaffLoginForm
 
@@ -42,9 +42,12 @@ def staff_login():
         if user is not None:
             with unit_of_work():
                 login_throttle.attempt_succeeded(form.email.data, device=device)
+                security_log.record_security_event("staff_sign_in", agency_id=user.agency_id, actor=user, subject=user)
             sessions.start(user)
             response = redirect_for(_safe_next(request.args.get("next")) or url_for("agency.index"))
             return trusted_device.remember(response, form.email.data)
+        with unit_of_work():  # its own: the request fails, the record of it stays
+            security_log.staff_sign_in_failed(form.email.data, "throttled" if throttled else "password")
         form.password.errors.append(
             login_throttle.THROTTLED if throttled else "That email and password do not match an active account."
         )
@@ -96,7 +99,7 @@ def redeem(slug: str, token: str):
         abort(404)
     if check.state != "ok":
         return _link_problem(agency, check, token)
-    sessions.start(check.contact)
+    sessions.start(check.contact, revealed_by=check.token.revealed_by_user_id)
     return redirect_for(_destination(check))
 
 
@@ -124,6 +127,9 @@ def logout():
             target = url_for("auth.client_login", slug=current_user.agency.slug)
         with unit_of_work():
             auth_service.end_session(session[sessions.SESSION_ID], sessions.ends_at(current_user, session))
+            security_log.record_security_event(
+                "logout", agency_id=current_user.agency_id, actor=current_user, subject=current_user
+            )
     logout_user()
     session.clear()
     return redirect_for(target)
