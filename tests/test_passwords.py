@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Activity, MailOutbox, PasswordResetRequest, User
+from portal.models import Activity, MailOutbox, PasswordResetRequest, SecurityEvent, User
 from portal.services import passwords, staff
 from portal.worker import answer_password_reset_requests
 from tests.conftest import csrf_token
@@ -273,35 +273,63 @@ def test_a_forged_or_foreign_token_is_not_a_reset_link(app, site):
         assert "no longer valid" in browser.get(f"/account/reset-password/{token}").get_data(as_text=True)
 
 
-def test_one_link_used_twice_at_once_sets_one_password(app, site):
-    """Two browsers submit the same reset link at the same moment (real threads): one wins."""
-    with app.app_context():
-        path = urlsplit(passwords.reset_url(db.session.get_one(User, site.recruiter_id))).path
+def submit_together(app, path: str, chosen: tuple[str, str]) -> list[tuple[int, str]]:
+    """Two browsers submit one password link at the same moment (real threads, released by a
+    barrier), each with a password of its own; their answers (status, page), in the order they came."""
     browsers = []
     for _ in range(2):
         browser = app.test_client()
         browsers.append((browser, csrf_token(browser)))
     barrier = threading.Barrier(2)
-    statuses: list[int] = []
+    answers: list[tuple[int, str]] = []
     failures: list[BaseException] = []
 
     def submit(browser, token, password):
         try:
             barrier.wait(30)
             response = browser.post(path, data={"csrf_token": token, "password": password, "confirm": password})
-            statuses.append(response.status_code)
+            answers.append((response.status_code, response.get_data(as_text=True)))
         except BaseException as exc:  # handed to the main thread
             failures.append(exc)
 
-    chosen = ("first racing passphrase", "second racing passphrase")
     threads = [threading.Thread(target=submit, args=(*pair, pw)) for pair, pw in zip(browsers, chosen, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert failures == []
+    assert failures == [] and len(answers) == 2
+    return answers
+
+
+def test_one_link_used_twice_at_once_sets_one_password(app, site):
+    """Two browsers submit the same reset link at the same moment (real threads): one wins."""
+    with app.app_context():
+        path = urlsplit(passwords.reset_url(db.session.get_one(User, site.recruiter_id))).path
+    chosen = ("first racing passphrase", "second racing passphrase")
+    statuses = [status for status, _ in submit_together(app, path, chosen)]
     # The loser is told the link was used: by the page (it looked after the winner's commit) or in place.
     assert sorted(statuses) in ([200, 303], [303, 422]), statuses
     assert sum(password_matches(app, site.recruiter_id, pw) for pw in chosen) == 1
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(Activity.verb == "user.password_reset")) == 1
+
+
+def test_one_invitation_redeemed_twice_at_once_sets_one_password(app, site):
+    """Two browsers submit the same set-password invitation at the same moment (real threads): one
+    password is set, and the other browser is told the link was already used, with nothing saved."""
+    with app.app_context():
+        path = urlsplit(staff.set_password_url(db.session.get_one(User, site.recruiter_id))).path
+    chosen = ("first invited passphrase", "second invited passphrase")
+
+    answers = submit_together(app, path, chosen)
+
+    assert sorted(status == 303 for status, _ in answers) == [False, True], [status for status, _ in answers]
+    ((loser_status, loser_page),) = [answer for answer in answers if answer[0] != 303]
+    # Refused by the page (it looked after the winner's commit) or in place (it raced the commit).
+    assert loser_status in (200, 422), loser_status
+    assert ("This link is no longer valid" in loser_page) or (staff.LINK_INVALID in html_text.unescape(loser_page))
+    assert sum(password_matches(app, site.recruiter_id, pw) for pw in chosen) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Activity.verb == "user.password_set")) == 1
+        kinds = db.session.scalars(select(SecurityEvent.kind).where(SecurityEvent.kind == "password_set")).all()
+    assert kinds == ["password_set"]

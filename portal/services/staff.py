@@ -23,6 +23,7 @@ from .security_log import record_security_event
 
 SET_PASSWORD_SALT = "portal.set-password"
 INVITE_DAYS = 7
+LINK_INVALID = "This link has expired or was already used. Ask your admin for a new one."
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -35,11 +36,13 @@ def set_password_url(user: User) -> str:
     return absolute_url("account.set_password", token=token)
 
 
-def user_for_token(token: str) -> User | None:
-    """The active user a set-password link is for, or None (forged, expired, used or revoked)."""
+def user_for_token(token: str, lock: bool = False) -> User | None:
+    """The active user a set-password link is for, or None (forged, expired, used or revoked).
+    ``lock``: read the row afresh and lock it, so two uses of one link at once set one password
+    (the second waits for the first, then sees its new hash and finds the link used)."""
     try:
         payload = _serializer().loads(token, max_age=INVITE_DAYS * 24 * 3600)
-        user = db.session.get(User, int(payload["u"]))
+        user = db.session.get(User, int(payload["u"]), with_for_update=lock, populate_existing=lock)
     except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
         return None
     if user is None or not user.active or payload.get("f") != fingerprint(user):
@@ -49,9 +52,9 @@ def user_for_token(token: str) -> User | None:
 
 def set_password_with_token(token: str, password: str, confirm: str) -> User:
     """Set the password a link was issued for; the link stops working at once."""
-    user = user_for_token(token)
+    user = user_for_token(token, lock=True)
     if user is None:
-        raise ServiceError("This link has expired or was already used. Ask your admin for a new one.", field="password")
+        raise ServiceError(LINK_INVALID, field="password")
     check_new_password(user, password, confirm)
     replace_password(user, password)
     record(user.agency_id, "user.password_set", f"{user.name} set their password", actor=user)
