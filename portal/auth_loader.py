@@ -2,12 +2,18 @@
 
 from typing import TYPE_CHECKING
 
-from flask import Flask, request, session, url_for
+from flask import Flask, current_app, request, session, url_for
+from flask_login import current_user
 
 from . import sessions
 from .extensions import db, login_manager
 from .htmx import redirect_for
 from .models import utcnow
+from .services.security_log import record_security_event
+from .unit_of_work import unit_of_work
+
+# A staff session ended by a time limit is recorded (when it is next presented) as one of these.
+TIMEOUT_EVENTS = {"idle": "session_idle_timeout", "expired": "session_absolute_timeout"}
 
 if TYPE_CHECKING:
     from .models import ClientContact, User
@@ -35,7 +41,10 @@ def load_principal(session_id: str) -> "User | ClientContact | None":
         sessions.forget(session)
         return None
     now = utcnow()
-    if sessions.problem(principal, session, now) is not None:
+    problem = sessions.problem(principal, session, now)
+    if problem is not None:
+        if principal.is_staff and problem in TIMEOUT_EVENTS:
+            _record_timeout(principal, TIMEOUT_EVENTS[problem], now)
         sessions.forget(session)
         return None
     if principal.is_staff:
@@ -45,11 +54,31 @@ def load_principal(session_id: str) -> "User | ClientContact | None":
     return principal
 
 
+def _record_timeout(user: "User", kind: str, now) -> None:
+    """The security log's record of a staff session its idle or absolute limit ended, in a unit of
+    work of its own (the principal is resolved before any view runs: see ``init_app``). The cookie
+    forgets who it was for at once, so one presented session makes one record."""
+    limits = {
+        "session_idle_timeout": {"idle_limit_minutes": current_app.config["STAFF_IDLE_TIMEOUT_MINUTES"]},
+        "session_absolute_timeout": {"absolute_limit_hours": current_app.config["STAFF_ABSOLUTE_TIMEOUT_HOURS"]},
+    }
+    with unit_of_work():
+        record_security_event(kind, agency_id=user.agency_id, subject=user, now=now, **limits[kind])
+
+
 def init_app(app: Flask) -> None:
     """Register the loader and the unauthorised handler."""
     sessions.init_app(app)
     login_manager.user_loader(load_principal)
     login_manager.session_protection = "basic"
+
+    @app.before_request
+    def _resolve_principal():
+        # Flask-Login loads the principal on first use of current_user, which could be inside a
+        # view's unit of work; the loader may record an ended session in a unit of work of its own,
+        # so it runs first, before any view (static files carry no session worth resolving).
+        if request.endpoint != "static" and "_user_id" in session:
+            current_user._get_current_object()
 
     @login_manager.unauthorized_handler
     def _unauthorised():

@@ -54,12 +54,15 @@ class Config:
     RATELIMIT_STORAGE_URI: str | None = None
     RATELIMIT_SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = True
+    # Seconds a Redis storage may take to connect or to answer before it counts as down (in-memory
+    # fallback, portal/ratelimit.py): a hung Redis must not hang the request (PORTAL_RATELIMIT_TIMEOUT_S).
+    RATELIMIT_TIMEOUT_S = 0.5
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none, use the peer).
     TRUSTED_PROXIES = 0
     SIGN_IN_RATE_PER_IP = "20 per 10 minutes"
     SIGN_IN_RATE_PER_EMAIL = "5 per 10 minutes"
     STAFF_LOGIN_RATE = "10 per 10 minutes"
-    # Per signed-in person (not per address), refused in place with nothing saved (ratelimit.allow).
+    # Per signed-in person (not per address), refused in place with nothing saved (ratelimit.throttle).
     CLIENT_COMMENT_RATE = "10 per minute;200 per day"
     CLIENT_ACTION_RATE = "60 per minute"
     STAFF_COMMENT_RATE = "30 per minute;500 per day"

@@ -1,14 +1,20 @@
 """Branded error pages; htmx requests get a small fragment for the toast area instead."""
 
 import json
+import logging
 
-from flask import Flask, make_response, render_template
+from flask import Flask, make_response, render_template, request, session
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
+from . import ratelimit
 from .extensions import db
 from .htmx import is_htmx
-from .unit_of_work import is_lock_timeout
+from .services import security_log, two_factor
+from .unit_of_work import is_lock_timeout, unit_of_work
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -47,6 +53,17 @@ def init_app(app: Flask) -> None:
             400, "Form expired", "This form expired or was not sent from this site. Reload the page and try again."
         )
 
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc):
+        wait = ratelimit.refusal_wait(exc)
+        if ratelimit.first_refusal_by_address(exc):
+            _record_refusal(exc)
+        message = f"You have tried this too often from here. {wait.words}"
+        response = render_error(429, message=message)
+        if is_htmx():  # an error answer is not swapped into the page: say it in the toast area
+            response.headers["HX-Trigger"] = json.dumps({"toast": {"message": message, "level": "error"}})
+        return ratelimit.retry_after(response, wait)
+
     @app.errorhandler(500)
     def _server_error(exc):
         db.session.rollback()
@@ -60,6 +77,26 @@ def init_app(app: Flask) -> None:
             raise exc  # any other database failure is a 500, logged as such
         db.session.rollback()
         return busy_response()
+
+
+def _record_refusal(exc: RateLimitExceeded) -> None:
+    """The security log's record of a per-address refusal, in a unit of work of its own (the request
+    itself saves nothing). A database too busy to take it does not turn the 429 into an error."""
+    pending = two_factor.pending_user(session.get(two_factor.SESSION_KEY))  # the second-factor step
+    route = request.url_rule.rule if request.url_rule is not None else request.path
+    try:
+        with unit_of_work():
+            security_log.rate_limit_refused(
+                route,
+                str(exc.limit.limit),
+                slug=(request.view_args or {}).get("slug"),
+                email=request.form.get("email"),
+                user=pending,
+            )
+    except OperationalError as error:
+        if not is_lock_timeout(error):
+            raise
+        log.warning("The rate-limit refusal on %s was not recorded: the database was busy.", route)
 
 
 def busy_response():

@@ -9,7 +9,13 @@ start whatever the setting.
 
 When the shared storage stops answering, sign-in must not become a 500: each app falls back to
 counting in its own memory (the same limits, per process) and logs it, asks the storage again
-every ``STORAGE_RECHECK_SECONDS``, and ``/healthz`` says "rate limits degraded".
+every ``STORAGE_RECHECK_SECONDS``, and ``/healthz`` says "rate limits degraded". A storage that
+accepts the connection and then says nothing (a hung Redis) counts as down too: its socket waits at
+most ``PORTAL_RATELIMIT_TIMEOUT_S`` (0.5 s) to connect and to read, so it cannot hang a request.
+
+Every refusal (429) says when to try again, in words on the page and as ``Retry-After`` in
+seconds (:class:`Wait`). A refusal by a per-address limit is also recorded in the security log,
+once per address, route and window (a burst of refusals is one event).
 
 Behind a reverse proxy every request comes from the proxy's address: ``PORTAL_TRUSTED_PROXIES``
 (the number of proxies in front of the app, default 0) makes ``ProxyFix`` take the client address
@@ -18,21 +24,67 @@ its way into a fresh bucket.
 """
 
 import logging
+import math
 import time
 import weakref
 from dataclasses import dataclass
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, Response, current_app, g, has_app_context, request
 from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from limits import parse_many
+from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import STRATEGIES, RateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 _STATE = "portal.ratelimit"
+_RETRY_AFTER = "portal_retry_after"  # the refusal's wait, in ``g``, for the Retry-After header
 STORAGE_RECHECK_SECONDS = 30
+# URI schemes of a Redis storage (limits): their sockets get the short timeout.
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Wait:
+    """How long a refused request must wait before the same thing is allowed again."""
+
+    seconds: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seconds", max(1, int(self.seconds)))  # "now" is a second away at best
+
+    @property
+    def words(self) -> str:
+        """ "Try again in 10 minutes." (rounded up: never sooner than the limit allows)."""
+        return f"Try again in {duration_in_words(self.seconds)}."
+
+
+def duration_in_words(seconds: int) -> str:
+    """``seconds`` as a person says it, rounded up: "45 seconds", "1 minute", "10 minutes", "24 hours"."""
+    seconds = max(1, seconds)
+    if seconds < 60:
+        amount, unit = seconds, "second"
+    elif seconds <= 90 * 60:
+        amount, unit = math.ceil(seconds / 60), "minute"
+    else:
+        amount, unit = math.ceil(seconds / 3600), "hour"
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"
+
+
+def wait_until(reset_at: float) -> Wait:
+    """The wait until the instant ``reset_at`` (epoch seconds), in whole seconds rounded up."""
+    return Wait(math.ceil(reset_at - time.time()))
+
+
+def retry_after(response: Response, wait: Wait) -> Response:
+    """A 429 ``response`` says how many seconds to wait (``Retry-After``); any other answer (the
+    redirect of a request without htmx, which flashes the words) is left as it is."""
+    if response.status_code == 429:
+        response.headers["Retry-After"] = str(wait.seconds)
+        setattr(g, _RETRY_AFTER, wait.seconds)
+    return response
 
 
 @dataclass
@@ -78,6 +130,11 @@ class PortalLimiter(Limiter):
 
     def init_app(self, app: Flask) -> None:
         self._storage_options = {}  # options of one app's storage must not leak into the next
+        # Registered before Flask-Limiter's own header hook, so it runs after it (Flask runs them
+        # in reverse): that hook puts the end of the route's window (plus a second) in Retry-After
+        # of every response, which is not when a refusal for another reason (the sign-in back-off,
+        # a per-person throttle) may be retried.
+        app.after_request(_retry_after_header)
         super().init_app(app)
         assert self._storage is not None and self._limiter is not None  # set by Limiter.init_app
         strategy = STRATEGIES[self._strategy or app.config.get("RATELIMIT_STRATEGY", "fixed-window")]
@@ -129,11 +186,26 @@ class PortalLimiter(Limiter):
             log.warning("Rate-limit storage could not be reset: %s", type(exc).__name__)
 
 
+def _retry_after_header(response: Response) -> Response:
+    wait = g.get(_RETRY_AFTER)
+    if response.status_code == 429 and wait is not None:
+        response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Check the storage setting, trust the configured proxies, and start the limiter."""
     from .extensions import limiter
 
-    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    uri = app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if uri.startswith(REDIS_SCHEMES):
+        timeout = app.config.get("RATELIMIT_TIMEOUT_S", 0.5)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise RuntimeError(f"PORTAL_RATELIMIT_TIMEOUT_S must be a number of seconds above 0, not {timeout!r}.")
+        # A Redis that accepts and never answers must not hold a request: give up soon and count
+        # in memory (the fallback above).
+        options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {**options, **(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
     hops = app.config.get("TRUSTED_PROXIES", 0)
     if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
         raise RuntimeError(f"PORTAL_TRUSTED_PROXIES must be a whole number of proxies (0 or more), not {hops!r}.")
@@ -181,19 +253,56 @@ def principal_key() -> str:
     return f"{kind}:{ident}"
 
 
-def allow(scope: str, setting: str) -> bool:
+def throttle(scope: str, setting: str) -> Wait | None:
     """Count one ``scope`` action (``"comment"``, ``"action"``) of the signed-in principal against
-    the rate in config ``setting`` (``"10 per minute;200 per day"``); False once it is spent, and
-    then the action must not happen. A storage outage counts in memory instead (see above)."""
-    from .extensions import limiter
-
+    the rate in config ``setting`` (``"10 per minute;200 per day"``). None: it may happen; else the
+    rate is spent, the action must not happen, and the answer is how long until it may (the latest
+    end among the spent windows). A storage outage counts in memory instead (see above)."""
     items = parse_many(current_app.config[setting])
     key = principal_key()
+    allowed, limiter = _hit_all(items, "portal", scope, key)
+    if allowed:
+        return None
+    windows = [limiter.get_window_stats(item, "portal", scope, key) for item in items]
+    return wait_until(max((w.reset_time for w in windows if w.remaining <= 0), default=time.time()))
+
+
+def _hit_all(items: list[RateLimitItem], *identifiers: str) -> tuple[bool, RateLimiter]:
+    """Count one hit against each of ``items`` (stopping at the first spent one): whether all had
+    room, and the limiter that counted (shared storage, or memory while it is down)."""
+    from .extensions import limiter
+
     state: _AppLimits = current_app.extensions[_STATE]
+    counter = limiter.limiter
     try:
-        return all(limiter.limiter.hit(item, "portal", scope, key) for item in items)
+        return all(counter.hit(item, *identifiers) for item in items), counter
     except Exception as exc:
         if state.down_since is not None:
             raise
         state.storage_failed(exc)
-        return all(state.fallback.hit(item, "portal", scope, key) for item in items)
+        return all(state.fallback.hit(item, *identifiers) for item in items), state.fallback
+
+
+def refusal_wait(exc: RateLimitExceeded) -> Wait:
+    """How long a request Flask-Limiter refused must wait: until every limit it broke starts a new
+    window (the broken limit's whole window if the storage cannot say)."""
+    from .extensions import limiter
+
+    try:
+        resets = [limit.window.reset_time for limit in limiter.current_limits if limit.breached]
+    except Exception:  # the storage stopped answering between the count and this question
+        resets = []
+    if not resets:
+        return Wait(exc.limit.limit.get_expiry())
+    return wait_until(max(resets))
+
+
+def first_refusal_by_address(exc: RateLimitExceeded) -> bool:
+    """True when ``exc`` is a per-address limit refusing this address on this route for the first
+    time in the limit's window: the one refusal of a burst that the security log records."""
+    if exc.limit.key_func is not get_remote_address:
+        return False  # keyed on something else (the typed e-mail address): not an address's refusal
+    once = RateLimitItemPerSecond(1, exc.limit.limit.get_expiry())
+    route = request.url_rule.rule if request.url_rule is not None else request.path
+    first, _ = _hit_all([once], "portal", "refusal-recorded", route, get_remote_address())
+    return first

@@ -8,8 +8,11 @@ of its own that is deleted afterwards; they are skipped, with the reason shown, 
 Redis answers there.
 """
 
+import json
 import os
+import re
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -20,6 +23,8 @@ from tests.conftest import csrf_token
 from tests.factories import make_agency
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The in-memory counters read the clock: with it stopped, a refusal's wait is exact.
+START = datetime(2038, 2, 3, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -69,9 +74,35 @@ def test_two_workers_share_one_bucket_in_redis(make_app, agency, redis_settings)
     answers = [ask_for_link(workers[n % 2], f"person{n}@client.example", "10.9.0.1").status_code for n in range(20)]
 
     assert answers == [200] * 10 + [429] * 10, "the limit of 10 holds across both workers"
+    refused = ask_for_link(workers[0], "late@client.example", "10.9.0.1")
+    # Redis keeps the window (and its clock): the wait is whatever is left of the ten minutes.
+    assert 1 <= int(refused.headers["Retry-After"]) <= 600
+    assert re.search(r"Try again in \d+ (minute|second)s?\.", refused.get_data(as_text=True))
     assert list(redis.Redis.from_url(REDIS_URL).scan_iter(f"{prefix}*")), "the counters live in Redis"
     other_client = ask_for_link(workers[1], "someone@client.example", "10.9.0.2")
     assert other_client.status_code == 200
+
+
+@pytest.mark.time_machine(START, tick=False)
+def test_a_refusal_says_when_to_try_again_in_seconds_and_in_words(make_app, agency):
+    client = make_app(SIGN_IN_RATE_PER_IP="3 per 10 minutes").test_client()
+    for n in range(3):
+        assert ask_for_link(client, f"early{n}@client.example", "10.9.2.1").status_code == 200
+
+    page = ask_for_link(client, "late@client.example", "10.9.2.1")
+    fragment = client.post(
+        "/ratelimited/login",
+        data={"csrf_token": csrf_token(client), "email": "late@client.example"},
+        environ_base={"REMOTE_ADDR": "10.9.2.1"},
+        headers={"HX-Request": "true"},
+    )
+
+    for refused in (page, fragment):
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "600"
+        assert "Try again in 10 minutes." in refused.get_data(as_text=True)
+    assert "<html" in page.get_data(as_text=True) and "<html" not in fragment.get_data(as_text=True)
+    toast = json.loads(fragment.headers["HX-Trigger"])["toast"]
+    assert toast["level"] == "error" and toast["message"].endswith("Try again in 10 minutes.")
 
 
 def test_memory_storage_counts_per_worker(make_app, agency):
@@ -89,7 +120,8 @@ def test_memory_storage_counts_per_worker(make_app, agency):
 
 @pytest.fixture
 def clean_environment(monkeypatch):
-    for name in ("PORTAL_RATELIMIT_STORAGE_URI", "PORTAL_RATELIMIT_SINGLE_PROCESS", "PORTAL_TRUSTED_PROXIES"):
+    names = ("PORTAL_RATELIMIT_STORAGE_URI", "PORTAL_RATELIMIT_SINGLE_PROCESS", "PORTAL_TRUSTED_PROXIES")
+    for name in (*names, "PORTAL_RATELIMIT_TIMEOUT_S"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -116,6 +148,23 @@ def test_production_takes_the_storage_from_the_environment(make_app, clean_envir
         from portal.extensions import limiter
 
         assert type(limiter.storage).__name__ == "RedisStorage"
+
+
+def test_redis_sockets_give_up_soon_and_the_wait_is_configurable(make_app, clean_environment, redis_settings):
+    redis_settings.pop("_keys")
+
+    def socket_options(app) -> dict:
+        with app.app_context():
+            from portal.extensions import limiter
+
+            kwargs = limiter.storage.storage.connection_pool.connection_kwargs
+            return {name: kwargs[name] for name in ("socket_connect_timeout", "socket_timeout")}
+
+    assert socket_options(make_app(**redis_settings)) == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    clean_environment.setenv("PORTAL_RATELIMIT_TIMEOUT_S", "2.5")
+    assert socket_options(make_app(**redis_settings)) == {"socket_connect_timeout": 2.5, "socket_timeout": 2.5}
+    with pytest.raises(RuntimeError, match="PORTAL_RATELIMIT_TIMEOUT_S"):
+        make_app(**redis_settings, RATELIMIT_TIMEOUT_S="soon")
 
 
 def test_a_single_process_install_may_keep_memory_storage(make_app, clean_environment):

@@ -8,7 +8,7 @@ context.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_agency, make_application, make_company, make_contact, make_job, make_user
 
 ADDRESS = "198.51.100.7"
+SESSION_START = datetime(2040, 6, 1, 9, 0, tzinfo=UTC)
 NEW_PASSWORD = "violet harbour quantum 7"
 
 
@@ -321,3 +322,72 @@ def test_postgresql_refuses_to_change_or_delete_an_event(app, site):
                 db.session.execute(text(statement))
             db.session.rollback()
     assert [e.kind for e in events(app)] == ["staff_sign_in"]
+
+
+def test_a_burst_of_per_address_refusals_is_recorded_once_without_what_was_typed(make_app, site):
+    limited = make_app(SIGN_IN_RATE_PER_IP="2 per 10 minutes", STAFF_LOGIN_RATE="1 per 10 minutes")
+    client = browser(limited)
+    typed = [f"typed{n}@client.example" for n in range(5)]
+    answers = [post(client, "/acme/login", email=email).status_code for email in typed]
+    assert answers == [200, 200, 429, 429, 429]
+
+    refused = only(limited, "rate_limited")
+    assert (refused.agency_id is not None, refused.address, refused.subject_user_id) == (True, ADDRESS, None)
+    assert refused.detail == {"route": "/<slug>/login", "limit": "2 per 10 minute"}
+    another = browser(limited, "192.0.2.80")  # another address: a burst of its own
+    assert [post(another, "/acme/login", email=e).status_code for e in typed[:3]] == [200, 200, 429]
+    assert [e.address for e in events(limited, "rate_limited")] == [ADDRESS, "192.0.2.80"]
+
+    # Staff sign-in: the event belongs to the agency of the account the typed address names.
+    staff = browser(limited, "192.0.2.81")
+    guesses = [post(staff, "/login", email=site.recruiter_email, password=f"guess {n}") for n in range(2)]
+    assert [g.status_code for g in guesses] == [422, 429]
+    (_, _, on_staff_login) = events(limited, "rate_limited")
+    assert (on_staff_login.subject_user_id, on_staff_login.detail["route"]) == (site.recruiter_id, "/login")
+    logged = " ".join(str(vars(event)) for event in events(limited, "rate_limited"))
+    assert not any(email in logged for email in typed) and site.recruiter_email not in logged
+    assert "guess" not in all_security_text(limited)
+
+    admin = sign_in(limited, site.admin_email, address="192.0.2.82")
+    page = admin.get("/admin/security?kind=rate_limited").get_data(as_text=True)
+    assert page.count('data-kind="rate_limited"') == 3 and "route: /&lt;slug&gt;/login" in page
+    assert '<option value="rate_limited" selected>rate limited</option>' in page
+
+
+@pytest.mark.parametrize(
+    ("limit", "kind", "detail"),
+    [
+        ("idle", "session_idle_timeout", {"idle_limit_minutes": 30}),
+        ("absolute", "session_absolute_timeout", {"absolute_limit_hours": 12}),
+    ],
+)
+def test_a_staff_session_ended_by_a_time_limit_is_recorded_when_next_presented(
+    app, site, time_machine, limit, kind, detail
+):
+    time_machine.move_to(SESSION_START, tick=False)
+    client = sign_in(app, site.recruiter_email)
+    if limit == "idle":
+        time_machine.shift(timedelta(minutes=app.config["STAFF_IDLE_TIMEOUT_MINUTES"]))
+    else:  # active every 20 minutes (never idle) until the absolute limit
+        elapsed = timedelta(0)
+        while elapsed < timedelta(hours=app.config["STAFF_ABSOLUTE_TIMEOUT_HOURS"]):
+            assert client.get("/agency/").status_code == 200
+            time_machine.shift(timedelta(minutes=20))
+            elapsed += timedelta(minutes=20)
+    assert events(app, kind) == [], "nothing is recorded until the session is presented"
+
+    ended = client.get("/agency/")
+    assert ended.status_code == 302 and ended.headers["Location"].startswith("/login")
+    recorded = only(app, kind)
+    assert (recorded.subject_user_id, recorded.actor_user_id, recorded.address, recorded.detail) == (
+        site.recruiter_id,
+        None,
+        ADDRESS,
+        detail,
+    )
+    assert client.get("/agency/").status_code == 302
+    assert len(events(app, kind)) == 1, "the cookie forgot who it was for: one record"
+
+    admin = sign_in(app, site.admin_email)
+    page = admin.get(f"/admin/security?kind={kind}").get_data(as_text=True)
+    assert page.count(f'data-kind="{kind}"') == 1 and "Rhea Recruiter" in page

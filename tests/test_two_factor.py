@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import RecoveryCode, User
+from portal.models import RecoveryCode, SecurityEvent, User
 from portal.services import two_factor
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
@@ -255,3 +255,27 @@ def test_the_page_asked_for_before_sign_in_is_kept_through_the_code(app, site, e
     assert staff_login(browser, site.recruiter_email, PASSWORD, query="?next=/agency/tasks").status_code == 303
     response = post_with_token(browser, "/login/code", code=code(secret, at))
     assert response.status_code == 303 and response.headers["Location"] == "/agency/tasks"
+
+
+def test_turning_it_on_and_off_and_using_a_recovery_code_are_in_the_security_log(
+    app, client, site, enrolled, time_machine
+):
+    secret, codes = enrolled
+    at = START + STEP
+    browser, used = sign_in_with_code(app, site.recruiter_email, codes[0], at, time_machine)
+    assert used.status_code == 303
+    time_machine.move_to(at + STEP, tick=False)
+    off = post_with_token(client, "/account/second-factor/disable", password=PASSWORD, code=code(secret, at + STEP))
+    assert off.status_code == 303
+
+    with app.app_context():
+        kept = db.session.scalars(select(SecurityEvent).order_by(SecurityEvent.id)).all()
+        events = [(e.kind, e.actor_user_id, e.subject_user_id, e.detail) for e in kept]
+        logged = " ".join(f"{e.kind} {e.detail} {e.address}" for e in kept)
+    mine = [event for event in events if event[0] in {"second_factor_on", "recovery_code_used", "second_factor_off"}]
+    assert mine == [
+        ("second_factor_on", site.recruiter_id, site.recruiter_id, {}),
+        ("recovery_code_used", site.recruiter_id, site.recruiter_id, {"codes_left": 9}),
+        ("second_factor_off", site.recruiter_id, site.recruiter_id, {}),
+    ]
+    assert secret not in logged and not any(recovery in logged for recovery in codes), "no secret in the log"

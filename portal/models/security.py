@@ -21,6 +21,12 @@ SECURITY_EVENT_KINDS = (
     "role_changed",
     "user_deactivated",
     "contact_deactivated",
+    "second_factor_on",
+    "second_factor_off",
+    "recovery_code_used",
+    "rate_limited",
+    "session_idle_timeout",
+    "session_absolute_timeout",
 )
 
 

@@ -17,6 +17,7 @@ guesses cannot slip through one allowed slot, and the slow hash runs outside the
 """
 
 import hashlib
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -30,7 +31,7 @@ FREE_FAILURES = 5
 FIRST_DELAY = timedelta(seconds=1)
 MAX_DELAY = timedelta(minutes=15)
 FORGET_AFTER = timedelta(days=1)
-THROTTLED = "Too many attempts, try again in a moment."
+THROTTLED = "Too many attempts."
 
 
 def _key(email: str, device: str | None = None) -> str:
@@ -67,6 +68,17 @@ def claim_attempt(email: str, now: datetime | None = None, device: str | None = 
     row.next_allowed_at = now + delay_after(row.failures)
     row.updated_at = now
     return True
+
+
+def seconds_to_wait(email: str, now: datetime | None = None, device: str | None = None) -> int:
+    """Whole seconds, rounded up, until an attempt for ``email`` (from ``device``) may be made again
+    (0: now)."""
+    now = now or utcnow()
+    query = select(LoginThrottle.next_allowed_at).where(LoginThrottle.key == _key(email, device))
+    allowed_at = db.session.scalar(query)
+    if allowed_at is None:
+        return 0
+    return max(0, math.ceil((as_utc(allowed_at) - now).total_seconds()))
 
 
 def attempt_succeeded(email: str, device: str | None = None) -> None:

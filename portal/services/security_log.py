@@ -14,7 +14,7 @@ from flask import has_request_context, request
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import SECURITY_EVENT_KINDS, ClientContact, LoginToken, SecurityEvent, User, utcnow
+from ..models import SECURITY_EVENT_KINDS, Agency, ClientContact, LoginToken, SecurityEvent, User, utcnow
 
 PAGE_SIZE = 50
 Principal = User | ClientContact
@@ -64,6 +64,23 @@ def staff_sign_in_failed(email: str, reason: str) -> SecurityEvent:
     return record_security_event(
         "staff_sign_in_failed", agency_id=user.agency_id if user else None, subject=user, reason=reason
     )
+
+
+def rate_limit_refused(
+    route: str, limit: str, *, slug: str | None = None, email: str | None = None, user: User | None = None
+) -> SecurityEvent:
+    """A refusal by a per-address rate limit on ``route`` (the URL rule, which holds no token) under
+    ``limit`` ("20 per 10 minutes"); the address is the request's. The event belongs to the agency the
+    route names (``slug``), else to that of the account ``user`` or the typed ``email`` names; the
+    address typed is not kept, nor anything else the request carried."""
+    agency_id = None
+    if slug:
+        agency_id = db.session.scalar(select(Agency.id).where(Agency.slug == slug))
+    if agency_id is None and user is None and email:
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if agency_id is None and user is not None:
+        agency_id = user.agency_id
+    return record_security_event("rate_limited", agency_id=agency_id, subject=user, route=route, limit=limit)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import RecoveryCode, User, utcnow
 from . import ServiceError
 from .activity import record
+from .security_log import record_security_event
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper
@@ -81,6 +82,7 @@ def confirm_enrolment(user: User, code: str, now: datetime | None = None) -> lis
     user.totp_confirmed = True
     user.session_version += 1
     record(user.agency_id, "user.second_factor_on", f"{user.name} turned on a second factor", actor=user)
+    record_security_event("second_factor_on", agency_id=user.agency_id, actor=user, subject=user, now=now)
     return _new_recovery_codes(user)
 
 
@@ -100,6 +102,9 @@ def verify(user: User, code: str, now: datetime | None = None) -> bool:
             f"{user.name} signed in with a recovery code ({left} left)",
             actor=user,
         )
+        record_security_event(
+            "recovery_code_used", agency_id=user.agency_id, actor=user, subject=user, now=now, codes_left=left
+        )
         return True
     return False
 
@@ -115,6 +120,7 @@ def disable(user: User, password: str, code: str, now: datetime | None = None) -
     user.totp_secret, user.totp_confirmed, user.totp_last_step = None, False, None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record(user.agency_id, "user.second_factor_off", f"{user.name} turned off their second factor", actor=user)
+    record_security_event("second_factor_off", agency_id=user.agency_id, actor=user, subject=user, now=now)
 
 
 def remaining_recovery_codes(user: User) -> int:

@@ -4,9 +4,12 @@ when the shared rate-limit storage stops answering."""
 
 import logging
 import os
+import socket
 import subprocess
 import sys
+import threading
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,6 +29,8 @@ from tests.servers import free_port
 HX = {"HX-Request": "true"}
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The in-memory counters read the clock: with it stopped, a refusal's wait is exact.
+START = datetime(2038, 2, 3, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -61,6 +66,14 @@ def count(app, model, *where) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
+def assert_wait(response, seconds: int, words: str) -> None:
+    """A 429 that says when to try again: in seconds for the browser, in words for the person."""
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == str(seconds)
+    assert f"Try again in {words}." in response.get_data(as_text=True)
+
+
+@pytest.mark.time_machine(START, tick=False)
 def test_comments_are_throttled_per_contact_in_place(make_app, tenant):
     app = make_app(CLIENT_COMMENT_RATE="3 per minute;100 per day")
     client = signed_in(app, tenant)
@@ -71,13 +84,25 @@ def test_comments_are_throttled_per_contact_in_place(make_app, tenant):
     client.environ_base["REMOTE_ADDR"] = "10.1.0.99"
     refused = post(client, url(tenant, "/comments"), {"body": "One more"})
 
-    assert refused.status_code == 429
+    assert_wait(refused, 60, "1 minute")
     html = refused.get_data(as_text=True)
     assert html.lstrip().startswith(f'<section id="comments-{tenant.application_id}"'), "the thread, not a page"
-    assert "wait a minute and try again. Nothing was saved." in html and "One more" in html
+    assert "Nothing was saved. Try again in 1 minute." in html and "One more" in html
     assert count(app, Comment) == 3
 
 
+@pytest.mark.time_machine(START, tick=False)
+def test_a_spent_daily_rate_says_when_the_day_is_over(make_app, tenant):
+    app = make_app(CLIENT_COMMENT_RATE="10 per minute;2 per day")
+    client = signed_in(app, tenant)
+    for n in range(2):
+        assert post(client, url(tenant, "/comments"), {"body": f"Note {n}"}).status_code == 200
+
+    # The minute still has room; the day has none: the wait is the day's.
+    assert_wait(post(client, url(tenant, "/comments"), {"body": "More"}), 24 * 3600, "24 hours")
+
+
+@pytest.mark.time_machine(START, tick=False)
 def test_client_actions_are_throttled_and_save_nothing(make_app, tenant):
     app = make_app(CLIENT_ACTION_RATE="2 per minute")
     client = signed_in(app, tenant)
@@ -87,15 +112,15 @@ def test_client_actions_are_throttled_and_save_nothing(make_app, tenant):
     refused_rating = post(client, url(tenant, "/rating"), {"stars": "1"})
     refused_reject = post(client, url(tenant, "/reject"))
 
-    assert refused_rating.status_code == refused_reject.status_code == 429
     for response in (refused_rating, refused_reject):
-        html = response.get_data(as_text=True)
-        assert "wait a minute and try again" in html and "<html" not in html
+        assert_wait(response, 60, "1 minute")
+        assert "<html" not in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(select(Rating.stars)).all() == [5]
         assert db.session.get(Application, tenant.application_id).client_status != "rejected_by_client"
 
 
+@pytest.mark.time_machine(START, tick=False)
 def test_hire_form_refuses_in_place(make_app, tenant):
     app = make_app(CLIENT_ACTION_RATE="1 per minute")
     client = signed_in(app, tenant)
@@ -103,8 +128,7 @@ def test_hire_form_refuses_in_place(make_app, tenant):
 
     refused = post(client, url(tenant, "/hire"), {"note": "Welcome"})
 
-    assert refused.status_code == 429
-    assert "wait a minute and try again" in refused.get_data(as_text=True)
+    assert_wait(refused, 60, "1 minute")
     with app.app_context():
         assert db.session.get(Application, tenant.application_id).client_status != "hire_requested"
 
@@ -180,10 +204,13 @@ def test_two_workers_share_the_comment_throttle_in_redis(make_app, tenant, redis
     }
     workers = [signed_in(make_app(**settings), tenant) for _ in range(2)]
 
-    answers = [post(workers[n % 2], url(tenant, "/comments"), {"body": f"n{n}"}).status_code for n in range(6)]
+    answers = [post(workers[n % 2], url(tenant, "/comments"), {"body": f"n{n}"}) for n in range(6)]
 
-    assert answers == [200] * 4 + [429] * 2
+    assert [answer.status_code for answer in answers] == [200] * 4 + [429] * 2
     assert count(workers[0].application, Comment) == 4
+    # Redis keeps the window (and its clock): the wait is whatever is left of the minute.
+    assert all(1 <= int(answer.headers["Retry-After"]) <= 60 for answer in answers[4:])
+    assert all("Nothing was saved. Try again in " in answer.get_data(as_text=True) for answer in answers[4:])
 
 
 def test_redis_down_keeps_sign_in_and_throttles_working(make_app, tenant, caplog, monkeypatch):
@@ -206,6 +233,57 @@ def test_redis_down_keeps_sign_in_and_throttles_working(make_app, tenant, caplog
     comments = [post(client, url(tenant, "/comments"), {"body": f"c{n}"}).status_code for n in range(3)]
     assert comments == [200, 200, 429]
 
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded" and "rate limits degraded" in health["reasons"]
+
+
+@pytest.fixture
+def silent_redis():
+    """A TCP server that accepts every connection and never says a word: a hung Redis. Yields its
+    URI and the connections it accepted."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            accepted.append(connection)
+
+    thread = threading.Thread(target=serve, name="silent-redis")
+    thread.start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0", accepted
+    stop.set()
+    thread.join(10)
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+def test_a_redis_that_never_answers_does_not_hold_requests(make_app, tenant, silent_redis, caplog, monkeypatch):
+    monkeypatch.setattr(logging.getLogger("portal.ratelimit"), "disabled", False)
+    uri, accepted = silent_redis
+    settings = {"RATELIMIT_TIMEOUT_S": 0.2, "STAFF_LOGIN_RATE": "2 per 10 minutes", "CLIENT_COMMENT_RATE": "2 per minute"}
+    app = make_app(RATELIMIT_STORAGE_URI=uri, **settings)
+    anonymous = app.test_client()
+
+    answers = [
+        anonymous.post(
+            "/login", data={"csrf_token": csrf_token(anonymous), "email": "nobody@x.example", "password": "wrong-one"}
+        ).status_code
+        for _ in range(3)
+    ]
+
+    assert accepted, "the requests did reach the silent server"
+    assert answers == [422, 422, 429], "sign-in answers, counting in memory once the storage timed out"
+    assert "Rate-limit storage unreachable (TimeoutError)" in caplog.text
+    client = signed_in(app, tenant)
+    comments = [post(client, url(tenant, "/comments"), {"body": f"c{n}"}).status_code for n in range(3)]
+    assert comments == [200, 200, 429]
     health = client.get("/healthz").get_json()
     assert health["status"] == "degraded" and "rate limits degraded" in health["reasons"]
 
@@ -259,6 +337,7 @@ def test_gunicorn_refuses_while_db_upgrade_runs(database_url, app):
     assert "PORTAL_RATELIMIT_STORAGE_URI=redis://" in web.stderr + web.stdout
 
 
+@pytest.mark.time_machine(START, tick=False)
 def test_staff_task_comments_are_throttled_in_place(make_app, app):
     throttled = make_app(STAFF_COMMENT_RATE="2 per minute")
     with app.app_context():
@@ -272,7 +351,7 @@ def test_staff_task_comments_are_throttled_in_place(make_app, app):
     answers = [post(client, f"/agency/tasks/{task_id}/comments", {"body": f"Call {n}"}) for n in range(3)]
 
     assert [a.status_code for a in answers] == [200, 200, 429]
-    assert "wait a minute and try again" in answers[2].get_data(as_text=True)
+    assert_wait(answers[2], 60, "1 minute")
     assert count(app, TaskComment) == 2
 
 

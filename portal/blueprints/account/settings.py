@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from ... import sessions
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render
+from ...ratelimit import Wait, retry_after
 from ...services import login_throttle, passwords, two_factor
 from ...unit_of_work import attempt, unit_of_work
 from .forms import ChangePasswordForm, ConfirmSecondFactorForm, DisableSecondFactorForm
@@ -46,10 +47,20 @@ def _page(status: int = 200, recovery_codes: list[str] | None = None, **forms):
     )
 
 
-def _claim_password_attempt(email: str) -> bool:
-    """The sign-in back-off applies to a password typed here too (a borrowed session cannot guess it)."""
+def _refused_before_the_password(form, section: str, password_field):
+    """The answer before a password typed here is checked: the page with ``form`` in its ``section``
+    when the form is invalid (422) or the sign-in back-off says wait (429: a borrowed session cannot
+    guess the password either); None when the password may be checked."""
+    if not form.validate_on_submit():
+        return _page(422, **{section: form})
+    email = current_user.email
     with unit_of_work():
-        return login_throttle.claim_attempt(email)
+        allowed = login_throttle.claim_attempt(email)
+    if allowed:
+        return None
+    wait = Wait(login_throttle.seconds_to_wait(email))
+    password_field.errors.append(f"{login_throttle.THROTTLED} {wait.words}")
+    return retry_after(_page(429, **{section: form}), wait)
 
 
 def _password_attempt_over(email: str) -> None:
@@ -75,12 +86,9 @@ def change_password():
     """Change the password: the current one, then the new one twice. Every other session ends; this
     one goes on, on a fresh session id."""
     form = ChangePasswordForm()
-    if not form.validate_on_submit():
-        return _page(422, password_form=form)
+    if (refused := _refused_before_the_password(form, "password_form", form.current)) is not None:
+        return refused
     user, email = current_user._get_current_object(), current_user.email
-    if not _claim_password_attempt(email):
-        form.current.errors.append(login_throttle.THROTTLED)
-        return _page(429, password_form=form)
     with attempt() as outcome:
         passwords.change_password(user, form.current.data, form.password.data, form.confirm.data)
     if outcome.refusal is not None:
@@ -130,12 +138,9 @@ def confirm_second_factor():
 def disable_second_factor():
     """Turn the second factor off, with the password and a code (or a recovery code)."""
     form = DisableSecondFactorForm()
-    if not form.validate_on_submit():
-        return _page(422, disable_form=form)
+    if (refused := _refused_before_the_password(form, "disable_form", form.password)) is not None:
+        return refused
     user, email = current_user._get_current_object(), current_user.email
-    if not _claim_password_attempt(email):
-        form.password.errors.append(login_throttle.THROTTLED)
-        return _page(429, disable_form=form)
     with attempt() as outcome:
         two_factor.disable(user, form.password.data, form.code.data)
     if outcome.refusal is not None:

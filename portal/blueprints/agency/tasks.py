@@ -8,7 +8,7 @@ from flask_login import current_user
 from ...forms import EmptyForm
 from ...htmx import is_htmx, render
 from ...models import InterviewRequest, Task, utcnow
-from ...ratelimit import allow
+from ...ratelimit import retry_after, throttle
 from ...scoping import colleagues, get_task_or_404
 from ...services import interviews
 from ...services import tasks as task_service
@@ -197,9 +197,10 @@ def comment_task(task_id: int):
     if not form.validate_on_submit():
         error = form_errors(form)
         return task_region(task, "comments", _comments_context(task, comment_form=form, comment_error=error), 422)
-    if not allow("comment", "STAFF_COMMENT_RATE"):
-        error = "You are going faster than the portal allows: wait a minute and try again. Nothing was saved."
-        return task_region(task, "comments", _comments_context(task, comment_form=form, comment_error=error), 429)
+    if wait := throttle("comment", "STAFF_COMMENT_RATE"):
+        error = f"You are going faster than the portal allows. Nothing was saved. {wait.words}"
+        context = _comments_context(task, comment_form=form, comment_error=error)
+        return retry_after(task_region(task, "comments", context, 429), wait)
     with attempt() as outcome:
         task_service.comment_on_task(task, current_user, form.body.data)
     if outcome.refusal is not None:

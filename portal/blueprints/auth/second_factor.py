@@ -12,6 +12,7 @@ from flask import current_app, flash, session, url_for
 from ... import sessions
 from ...extensions import limiter
 from ...htmx import redirect_for, render
+from ...ratelimit import Wait, retry_after
 from ...services import login_throttle, security_log, two_factor
 from ...unit_of_work import unit_of_work
 from .forms import SecondFactorForm
@@ -29,7 +30,6 @@ def second_factor():
             flash("Please sign in again.")
         return redirect_for(url_for("auth.staff_login"))
     form = SecondFactorForm()
-    throttled = False
     if form.validate_on_submit():
         session[two_factor.SESSION_KEY] = {**pending, "tries": int(pending["tries"]) + 1}
         email = user.email
@@ -49,6 +49,11 @@ def second_factor():
             return redirect_for(_safe_next(pending.get("next")) or url_for("agency.index"))
         with unit_of_work():  # its own: the request fails, the record of it stays
             security_log.staff_sign_in_failed(email, "throttled" if throttled else "second factor")
-        form.code.errors.append(login_throttle.THROTTLED if throttled else two_factor.WRONG_CODE)
-    status = 429 if throttled else 422 if form.errors else 200
+        if throttled:
+            wait = Wait(login_throttle.seconds_to_wait(email))
+            form.code.errors.append(f"{login_throttle.THROTTLED} {wait.words}")
+            page = render("auth/second_factor.html", "auth/_second_factor_form.html", status=429, form=form)
+            return retry_after(page, wait)
+        form.code.errors.append(two_factor.WRONG_CODE)
+    status = 422 if form.errors else 200
     return render("auth/second_factor.html", "auth/_second_factor_form.html", status=status, form=form)

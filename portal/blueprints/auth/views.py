@@ -9,6 +9,7 @@ from ... import sessions, trusted_device
 from ...extensions import limiter
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render
+from ...ratelimit import Wait, retry_after
 from ...scoping import agency_or_404
 from ...services import auth as auth_service
 from ...services import login_throttle, security_log, two_factor
@@ -48,10 +49,13 @@ def staff_login():
             return trusted_device.remember(response, form.email.data)
         with unit_of_work():  # its own: the request fails, the record of it stays
             security_log.staff_sign_in_failed(form.email.data, "throttled" if throttled else "password")
-        form.password.errors.append(
-            login_throttle.THROTTLED if throttled else "That email and password do not match an active account."
-        )
-    status = 429 if throttled else 422 if form.errors else 200
+        if throttled:
+            wait = Wait(login_throttle.seconds_to_wait(form.email.data, device=device))
+            form.password.errors.append(f"{login_throttle.THROTTLED} {wait.words}")
+            page = render("auth/staff_login.html", "auth/_staff_login_form.html", status=429, form=form)
+            return retry_after(page, wait)
+        form.password.errors.append("That email and password do not match an active account.")
+    status = 422 if form.errors else 200
     return render("auth/staff_login.html", "auth/_staff_login_form.html", status=status, form=form)
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ...htmx import is_htmx, redirect_for, render
 from ...models import Application
-from ...ratelimit import allow
+from ...ratelimit import Wait, retry_after, throttle
 from ...scoping import get_company_application_or_404
 from ...services import ServiceError
 from ...services import client_actions as actions
@@ -18,12 +18,18 @@ from .forms import CommentForm, HireForm, InterviewForm, RatingForm, RejectReaso
 from .gone import refuse_if_gone
 from .partials import comments_context, decision_context, progress_context, rating_context, reason_form_for
 
-TOO_FAST = "You are going faster than the portal allows: wait a minute and try again. Nothing was saved."
+TOO_FAST = "You are going faster than the portal allows. Nothing was saved."
 
 
-def _too_fast(setting: str = "CLIENT_ACTION_RATE") -> bool:
-    """True when this contact has used up the rate in ``setting``: the caller answers 429 in place."""
-    return not allow("comment" if setting == "CLIENT_COMMENT_RATE" else "action", setting)
+def _too_fast(setting: str = "CLIENT_ACTION_RATE") -> Wait | None:
+    """How long this contact must wait, having used up the rate in ``setting`` (None: go ahead);
+    the caller answers 429 in place with :func:`_slow_down`."""
+    return throttle("comment" if setting == "CLIENT_COMMENT_RATE" else "action", setting)
+
+
+def _slow_down(wait: Wait) -> str:
+    """The in-place message of a throttled action: nothing saved, and when to try again."""
+    return f"{TOO_FAST} {wait.words}"
 
 
 @bp.post("/candidates/<int:application_id>/rating")
@@ -35,8 +41,8 @@ def rate(slug: str, application_id: int):
         return _rating_response(
             application, error=" ".join(form.stars.errors) or "Choose from 1 to 5 stars.", status=422
         )
-    if _too_fast():
-        return _rating_response(application, error=TOO_FAST, status=429)
+    if wait := _too_fast():
+        return retry_after(_rating_response(application, error=_slow_down(wait), status=429), wait)
     with attempt() as outcome:
         actions.ensure_actionable(application)
         summary = actions.rate(current_user, application, None if request.form.get("clear") else form.stars.data)
@@ -51,11 +57,11 @@ def comment(slug: str, application_id: int):
     """C6: add to the comment thread."""
     application = get_company_application_or_404(application_id)
     form = CommentForm()
-    status = 200
+    status, wait = 200, None
     if not form.validate_on_submit():
         status = 422
-    elif _too_fast("CLIENT_COMMENT_RATE"):
-        form.body.errors = [TOO_FAST]
+    elif wait := _too_fast("CLIENT_COMMENT_RATE"):
+        form.body.errors = [_slow_down(wait)]
         status = 429
     else:
         with attempt() as outcome:
@@ -68,7 +74,8 @@ def comment(slug: str, application_id: int):
         else:
             form = CommentForm(formdata=None)
     context = comments_context(application, form) if is_htmx() else candidate_context(application, form)
-    return render("client/candidate.html", "client/_comments.html", status=status, **context)
+    response = render("client/candidate.html", "client/_comments.html", status=status, **context)
+    return retry_after(response, wait) if wait else response
 
 
 @bp.route("/candidates/<int:application_id>/interview", methods=["GET", "POST"])
@@ -83,9 +90,10 @@ def request_interview(slug: str, application_id: int):
             form.slots.append_entry()
         return _form_page("client/interview.html", "client/_interview_form.html", application, form)
     refused = False
-    if form.validate_on_submit() and _too_fast():
-        form.form_errors.append(TOO_FAST)
-        return _form_page("client/interview.html", "client/_interview_form.html", application, form, 429)
+    if form.validate_on_submit() and (wait := _too_fast()):
+        form.form_errors.append(_slow_down(wait))
+        page = _form_page("client/interview.html", "client/_interview_form.html", application, form, 429)
+        return retry_after(page, wait)
     if form.validate_on_submit():
         with attempt() as outcome:
             actions.ensure_actionable(application)
@@ -112,9 +120,9 @@ def hire(slug: str, application_id: int):
     application = get_company_application_or_404(application_id)
     form = HireForm()
     refused = False
-    if form.validate_on_submit() and _too_fast():
-        form.form_errors.append(TOO_FAST)
-        return _form_page("client/hire.html", "client/_hire_form.html", application, form, 429)
+    if form.validate_on_submit() and (wait := _too_fast()):
+        form.form_errors.append(_slow_down(wait))
+        return retry_after(_form_page("client/hire.html", "client/_hire_form.html", application, form, 429), wait)
     if form.validate_on_submit():
         with attempt() as outcome:
             actions.ensure_actionable(application)
@@ -145,8 +153,9 @@ def reject_reason(slug: str, application_id: int):
     """C9: the optional reason and comment after a reject."""
     application = get_company_application_or_404(application_id)
     form = reason_form_for(application)
-    if form.validate_on_submit() and _too_fast():
-        return _decision_response(application, reason_form=form, error=TOO_FAST, status=429)
+    if form.validate_on_submit() and (wait := _too_fast()):
+        response = _decision_response(application, reason_form=form, error=_slow_down(wait), status=429)
+        return retry_after(response, wait)
     if form.validate_on_submit():
         with attempt() as outcome:
             actions.ensure_actionable(application)
@@ -163,8 +172,8 @@ def reject_reason(slug: str, application_id: int):
 def _decide(application_id: int, action):
     """Reject or undo: one click, answered with the decision block."""
     application = get_company_application_or_404(application_id)
-    if _too_fast():
-        return _decision_response(application, error=TOO_FAST, status=429)
+    if wait := _too_fast():
+        return retry_after(_decision_response(application, error=_slow_down(wait), status=429), wait)
     with attempt() as outcome:
         actions.ensure_actionable(application)
         action(current_user, application)
