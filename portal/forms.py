@@ -1,7 +1,44 @@
-"""Forms shared across blueprints."""
+"""Forms and form fields shared across blueprints."""
 
 from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import Email, InputRequired, Length
+
+LONGEST_EMAIL = 254  # RFC 5321's limit on a forward path
+LONGEST_PASSWORD = 200
 
 
 class EmptyForm(FlaskForm):
     """A bare POST button: carries nothing but the CSRF token."""
+
+
+# Field factories rather than a base form: each call makes a new field, so a form lists its fields
+# in the order it declares them (WTForms orders by creation), whichever factories it uses.
+
+
+def sign_in_email_field(label: str = "Email") -> EmailField:
+    """The address a person types to sign in or to be sent a link: required and well formed."""
+    return EmailField(
+        label,
+        validators=[
+            InputRequired("Enter your email address."),
+            Email("Enter a valid email address."),
+            Length(max=LONGEST_EMAIL),
+        ],
+    )
+
+
+def current_password_field(label: str = "Current password") -> PasswordField:
+    """The password the person has now (checked by the service, never here)."""
+    required = InputRequired("Enter your current password.")
+    return PasswordField(label, validators=[required, Length(max=LONGEST_PASSWORD)])
+
+
+def new_password_field() -> PasswordField:
+    """A new password; the rules it must meet are the service's (``passwords.check_new_password``)."""
+    return PasswordField("New password", validators=[InputRequired("Choose a password."), Length(max=LONGEST_PASSWORD)])
+
+
+def repeated_password_field(label: str = "Repeat the password") -> PasswordField:
+    """The new password again (the service refuses a mismatch, naming this field)."""
+    return PasswordField(label, validators=[InputRequired("Repeat the password."), Length(max=LONGEST_PASSWORD)])

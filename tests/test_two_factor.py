@@ -262,7 +262,7 @@ def test_turning_it_on_and_off_and_using_a_recovery_code_are_in_the_security_log
 ):
     secret, codes = enrolled
     at = START + STEP
-    browser, used = sign_in_with_code(app, site.recruiter_email, codes[0], at, time_machine)
+    _, used = sign_in_with_code(app, site.recruiter_email, codes[0], at, time_machine)
     assert used.status_code == 303
     time_machine.move_to(at + STEP, tick=False)
     off = post_with_token(client, "/account/second-factor/disable", password=PASSWORD, code=code(secret, at + STEP))

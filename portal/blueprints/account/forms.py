@@ -1,27 +1,25 @@
 """Account forms: set a password from a link, change it, reset it, and the second factor."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length
+
+from ...forms import current_password_field, new_password_field, repeated_password_field, sign_in_email_field
 
 
 class SetPasswordForm(FlaskForm):
-    """A new user chooses their password from the emailed link."""
+    """A person chooses a password from an emailed link (an invitation or a reset)."""
 
-    password = PasswordField("New password", validators=[InputRequired("Choose a password."), Length(max=200)])
-    confirm = PasswordField("Repeat the password", validators=[InputRequired("Repeat the password."), Length(max=200)])
+    password = new_password_field()
+    confirm = repeated_password_field()
 
 
 class ChangePasswordForm(FlaskForm):
     """A signed-in staff member changes their password."""
 
-    current = PasswordField(
-        "Current password", validators=[InputRequired("Enter your current password."), Length(max=200)]
-    )
-    password = PasswordField("New password", validators=[InputRequired("Choose a password."), Length(max=200)])
-    confirm = PasswordField(
-        "Repeat the new password", validators=[InputRequired("Repeat the password."), Length(max=200)]
-    )
+    current = current_password_field()
+    password = new_password_field()
+    confirm = repeated_password_field("Repeat the new password")
 
 
 class ConfirmSecondFactorForm(FlaskForm):
@@ -35,9 +33,7 @@ class ConfirmSecondFactorForm(FlaskForm):
 class DisableSecondFactorForm(FlaskForm):
     """Turning the second factor off takes the password and a code."""
 
-    password = PasswordField(
-        "Current password", validators=[InputRequired("Enter your current password."), Length(max=200)]
-    )
+    password = current_password_field()
     code = StringField(
         "Code from your app or a recovery code",
         validators=[InputRequired("Enter a code from your app or a recovery code."), Length(max=40)],
@@ -47,7 +43,4 @@ class DisableSecondFactorForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     """A staff member asks for a password-reset link."""
 
-    email = EmailField(
-        "Email",
-        validators=[InputRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=254)],
-    )
+    email = sign_in_email_field()

@@ -3,11 +3,11 @@
 from flask import current_app, request, url_for
 
 from ...extensions import limiter
-from ...htmx import redirect_for, render
+from ...htmx import render
 from ...services import passwords
-from ...unit_of_work import attempt, unit_of_work
-from .forms import ForgotPasswordForm, SetPasswordForm
-from .views import bp
+from ...unit_of_work import unit_of_work
+from .forms import ForgotPasswordForm
+from .views import bp, choose_password
 
 
 def _form_email() -> str:
@@ -33,24 +33,12 @@ def forgot_password():
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password from a reset link. It works once, for an hour, and ends every session."""
-    user = passwords.user_for_reset(token)
-    if user is None:
-        return render("account/reset_invalid.html")
-    form = SetPasswordForm()
-    if form.validate_on_submit():
-        with attempt() as outcome:
-            passwords.reset_with_token(token, form.password.data, form.confirm.data)
-        if outcome.refusal is None:
-            return redirect_for(url_for("auth.staff_login", email=user.email, reset="1"))
-        field = getattr(form, outcome.refusal.field or "", form.password)
-        field.errors = [*field.errors, outcome.refusal.message]
-    status = 422 if form.errors else 200
-    return render(
-        "account/reset_password.html",
-        "account/_reset_password_form.html",
-        status=status,
-        form=form,
-        user=user,
-        token=token,
-        min_length=passwords.MIN_LENGTH,
+    return choose_password(
+        token,
+        user_for=passwords.user_for_reset,
+        save=passwords.reset_with_token,
+        dead_link="account/reset_invalid.html",
+        page="account/reset_password.html",
+        form_id="reset-password-form",
+        saved=lambda user: url_for("auth.staff_login", email=user.email, reset="1"),
     )

@@ -1,27 +1,25 @@
 """Sign-in forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from ...forms import LONGEST_PASSWORD, sign_in_email_field
 
 
 class StaffLoginForm(FlaskForm):
     """Email and password for agency staff."""
 
-    email = EmailField(
-        "Email",
-        validators=[InputRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=254)],
+    email = sign_in_email_field()
+    password = PasswordField(
+        "Password", validators=[InputRequired("Enter your password."), Length(max=LONGEST_PASSWORD)]
     )
-    password = PasswordField("Password", validators=[InputRequired("Enter your password."), Length(max=200)])
 
 
 class ClientSignInForm(FlaskForm):
     """A client contact asks for a sign-in link."""
 
-    email = EmailField(
-        "Work email",
-        validators=[InputRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=254)],
-    )
+    email = sign_in_email_field("Work email")
 
 
 class SecondFactorForm(FlaskForm):
