@@ -102,8 +102,11 @@ def test_guessing_the_current_password_meets_the_sign_in_back_off(app, client, s
     """A borrowed session cannot be used to guess the password faster than the sign-in page allows."""
     time_machine.move_to(START, tick=False)
     staff_login(client, site.recruiter_email, PASSWORD)
-    statuses = [change(client, f"guess number {n:04}", NEW_PASSWORD).status_code for n in range(7)]
-    assert statuses[:5] == [422] * 5 and 429 in statuses[5:]
+    answers = [change(client, f"guess number {n:04}", NEW_PASSWORD) for n in range(7)]
+    assert [answer.status_code for answer in answers] == [422] * 5 + [429] * 2
+    # Five free failures, then 1 s to wait (the clock stands still): said in place and in Retry-After.
+    assert answers[5].headers["Retry-After"] == "1"
+    assert field_error(answers[5].get_data(as_text=True), "current") == "Too many attempts. Try again in 1 second."
     assert password_matches(app, site.recruiter_id, PASSWORD)
 
 
