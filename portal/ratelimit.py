@@ -57,7 +57,7 @@ class Wait:
 
     @property
     def words(self) -> str:
-        """ "Try again in 10 minutes." (rounded up: never sooner than the limit allows)."""
+        """The sentence that tells the person, such as "Try again in 10 minutes." (rounded up)."""
         return f"Try again in {duration_in_words(self.seconds)}."
 
 
@@ -263,7 +263,10 @@ def throttle(scope: str, setting: str) -> Wait | None:
     allowed, limiter = _hit_all(items, "portal", scope, key)
     if allowed:
         return None
-    windows = [limiter.get_window_stats(item, "portal", scope, key) for item in items]
+    try:
+        windows = [limiter.get_window_stats(item, "portal", scope, key) for item in items]
+    except Exception:  # the storage stopped answering between the count and this question
+        return Wait(max(item.get_expiry() for item in items))
     return wait_until(max((w.reset_time for w in windows if w.remaining <= 0), default=time.time()))
 
 
@@ -304,5 +307,6 @@ def first_refusal_by_address(exc: RateLimitExceeded) -> bool:
         return False  # keyed on something else (the typed e-mail address): not an address's refusal
     once = RateLimitItemPerSecond(1, exc.limit.limit.get_expiry())
     route = request.url_rule.rule if request.url_rule is not None else request.path
-    first, _ = _hit_all([once], "portal", "refusal-recorded", route, get_remote_address())
+    agency = (request.view_args or {}).get("slug") or ""  # one agency's sign-in page is not another's
+    first, _ = _hit_all([once], "portal", "refusal-recorded", route, agency, get_remote_address())
     return first
