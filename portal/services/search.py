@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, time
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
 from sqlalchemy import Select, exists, select
 
+from search_sync import documents
+
 from ..extensions import db
 from ..models import (
     Application,
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 MAX_QUERY_WORDS = 10  # Meilisearch ignores words after the tenth; so does the database path
-FACETS = ("tags", "reason_ids", "location", "sources")
+FACETS = documents.FACETS  # ("tags", "reason_ids", "location", "sources")
 RETRIEVE = ["id", "candidate_id", "name", "headline", "location", "added_via", "latest", "last_in_process_at"]
 TEXT_FIELDS = ("name", "headline", "current_title", "current_company", "skills", "tags", "emails", "resume_text")
 
@@ -283,11 +285,18 @@ def _text_matches(doc: dict, words: list[str]) -> bool:
     """Every word appears as a word of the searchable text; the last may be a prefix (as typed)."""
     if not words:
         return True
-    text_words = set()
+    texts = []
     for name in TEXT_FIELDS:
         value = doc.get(name)
-        text = " ".join(value) if isinstance(value, list) else (value or "")
-        text_words.update(re.findall(r"\w+", text.lower()))
+        texts.append(" ".join(value) if isinstance(value, list) else (value or ""))
+    return text_has_words("\n".join(texts), words)
+
+
+def text_has_words(text: str, words: list[str]) -> bool:
+    """``_text_matches`` over one string (the searchable fields joined by a non-word character)."""
+    if not words:
+        return True
+    text_words = set(re.findall(r"\w+", text.lower()))
     *whole, last = words
     return all(w in text_words for w in whole) and any(t.startswith(last) for t in text_words)
 

@@ -34,6 +34,7 @@ message at once), and a time budget ``SEARCH_DEGRADED_BUDGET_MS`` (PostgreSQL: a
 interrupts the statement) that turns into a "took too long" message.
 """
 
+import json
 import logging
 import math
 import threading
@@ -44,10 +45,13 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import (
+    JSON,
     ColumnElement,
+    Integer,
     String,
     and_,
     cast,
+    column,
     exists,
     false,
     func,
@@ -57,11 +61,13 @@ from sqlalchemy import (
     select,
     text,
     true,
-    union,
     union_all,
 )
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
+
+from search_sync.documents import FACET_SEPARATOR, MAX_DOCUMENT_BYTES
+from search_sync.facts import FTS_TABLE
 
 from ..extensions import db
 from ..models import (
@@ -87,6 +93,8 @@ RESUME_CHARS = 10_000  # search_sync.documents.RESUME_CHARS: only this much resu
 POSITIVE = ("strong_yes", "yes")
 
 _slots_lock = threading.Lock()
+# Built once: an alias's columns (with copies of the model's foreign keys) cost ~10 ms to set up.
+_APPLICATION = aliased(Application, name="app")
 
 
 class OverBudget(Exception):
@@ -174,35 +182,40 @@ def _search(p, check):
     from .search import FACETS, PAGE_SIZE, SearchResult
 
     secret = _confidential_jobs(p.agency_id)
-    base = matching(p, secret).subquery("base")
-    rank = func.row_number().over(order_by=(base.c.sort_key.desc(), base.c.id))  # -1: no date, last
-    # Computed once: the page, the total and the facet counts all read this.
-    m = select(base.c.id, base.c.has_public, rank.label("rn")).cte("m").prefix_with("MATERIALIZED")
+    dialect = db.session.get_bind().dialect.name
+    # The matches, computed once per statement (the page, the total and the facet counts read them).
+    m = matching(p, secret).cte("m").prefix_with("MATERIALIZED")
+    order = (m.c.sort_key.desc(), m.c.id)  # newest first (-1: no date, last), then id
+
+    def ranked(skip: int, count: int):
+        """The matches at ranks skip+1 … skip+count (a bounded sort)."""
+        return select(m.c.id, m.c.sort_key).order_by(*order).offset(skip).limit(count).subquery()
+
     offset = (p.criteria.page - 1) * PAGE_SIZE
     # Without words SQL is exact: fetch the page. With words, the ranks before it are verified too,
     # with a page of slack for rows that only contain a word inside a longer one.
     first, limit = (0, offset + 2 * PAGE_SIZE) if p.words else (offset, PAGE_SIZE)
     sample = int(current_app.config.get("SEARCH_DEGRADED_FACET_SAMPLE", FACET_SAMPLE))
-    ranked: list[tuple[int, int]] = []
+    page = ranked(first, limit)
+    rows: list[tuple[int, int]] = []
     superset = 0
     facets: dict[str, dict[str, int]] = {}
     for kind, key, n, candidate_id in db.session.execute(
         union_all(
-            select(literal("page"), cast(literal(None), String), m.c.rn, m.c.id).where(
-                m.c.rn > first, m.c.rn <= first + limit
-            ),
+            select(literal("page"), cast(literal(None), String), page.c.sort_key, page.c.id),
             select(literal("total"), cast(literal(None), String), func.count(), literal(None)).select_from(m),
-            *_facet_selects(m.select().where(m.c.rn <= sample).subquery("sampled"), secret),
+            *_facet_selects(ranked(0, sample), dialect),
         )
     ):
         if kind == "page":
-            ranked.append((n, candidate_id))
+            rows.append((-n, candidate_id))
         elif kind == "total":
             superset = n
         else:
-            facets.setdefault(kind, {})[str(key)] = n
+            name, value = key.split(FACET_SEPARATOR, 1)
+            facets.setdefault(name, {})[value] = n
     check()
-    ids = [candidate_id for _, candidate_id in sorted(ranked)]
+    ids = [candidate_id for _, candidate_id in sorted(rows)]
     need = offset + PAGE_SIZE - first
     found: list[dict] = []
     position = 0
@@ -211,7 +224,7 @@ def _search(p, check):
             if first + len(ids) >= superset or not p.words:
                 break
             # More false positives than the slack: the rest of the ranking (ids only).
-            ids += db.session.scalars(select(m.c.id).where(m.c.rn > first + len(ids)).order_by(m.c.rn)).all()
+            ids += db.session.scalars(select(m.c.id).order_by(*order).offset(first + len(ids))).all()
             check()
             continue
         batch = ids[position : position + max(PAGE_SIZE, need - len(found))]
@@ -251,13 +264,37 @@ def document_facets(documents: list[dict]) -> dict[str, dict[str, int]]:
 
 
 def _verified(p, ids: list[int]) -> list[dict]:
-    """The documents of ``ids`` (in that order) that match by the healthy path's rules, words included."""
+    """The documents of ``ids`` (in that order) that match by the healthy path's rules, words included.
+
+    Read from their stored form (``candidate_search_text``: the document without its resume text,
+    checked against the row's searchable text); built as before when there is none to trust (the
+    newest resume has no stored text: the document reads the PDF)."""
     from search_sync.documents import build
 
-    from .search import matches
+    from .search import matches, text_has_words
 
-    built = {doc["candidate_id"]: doc for doc in build({(p.agency_id, cid) for cid in ids}).documents}
-    return [built[cid] for cid in ids if cid in built and matches(built[cid], p)]
+    limit = int(current_app.config.get("SEARCH_MAX_DOCUMENT_BYTES", MAX_DOCUMENT_BYTES))
+    searchable = CandidateSearchText
+    found: dict[int, dict] = {}
+    to_build: list[int] = []
+    for candidate_id, document, size, words in db.session.execute(
+        select(
+            searchable.candidate_id,
+            searchable.document,
+            searchable.document_bytes,
+            searchable.text if p.words else literal(""),
+        ).where(searchable.candidate_id.in_(ids))
+    ):
+        if document is None or size is None:
+            to_build.append(candidate_id)
+        elif size <= limit and text_has_words(words, p.words):  # over the limit: never indexed
+            doc = json.loads(document)
+            if matches(doc, p, check_text=False):
+                found[candidate_id] = doc
+    if to_build:
+        built = build({(p.agency_id, cid) for cid in to_build}).documents
+        found.update((doc["candidate_id"], doc) for doc in built if matches(doc, p))
+    return [found[cid] for cid in ids if cid in found]
 
 
 def _confidential_jobs(agency_id: int) -> list[int]:
@@ -288,7 +325,7 @@ def _like(word: str, dialect: str):
 
 
 def matching(p, secret: list[int]):
-    """SELECT id, sort_key, has_public of the candidates that match plan ``p`` (words: a superset).
+    """SELECT id, sort_key of the candidates that match plan ``p`` (words: a superset).
 
     The per-candidate aggregates (listed, visibility, active, last in process, furthest stage,
     positive ratio, strong no) come from ``candidate_search_facts``, kept in the transaction of
@@ -297,7 +334,7 @@ def matching(p, secret: list[int]):
     c = p.criteria
     dialect = db.session.get_bind().dialect.name
     f = CandidateSearchFacts
-    app = aliased(Application)
+    app = _APPLICATION
     in_scope = or_(_public(app.job_id, secret), f.has_public.is_(False))
 
     def application_exists(*conditions, scoped: bool) -> ColumnElement:
@@ -352,7 +389,6 @@ def matching(p, secret: list[int]):
     query = select(
         f.candidate_id.label("id"),
         f.sort_key.label("sort_key"),
-        f.has_public.label("has_public"),
     ).select_from(f)
     if c.location:
         where.append(exists().where(Candidate.id == f.candidate_id, Candidate.location == c.location))
@@ -364,44 +400,51 @@ def matching(p, secret: list[int]):
             )
         )
     if p.words:
-        # One LIKE per word over the document's searchable text in one column (search_sync.facts).
         searchable = CandidateSearchText
-        query = query.join(searchable, searchable.candidate_id == f.candidate_id)
-        for word in p.words:
-            # No stored resume text: the document reads the PDF; let the page's check decide.
-            where.append(or_(_like(word, dialect)(searchable.text), searchable.pdf_only.is_(True)))
+        likes = [_like(word, dialect)(searchable.text) for word in p.words]
+        if dialect == "sqlite":
+            # FTS5's words are the document's words where the text is ASCII: exact there. Elsewhere
+            # (case folding and word characters may differ) the LIKE superset, as on PostgreSQL.
+            with_words = _fts_match(p.words).cte("with_words").prefix_with("MATERIALIZED")  # once per statement
+            where.append(
+                or_(
+                    f.candidate_id.in_(select(with_words.c.rowid)),
+                    and_(f.ascii_only.is_(False), exists().where(searchable.candidate_id == f.candidate_id, *likes)),
+                    f.pdf_only.is_(True),
+                )
+            )
+        else:
+            # One ILIKE per word over the searchable text in one column (a trigram index serves it
+            # when pg_trgm is installed).
+            with_words = select(searchable.candidate_id).where(searchable.agency_id == p.agency_id, *likes)
+            where.append(or_(f.candidate_id.in_(with_words), f.pdf_only.is_(True)))
     return query.where(*where)
 
 
-def _facet_selects(m, secret: list[int]) -> list:
-    """(facet, value, count, NULL) rows over the matches ``m`` (id, has_public), the documents' rules:
-    reasons and sources from the applications in scope, the candidate's own source too."""
-    app = aliased(Application)
-    scoped = (
-        select(app.candidate_id, app.reason_id, app.source, app.outcome)
-        .join(m, m.c.id == app.candidate_id)
-        .where(or_(_public(app.job_id, secret), m.c.has_public.is_(False)))
-        .cte("scoped")
+def _fts_match(words: list[str]):
+    """SELECT rowid of the FTS5 index (``candidate_search_fts``) whose text has every word, the
+    last as a prefix (``_text_matches``). Words are ``\\w+`` runs: no quote to escape."""
+    *whole, last = words
+    expression = " ".join([*(f'"{word}"' for word in whole), f'"{last}"*'])
+    return (
+        text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :words")
+        .bindparams(words=expression)
+        .columns(column("rowid", Integer))
     )
-    sources = union(
-        select(m.c.id.label("cid"), Candidate.source.label("source"))
-        .join(Candidate, Candidate.id == m.c.id)
-        .where(Candidate.source.is_not(None), Candidate.source != ""),
-        select(scoped.c.candidate_id, scoped.c.source).where(scoped.c.source.is_not(None), scoped.c.source != ""),
-    ).subquery("sources")
-    value, none = String(), literal(None)
+
+
+def _facet_selects(m, dialect: str) -> list:
+    """("facet", "<facet>\\x1f<value>", count, NULL) rows over the matches ``m`` (id): the stored
+    facet values of their documents (``search_sync.documents.Stored``), counted as documents count."""
+    f = CandidateSearchFacts
+    if dialect == "postgresql":
+        values = func.json_array_elements_text(cast(f.facet_values, JSON)).table_valued("value")
+    else:
+        values = func.json_each(f.facet_values).table_valued("value")
     return [
-        select(literal("location"), cast(Candidate.location, value), func.count(), none)
-        .join(m, m.c.id == Candidate.id)
-        .where(Candidate.location.is_not(None), Candidate.location != "")
-        .group_by(Candidate.location),
-        select(literal("tags"), cast(CandidateTag.tag, value), func.count(), none)
-        .join(m, m.c.id == CandidateTag.candidate_id)
-        .group_by(CandidateTag.tag),
-        select(
-            literal("reason_ids"), cast(scoped.c.reason_id, value), func.count(scoped.c.candidate_id.distinct()), none
-        )
-        .where(scoped.c.outcome.is_not(None), scoped.c.reason_id.is_not(None))
-        .group_by(scoped.c.reason_id),
-        select(literal("sources"), cast(sources.c.source, value), func.count(), none).group_by(sources.c.source),
+        select(literal("facet"), cast(values.c.value, String()), func.count(), literal(None))
+        .select_from(m)
+        .join(f, f.candidate_id == m.c.id)
+        .join(values, true())
+        .group_by(values.c.value)
     ]
