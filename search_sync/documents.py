@@ -12,6 +12,8 @@ import hashlib
 import io
 import json
 import logging
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from portal.models import (
     StageHistory,
     as_utc,
 )
+from search_sync.settings import SEARCHABLE
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +132,21 @@ class Stored:
     document: str
     document_bytes: int | None
     facet_values: str
+    plain_words: bool
+
+
+def plain_words(text: str) -> bool:
+    """Every word character of ``text`` is ASCII; any other character is punctuation, a space, a
+    symbol or a control (not private use). Python's ``\\w``, SQLite FTS5's unicode61 tokenizer and
+    PostgreSQL's ``[^a-zA-Z0-9]`` all split such text into the same words (but for "_", which only
+    Python joins words with), folding only ASCII case: a word index is exact there."""
+    for ch in set(text):
+        if ch.isascii():
+            continue
+        category = unicodedata.category(ch)
+        if category[0] not in "PZSC" or category == "Co" or re.match(r"\w", ch):
+            return False
+    return True
 
 
 def facet_values(document: dict) -> list[str]:
@@ -155,10 +173,12 @@ def stored(execute: Execute, candidate_ids: list[int]) -> dict[int, Stored]:
         document = with_hash(candidate_document(person, applications, resumes.get(candidate_id, "")))
         size = None if candidate_id in pdf_only else len(json.dumps(document))
         kept = {key: value for key, value in document.items() if key not in UNSTORED}
+        searchable = [document[name] for name in SEARCHABLE]
         found[candidate_id] = Stored(
             document=json.dumps(kept, ensure_ascii=False, separators=(",", ":")),
             document_bytes=size,
             facet_values=json.dumps(facet_values(kept), ensure_ascii=False, separators=(",", ":")),
+            plain_words=plain_words("\n".join(v if isinstance(v, str) else "\n".join(v) for v in searchable)),
         )
     return found
 

@@ -164,7 +164,6 @@ def facts_query(dialect: str, candidates):
             ratio.label("positive_ratio"),
             (func.coalesce(scoped(g.strong_no_public, g.strong_no_all), 0) == 1).label("has_strong_no"),
             pdf_only().label("pdf_only"),
-            _is_ascii(searchable_text(dialect), dialect).label("ascii_only"),
         )
         .select_from(Candidate)
         .outerjoin(agg, g.candidate_id == Candidate.id)
@@ -231,17 +230,10 @@ def text_query(dialect: str, candidates):
     ).where(candidates)
 
 
-def _is_ascii(value, dialect: str):
-    """Every character is ASCII: as many bytes as characters."""
-    if dialect == "postgresql":
-        return func.octet_length(value) == func.char_length(value)
-    return func.length(value) == func.length(cast(value, sqlite.BLOB))
-
-
 FACTS = typed(Table, CandidateSearchFacts.__table__)
 TEXT = typed(Table, CandidateSearchText.__table__)
 # Written from Python (``_store_documents``), the rest by INSERT … SELECT.
-FACTS_STORED = ("facet_values",)
+FACTS_STORED = ("facet_values", "plain_words")
 TEXT_STORED = ("document", "document_bytes")
 COLUMNS = [c.name for c in FACTS.columns if c.name not in FACTS_STORED]
 TEXT_COLUMNS = [c.name for c in TEXT.columns if c.name not in TEXT_STORED]
@@ -390,21 +382,30 @@ def _normal(row) -> tuple:
         (None if values[name] is None else round(float(values[name]), 2))
         if name == "positive_ratio"
         else bool(values[name])
-        if name in ("listed", "public", "has_public", "has_active", "has_strong_no", "pdf_only", "ascii_only")
+        if name in ("listed", "public", "has_public", "has_active", "has_strong_no", "pdf_only")
         else values[name]
         for name in COLUMNS
     )
 
 
 FTS_TABLE = "candidate_search_fts"  # SQLite: FTS5 over candidate_search_text.text (migration 7d2e4b9c1a53)
-TRIGRAM_INDEX = "ix_candidate_search_text_trgm"  # PostgreSQL with pg_trgm: GIN over the same column
+WORDS_INDEX = "ix_candidate_search_text_words"  # PostgreSQL: GIN over the column below (same migration)
+# PostgreSQL: candidate_search_text.words, a stored generated tsvector of the text: every run of
+# ASCII letters and digits (anything else separates: exact where ``plain_words``, but for "_",
+# which Python counts as a word character), lower-cased by 'simple', every word kept; without
+# positions (strip: half the size, read by every word search; prefixes need none).
+WORDS_COLUMN = "words"
+WORDS_VECTOR = "strip(to_tsvector('simple'::regconfig, regexp_replace(text, '[^a-zA-Z0-9]+', ' ', 'g')))"
 
 
-def schema_compared(name: str | None, type_: str, _parent_names) -> bool:
+def schema_compared(name: str | None, type_: str, parent_names) -> bool:
     """Alembic's ``include_name``: the word indexes above are not mapped (a virtual table with its
-    shadow tables, a dialect-only index), so autogenerate and the schema test leave them alone."""
+    shadow tables; a PostgreSQL-only generated column and its index), so autogenerate and the schema
+    test leave them alone."""
     if type_ == "table" and name is not None:
         return not (name == FTS_TABLE or name.startswith(FTS_TABLE + "_"))
     if type_ == "index":
-        return name != TRIGRAM_INDEX
+        return name != WORDS_INDEX
+    if type_ == "column":
+        return not (name == WORDS_COLUMN and parent_names.get("table_name") == TEXT.name)
     return True

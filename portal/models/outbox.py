@@ -114,7 +114,9 @@ class CandidateSearchFacts(Model):
     has_strong_no: Mapped[bool]
     # The word search's flags (narrow here: a search reads them for every candidate of the agency).
     pdf_only: Mapped[bool]  # the newest resume has no stored text (its document reads the PDF)
-    ascii_only: Mapped[bool]  # the searchable text is ASCII: there FTS5's words are the document's
+    # Every word character of the searchable text is ASCII (``search_sync.documents.plain_words``):
+    # there the word indexes find exactly the document's words; None when not listed
+    plain_words: Mapped[bool | None]
     # JSON list of "<facet>\x1f<value>", one per value the document counts in (``documents.Stored``);
     # None when the candidate is not listed
     facet_values: Mapped[str | None] = mapped_column(Text)
@@ -142,8 +144,8 @@ class CandidateSearchText(Model):
     building it.
 
     On SQLite an FTS5 index (``candidate_search_fts``, external content, kept by triggers) finds
-    the words of ``text``; on PostgreSQL a trigram GIN index serves the ILIKE when ``pg_trgm`` can
-    be installed (migration ``7d2e4b9c1a53``); neither is a mapped table or index."""
+    the words of ``text``; on PostgreSQL a GIN index over ``words``, a generated tsvector of its
+    ASCII words (``search_sync.facts.WORDS_VECTOR``, migration ``7d2e4b9c1a53``); neither is mapped."""
 
     __tablename__ = "candidate_search_text"
 

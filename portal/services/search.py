@@ -311,9 +311,9 @@ def search_candidates(who, criteria: Criteria) -> SearchResult:
             log.exception("search failed; serving the database results")
         else:
             log.warning("search degraded: %s", exc)
-    result = search_database(p)
-    _decorate(who, result)
-    return result
+    # The column names are read inside the degraded search's time budget: a blocked read of them
+    # must end in the "took too long" message like any other statement of the search.
+    return search_database(p, decorate=lambda result: _decorate(who, result))
 
 
 def _search_meili(p: Plan) -> SearchResult:
@@ -397,12 +397,13 @@ def recheck(p: Plan, hits: list[dict]) -> list[dict]:
     return kept
 
 
-def search_database(p: Plan) -> SearchResult:
+def search_database(p: Plan, decorate=None) -> SearchResult:
     """The degraded path: exact (no typo tolerance) results from the database, same rules
-    (``search_database.py``: filtered, sorted and paged in SQL, bounded in concurrency and time)."""
+    (``search_database.py``: filtered, sorted and paged in SQL, bounded in concurrency and time);
+    ``decorate(result)`` runs within the same bounds."""
     from .search_database import search_database as from_database
 
-    return from_database(p)
+    return from_database(p, decorate)
 
 
 def _decorate(who, result: SearchResult) -> None:

@@ -67,7 +67,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
 from search_sync.documents import FACET_SEPARATOR, MAX_DOCUMENT_BYTES
-from search_sync.facts import FTS_TABLE
+from search_sync.facts import FTS_TABLE, WORDS_COLUMN
 
 from ..extensions import db
 from ..models import (
@@ -114,8 +114,9 @@ def slots() -> threading.BoundedSemaphore:
     return semaphore
 
 
-def search_database(p):
-    """One page of results for plan ``p`` from the database (see the module docstring)."""
+def search_database(p, decorate=None):
+    """One page of results for plan ``p`` from the database (see the module docstring);
+    ``decorate(result)`` (names for the columns) runs inside the same time budget."""
     from .search import SearchResult
 
     semaphore = slots()
@@ -125,7 +126,10 @@ def search_database(p):
     try:
         budget = int(current_app.config.get("SEARCH_DEGRADED_BUDGET_MS", BUDGET_MS))
         with time_budget(budget) as check:
-            return _search(p, check)
+            result = _search(p, check)
+            if decorate is not None:
+                decorate(result)
+            return result
     except OverBudget:
         log.warning("degraded search over its %s ms budget", current_app.config.get("SEARCH_DEGRADED_BUDGET_MS"))
         return SearchResult(hits=[], total=0, page=p.criteria.page, pages=1, facets={}, degraded=True, notice=TOO_SLOW)
@@ -402,34 +406,48 @@ def matching(p, secret: list[int]):
     if p.words:
         searchable = CandidateSearchText
         likes = [_like(word, dialect)(searchable.text) for word in p.words]
-        if dialect == "sqlite":
-            # FTS5's words are the document's words where the text is ASCII: exact there. Elsewhere
-            # (case folding and word characters may differ) the LIKE superset, as on PostgreSQL.
-            with_words = _fts_match(p.words).cte("with_words").prefix_with("MATERIALIZED")  # once per statement
-            where.append(
-                or_(
-                    f.candidate_id.in_(select(with_words.c.rowid)),
-                    and_(f.ascii_only.is_(False), exists().where(searchable.candidate_id == f.candidate_id, *likes)),
-                    f.pdf_only.is_(True),
-                )
+        # Where every word character is ASCII (``plain_words``) a word index finds the words
+        # (``_indexed_words``); elsewhere case folding and word characters may differ: the LIKE
+        # superset. No stored resume text: the
+        # document reads the PDF, the page's check decides.
+        where.append(
+            or_(
+                and_(f.plain_words.is_(True), _indexed_words(p, dialect, f.candidate_id)),
+                and_(f.plain_words.is_not(True), exists().where(searchable.candidate_id == f.candidate_id, *likes)),
+                f.pdf_only.is_(True),
             )
-        else:
-            # One ILIKE per word over the searchable text in one column (a trigram index serves it
-            # when pg_trgm is installed).
-            with_words = select(searchable.candidate_id).where(searchable.agency_id == p.agency_id, *likes)
-            where.append(or_(f.candidate_id.in_(with_words), f.pdf_only.is_(True)))
+        )
     return query.where(*where)
 
 
-def _fts_match(words: list[str]):
-    """SELECT rowid of the FTS5 index (``candidate_search_fts``) whose text has every word, the
-    last as a prefix (``_text_matches``). Words are ``\\w+`` runs: no quote to escape."""
-    *whole, last = words
-    expression = " ".join([*(f'"{word}"' for word in whole), f'"{last}"*'])
-    return (
-        text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :words")
-        .bindparams(words=expression)
-        .columns(column("rowid", Integer))
+def _indexed_words(p, dialect: str, candidate_id) -> ColumnElement:
+    """``candidate_id`` is among the plain texts (``plain_words``) that have every word, the last
+    as a prefix (``_text_matches``). SQLite: FTS5 (``candidate_search_fts``), exactly Python's words
+    on such text. PostgreSQL: the GIN index over the generated tsvector ``words``, where "_"
+    separates words: a word with "_" asks for its parts (a superset; the page's check decides).
+    Query words are ``\\w+`` runs: nothing to escape once they are known to be ASCII."""
+    if not all(word.isascii() for word in p.words):
+        return false()  # a plain text has no word with another character
+    *whole, last = p.words
+    if dialect == "sqlite":
+        expression = " ".join([*(f'"{word}"' for word in whole), f'"{last}"*'])
+        with_words = (
+            text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :words")
+            .bindparams(words=expression)
+            .columns(column("rowid", Integer))
+            .cte("with_words")
+            .prefix_with("MATERIALIZED")  # once per statement
+        )
+        return candidate_id.in_(select(with_words.c.rowid))
+    lexemes = [part for word in whole for part in word.split("_") if part]
+    lexemes += [f"{part}:*" for part in last.split("_") if part]
+    if not lexemes:
+        return true()
+    searchable = CandidateSearchText
+    vector = literal_column(f"{searchable.__tablename__}.{WORDS_COLUMN}")
+    query = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(lexemes))
+    return candidate_id.in_(
+        select(searchable.candidate_id).where(searchable.agency_id == p.agency_id, vector.op("@@")(query))
     )
 
 

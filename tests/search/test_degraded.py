@@ -266,3 +266,42 @@ def test_facet_counts_of_a_broad_search_cover_a_sample_and_the_page_says_so(make
     login_as(client, world.outsider)
     body = client.get("/search?include_active=1").get_data(as_text=True)
     assert "Counts from the first 2 results only" in body
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("Data engineer · 5 years – “SQL”, C++ & AWS", True),  # punctuation and symbols separate words everywhere
+        ("snake_case id_42", True),
+        ("Jürgen Müller", False),  # a non-ASCII letter: case folding and word characters may differ
+        ("٣ years", False),  # a non-ASCII digit is a word character for Python
+        ("private \ue000 use", False),  # FTS5 counts private-use characters as word characters
+    ],
+)
+def test_plain_words_marks_text_a_word_index_reads_exactly(text, plain):
+    from search_sync.documents import plain_words
+
+    assert plain_words(text) is plain
+
+
+def test_word_index_finds_words_around_non_ascii_punctuation(sctx):
+    from tests.factories import make_agency, make_user
+
+    agency = make_agency()
+    admin = make_user(agency, "admin")
+    make_candidate(agency, first_name="Pia", last_name="Dot", headline="Data·engineer – “Kubernetes”")
+    make_candidate(agency, first_name="Ugo", last_name="Under", headline="kubernetes_admin")
+    make_candidate(agency, first_name="Zoë", last_name="Umlaut", headline="Kubernetes·admin")
+    db.session.commit()
+    found = {
+        q: sorted(h["name"] for h in search_database(plan(admin, Criteria(q=q))).hits)
+        for q in ("kubernetes data", "kubernetes", "data engineer", "admin", "kubernetes_adm", "zoë kub")
+    }
+    assert found == {
+        "kubernetes data": ["Pia Dot"],  # "kubernetes_admin" is one word, "kubernetes" is not in it
+        "kubernetes": ["Pia Dot", "Ugo Under", "Zoë Umlaut"],  # the last word is a prefix
+        "data engineer": ["Pia Dot"],
+        "admin": ["Zoë Umlaut"],
+        "kubernetes_adm": ["Ugo Under"],
+        "zoë kub": ["Zoë Umlaut"],
+    }
