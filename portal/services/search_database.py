@@ -6,26 +6,27 @@ one row per candidate with what a document derives from all of its applications 
 stage, positive ratio, a strong no; the same "public applications first" scope as
 ``search_sync.documents``), kept in the transaction of every change by ``search_sync.facts``,
 plus EXISTS subqueries for the rest (jobs, stages of given jobs, reasons, tags, location,
-source). The database sorts (last in process, newest first, then candidate id: an index order),
-counts (a window count) and pages; documents are built only for the page's hits. Facet counts
-come from the same statement over the first ``SEARCH_DEGRADED_FACET_SAMPLE`` matches by rank (a
-materialised CTE): grouping every match's tags, reasons and sources costs ~13 ms per 1,000
-matches on SQLite, more than the rest of a broad search, so a broad degraded search shows counts
-"from the first N results" (``SearchResult.facets_sample``).
+source). The matches are materialised once per statement; the page (last in process, newest
+first, then candidate id), the total and the facet counts are read from them. The page's
+documents are read in their stored form (``candidate_search_text.document``, written with the
+facts; built as before only for a candidate whose newest resume has no stored text). Facet
+counts group the stored facet values (``candidate_search_facts.facet_values``, one JSON list per
+candidate) of the first ``SEARCH_DEGRADED_FACET_SAMPLE`` matches by rank; a broad degraded search
+shows counts "from the first N results" (``SearchResult.facets_sample``).
 
 Text: every query word must be a word of the searchable text and the last may be a prefix
-(``search._text_matches``). SQL checks a superset, "the text contains the word", over
-``candidate_search_text`` (the document's searchable fields in one column, kept with the facts;
-LIKE, ASCII
-case-insensitive; a non-ASCII letter becomes the one-character wildcard so case folding cannot
-lose a match), and the page's documents are then checked word by word in Python: a row that only
-contains the word inside a longer one ("ava" in "java") is dropped and the next row taken, so the
-page is exactly what the healthy rules give. Ranks before the page are verified too, which keeps
-deeper pages exact at the cost of building more documents. The total and the facet counts of a
-text query count the superset until every row has been verified (a false positive needs the word
-inside another word), and say so on the page (``SearchResult.approximate``). A regular expression
-with word boundaries would be exact on ASCII only, differs between SQLite and PostgreSQL, and
-costs a pattern match per row instead of a substring scan: not worth it for a fallback.
+(``search._text_matches``). Where every word character of the text is ASCII
+(``facts.plain_words``), a word index finds the words: SQLite's FTS5, exactly Python's words;
+PostgreSQL's GIN index over a tsvector of ASCII letter-and-digit runs, a superset (it splits at
+"_"). Elsewhere (non-ASCII letters: case folding and word characters may differ) SQL checks the
+superset "the text contains the word" with LIKE (a non-ASCII letter becomes the one-character
+wildcard so case folding cannot lose a match); a row whose resume has no stored text is let
+through. The page's rows that the index did not match exactly are then checked word by word in
+Python: a row that only contains the word inside a longer one ("ava" in "java") is dropped and
+the next row taken, so the page is exactly what the healthy rules give. Ranks before the page are
+verified too, which keeps deeper pages exact. When such inexact rows matched, the total and the
+facet counts count the superset until every row has been verified, and say so on the page
+(``SearchResult.approximate``).
 
 Two guards keep a Meilisearch outage from slowing everyone else: at most
 ``SEARCH_DEGRADED_CONCURRENCY`` degraded searches at once per process (others get a "busy"
@@ -50,6 +51,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    case,
     cast,
     column,
     exists,
@@ -193,7 +195,7 @@ def _search(p, check):
 
     def ranked(skip: int, count: int):
         """The matches at ranks skip+1 … skip+count (a bounded sort)."""
-        return select(m.c.id, m.c.sort_key).order_by(*order).offset(skip).limit(count).subquery()
+        return select(m.c.id, m.c.sort_key, m.c.exact).order_by(*order).offset(skip).limit(count).subquery()
 
     offset = (p.criteria.page - 1) * PAGE_SIZE
     # Without words SQL is exact: fetch the page. With words, the ranks before it are verified too,
@@ -202,19 +204,25 @@ def _search(p, check):
     sample = int(current_app.config.get("SEARCH_DEGRADED_FACET_SAMPLE", FACET_SAMPLE))
     page = ranked(first, limit)
     rows: list[tuple[int, int]] = []
-    superset = 0
+    exact: set[int] = set()  # page rows whose words the index matched exactly: no text check
+    superset = inexact = 0
     facets: dict[str, dict[str, int]] = {}
-    for kind, key, n, candidate_id in db.session.execute(
+    none = cast(literal(None), String)
+    for kind, key, n, candidate_id, extra in db.session.execute(
         union_all(
-            select(literal("page"), cast(literal(None), String), page.c.sort_key, page.c.id),
-            select(literal("total"), cast(literal(None), String), func.count(), literal(None)).select_from(m),
+            select(literal("page"), none, page.c.sort_key, page.c.id, cast(page.c.exact, Integer)),
+            select(
+                literal("total"), none, func.count(), literal(None), func.sum(case((m.c.exact, 0), else_=1))
+            ).select_from(m),
             *_facet_selects(ranked(0, sample), dialect),
         )
     ):
         if kind == "page":
             rows.append((-n, candidate_id))
+            if extra:
+                exact.add(candidate_id)
         elif kind == "total":
-            superset = n
+            superset, inexact = n, extra or 0
         else:
             name, value = key.split(FACET_SEPARATOR, 1)
             facets.setdefault(name, {})[value] = n
@@ -233,12 +241,14 @@ def _search(p, check):
             continue
         batch = ids[position : position + max(PAGE_SIZE, need - len(found))]
         position += len(batch)
-        found += _verified(p, batch)
+        found += _verified(p, batch, exact)
         check()
     total = superset - (position - len(found))
-    approximate = bool(p.words) and first + position < superset
+    # Only rows a LIKE found (or a PDF resume let through) may not match: without them the SQL
+    # count and facets are exact.
+    approximate = bool(p.words) and inexact > 0 and first + position < superset
     sampled = None
-    if p.words and not approximate:
+    if p.words and first + position >= superset:
         facets = document_facets(found)  # every match verified: count from the documents, exactly
     elif superset > sample:
         sampled = sample  # counted over the first ``sample`` matches only: the page says so
@@ -267,12 +277,13 @@ def document_facets(documents: list[dict]) -> dict[str, dict[str, int]]:
     return facets
 
 
-def _verified(p, ids: list[int]) -> list[dict]:
+def _verified(p, ids: list[int], exact: set[int] | frozenset[int] = frozenset()) -> list[dict]:
     """The documents of ``ids`` (in that order) that match by the healthy path's rules, words included.
 
     Read from their stored form (``candidate_search_text``: the document without its resume text,
     checked against the row's searchable text); built as before when there is none to trust (the
-    newest resume has no stored text: the document reads the PDF)."""
+    newest resume has no stored text: the document reads the PDF). ``exact``: ids whose words the
+    word index matched exactly (``matching``'s ``exact``): their text is not checked again."""
     from search_sync.documents import build
 
     from .search import matches, text_has_words
@@ -291,7 +302,7 @@ def _verified(p, ids: list[int]) -> list[dict]:
     ):
         if document is None or size is None:
             to_build.append(candidate_id)
-        elif size <= limit and text_has_words(words, p.words):  # over the limit: never indexed
+        elif size <= limit and (candidate_id in exact or text_has_words(words, p.words)):  # over it: never indexed
             doc = json.loads(document)
             if matches(doc, p, check_text=False):
                 found[candidate_id] = doc
@@ -329,7 +340,8 @@ def _like(word: str, dialect: str):
 
 
 def matching(p, secret: list[int]):
-    """SELECT id, sort_key of the candidates that match plan ``p`` (words: a superset).
+    """SELECT id, sort_key, exact of the candidates that match plan ``p`` (words: a superset, but
+    for the rows marked ``exact``).
 
     The per-candidate aggregates (listed, visibility, active, last in process, furthest stage,
     positive ratio, strong no) come from ``candidate_search_facts``, kept in the transaction of
@@ -390,9 +402,15 @@ def matching(p, secret: list[int]):
         where.append(and_(f.sort_key >= 0, f.sort_key < p.before_ts))
     if p.after_ts is not None:
         where.append(f.sort_key >= p.after_ts)
+    # Rows whose words SQLite's FTS5 matched exactly (see ``_indexed_words``); PostgreSQL's index
+    # splits words at "_": never exact there.
+    exact: ColumnElement = true()
+    if p.words:
+        exact = and_(f.plain_words.is_(True), f.pdf_only.is_(False)) if dialect == "sqlite" else false()
     query = select(
         f.candidate_id.label("id"),
         f.sort_key.label("sort_key"),
+        exact.label("exact"),
     ).select_from(f)
     if c.location:
         where.append(exists().where(Candidate.id == f.candidate_id, Candidate.location == c.location))
@@ -460,7 +478,7 @@ def _facet_selects(m, dialect: str) -> list:
     else:
         values = func.json_each(f.facet_values).table_valued("value")
     return [
-        select(literal("facet"), cast(values.c.value, String()), func.count(), literal(None))
+        select(literal("facet"), cast(values.c.value, String()), func.count(), literal(None), literal(None))
         .select_from(m)
         .join(f, f.candidate_id == m.c.id)
         .join(values, true())
