@@ -10,8 +10,14 @@ keys that enqueue documents), on the same connection, in set-based SQL: a delete
 per batch of candidates. A job key (confidential flag, stage positions) refreshes the candidates
 of its applications.
 
-The rules are the document's (``search_sync.documents.candidate_document``); ``fresh_rows``
-recomputes them from scratch for the tests and ``flask search check``-style comparisons.
+The same refresh writes the searchable text (``candidate_search_text``, which SQLite's FTS5 and
+PostgreSQL's tsvector index read) and, from Python on the same connection, the stored form of the
+document (``search_sync.documents.stored``: the document without its resume text, its size, its
+facet values and ``plain_words``), so the degraded search reads its page instead of building it.
+
+The rules are the document's (``search_sync.documents.candidate_document``); ``fresh_rows`` and
+``fresh_texts`` recompute them from scratch for the tests and ``flask search check``-style
+comparisons.
 
 Concurrency: on PostgreSQL the candidates' rows are locked (``FOR NO KEY UPDATE``, id order)
 before the facts are read, so two transactions changing different applications of one person

@@ -462,7 +462,7 @@ def _indexed_words(p, dialect: str, candidate_id) -> ColumnElement:
     if not lexemes:
         return true()
     searchable = CandidateSearchText
-    vector = literal_column(f"{searchable.__tablename__}.{WORDS_COLUMN}")
+    vector: ColumnElement = literal_column(f"{searchable.__tablename__}.{WORDS_COLUMN}")
     query = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(lexemes))
     return candidate_id.in_(
         select(searchable.candidate_id).where(searchable.agency_id == p.agency_id, vector.op("@@")(query))
