@@ -83,6 +83,10 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # The degraded search's word indexes (an FTS5 table, a tsvector index) are not mapped: keep them.
+    from search_sync.facts import schema_compared
+
+    conf_args.setdefault("include_name", schema_compared)
 
     connectable = get_engine()
 

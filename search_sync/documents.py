@@ -12,9 +12,13 @@ import hashlib
 import io
 import json
 import logging
+import re
+import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
@@ -33,8 +37,11 @@ from portal.models import (
     StageHistory,
     as_utc,
 )
+from search_sync.settings import SEARCHABLE
 
 log = logging.getLogger(__name__)
+
+Execute = Callable[..., Any]  # ``db.session.execute`` or a ``Connection.execute``: runs a select
 
 RESUME_CHARS = 10_000  # well under Meilisearch's 65,535 positions per attribute; the full text stays in the DB
 POSITIVE = ("strong_yes", "yes")
@@ -83,9 +90,9 @@ def build(keys: set[tuple[int, int]]) -> Built:
     if not keys:
         return built
     ids = sorted({candidate_id for _, candidate_id in keys})
-    candidates = _people(ids)
-    facts = _application_facts(list(candidates))
-    resumes = _resume_texts(list(candidates))
+    candidates = _people(ids, db.session.execute)
+    facts = _application_facts(list(candidates), db.session.execute)
+    resumes, _ = _resume_texts(list(candidates), db.session.execute)
     for agency_id, candidate_id in sorted(keys):
         candidate = candidates.get(candidate_id)
         doc_id = document_id(agency_id, candidate_id)
@@ -103,6 +110,77 @@ def build(keys: set[tuple[int, int]]) -> Built:
         else:
             built.documents.append(document)
     return built
+
+
+FACETS = ("tags", "reason_ids", "location", "sources")  # the facet counts a search page shows
+FACET_SEPARATOR = "\x1f"  # between a facet's name and a value in ``facet_values``
+UNSTORED = ("content_hash", "resume_text")  # left out of the stored form
+
+
+@dataclass
+class Stored:
+    """What ``candidate_search_text`` keeps of a listed candidate's document, for the degraded search.
+
+    ``document``: the document's JSON without ``resume_text`` (the row's ``text`` holds the
+    searchable part of it already) and without its hash. ``document_bytes``: the full document's
+    size as ``validate`` measures it, so the reader applies the size limit in force; None when the
+    newest resume has no stored text (the full document reads the PDF: too slow for a write, so the
+    reader builds that document as before). ``facet_values``: a JSON list of ``"<facet>\x1f<value>"``,
+    one per value ``document_facets`` would count, so SQL can count them (``json_each``).
+    """
+
+    document: str
+    document_bytes: int | None
+    facet_values: str
+    plain_words: bool
+
+
+def plain_words(text: str) -> bool:
+    """Every word character of ``text`` is ASCII; any other character is punctuation, a space, a
+    symbol or a control (not private use). Python's ``\\w``, SQLite FTS5's unicode61 tokenizer and
+    PostgreSQL's ``[^a-zA-Z0-9]`` all split such text into the same words (but for "_", which only
+    Python joins words with), folding only ASCII case: a word index is exact there."""
+    for ch in set(text):
+        if ch.isascii():
+            continue
+        category = unicodedata.category(ch)
+        if category[0] not in "PZSC" or category == "Co" or re.match(r"\w", ch):
+            return False
+    return True
+
+
+def facet_values(document: dict) -> list[str]:
+    """Every (facet, value) the document counts in, as Meilisearch counts facets."""
+    found = []
+    for name in FACETS:
+        value = document[name]
+        for item in value if isinstance(value, list) else [value] if value is not None else []:
+            found.append(f"{name}{FACET_SEPARATOR}{item}")
+    return found
+
+
+def stored(execute: Execute, candidate_ids: list[int]) -> dict[int, Stored]:
+    """The stored form of these candidates' documents (listed ones only: private, hired and deleted
+    people have no document), read with ``execute`` (the writing transaction's connection)."""
+    people = _people(candidate_ids, execute)
+    facts = _application_facts(list(people), execute)
+    resumes, pdf_only = _resume_texts(list(people), execute, read_pdf=False)
+    found: dict[int, Stored] = {}
+    for candidate_id, person in people.items():
+        applications = facts.get(candidate_id, [])
+        if person.private or any(a["outcome"] == "hired" for a in applications):
+            continue
+        document = with_hash(candidate_document(person, applications, resumes.get(candidate_id, "")))
+        size = None if candidate_id in pdf_only else len(json.dumps(document))
+        kept = {key: value for key, value in document.items() if key not in UNSTORED}
+        searchable = [document[name] for name in SEARCHABLE]
+        found[candidate_id] = Stored(
+            document=json.dumps(kept, ensure_ascii=False, separators=(",", ":")),
+            document_bytes=size,
+            facet_values=json.dumps(facet_values(kept), ensure_ascii=False, separators=(",", ":")),
+            plain_words=plain_words("\n".join(v if isinstance(v, str) else "\n".join(v) for v in searchable)),
+        )
+    return found
 
 
 @dataclass
@@ -129,19 +207,19 @@ class Person:
         return f"{self.first_name} {self.last_name or ''}".strip()
 
 
-def _people(ids: list[int]) -> dict[int, Person]:
+def _people(ids: list[int], execute: Execute) -> dict[int, Person]:
     people: dict[int, Person] = {}
     columns = [getattr(Candidate, name) for name in Person.__dataclass_fields__ if name not in ("emails", "tags")]
     for chunk in _chunks(ids, 500):
-        for row in db.session.execute(select(*columns).where(Candidate.id.in_(chunk))):
+        for row in execute(select(*columns).where(Candidate.id.in_(chunk))):
             people[row.id] = Person(*row)
-        for candidate_id, email in db.session.execute(
+        for candidate_id, email in execute(
             select(CandidateEmail.candidate_id, CandidateEmail.email)
             .where(CandidateEmail.candidate_id.in_(chunk))
             .order_by(CandidateEmail.id)
         ):
             people[candidate_id].emails.append(email)
-        for candidate_id, tag in db.session.execute(
+        for candidate_id, tag in execute(
             select(CandidateTag.candidate_id, CandidateTag.tag).where(CandidateTag.candidate_id.in_(chunk))
         ):
             people[candidate_id].tags.append(tag)
@@ -237,13 +315,13 @@ def candidate_document(candidate: Person, applications: list[dict], resume_text:
     }
 
 
-def _application_facts(candidate_ids: list[int]) -> dict[int, list[dict]]:
+def _application_facts(candidate_ids: list[int], execute: Execute) -> dict[int, list[dict]]:
     """Per candidate: each application's job, outcome, furthest stage, reason, verdicts, dates."""
     facts: dict[int, list[dict]] = defaultdict(list)
     if not candidate_ids:
         return facts
     for chunk in _chunks(candidate_ids, 500):
-        rows = db.session.execute(
+        rows = execute(
             select(
                 Application.id,
                 Application.candidate_id,
@@ -265,9 +343,9 @@ def _application_facts(candidate_ids: list[int]) -> dict[int, list[dict]]:
         if not rows:
             continue
         app_ids = [r.id for r in rows]
-        history = _furthest_from_history(app_ids)
+        history = _furthest_from_history(app_ids, execute)
         verdicts = defaultdict(list)
-        for app_id, verdict in db.session.execute(
+        for app_id, verdict in execute(
             select(Scorecard.application_id, Scorecard.verdict)
             .where(Scorecard.application_id.in_(app_ids))
             .order_by(Scorecard.id)
@@ -293,10 +371,10 @@ def _application_facts(candidate_ids: list[int]) -> dict[int, list[dict]]:
     return facts
 
 
-def _furthest_from_history(application_ids: list[int]) -> dict[int, tuple[int, str]]:
+def _furthest_from_history(application_ids: list[int], execute: Execute) -> dict[int, tuple[int, str]]:
     """The furthest stage each application ever reached, so a later move back keeps "reached X"."""
     furthest: dict[int, tuple[int, str]] = {}
-    for app_id, position, name in db.session.execute(
+    for app_id, position, name in execute(
         select(StageHistory.application_id, StageDefinition.position, StageDefinition.name)
         .join(StageDefinition, StageDefinition.id == StageHistory.to_stage_id)
         .where(StageHistory.application_id.in_(application_ids))
@@ -305,25 +383,31 @@ def _furthest_from_history(application_ids: list[int]) -> dict[int, tuple[int, s
     return furthest
 
 
-def _resume_texts(candidate_ids: list[int]) -> dict[int, str]:
-    """The newest resume's text per candidate, extracted from the PDF when no text was stored."""
+def _resume_texts(candidate_ids: list[int], execute: Execute, read_pdf: bool = True) -> tuple[dict[int, str], set[int]]:
+    """The newest resume's text per candidate, extracted from the PDF when no text was stored; and
+    the candidates whose newest resume has no stored text (their PDF is read only if ``read_pdf``)."""
     texts: dict[int, str] = {}
     missing: list[int] = []
+    pdf_only: set[int] = set()
     for chunk in _chunks(candidate_ids, 500):
-        for resume_id, candidate_id, text in db.session.execute(
+        for resume_id, candidate_id, text in execute(
             select(Resume.id, Resume.candidate_id, Resume.text)
             .where(Resume.candidate_id.in_(chunk))
             .order_by(Resume.id)
         ):
             if text:
                 texts[candidate_id] = text
+                pdf_only.discard(candidate_id)
             else:
                 texts.pop(candidate_id, None)
                 missing.append(resume_id)
+                pdf_only.add(candidate_id)
+    if not read_pdf or not missing:
+        return texts, pdf_only
     for resume in db.session.scalars(select(Resume).where(Resume.id.in_(missing)).options(undefer(Resume.content))):
         if resume.candidate_id not in texts and resume.content:
             texts[resume.candidate_id] = pdf_text(resume.content)
-    return texts
+    return texts, pdf_only
 
 
 def _chunks(values: list, size: int):

@@ -10,8 +10,14 @@ keys that enqueue documents), on the same connection, in set-based SQL: a delete
 per batch of candidates. A job key (confidential flag, stage positions) refreshes the candidates
 of its applications.
 
-The rules are the document's (``search_sync.documents.candidate_document``); ``fresh_rows``
-recomputes them from scratch for the tests and ``flask search check``-style comparisons.
+The same refresh writes the searchable text (``candidate_search_text``, which SQLite's FTS5 and
+PostgreSQL's tsvector index read) and, from Python on the same connection, the stored form of the
+document (``search_sync.documents.stored``: the document without its resume text, its size, its
+facet values and ``plain_words``), so the degraded search reads its page instead of building it.
+
+The rules are the document's (``search_sync.documents.candidate_document``); ``fresh_rows`` and
+``fresh_texts`` recompute them from scratch for the tests and ``flask search check``-style
+comparisons.
 
 Concurrency: on PostgreSQL the candidates' rows are locked (``FOR NO KEY UPDATE``, id order)
 before the facts are read, so two transactions changing different applications of one person
@@ -35,6 +41,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -54,6 +61,7 @@ from portal.models import (
     StageDefinition,
     StageHistory,
 )
+from search_sync import documents
 from search_sync.documents import RESUME_CHARS
 
 BATCH = 500
@@ -161,6 +169,7 @@ def facts_query(dialect: str, candidates):
             scoped(g.reached_public, g.reached_all).label("max_stage"),
             ratio.label("positive_ratio"),
             (func.coalesce(scoped(g.strong_no_public, g.strong_no_all), 0) == 1).label("has_strong_no"),
+            pdf_only().label("pdf_only"),
         )
         .select_from(Candidate)
         .outerjoin(agg, g.candidate_id == Candidate.id)
@@ -168,9 +177,9 @@ def facts_query(dialect: str, candidates):
     )
 
 
-def text_query(dialect: str, candidates):
-    """SELECT candidate_id, agency_id, text, pdf_only: the document's searchable text in one string
-    (fields separated by a newline, so a word found in it lies inside one field)."""
+def searchable_text(dialect: str) -> ColumnElement:
+    """The document's searchable text in one string for the ``Candidate`` row of the enclosing
+    query (fields separated by a newline, so a word found in it lies inside one field)."""
 
     def joined(column, where):
         """The values one per line: sorted on PostgreSQL (a recomputation gives the same string); SQLite
@@ -181,9 +190,6 @@ def text_query(dialect: str, candidates):
             concat = func.group_concat(column, "\n")
         return func.coalesce(select(concat).where(where).scalar_subquery(), "")
 
-    latest = select(Resume.id).where(Resume.candidate_id == Candidate.id).order_by(Resume.id.desc()).limit(1)
-    resume = latest.with_only_columns(Resume.text).scalar_subquery()
-    newest = latest.scalar_subquery()
     fields = [
         func.coalesce(column, "")
         for column in (
@@ -198,30 +204,63 @@ def text_query(dialect: str, candidates):
     fields += [
         joined(CandidateTag.tag, CandidateTag.candidate_id == Candidate.id),
         joined(CandidateEmail.email, CandidateEmail.candidate_id == Candidate.id),
-        func.coalesce(func.substr(resume, 1, RESUME_CHARS), ""),
+        func.coalesce(
+            func.substr(_newest_resume().with_only_columns(Resume.text).scalar_subquery(), 1, RESUME_CHARS), ""
+        ),
     ]
     text: ColumnElement = fields[0]
     for field in fields[1:]:
         text = text.concat("\n").concat(field)
+    return text
+
+
+def _newest_resume():
+    return select(Resume.id).where(Resume.candidate_id == Candidate.id).order_by(Resume.id.desc()).limit(1)
+
+
+def pdf_only() -> ColumnElement:
+    """The newest resume has no stored text (its document reads the PDF)."""
+    newest = _newest_resume()
+    return and_(
+        newest.scalar_subquery().is_not(None),
+        func.coalesce(newest.with_only_columns(Resume.text).scalar_subquery(), "") == "",
+    )
+
+
+def text_query(dialect: str, candidates):
+    """SELECT candidate_id, agency_id, text: the document's searchable text (``searchable_text``)."""
     return select(
         Candidate.id.label("candidate_id"),
         Candidate.agency_id.label("agency_id"),
-        text.label("text"),
-        and_(newest.is_not(None), func.coalesce(resume, "") == "").label("pdf_only"),
+        searchable_text(dialect).label("text"),
     ).where(candidates)
 
 
 FACTS = typed(Table, CandidateSearchFacts.__table__)
 TEXT = typed(Table, CandidateSearchText.__table__)
-COLUMNS = [c.name for c in FACTS.columns]
-TEXT_COLUMNS = [c.name for c in TEXT.columns]
+# Written from Python (``_store_documents``), the rest by INSERT … SELECT.
+FACTS_STORED = ("facet_values", "plain_words")
+TEXT_STORED = ("document", "document_bytes")
+COLUMNS = [c.name for c in FACTS.columns if c.name not in FACTS_STORED]
+TEXT_COLUMNS = [c.name for c in TEXT.columns if c.name not in TEXT_STORED]
+
+
+def _store(table: Table, names: tuple[str, ...]):
+    return (
+        update(table)
+        .where(table.c.candidate_id == bindparam("stored_id"))
+        .values({name: bindparam(f"stored_{name}") for name in names})
+    )
+
+
+_STORE = [(_store(FACTS, FACTS_STORED), FACTS_STORED), (_store(TEXT, TEXT_STORED), TEXT_STORED)]
 
 
 def _inserts(dialect: str, candidates) -> list:
     """INSERT … SELECT of both tables' rows for the candidates ``candidates`` selects."""
     return [
-        insert(FACTS).from_select(COLUMNS, facts_query(dialect, candidates)),
         insert(TEXT).from_select(TEXT_COLUMNS, text_query(dialect, candidates)),
+        insert(FACTS).from_select(COLUMNS, facts_query(dialect, candidates)),
     ]
 
 
@@ -249,6 +288,24 @@ def _replace_ids(connection: Connection, ids: list[int]) -> None:
         )
     for statement in statements:
         connection.execute(statement, {"ids": ids})
+    _store_documents(connection, ids)
+
+
+def _store_documents(connection: Connection, ids: list[int]) -> None:
+    """Write the stored form of these candidates' documents into their text rows (just inserted).
+
+    Built in Python by the same code as the index's documents (``search_sync.documents.stored``),
+    on the writing connection: a handful of selects per batch, no PDF read."""
+    found = documents.stored(connection.execute, ids)
+    if found:
+        for statement, names in _STORE:
+            connection.execute(
+                statement,
+                [
+                    {"stored_id": candidate_id, **{f"stored_{name}": getattr(row, name) for name in names}}
+                    for candidate_id, row in found.items()
+                ],
+            )
 
 
 def refresh(connection: Connection, candidate_ids: Iterable[int]) -> None:
@@ -285,32 +342,44 @@ def refresh_all(connection: Connection, agency_id: int | None = None) -> None:
             connection.execute(delete(table).where(table.c.candidate_id.not_in(select(Candidate.id))))
     for statement in _inserts(connection.dialect.name, criterion):
         connection.execute(statement)
+    ids = sorted(connection.execute(select(Candidate.id).where(criterion)).scalars())
+    for start in range(0, len(ids), BATCH):
+        _store_documents(connection, ids[start : start + BATCH])
 
 
 def fresh_rows(connection: Connection, agency_id: int) -> dict[int, tuple]:
     """The facts of every candidate of the agency, computed now from the real tables."""
-    rows = connection.execute(facts_query(connection.dialect.name, Candidate.agency_id == agency_id))
-    return {row.candidate_id: _normal(row) for row in rows}
+    rows = connection.execute(facts_query(connection.dialect.name, Candidate.agency_id == agency_id)).all()
+    built = documents.stored(connection.execute, [row.candidate_id for row in rows])
+    return {
+        row.candidate_id: (*_normal(row), *_stored_values(built.get(row.candidate_id), FACTS_STORED)) for row in rows
+    }
 
 
 def stored_rows(connection: Connection, agency_id: int) -> dict[int, tuple]:
     """The stored facts of the agency's candidates."""
     table = FACTS
     rows = connection.execute(select(table).where(table.c.agency_id == agency_id))
-    return {row.candidate_id: _normal(row) for row in rows}
+    return {row.candidate_id: (*_normal(row), *(getattr(row, name) for name in FACTS_STORED)) for row in rows}
 
 
 def fresh_texts(connection: Connection, agency_id: int) -> dict[int, tuple]:
-    """The searchable text of every candidate of the agency, computed now."""
-    rows = connection.execute(text_query(connection.dialect.name, Candidate.agency_id == agency_id))
-    return {row.candidate_id: (row.text, bool(row.pdf_only)) for row in rows}
+    """The searchable text and stored document of every candidate of the agency, computed now."""
+    rows = connection.execute(text_query(connection.dialect.name, Candidate.agency_id == agency_id)).all()
+    built = documents.stored(connection.execute, [row.candidate_id for row in rows])
+    return {row.candidate_id: (row.text, *_stored_values(built.get(row.candidate_id), TEXT_STORED)) for row in rows}
 
 
 def stored_texts(connection: Connection, agency_id: int) -> dict[int, tuple]:
-    """The stored searchable text of the agency's candidates."""
+    """The stored searchable text and document of the agency's candidates."""
     table = TEXT
     rows = connection.execute(select(table).where(table.c.agency_id == agency_id))
-    return {row.candidate_id: (row.text, bool(row.pdf_only)) for row in rows}
+    return {row.candidate_id: (row.text, *(getattr(row, name) for name in TEXT_STORED)) for row in rows}
+
+
+def _stored_values(found: "documents.Stored | None", names: tuple[str, ...]) -> tuple:
+    """The stored form's columns; None for a candidate that is not listed (no document)."""
+    return tuple(None if found is None else getattr(found, name) for name in names)
 
 
 def _normal(row) -> tuple:
@@ -319,7 +388,30 @@ def _normal(row) -> tuple:
         (None if values[name] is None else round(float(values[name]), 2))
         if name == "positive_ratio"
         else bool(values[name])
-        if name in ("listed", "public", "has_public", "has_active", "has_strong_no")
+        if name in ("listed", "public", "has_public", "has_active", "has_strong_no", "pdf_only")
         else values[name]
         for name in COLUMNS
     )
+
+
+FTS_TABLE = "candidate_search_fts"  # SQLite: FTS5 over candidate_search_text.text (migration 7d2e4b9c1a53)
+WORDS_INDEX = "ix_candidate_search_text_words"  # PostgreSQL: GIN over the column below (same migration)
+# PostgreSQL: candidate_search_text.words, a stored generated tsvector of the text: every run of
+# ASCII letters and digits (anything else separates: exact where ``plain_words``, but for "_",
+# which Python counts as a word character), lower-cased by 'simple', every word kept; without
+# positions (strip: half the size, read by every word search; prefixes need none).
+WORDS_COLUMN = "words"
+WORDS_VECTOR = "strip(to_tsvector('simple'::regconfig, regexp_replace(text, '[^a-zA-Z0-9]+', ' ', 'g')))"
+
+
+def schema_compared(name: str | None, type_: str, parent_names) -> bool:
+    """Alembic's ``include_name``: the word indexes above are not mapped (a virtual table with its
+    shadow tables; a PostgreSQL-only generated column and its index), so autogenerate and the schema
+    test leave them alone."""
+    if type_ == "table" and name is not None:
+        return not (name == FTS_TABLE or name.startswith(FTS_TABLE + "_"))
+    if type_ == "index":
+        return name != WORDS_INDEX
+    if type_ == "column":
+        return not (name == WORDS_COLUMN and parent_names.get("table_name") == TEXT.name)
+    return True

@@ -112,24 +112,45 @@ class CandidateSearchFacts(Model):
     max_stage: Mapped[int | None] = mapped_column(Integer)
     positive_ratio: Mapped[float | None] = mapped_column(Float)
     has_strong_no: Mapped[bool]
+    # The word search's flags (narrow here: a search reads them for every candidate of the agency).
+    pdf_only: Mapped[bool]  # the newest resume has no stored text (its document reads the PDF)
+    # Every word character of the searchable text is ASCII (``search_sync.documents.plain_words``):
+    # there the word indexes find exactly the document's words; None when not listed
+    plain_words: Mapped[bool | None]
+    # JSON list of "<facet>\x1f<value>", one per value the document counts in (``documents.Stored``);
+    # None when the candidate is not listed
+    facet_values: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
+        # ``public`` last: the visibility check of a recruiter's search reads the index only.
         Index(
-            "ix_candidate_search_facts_default", "agency_id", "listed", "has_active", sort_key.desc(), "candidate_id"
+            "ix_candidate_search_facts_default",
+            "agency_id",
+            "listed",
+            "has_active",
+            sort_key.desc(),
+            "candidate_id",
+            "public",
         ),
-        Index("ix_candidate_search_facts_all", "agency_id", "listed", sort_key.desc(), "candidate_id"),
+        Index("ix_candidate_search_facts_all", "agency_id", "listed", sort_key.desc(), "candidate_id", "public"),
     )
 
 
 class CandidateSearchText(Model):
     """The searchable text of a candidate's document in one column (names, headline, title, company,
     skills, tags, emails, the newest resume's first 10,000 characters), kept with the facts by
-    ``search_sync.facts``: the degraded search's word check is one LIKE over one column.
-    ``pdf_only``: the newest resume has no stored text (its document reads the PDF)."""
+    ``search_sync.facts``, with the stored form of the document (``search_sync.documents.Stored``,
+    None when the candidate is not listed) so the degraded search reads its page instead of
+    building it.
+
+    On SQLite an FTS5 index (``candidate_search_fts``, external content, kept by triggers) finds
+    the words of ``text``; on PostgreSQL a GIN index over ``words``, a generated tsvector of its
+    ASCII words (``search_sync.facts.WORDS_VECTOR``, migration ``7d2e4b9c1a53``); neither is mapped."""
 
     __tablename__ = "candidate_search_text"
 
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    pdf_only: Mapped[bool]
+    document: Mapped[str | None] = mapped_column(Text)
+    document_bytes: Mapped[int | None] = mapped_column(Integer)

@@ -6,26 +6,27 @@ one row per candidate with what a document derives from all of its applications 
 stage, positive ratio, a strong no; the same "public applications first" scope as
 ``search_sync.documents``), kept in the transaction of every change by ``search_sync.facts``,
 plus EXISTS subqueries for the rest (jobs, stages of given jobs, reasons, tags, location,
-source). The database sorts (last in process, newest first, then candidate id: an index order),
-counts (a window count) and pages; documents are built only for the page's hits. Facet counts
-come from the same statement over the first ``SEARCH_DEGRADED_FACET_SAMPLE`` matches by rank (a
-materialised CTE): grouping every match's tags, reasons and sources costs ~13 ms per 1,000
-matches on SQLite, more than the rest of a broad search, so a broad degraded search shows counts
-"from the first N results" (``SearchResult.facets_sample``).
+source). The matches are materialised once per statement; the page (last in process, newest
+first, then candidate id), the total and the facet counts are read from them. The page's
+documents are read in their stored form (``candidate_search_text.document``, written with the
+facts; built as before only for a candidate whose newest resume has no stored text). Facet
+counts group the stored facet values (``candidate_search_facts.facet_values``, one JSON list per
+candidate) of the first ``SEARCH_DEGRADED_FACET_SAMPLE`` matches by rank; a broad degraded search
+shows counts "from the first N results" (``SearchResult.facets_sample``).
 
 Text: every query word must be a word of the searchable text and the last may be a prefix
-(``search._text_matches``). SQL checks a superset, "the text contains the word", over
-``candidate_search_text`` (the document's searchable fields in one column, kept with the facts;
-LIKE, ASCII
-case-insensitive; a non-ASCII letter becomes the one-character wildcard so case folding cannot
-lose a match), and the page's documents are then checked word by word in Python: a row that only
-contains the word inside a longer one ("ava" in "java") is dropped and the next row taken, so the
-page is exactly what the healthy rules give. Ranks before the page are verified too, which keeps
-deeper pages exact at the cost of building more documents. The total and the facet counts of a
-text query count the superset until every row has been verified (a false positive needs the word
-inside another word), and say so on the page (``SearchResult.approximate``). A regular expression
-with word boundaries would be exact on ASCII only, differs between SQLite and PostgreSQL, and
-costs a pattern match per row instead of a substring scan: not worth it for a fallback.
+(``search._text_matches``). Where every word character of the text is ASCII
+(``facts.plain_words``), a word index finds the words: SQLite's FTS5, exactly Python's words;
+PostgreSQL's GIN index over a tsvector of ASCII letter-and-digit runs, a superset (it splits at
+"_"). Elsewhere (non-ASCII letters: case folding and word characters may differ) SQL checks the
+superset "the text contains the word" with LIKE (a non-ASCII letter becomes the one-character
+wildcard so case folding cannot lose a match); a row whose resume has no stored text is let
+through. The page's rows that the index did not match exactly are then checked word by word in
+Python: a row that only contains the word inside a longer one ("ava" in "java") is dropped and
+the next row taken, so the page is exactly what the healthy rules give. Ranks before the page are
+verified too, which keeps deeper pages exact. When such inexact rows matched, the total and the
+facet counts count the superset until every row has been verified, and say so on the page
+(``SearchResult.approximate``).
 
 Two guards keep a Meilisearch outage from slowing everyone else: at most
 ``SEARCH_DEGRADED_CONCURRENCY`` degraded searches at once per process (others get a "busy"
@@ -34,6 +35,7 @@ message at once), and a time budget ``SEARCH_DEGRADED_BUDGET_MS`` (PostgreSQL: a
 interrupts the statement) that turns into a "took too long" message.
 """
 
+import json
 import logging
 import math
 import threading
@@ -44,10 +46,14 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import (
+    JSON,
     ColumnElement,
+    Integer,
     String,
     and_,
+    case,
     cast,
+    column,
     exists,
     false,
     func,
@@ -57,11 +63,13 @@ from sqlalchemy import (
     select,
     text,
     true,
-    union,
     union_all,
 )
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
+
+from search_sync.documents import FACET_SEPARATOR, MAX_DOCUMENT_BYTES
+from search_sync.facts import FTS_TABLE, WORDS_COLUMN
 
 from ..extensions import db
 from ..models import (
@@ -87,6 +95,8 @@ RESUME_CHARS = 10_000  # search_sync.documents.RESUME_CHARS: only this much resu
 POSITIVE = ("strong_yes", "yes")
 
 _slots_lock = threading.Lock()
+# Built once: an alias's columns (with copies of the model's foreign keys) cost ~10 ms to set up.
+_APPLICATION = aliased(Application, name="app")
 
 
 class OverBudget(Exception):
@@ -106,8 +116,9 @@ def slots() -> threading.BoundedSemaphore:
     return semaphore
 
 
-def search_database(p):
-    """One page of results for plan ``p`` from the database (see the module docstring)."""
+def search_database(p, decorate=None):
+    """One page of results for plan ``p`` from the database (see the module docstring);
+    ``decorate(result)`` (names for the columns) runs inside the same time budget."""
     from .search import SearchResult
 
     semaphore = slots()
@@ -117,7 +128,10 @@ def search_database(p):
     try:
         budget = int(current_app.config.get("SEARCH_DEGRADED_BUDGET_MS", BUDGET_MS))
         with time_budget(budget) as check:
-            return _search(p, check)
+            result = _search(p, check)
+            if decorate is not None:
+                decorate(result)
+            return result
     except OverBudget:
         log.warning("degraded search over its %s ms budget", current_app.config.get("SEARCH_DEGRADED_BUDGET_MS"))
         return SearchResult(hits=[], total=0, page=p.criteria.page, pages=1, facets={}, degraded=True, notice=TOO_SLOW)
@@ -174,35 +188,46 @@ def _search(p, check):
     from .search import FACETS, PAGE_SIZE, SearchResult
 
     secret = _confidential_jobs(p.agency_id)
-    base = matching(p, secret).subquery("base")
-    rank = func.row_number().over(order_by=(base.c.sort_key.desc(), base.c.id))  # -1: no date, last
-    # Computed once: the page, the total and the facet counts all read this.
-    m = select(base.c.id, base.c.has_public, rank.label("rn")).cte("m").prefix_with("MATERIALIZED")
+    dialect = db.session.get_bind().dialect.name
+    # The matches, computed once per statement (the page, the total and the facet counts read them).
+    m = matching(p, secret).cte("m").prefix_with("MATERIALIZED")
+    order = (m.c.sort_key.desc(), m.c.id)  # newest first (-1: no date, last), then id
+
+    def ranked(skip: int, count: int):
+        """The matches at ranks skip+1 … skip+count (a bounded sort)."""
+        return select(m.c.id, m.c.sort_key, m.c.exact).order_by(*order).offset(skip).limit(count).subquery()
+
     offset = (p.criteria.page - 1) * PAGE_SIZE
     # Without words SQL is exact: fetch the page. With words, the ranks before it are verified too,
     # with a page of slack for rows that only contain a word inside a longer one.
     first, limit = (0, offset + 2 * PAGE_SIZE) if p.words else (offset, PAGE_SIZE)
     sample = int(current_app.config.get("SEARCH_DEGRADED_FACET_SAMPLE", FACET_SAMPLE))
-    ranked: list[tuple[int, int]] = []
-    superset = 0
+    page = ranked(first, limit)
+    rows: list[tuple[int, int]] = []
+    exact: set[int] = set()  # page rows whose words the index matched exactly: no text check
+    superset = inexact = 0
     facets: dict[str, dict[str, int]] = {}
-    for kind, key, n, candidate_id in db.session.execute(
+    none = cast(literal(None), String)
+    for kind, key, n, candidate_id, extra in db.session.execute(
         union_all(
-            select(literal("page"), cast(literal(None), String), m.c.rn, m.c.id).where(
-                m.c.rn > first, m.c.rn <= first + limit
-            ),
-            select(literal("total"), cast(literal(None), String), func.count(), literal(None)).select_from(m),
-            *_facet_selects(m.select().where(m.c.rn <= sample).subquery("sampled"), secret),
+            select(literal("page"), none, page.c.sort_key, page.c.id, cast(page.c.exact, Integer)),
+            select(
+                literal("total"), none, func.count(), literal(None), func.sum(case((m.c.exact, 0), else_=1))
+            ).select_from(m),
+            *_facet_selects(ranked(0, sample), dialect),
         )
     ):
         if kind == "page":
-            ranked.append((n, candidate_id))
+            rows.append((-n, candidate_id))
+            if extra:
+                exact.add(candidate_id)
         elif kind == "total":
-            superset = n
+            superset, inexact = n, extra or 0
         else:
-            facets.setdefault(kind, {})[str(key)] = n
+            name, value = key.split(FACET_SEPARATOR, 1)
+            facets.setdefault(name, {})[value] = n
     check()
-    ids = [candidate_id for _, candidate_id in sorted(ranked)]
+    ids = [candidate_id for _, candidate_id in sorted(rows)]
     need = offset + PAGE_SIZE - first
     found: list[dict] = []
     position = 0
@@ -211,17 +236,19 @@ def _search(p, check):
             if first + len(ids) >= superset or not p.words:
                 break
             # More false positives than the slack: the rest of the ranking (ids only).
-            ids += db.session.scalars(select(m.c.id).where(m.c.rn > first + len(ids)).order_by(m.c.rn)).all()
+            ids += db.session.scalars(select(m.c.id).order_by(*order).offset(first + len(ids))).all()
             check()
             continue
         batch = ids[position : position + max(PAGE_SIZE, need - len(found))]
         position += len(batch)
-        found += _verified(p, batch)
+        found += _verified(p, batch, exact)
         check()
     total = superset - (position - len(found))
-    approximate = bool(p.words) and first + position < superset
+    # Only rows a LIKE found (or a PDF resume let through) may not match: without them the SQL
+    # count and facets are exact.
+    approximate = bool(p.words) and inexact > 0 and first + position < superset
     sampled = None
-    if p.words and not approximate:
+    if p.words and first + position >= superset:
         facets = document_facets(found)  # every match verified: count from the documents, exactly
     elif superset > sample:
         sampled = sample  # counted over the first ``sample`` matches only: the page says so
@@ -250,14 +277,39 @@ def document_facets(documents: list[dict]) -> dict[str, dict[str, int]]:
     return facets
 
 
-def _verified(p, ids: list[int]) -> list[dict]:
-    """The documents of ``ids`` (in that order) that match by the healthy path's rules, words included."""
+def _verified(p, ids: list[int], exact: set[int] | frozenset[int] = frozenset()) -> list[dict]:
+    """The documents of ``ids`` (in that order) that match by the healthy path's rules, words included.
+
+    Read from their stored form (``candidate_search_text``: the document without its resume text,
+    checked against the row's searchable text); built as before when there is none to trust (the
+    newest resume has no stored text: the document reads the PDF). ``exact``: ids whose words the
+    word index matched exactly (``matching``'s ``exact``): their text is not checked again."""
     from search_sync.documents import build
 
-    from .search import matches
+    from .search import matches, text_has_words
 
-    built = {doc["candidate_id"]: doc for doc in build({(p.agency_id, cid) for cid in ids}).documents}
-    return [built[cid] for cid in ids if cid in built and matches(built[cid], p)]
+    limit = int(current_app.config.get("SEARCH_MAX_DOCUMENT_BYTES", MAX_DOCUMENT_BYTES))
+    searchable = CandidateSearchText
+    found: dict[int, dict] = {}
+    to_build: list[int] = []
+    for candidate_id, document, size, words in db.session.execute(
+        select(
+            searchable.candidate_id,
+            searchable.document,
+            searchable.document_bytes,
+            searchable.text if p.words else literal(""),
+        ).where(searchable.candidate_id.in_(ids))
+    ):
+        if document is None or size is None:
+            to_build.append(candidate_id)
+        elif size <= limit and (candidate_id in exact or text_has_words(words, p.words)):  # over it: never indexed
+            doc = json.loads(document)
+            if matches(doc, p, check_text=False):
+                found[candidate_id] = doc
+    if to_build:
+        built = build({(p.agency_id, cid) for cid in to_build}).documents
+        found.update((doc["candidate_id"], doc) for doc in built if matches(doc, p))
+    return [found[cid] for cid in ids if cid in found]
 
 
 def _confidential_jobs(agency_id: int) -> list[int]:
@@ -288,7 +340,8 @@ def _like(word: str, dialect: str):
 
 
 def matching(p, secret: list[int]):
-    """SELECT id, sort_key, has_public of the candidates that match plan ``p`` (words: a superset).
+    """SELECT id, sort_key, exact of the candidates that match plan ``p`` (words: a superset, but
+    for the rows marked ``exact``).
 
     The per-candidate aggregates (listed, visibility, active, last in process, furthest stage,
     positive ratio, strong no) come from ``candidate_search_facts``, kept in the transaction of
@@ -297,7 +350,7 @@ def matching(p, secret: list[int]):
     c = p.criteria
     dialect = db.session.get_bind().dialect.name
     f = CandidateSearchFacts
-    app = aliased(Application)
+    app = _APPLICATION
     in_scope = or_(_public(app.job_id, secret), f.has_public.is_(False))
 
     def application_exists(*conditions, scoped: bool) -> ColumnElement:
@@ -349,10 +402,15 @@ def matching(p, secret: list[int]):
         where.append(and_(f.sort_key >= 0, f.sort_key < p.before_ts))
     if p.after_ts is not None:
         where.append(f.sort_key >= p.after_ts)
+    # Rows whose words SQLite's FTS5 matched exactly (see ``_indexed_words``); PostgreSQL's index
+    # splits words at "_": never exact there.
+    exact: ColumnElement = true()
+    if p.words:
+        exact = and_(f.plain_words.is_(True), f.pdf_only.is_(False)) if dialect == "sqlite" else false()
     query = select(
         f.candidate_id.label("id"),
         f.sort_key.label("sort_key"),
-        f.has_public.label("has_public"),
+        exact.label("exact"),
     ).select_from(f)
     if c.location:
         where.append(exists().where(Candidate.id == f.candidate_id, Candidate.location == c.location))
@@ -364,44 +422,65 @@ def matching(p, secret: list[int]):
             )
         )
     if p.words:
-        # One LIKE per word over the document's searchable text in one column (search_sync.facts).
         searchable = CandidateSearchText
-        query = query.join(searchable, searchable.candidate_id == f.candidate_id)
-        for word in p.words:
-            # No stored resume text: the document reads the PDF; let the page's check decide.
-            where.append(or_(_like(word, dialect)(searchable.text), searchable.pdf_only.is_(True)))
+        likes = [_like(word, dialect)(searchable.text) for word in p.words]
+        # Where every word character is ASCII (``plain_words``) a word index finds the words
+        # (``_indexed_words``); elsewhere case folding and word characters may differ: the LIKE
+        # superset. No stored resume text: the
+        # document reads the PDF, the page's check decides.
+        where.append(
+            or_(
+                and_(f.plain_words.is_(True), _indexed_words(p, dialect, f.candidate_id)),
+                and_(f.plain_words.is_not(True), exists().where(searchable.candidate_id == f.candidate_id, *likes)),
+                f.pdf_only.is_(True),
+            )
+        )
     return query.where(*where)
 
 
-def _facet_selects(m, secret: list[int]) -> list:
-    """(facet, value, count, NULL) rows over the matches ``m`` (id, has_public), the documents' rules:
-    reasons and sources from the applications in scope, the candidate's own source too."""
-    app = aliased(Application)
-    scoped = (
-        select(app.candidate_id, app.reason_id, app.source, app.outcome)
-        .join(m, m.c.id == app.candidate_id)
-        .where(or_(_public(app.job_id, secret), m.c.has_public.is_(False)))
-        .cte("scoped")
-    )
-    sources = union(
-        select(m.c.id.label("cid"), Candidate.source.label("source"))
-        .join(Candidate, Candidate.id == m.c.id)
-        .where(Candidate.source.is_not(None), Candidate.source != ""),
-        select(scoped.c.candidate_id, scoped.c.source).where(scoped.c.source.is_not(None), scoped.c.source != ""),
-    ).subquery("sources")
-    value, none = String(), literal(None)
-    return [
-        select(literal("location"), cast(Candidate.location, value), func.count(), none)
-        .join(m, m.c.id == Candidate.id)
-        .where(Candidate.location.is_not(None), Candidate.location != "")
-        .group_by(Candidate.location),
-        select(literal("tags"), cast(CandidateTag.tag, value), func.count(), none)
-        .join(m, m.c.id == CandidateTag.candidate_id)
-        .group_by(CandidateTag.tag),
-        select(
-            literal("reason_ids"), cast(scoped.c.reason_id, value), func.count(scoped.c.candidate_id.distinct()), none
+def _indexed_words(p, dialect: str, candidate_id) -> ColumnElement:
+    """``candidate_id`` is among the plain texts (``plain_words``) that have every word, the last
+    as a prefix (``_text_matches``). SQLite: FTS5 (``candidate_search_fts``), exactly Python's words
+    on such text. PostgreSQL: the GIN index over the generated tsvector ``words``, where "_"
+    separates words: a word with "_" asks for its parts (a superset; the page's check decides).
+    Query words are ``\\w+`` runs: nothing to escape once they are known to be ASCII."""
+    if not all(word.isascii() for word in p.words):
+        return false()  # a plain text has no word with another character
+    *whole, last = p.words
+    if dialect == "sqlite":
+        expression = " ".join([*(f'"{word}"' for word in whole), f'"{last}"*'])
+        with_words = (
+            text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :words")
+            .bindparams(words=expression)
+            .columns(column("rowid", Integer))
+            .cte("with_words")
+            .prefix_with("MATERIALIZED")  # once per statement
         )
-        .where(scoped.c.outcome.is_not(None), scoped.c.reason_id.is_not(None))
-        .group_by(scoped.c.reason_id),
-        select(literal("sources"), cast(sources.c.source, value), func.count(), none).group_by(sources.c.source),
+        return candidate_id.in_(select(with_words.c.rowid))
+    lexemes = [part for word in whole for part in word.split("_") if part]
+    lexemes += [f"{part}:*" for part in last.split("_") if part]
+    if not lexemes:
+        return true()
+    searchable = CandidateSearchText
+    vector: ColumnElement = literal_column(f"{searchable.__tablename__}.{WORDS_COLUMN}")
+    query = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(lexemes))
+    return candidate_id.in_(
+        select(searchable.candidate_id).where(searchable.agency_id == p.agency_id, vector.op("@@")(query))
+    )
+
+
+def _facet_selects(m, dialect: str) -> list:
+    """("facet", "<facet>\\x1f<value>", count, NULL) rows over the matches ``m`` (id): the stored
+    facet values of their documents (``search_sync.documents.Stored``), counted as documents count."""
+    f = CandidateSearchFacts
+    if dialect == "postgresql":
+        values = func.json_array_elements_text(cast(f.facet_values, JSON)).table_valued("value")
+    else:
+        values = func.json_each(f.facet_values).table_valued("value")
+    return [
+        select(literal("facet"), cast(values.c.value, String()), func.count(), literal(None), literal(None))
+        .select_from(m)
+        .join(f, f.candidate_id == m.c.id)
+        .join(values, true())
+        .group_by(values.c.value)
     ]

@@ -101,9 +101,10 @@ def test_pages_of_a_text_search_are_exact_and_in_order(sctx):
 
     agency = make_agency()
     admin = make_user(agency, "admin")
-    # Every other person has the word only inside a longer one ("Xrust"): SQL finds 50, 25 are real.
+    # Every other person has the word only inside a longer one ("Xrust"), and a non-ASCII word
+    # ("Zoë"), so no word index is exact for them: the LIKE superset finds 50, 25 are real.
     for n in range(50):
-        make_candidate(agency, first_name=f"P{n:02d}", last_name="Rust" if n % 2 else "Xrust")
+        make_candidate(agency, first_name=f"P{n:02d}", last_name="Rust" if n % 2 else "Xrust", headline="Zoë")
     db.session.commit()
     index_now()
     pages = [search_database(plan(admin, Criteria(q="rust", page=n))) for n in (1, 2)]
@@ -111,6 +112,21 @@ def test_pages_of_a_text_search_are_exact_and_in_order(sctx):
     assert len(pages[0].hits) == 20 and pages[0].approximate and pages[0].total <= 50
     assert (pages[1].total, pages[1].approximate) == (25, False)  # every row verified: the exact count
     assert search_candidates(admin, Criteria(q="rust")).total == 25
+
+
+def test_a_word_index_that_is_exact_gives_an_exact_total_at_once(sctx):
+    from tests.factories import make_agency, make_user
+
+    agency = make_agency()
+    admin = make_user(agency, "admin")
+    for n in range(50):  # plain text: "·" separates words alike everywhere
+        make_candidate(agency, first_name=f"P{n:02d}", last_name="Rust" if n % 2 else "Xrust", headline="Dev · Ops")
+    db.session.commit()
+    first = search_database(plan(admin, Criteria(q="rust")))
+    assert [h["name"] for h in first.hits] == [f"P{n:02d} Rust" for n in range(1, 40, 2)]
+    # SQLite's FTS5 is exact on such text; PostgreSQL's index splits at "_", so its rows are checked.
+    exact = db.session.get_bind().dialect.name == "sqlite"
+    assert (first.total, first.approximate) == (25, not exact)
 
 
 def test_concurrency_limit_answers_busy_in_place(make_app, sctx):
@@ -266,3 +282,42 @@ def test_facet_counts_of_a_broad_search_cover_a_sample_and_the_page_says_so(make
     login_as(client, world.outsider)
     body = client.get("/search?include_active=1").get_data(as_text=True)
     assert "Counts from the first 2 results only" in body
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("Data engineer · 5 years – “SQL”, C++ & AWS", True),  # punctuation and symbols separate words everywhere
+        ("snake_case id_42", True),
+        ("Jürgen Müller", False),  # a non-ASCII letter: case folding and word characters may differ
+        ("٣ years", False),  # a non-ASCII digit is a word character for Python
+        ("private \ue000 use", False),  # FTS5 counts private-use characters as word characters
+    ],
+)
+def test_plain_words_marks_text_a_word_index_reads_exactly(text, plain):
+    from search_sync.documents import plain_words
+
+    assert plain_words(text) is plain
+
+
+def test_word_index_finds_words_around_non_ascii_punctuation(sctx):
+    from tests.factories import make_agency, make_user
+
+    agency = make_agency()
+    admin = make_user(agency, "admin")
+    make_candidate(agency, first_name="Pia", last_name="Dot", headline="Data·engineer – “Kubernetes”")
+    make_candidate(agency, first_name="Ugo", last_name="Under", headline="kubernetes_admin")
+    make_candidate(agency, first_name="Zoë", last_name="Umlaut", headline="Kubernetes·admin")
+    db.session.commit()
+    found = {
+        q: sorted(h["name"] for h in search_database(plan(admin, Criteria(q=q))).hits)
+        for q in ("kubernetes data", "kubernetes", "data engineer", "admin", "kubernetes_adm", "zoë kub")
+    }
+    assert found == {
+        "kubernetes data": ["Pia Dot"],  # "kubernetes_admin" is one word, "kubernetes" is not in it
+        "kubernetes": ["Pia Dot", "Ugo Under", "Zoë Umlaut"],  # the last word is a prefix
+        "data engineer": ["Pia Dot"],
+        "admin": ["Zoë Umlaut"],
+        "kubernetes_adm": ["Ugo Under"],
+        "zoë kub": ["Zoë Umlaut"],
+    }

@@ -346,7 +346,7 @@ READS_ONLY = {
     "pipeline": "job_list job_board closing_reasons candidate_applications can_edit_job",
     "pipeline_config": "stages applications_in_stage applications_per_stage reasons",
     "search": "job_choices reason_choices stage_choices value_exists facet_options visibility_tokens plan "
-    "query_words meili_filter matches search_candidates recheck search_database",
+    "query_words meili_filter matches text_has_words search_candidates recheck search_database",
     "client_profile": "contact_values mentions_contact is_contact_line is_hired what_the_client_sees client_profile "
     "client_sees_contact_details",
     "sharing": "clean_fields interview_requested share_guards profile_from_template "
