@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Alert, Application, ClientContact, Comment, SharedProfile, User, utcnow
+from portal.models import Alert, Application, ClientCompany, ClientContact, Comment, SharedProfile, User, utcnow
 from portal.services import client_actions
 from portal.services.tasks import task_for_interview_request
 from portal.worker import deliver_mail
 from tests.conftest import csrf_token, login_as
-from tests.factories import make_interview_request, make_tenant
+from tests.factories import make_contact, make_interview_request, make_tenant
 
 HX = {"HX-Request": "true"}
 SLOT = datetime(2027, 3, 9, 14, 0, tzinfo=UTC)
@@ -38,6 +38,7 @@ def world(app):
             contact_id=a.contact.id,
             contact_name=a.contact.name,
             other_contact_id=a.other_contact.id,
+            company_id=a.company.id,
             b_recruiter_id=b.recruiter.id,
             b_contact_id=b.contact.id,
         )
@@ -108,6 +109,28 @@ def test_the_agency_replies_in_the_thread_and_only_the_jobs_contacts_read_it(app
     for model, who in ((ClientContact, world.other_contact_id), (ClientContact, world.b_contact_id)):
         response = signed_in(app, model, who).get(client_url(world))
         assert response.status_code == 404 and "four weeks" not in response.get_data(as_text=True)
+
+
+def test_a_reply_is_mailed_to_each_contact_in_the_conversation_and_no_one_else(app, world, smtp):
+    with app.app_context():
+        company = db.session.get(ClientCompany, world.company_id)
+        talker, quiet, gone = (make_contact(company, name=n) for n in ("Tara Talker", "Quinn Quiet", "Gina Gone"))
+        for contact in (talker, gone):
+            client_actions.add_comment(contact, _application(world), f"{contact.name} asks: when can we meet?")
+        gone.active = False
+        addresses = talker.email, quiet.email
+        db.session.commit()
+        deliver_mail()
+    smtp.inbox.clear()
+    recruiter = signed_in(app, User, world.recruiter_id)
+    assert reply(recruiter, world, "Next Tuesday suits her.\n\nShe is free all day.").status_code == 200
+    with app.app_context():
+        assert deliver_mail() == 1
+    (mail,) = smtp.inbox.wait_for(1)
+    assert mail["to"] == [addresses[0]]
+    text = mail["message"].get_body(("plain",)).get_content()
+    assert "Next Tuesday suits her." in text and "She is free all day." in text
+    assert f"/{world.slug}/portal/candidates/{world.application_id}" in text
 
 
 def test_another_agency_can_neither_read_nor_answer_the_thread(app, world):

@@ -343,7 +343,7 @@ READS_ONLY = {
     "search_database": "document_facets matching search_database slots time_budget",
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
-    "client_comments": "is_shared_now",
+    "client_comments": "is_shared_now thread_participants",
     "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
     "valid_zone "
     "zone_choices undo_deadline rejection_reasons status_label",
