@@ -354,7 +354,9 @@ def request_hire(
 
 def reject(contact: ClientContact, application: Application, now: datetime | None = None) -> Application:
     """One-click reject (C9): "Rejected by client" at once, for the portal and the shortlist.
-    The feedback task and the alert are created now and withdrawn by an Undo."""
+    The feedback task and the alert are created now and withdrawn by an Undo. A scheduled
+    interview stays booked while Undo is possible; then the worker cancels it for everyone
+    (``interviews.cancel_interviews_of_rejected``)."""
     now = now or utcnow()
     if application.client_status == "rejected_by_client":
         return application  # double click: already done
