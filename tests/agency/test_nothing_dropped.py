@@ -120,7 +120,7 @@ def test_without_a_request_a_colleague_without_a_zone_reads_the_companys_zone(de
     received = smtp.inbox.wait_for(5)
     (to_unset,) = [m["message"] for m in received if m["to"] == [unset.email]]
     calendar, event, raw = _event(to_unset)
-    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(calendar["METHOD"]) == "CANCEL" and event.decoded("DTSTART") == STARTS_UTC
     assert "DTSTART;TZID=America/New_York:20260309T100000" in raw
     assert "10:00 (America/New_York)" in to_unset.get_body(("plain",)).get_content()
 
