@@ -19,6 +19,7 @@ from search_sync.sync import prune_tasks, sync_search
 
 from .extensions import db
 from .services import auth as auth_service
+from .services import interviews as interview_service
 from .services import mail as mail_service
 from .services import passwords as password_service
 from .unit_of_work import is_lock_timeout, unit_of_work
@@ -107,10 +108,24 @@ def answer_password_reset_requests(batch_size: int = 20, now: datetime | None = 
     return answered
 
 
+def cancel_interviews_of_rejected(now: datetime | None = None) -> int:
+    """The rejection step: interviews of candidates whose client reject can no longer be undone
+    are cancelled, their cancellation invitations queued (and sent by :func:`deliver_mail` in the
+    same pass). Returns how many were cancelled."""
+    cancelled = total = 0
+    while True:
+        with unit_of_work():
+            cancelled = interview_service.cancel_interviews_of_rejected(now=now)
+        total += cancelled
+        if cancelled == 0:
+            return total
+
+
 def run_once() -> dict:
     """One pass over both outboxes; returns what it did."""
     answer_sign_in_requests()
     answer_password_reset_requests()
+    cancel_interviews_of_rejected()
     sent = deliver_mail()
     search = sync_search()
     pending = outbox.backlog()

@@ -20,6 +20,8 @@ class MailOutbox(Model):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(60))
     sender: Mapped[str] = mapped_column(String(400))
+    # Where a reply goes when not to the sender (a candidate's reply reaches the job owner).
+    reply_to: Mapped[str | None] = mapped_column(String(400))
     recipients: Mapped[list] = mapped_column(JSON)
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)

@@ -21,10 +21,11 @@ OPEN_FOR_DECISIONS = ("awaiting_review", "interview_requested", "interview_sched
 OPEN = (*OPEN_FOR_DECISIONS, "hire_requested")
 
 # to: the statuses it may be reached from. An Undo of a client's reject returns to whatever the
-# status was (rejected_by_client → any open one); a cancelled interview returns to review.
+# status was (rejected_by_client → any open one); a cancelled interview returns to its reopened
+# request (interview_requested), or to review when there is none.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "awaiting_review": frozenset({"interview_scheduled", "rejected_by_client"}),
-    "interview_requested": frozenset({"awaiting_review", "rejected_by_client"}),
+    "interview_requested": frozenset({"awaiting_review", "interview_scheduled", "rejected_by_client"}),
     "interview_scheduled": frozenset({"awaiting_review", "interview_requested", "rejected_by_client"}),
     "hire_requested": frozenset({*OPEN_FOR_DECISIONS, "rejected_by_client"}),
     "rejected_by_client": frozenset(OPEN),

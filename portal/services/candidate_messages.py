@@ -96,6 +96,7 @@ def send_feedback(application: Application, by_user: User, subject: str, body: s
             f"With best wishes, {by_user.name}, {by_user.agency.title}",
             f"Sent {sent_on}.",
         ],
+        reply_to=application.job.owner.email,
     )
     db.session.flush()
     record(

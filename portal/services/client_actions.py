@@ -165,7 +165,8 @@ def _insert_or_update_rating(contact: ClientContact, application: Application, s
 
 
 def add_comment(contact: ClientContact, application: Application, body: str, now: datetime | None = None) -> Comment:
-    """Add to the candidate's thread, seen by the job's contacts and the agency (C6)."""
+    """Add to the candidate's thread, seen by the job's contacts and the agency (C6); the job
+    owner is alerted to each comment, with its words, and can answer in the same thread."""
     body = clean_text(
         body,
         field="body",
@@ -177,7 +178,17 @@ def add_comment(contact: ClientContact, application: Application, body: str, now
         agency_id=application.agency_id, application_id=application.id, author_contact_id=contact.id, body=body
     )
     db.session.add(comment)
+    db.session.flush()
     _touch(application, now)
+    excerpt = body if len(body) <= 200 else body[:199] + "\u2026"
+    alert_job_owner(
+        application,
+        "client_commented",
+        f"{contact.name} ({contact.company.name}) commented on {application.candidate.name} for "
+        f"{application.job.title}: \u201c{excerpt}\u201d",
+        f"client_comment:{comment.id}",
+        now=now,
+    )
     record(
         application.agency_id,
         "client.commented",
@@ -343,7 +354,9 @@ def request_hire(
 
 def reject(contact: ClientContact, application: Application, now: datetime | None = None) -> Application:
     """One-click reject (C9): "Rejected by client" at once, for the portal and the shortlist.
-    The feedback task and the alert are created now and withdrawn by an Undo."""
+    The feedback task and the alert are created now and withdrawn by an Undo. A scheduled
+    interview stays booked while Undo is possible; then the worker cancels it for everyone
+    (``interviews.cancel_interviews_of_rejected``)."""
     now = now or utcnow()
     if application.client_status == "rejected_by_client":
         return application  # double click: already done

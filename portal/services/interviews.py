@@ -23,6 +23,7 @@ from ..models import (
     ClientContact,
     Interview,
     InterviewRequest,
+    Job,
     ProposedSlot,
     User,
     as_utc,
@@ -30,9 +31,10 @@ from ..models import (
 )
 from . import ServiceError, application_status
 from .activity import record
+from .alerts import alert_job_owner
 from .client_profile import client_sees_contact_details
 from .mail import absolute_url, send_mail
-from .tasks import complete_interview_tasks
+from .tasks import complete_interview_tasks, generate_task
 
 SLOT_GRANULARITY = timedelta(minutes=20)
 WORKDAY_START = time(9, 0)
@@ -415,19 +417,53 @@ def reschedule_interview(
 
 
 def cancel_interview(interview: Interview, by_user: User, *, now: datetime | None = None) -> Interview:
-    """Cancel: METHOD:CANCEL with the same UID and a higher SEQUENCE to everyone."""
+    """Cancel: METHOD:CANCEL with the same UID and a higher SEQUENCE to everyone. Nothing is
+    dropped: the client's request is open again (the client sees "Interview requested"), and the
+    job owner gets a "Re-arrange interview" task and an alert."""
     now = to_utc(now or utcnow())
+    application, request = _cancel(interview, by_user, "Interview cancelled", now)
+    if not application.is_active:
+        return interview  # a closed application needs no new interview
+    reopened = _reopen_request(request, application)
+    application_status.move(
+        application,
+        "interview_requested" if reopened is not None else "awaiting_review",
+        now=now,
+        allowed_from=("interview_scheduled",),
+    )
+    when = format_in_zone(interview.starts_at, db.session.get_one(User, interview.owner_id).timezone)
+    generate_task(
+        application,
+        "rearrange_interview",
+        f"rearrange_interview:iv{interview.id}:{interview.ics_sequence}",
+        interview_request_id=reopened.id if reopened is not None else None,
+        now=now,
+    )
+    alert_job_owner(
+        application,
+        "interview_cancelled",
+        f"The interview with {application.candidate.name} for {application.job.title} on {when} was "
+        "cancelled: re-arrange it.",
+        f"interview_cancelled:iv{interview.id}:{interview.ics_sequence}",
+        now=now,
+    )
+    return interview
+
+
+def _cancel(
+    interview: Interview, by_user: User | None, summary: str, now: datetime
+) -> tuple[Application, InterviewRequest | None]:
+    """The cancellation itself: status, SEQUENCE, timeline, and METHOD:CANCEL to every attendee."""
     if interview.status != "scheduled":
         raise ServiceError("This interview is already cancelled.", field="interview")
     application = db.session.get_one(Application, interview.application_id)
     interview.status = "cancelled"
     interview.ics_sequence += 1
-    application_status.move(application, "awaiting_review", now=now, allowed_from=("interview_scheduled",))
     application.last_activity_at = now
     record(
         application.agency_id,
         "interview.cancelled",
-        "Interview cancelled",
+        summary,
         actor=by_user,
         job_id=application.job_id,
         candidate_id=application.candidate_id,
@@ -436,7 +472,52 @@ def cancel_interview(interview: Interview, by_user: User, *, now: datetime | Non
     )
     request = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
     _send_invitations(interview, application, request, "CANCEL", by_user)
-    return interview
+    return application, request
+
+
+def _reopen_request(request: InterviewRequest | None, application: Application) -> InterviewRequest | None:
+    """Open the request of a cancelled interview again, unless the client has opened another one
+    meanwhile (one open request per application): then that one is the request to serve."""
+    already_open = db.session.scalar(
+        select(InterviewRequest).where(
+            InterviewRequest.application_id == application.id, InterviewRequest.status == "open"
+        )
+    )
+    if already_open is not None or request is None:
+        return already_open
+    request.status = "open"
+    return request
+
+
+def cancel_interviews_of_rejected(*, now: datetime | None = None, batch_size: int = 50) -> int:
+    """The worker's pass over candidates the client rejected: once the reject can no longer be
+    undone (UNDO_WINDOW plus its grace), their scheduled interviews are cancelled, with
+    cancellation invitations to every attendee, and the requests behind them closed. Within the
+    window nothing happens, so an Undo has nothing to restore and nothing is sent. Returns how
+    many interviews were cancelled."""
+    from .client_actions import UNDO_GRACE, UNDO_WINDOW
+
+    now = to_utc(now or utcnow())
+    cutoff = now - (UNDO_WINDOW + UNDO_GRACE)
+    due = list(
+        db.session.scalars(
+            select(Interview)
+            .join(Application, Application.id == Interview.application_id)
+            .where(
+                Interview.status == "scheduled",
+                Application.client_status == "rejected_by_client",
+                Application.closed_at < cutoff,
+            )
+            .order_by(Interview.id)
+            .limit(batch_size)
+            .with_for_update(of=Interview, skip_locked=True)
+        )
+    )
+    for interview in due:
+        _, request = _cancel(interview, None, "Interview cancelled: the client rejected the candidate", now)
+        if request is not None and request.status == "scheduled":
+            request.status = "cancelled"
+    return len(due)
 
 
 def build_ics(
@@ -482,12 +563,49 @@ def build_ics(
     return calendar.to_ical().decode()
 
 
+# ClientContact.timezone defaults to UTC and no page lets a contact choose it yet, so a stored UTC
+# means "never chosen": reading it as the contact's zone would show a New York hiring manager
+# London's or Greenwich's times.
+UNCHOSEN_CONTACT_ZONES = frozenset({"UTC"})
+
+
 def client_zone(contact: ClientContact, request: InterviewRequest | None) -> str | None:
     """The zone a client contact reads interview times in: the zone they chose when they asked
-    for this interview (their proposal's zone), else their own."""
+    for this interview (their proposal's zone), else their own; a colleague who never chose one
+    reads them in the asker's proposal zone, else in their company's zone."""
     if request is not None and request.contact_id == contact.id and request.timezone:
         return request.timezone
-    return contact.timezone
+    if contact.timezone and contact.timezone not in UNCHOSEN_CONTACT_ZONES:
+        return contact.timezone
+    if request is not None and request.timezone:
+        return request.timezone
+    return company_zone(contact.company_id) or contact.timezone
+
+
+def company_zone(company_id: int) -> str | None:
+    """A client company's zone, as its people use it: the zone most of its contacts chose, else
+    the zone of its latest interview request. None when nobody there has ever named one."""
+    chosen = db.session.execute(
+        select(ClientContact.timezone, db.func.count())
+        .where(
+            ClientContact.company_id == company_id,
+            ClientContact.timezone.is_not(None),
+            ClientContact.timezone.not_in(UNCHOSEN_CONTACT_ZONES),
+        )
+        .group_by(ClientContact.timezone)
+        .order_by(db.func.count().desc(), ClientContact.timezone)
+        .limit(1)
+    ).first()
+    if chosen is not None:
+        return chosen[0]
+    return db.session.scalar(
+        select(InterviewRequest.timezone)
+        .join(Application, Application.id == InterviewRequest.application_id)
+        .join(Job, Job.id == Application.job_id)
+        .where(Job.company_id == company_id)
+        .order_by(InterviewRequest.id.desc())
+        .limit(1)
+    )
 
 
 def _client_recipients(request: InterviewRequest | None, application: Application) -> list[ClientContact]:
@@ -568,6 +686,8 @@ def _send_invitations(
             "agency_notice",
             greeting=name,
             paragraphs=paragraphs,
+            # The candidate answers the recruiter who owns the job, not a no-reply sender.
+            reply_to=owner.email if role == "candidate" else None,
             attachments=[
                 {
                     "filename": "invite.ics",
@@ -683,6 +803,7 @@ def send_self_schedule_link(
         items=[format_in_zone(s.starts_at, candidate.timezone) for s in request.proposed_slots],
         url=url,
         label="Choose a time",
+        reply_to=application.job.owner.email,
     )
     record(
         application.agency_id,

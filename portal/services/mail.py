@@ -43,13 +43,15 @@ def send_mail(
     subject: str,
     template: str,
     not_before: datetime | None = None,
+    reply_to: str | None = None,
     **context,
 ) -> MailOutbox:
     """Queue a branded message (HTML + plain text) in the current transaction.
 
     Nothing is sent here: the worker delivers committed rows, so a rolled-back action never
     sends mail and a sent mail always belongs to a committed action. ``not_before`` holds a
-    message back (an undoable action's mail waits out the undo window).
+    message back (an undoable action's mail waits out the undo window). ``reply_to``: the address
+    a reply goes to (validated like a recipient, so it cannot carry a header).
     """
     recipients = [normalise_email(addr, "to") for addr in ([to] if isinstance(to, str) else to)]
     if not recipients:
@@ -67,6 +69,7 @@ def send_mail(
         agency_id=agency.id if agency else None,
         kind=kind,
         sender=formataddr((sender_name, current_app.config["MAIL_DEFAULT_SENDER"])),
+        reply_to=normalise_email(reply_to, "reply_to") if reply_to else None,
         recipients=recipients,
         subject=subject[:300],
         text_body=render_template(f"email/{template}.txt", **context),
@@ -265,7 +268,12 @@ def retry(row: MailOutbox, now: datetime | None = None) -> bool:
 
 def _message(row: MailOutbox) -> Message:
     message = Message(
-        subject=row.subject, sender=row.sender, recipients=row.recipients, body=row.text_body, html=row.html_body
+        subject=row.subject,
+        sender=row.sender,
+        recipients=row.recipients,
+        body=row.text_body,
+        html=row.html_body,
+        reply_to=row.reply_to,
     )
     for item in row.attachments or []:
         message.attach(item["filename"], item["content_type"], item["content"].encode())

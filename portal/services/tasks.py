@@ -47,6 +47,9 @@ class TaskSpec:
     title: str
     due: timedelta
     checklist: tuple[str, ...]
+    # The stored task type when it differs from the spec's key: a re-arranged interview is the
+    # same work as a first one (book it), so it shares its completion rule and scheduling page.
+    stored_type: str | None = None
 
 
 SPECS = {
@@ -54,6 +57,12 @@ SPECS = {
         "Organise interview: {candidate} for {job}",
         timedelta(days=1),
         ("Review the client's proposed slots", "Check the candidate's availability", "Confirm the interview"),
+    ),
+    "rearrange_interview": TaskSpec(
+        "Re-arrange interview: {candidate} for {job}",
+        timedelta(days=1),
+        ("Tell the client and the candidate why", "Find a new time", "Confirm the interview"),
+        stored_type="organise_interview",
     ),
     "process_offer": TaskSpec(
         "Process offer: {candidate} for {job}",
@@ -85,7 +94,7 @@ def generate_task(
     job, candidate = application.job, application.candidate
     task = Task(
         agency_id=application.agency_id,
-        type=task_type,
+        type=spec.stored_type or task_type,
         assignee_id=job.owner_id,
         job_id=job.id,
         application_id=application.id,

@@ -20,6 +20,7 @@ from portal.models import Application, Candidate, Interview, InterviewRequest, R
 from portal.services import (
     candidate_messages,
     client_actions,
+    client_comments,
     importer,
     interviews,
     pipeline,
@@ -216,6 +217,13 @@ SCENARIOS = {
         b.interview, b.recruiter, SLOT + timedelta(days=3), now=NOW
     ),
     "interviews.cancel_interview": lambda b: interviews.cancel_interview(b.interview, b.recruiter, now=NOW),
+    "interviews.cancel_interviews_of_rejected": lambda b: (
+        make_interview(b.rejected, b.recruiter, SLOT + timedelta(days=2)),
+        interviews.cancel_interviews_of_rejected(now=NOW + timedelta(minutes=1)),
+    ),
+    "client_comments.reply_to_client": lambda b: client_comments.reply_to_client(
+        b.recruiter, b.application, "Her notice is four weeks.", now=NOW + timedelta(days=1)
+    ),
     "interviews.send_self_schedule_link": lambda b: interviews.send_self_schedule_link(
         b.request, b.recruiter, meeting_link="https://meet.example/x"
     ),
@@ -335,12 +343,13 @@ READS_ONLY = {
     "search_database": "document_facets matching search_database slots time_budget",
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
+    "client_comments": "is_shared_now thread_participants",
     "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
     "valid_zone "
     "zone_choices undo_deadline rejection_reasons status_label",
     "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch shared_resume shared_video",
     "importer": "",
-    "interviews": "client_zone to_utc zone format_in_zone slots_in_zones find_conflicts free_windows "
+    "interviews": "client_zone company_zone to_utc zone format_in_zone slots_in_zones find_conflicts free_windows "
     "interviews_for_applications "
     "request_owner check_self_schedule_token",
     "pipeline": "job_list job_board closing_reasons candidate_applications can_edit_job",

@@ -13,18 +13,21 @@ from ...services import candidate_messages, interviews, pipeline
 from ...services.activity import timeline
 from ...unit_of_work import attempt
 from . import bp
+from .client_comments import has_thread, thread_context
 from .forms import FeedbackForm, OutcomeForm, RescheduleForm, show_refusal
 
 
 @bp.get("/candidates/<int:candidate_id>")
 def candidate(candidate_id: int):
-    """A candidate: applications on visible jobs, interviews, and the timeline."""
+    """A candidate: applications on visible jobs, interviews, the comment threads with the
+    clients the candidate was shared with, and the timeline."""
     person = get_candidate_or_404(candidate_id)
     applications = pipeline.candidate_applications(current_user, person)
     return render(
         "agency/candidate.html",
         candidate=person,
         applications=applications,
+        threads=[thread_context(a) for a in applications if has_thread(a)],
         interviews=interviews.interviews_for_applications([a.id for a in applications]),
         timeline=timeline(current_user, candidate_id=person.id),
         reschedule_form=RescheduleForm(timezone=current_user.timezone),

@@ -153,6 +153,18 @@ class TaskCommentForm(FlaskForm):
     )
 
 
+class ClientReplyForm(FlaskForm):
+    """C6: the agency's answer in a candidate's comment thread with the client."""
+
+    body = TextAreaField(
+        "Reply to the client",
+        validators=[
+            DataRequired(message="Write a reply first."),
+            Length(max=4000, message="Keep replies under 4,000 characters."),
+        ],
+    )
+
+
 class SkipForm(FlaskForm):
     """A3: close a feedback task without a message, with a reason."""
 

@@ -14,6 +14,7 @@ from ...services import interviews
 from ...services import tasks as task_service
 from ...unit_of_work import attempt
 from . import bp
+from .client_comments import has_thread, thread_context
 from .forms import (
     ChecklistForm,
     ConfirmForm,
@@ -110,9 +111,12 @@ def schedule_context(
 
 
 def _page_context(task: Task) -> dict:
-    """The whole task page: every region with nothing submitted."""
+    """The whole task page: every region with nothing submitted, and the candidate's comment
+    thread with the client when the candidate was shared."""
     request_row = task_service.task_interview_request(task)
+    application = task_service.task_application(task)
     return {
+        "thread": thread_context(application) if application and has_thread(application) else None,
         **_status_context(task),
         **(schedule_context(request_row) if request_row else {"interview_request": None}),
         **_assign_context(task),
