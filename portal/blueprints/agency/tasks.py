@@ -105,6 +105,7 @@ def schedule_context(
         "slots": interviews.slots_in_zones(request_row, owner),
         "confirm_form": confirm_form or ConfirmForm(),
         "propose_form": propose_form or ProposeForm(timezone=owner.timezone),
+        "suggestion_views": interview_answers.suggestions_in_zones,
         **messages,
     }
 
