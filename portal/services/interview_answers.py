@@ -82,7 +82,9 @@ def _offered_time(slot: ProposedSlot, zone_name: str) -> OfferedTime:
     return OfferedTime(slot, format_in_zone(slot.starts_at, zone_name), start, end)
 
 
-def client_interview_view(contact: ClientContact, application: Application, *, now: datetime | None = None) -> ClientInterviewView:
+def client_interview_view(
+    contact: ClientContact, application: Application, *, now: datetime | None = None
+) -> ClientInterviewView:
     """The scheduled interviews, the agency's proposed times still on offer (future, not yet
     accepted) and whether a further round may be asked for, in the contact's zone."""
     now = to_utc(now or utcnow())
@@ -195,7 +197,7 @@ def request_owner_zone(application: Application) -> str:
 def ask_for_other_times(
     contact: ClientContact, application: Application, note: str = "", *, now: datetime | None = None
 ) -> InterviewRequest:
-    """"None of these work": the agency's proposed times not accepted are withdrawn from the
+    """ "None of these work": the agency's proposed times not accepted are withdrawn from the
     offer, and the job owner gets the "Organise interview" task (the request's own, kept open) and
     an alert with the client's note. A repeat (double click) finds nothing left to decline."""
     now = to_utc(now or utcnow())
@@ -204,7 +206,9 @@ def ask_for_other_times(
     if len(note) > 2000:
         raise ServiceError("Keep the note under 2,000 characters.", field="note")
     request = _open_request(application)
-    declined = [s for s in request.proposed_slots if s.proposed_by == "agency" and s.accepted_at is None] if request else []
+    declined = (
+        [s for s in request.proposed_slots if s.proposed_by == "agency" and s.accepted_at is None] if request else []
+    )
     if request is None or not declined:
         raise ServiceError("There are no proposed times to decline; the page shows where things stand.")
     owner_zone = request_owner_zone(application)
@@ -212,7 +216,13 @@ def ask_for_other_times(
     key = f"other_times:req{request.id}:slot{max(s.id for s in declined)}"
     for slot in declined:
         request.proposed_slots.remove(slot)
-    generate_task(application, "organise_interview", f"organise_interview:req{request.id}", interview_request_id=request.id, now=now)
+    generate_task(
+        application,
+        "organise_interview",
+        f"organise_interview:req{request.id}",
+        interview_request_id=request.id,
+        now=now,
+    )
     said = f' They wrote: "{note}"' if note else ""
     alert_job_owner(
         application,
@@ -306,7 +316,11 @@ def request_further_round(
     db.session.flush()
     application.last_activity_at = now
     generate_task(
-        application, "organise_interview", f"organise_interview:req{request.id}", interview_request_id=request.id, now=now
+        application,
+        "organise_interview",
+        f"organise_interview:req{request.id}",
+        interview_request_id=request.id,
+        now=now,
     )
     alert_job_owner(
         application,
@@ -340,7 +354,9 @@ class SuggestionInZones:
     out_of_hours: bool
 
 
-def suggestions_in_zones(suggestions: list[datetime], owner_zone: str | None, asker_zone: str | None) -> list[SuggestionInZones]:
+def suggestions_in_zones(
+    suggestions: list[datetime], owner_zone: str | None, asker_zone: str | None
+) -> list[SuggestionInZones]:
     """Each suggested time in both zones; ``out_of_hours`` when it falls outside Mon–Fri
     09:00–18:00 for the asker (the owner's hours are already respected by ``free_windows``)."""
     views = []

@@ -229,7 +229,9 @@ SCENARIOS = {
         b.contact, _counter_proposed(b).application, "Mornings only", now=NOW
     ),
     "interview_answers.candidate_asks_for_other_times": lambda b: interview_answers.candidate_asks_for_other_times(
-        interviews.check_self_schedule_token(b.agency.id, interviews.self_schedule_token(b.request)), "Evenings", now=NOW
+        interviews.check_self_schedule_token(b.agency.id, interviews.self_schedule_token(b.request)),
+        "Evenings",
+        now=NOW,
     ),
     "interview_answers.request_further_round": lambda b: _further_round(b),
     "tasks.generate_task": lambda b: tasks.generate_task(b.unshared, "send_feedback", "send_feedback:new", now=NOW),

@@ -10,7 +10,7 @@ from ...htmx import is_htmx, render
 from ...models import InterviewRequest, Task, utcnow
 from ...ratelimit import allow
 from ...scoping import colleagues, get_task_or_404
-from ...services import interviews
+from ...services import interview_answers, interviews
 from ...services import tasks as task_service
 from ...unit_of_work import attempt
 from . import bp

@@ -34,7 +34,10 @@ def _refused(application: Application, message: str, status: int, **extra):
     """The candidate page again, the refusal in the "Interview" section; nothing was saved."""
     from .candidates import candidate_context
 
-    context = {**candidate_context(application), **client_interview_context(application, interview_error=message, **extra)}
+    context = {
+        **candidate_context(application),
+        **client_interview_context(application, interview_error=message, **extra),
+    }
     return render("client/candidate.html", status=status, **context)
 
 
@@ -61,7 +64,7 @@ def accept_time(slug: str, application_id: int):
 
 @bp.post("/candidates/<int:application_id>/interview/other-times")
 def ask_for_other_times(slug: str, application_id: int):
-    """"None of these work": the recruiter is asked for other times, with the optional note."""
+    """ "None of these work": the recruiter is asked for other times, with the optional note."""
     application = get_company_application_or_404(application_id)
     note = request.form.get("note", "")
     if _too_fast():
@@ -70,6 +73,6 @@ def ask_for_other_times(slug: str, application_id: int):
         interview_answers.ask_for_other_times(current_user, application, note)
     refuse_if_gone(outcome.refusal)
     if outcome.refusal is not None:
-        return _refused(application, outcome.refusal.message, 422 if outcome.refusal.field else 409, note=note)
+        return _refused(application, outcome.refusal.message, 422, note=note)
     flash("Your recruiter was asked for other times.")
     return redirect_for(url_for("client.candidate", slug=slug, application_id=application.id) + "#interview-section")

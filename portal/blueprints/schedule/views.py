@@ -101,7 +101,7 @@ def choose(slug: str, schedule_token: str):
 
 @bp.post("/<schedule_token>/none")
 def none_work(slug: str, schedule_token: str):
-    """"None of these work": the job owner is told, with the candidate's optional note."""
+    """ "None of these work": the job owner is told, with the candidate's optional note."""
     agency, link = _link_or_404(slug, schedule_token)
     if link.state != "ok":
         return _page(agency, link, status=410 if link.state == "expired" else 409)
