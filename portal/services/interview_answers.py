@@ -47,11 +47,20 @@ class OfferedTime:
 
 
 @dataclass
+class BookedInterview:
+    """A scheduled interview as one client contact reads it: ``when`` in their zone, zone named."""
+
+    interview: Interview
+    when: str
+    zone_name: str
+
+
+@dataclass
 class ClientInterviewView:
     """What the client's candidate page shows under "Interview"."""
 
     zone_name: str
-    scheduled: list[Interview] = field(default_factory=list)
+    scheduled: list[BookedInterview] = field(default_factory=list)
     open_request: InterviewRequest | None = None
     offered: list[OfferedTime] = field(default_factory=list)
     accepted_waiting: list[OfferedTime] = field(default_factory=list)
@@ -90,7 +99,17 @@ def client_interview_view(
     now = to_utc(now or utcnow())
     request = _open_request(application)
     zone_name = zone(client_zone(contact, request)).key
-    scheduled = _scheduled(application)
+    scheduled = []
+    for interview in _scheduled(application):
+        # The zone the contact chose when they asked for this interview, as in their invitation.
+        asked = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
+        booked_zone = zone(client_zone(contact, asked)).key
+        end = to_utc(interview.ends_at).astimezone(zone(booked_zone))
+        scheduled.append(
+            BookedInterview(
+                interview, f"{format_in_zone(interview.starts_at, booked_zone)} to {end:%H:%M}", booked_zone
+            )
+        )
     view = ClientInterviewView(zone_name=zone_name, scheduled=scheduled, open_request=request)
     if request is not None:
         for slot in request.proposed_slots:

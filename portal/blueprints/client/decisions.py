@@ -8,9 +8,8 @@ from ...htmx import is_htmx, redirect_for, render
 from ...models import Application
 from ...ratelimit import allow
 from ...scoping import get_company_application_or_404
-from ...services import ServiceError
+from ...services import ServiceError, interview_answers
 from ...services import client_actions as actions
-from ...services import interview_answers
 from ...services.client_actions import RatingSummary
 from ...unit_of_work import attempt
 from . import bp
