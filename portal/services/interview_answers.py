@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Application, ClientContact, Interview, InterviewRequest, ProposedSlot, utcnow
+from ..models import Application, ClientContact, Interview, InterviewRequest, ProposedSlot, User, utcnow
 from . import ServiceError
 from .activity import record
 from .alerts import alert_job_owner
@@ -254,7 +254,7 @@ def ask_for_other_times(
     record(
         application.agency_id,
         "client.other_times_requested",
-        f"{contact.name} asked for other interview times (declined {times})",
+        f"{contact.name} asked for other interview times (declined {times})" + (f': "{note}"' if note else ""),
         actor=contact,
         job_id=application.job_id,
         candidate_id=application.candidate_id,
@@ -288,7 +288,8 @@ def candidate_asks_for_other_times(link: SelfScheduleLink, note: str = "", *, no
     record(
         application.agency_id,
         "candidate.other_times_requested",
-        f"{candidate.name} asked for other interview times through their scheduling link",
+        f"{candidate.name} asked for other interview times through their scheduling link"
+        + (f': "{note}"' if note else ""),
         job_id=application.job_id,
         candidate_id=candidate.id,
         application_id=application.id,
@@ -391,3 +392,16 @@ def suggestions_in_zones(
 def asker_zone(request: InterviewRequest | None) -> str | None:
     """The zone of whoever asked for the interview: the zone of their request."""
     return request.timezone if request is not None else None
+
+
+def interview_zones(interview: Interview) -> tuple[str, str | None]:
+    """The owner's zone and the zone of whoever asked for ``interview`` (None without a request):
+    the two zones suggestions after a clash are shown in."""
+    owner = db.session.get_one(User, interview.owner_id)
+    request = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
+    return zone(owner.timezone).key, asker_zone(request)
+
+
+def interview_candidate_id(interview: Interview) -> int:
+    """The candidate an interview is with (their agency page is where its card lives)."""
+    return db.session.get_one(Application, interview.application_id).candidate_id

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 from flask import flash, make_response, render_template, request, url_for
 from flask_login import current_user
 
-from ...extensions import db
 from ...forms import EmptyForm
 from ...htmx import is_htmx, redirect_for, render
-from ...models import Application, Interview, InterviewRequest, User
+from ...models import Interview, InterviewRequest
 from ...scoping import get_interview_or_404, get_interview_request_or_404
 from ...services import ServiceError, interview_answers, interviews
 from ...services import tasks as task_service
@@ -130,11 +129,11 @@ def _interview_card(row: Interview, status: int = 200, *, reschedule_form: Resch
 
 def _suggestion_context(row: Interview) -> dict:
     """Free times after a clash are shown in the owner's zone and the zone of whoever asked."""
-    request_row = db.session.get(InterviewRequest, row.request_id) if row.request_id else None
+    owner_zone, asker_zone = interview_answers.interview_zones(row)
     return {
         "suggestion_views": interview_answers.suggestions_in_zones,
-        "owner_zone": db.session.get_one(User, row.owner_id).timezone,
-        "asker_zone": interview_answers.asker_zone(request_row),
+        "owner_zone": owner_zone,
+        "asker_zone": asker_zone,
     }
 
 
@@ -142,8 +141,7 @@ def _suggestion_context(row: Interview) -> dict:
 def confirm_cancel_interview(interview_id: int):
     """The confirm step before a cancellation: the card asks (htmx), or a page does (no script)."""
     row = get_interview_or_404(interview_id)
-    application = db.session.get_one(Application, row.application_id)
-    keep_url = url_for("agency.candidate", candidate_id=application.candidate_id)
+    keep_url = url_for("agency.candidate", candidate_id=interview_answers.interview_candidate_id(row))
     if is_htmx():
         return _interview_card(row, confirm_cancel=True, keep_url=keep_url)
     return render("agency/cancel_interview.html", interview=row, form=EmptyForm(), keep_url=keep_url)
@@ -174,9 +172,8 @@ def cancel_interview(interview_id: int):
     with attempt() as outcome:
         interviews.cancel_interview(row, current_user)
     if not is_htmx():
-        application = db.session.get_one(Application, row.application_id)
         flash(outcome.refusal.message if outcome.refusal is not None else "Cancelled; everyone has been told.")
-        return redirect_for(url_for("agency.candidate", candidate_id=application.candidate_id))
+        return redirect_for(url_for("agency.candidate", candidate_id=interview_answers.interview_candidate_id(row)))
     if outcome.refusal is not None:
         return _interview_card(row, 422, error=outcome.refusal.message)
     return _interview_card(row, message="Cancelled; everyone has been told.")
