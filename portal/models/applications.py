@@ -214,6 +214,12 @@ class ProposedSlot(Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     timezone: Mapped[str] = mapped_column(String(64))
     proposed_by: Mapped[str] = mapped_column(String(10), default="client")
+    # Where an agency-proposed time would be held, so the client can accept it in one tap and
+    # the interview is confirmed with its place; when the client accepted it (the candidate's
+    # scheduling link offers only client-proposed or client-accepted times).
+    location: Mapped[str | None] = mapped_column(String(300))
+    meeting_link: Mapped[str | None] = mapped_column(String(1000))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),

@@ -230,11 +230,13 @@ def confirm_interview(
     location: str | None = None,
     meeting_link: str | None = None,
     now: datetime | None = None,
+    chosen_by: str = "the candidate",
 ) -> Interview:
     """Confirm one proposed slot (or a free window the owner picked): create the interview, set
     the client status, complete the "Organise interview" task (through the task rules), email
     invitations.
-    ``by_user`` is None when the candidate picked the time through their scheduling link."""
+    ``by_user`` is None when the candidate picked the time through their scheduling link, or the
+    client accepted an agency-proposed time: ``chosen_by`` names who did, for the timeline."""
     now = to_utc(now or utcnow())
     application = db.session.get_one(Application, request.application_id)
     owner = db.session.get_one(User, application.job.owner_id)
@@ -292,7 +294,7 @@ def confirm_interview(
     )
     application.last_activity_at = now
     complete_interview_tasks(request.id, by_user, now=now)
-    chosen_by = "" if by_user is not None else " (chosen by the candidate)"
+    chosen_by = "" if by_user is not None else f" (chosen by {chosen_by})"
     record(
         application.agency_id,
         "interview.scheduled",
@@ -323,8 +325,12 @@ def propose_times(
     zone_name: str,
     *,
     now: datetime | None = None,
+    location: str | None = None,
+    meeting_link: str | None = None,
 ) -> list[ProposedSlot]:
-    """Send other times back to the client (counter-proposal); the request stays open."""
+    """Send other times back to the client (counter-proposal); the request stays open. With
+    the place (``location`` / ``meeting_link``) the client can accept a time in one tap and the
+    interview is confirmed at once."""
     now = to_utc(now or utcnow())
     if request.status != "open":
         raise ServiceError("This interview request is no longer open.", field="starts")
@@ -336,7 +342,14 @@ def propose_times(
         raise ServiceError("The duration must be positive.", field="duration")
     zone_key = zone(zone_name).key
     slots = [
-        ProposedSlot(starts_at=to_utc(s), ends_at=to_utc(s) + duration, timezone=zone_key, proposed_by="agency")
+        ProposedSlot(
+            starts_at=to_utc(s),
+            ends_at=to_utc(s) + duration,
+            timezone=zone_key,
+            proposed_by="agency",
+            location=(location or "").strip() or None,
+            meeting_link=(meeting_link or "").strip() or None,
+        )
         for s in starts
     ]
     # Through the relationship, so ``request.proposed_slots`` lists them at once.
@@ -368,8 +381,8 @@ def propose_times(
                 ),
                 *lines,
             ],
-            url=absolute_url("client.job", slug=contact.agency.slug, job_id=application.job_id),
-            label="Open the job",
+            url=absolute_url("client.candidate", slug=contact.agency.slug, application_id=application.id),
+            label="Accept a time or ask for others",
         )
     return slots
 
@@ -765,6 +778,12 @@ def check_self_schedule_token(agency_id: int, token: str) -> SelfScheduleLink | 
     return SelfScheduleLink(state, request, application, payload.get("l"), payload.get("m"))
 
 
+def self_schedulable_slots(request: InterviewRequest) -> list[ProposedSlot]:
+    """The times a candidate may book through their link: those the client proposed, or the
+    agency's that the client accepted (never an agency counter-proposal the client has not)."""
+    return [s for s in request.proposed_slots if s.proposed_by == "client" or s.accepted_at is not None]
+
+
 def send_self_schedule_link(
     request: InterviewRequest, by_user: User, *, location: str | None = None, meeting_link: str | None = None
 ) -> str:
@@ -800,7 +819,7 @@ def send_self_schedule_link(
                 f"{zone(candidate.timezone).key}). The link works for {SELF_SCHEDULE_DAYS} days."
             )
         ],
-        items=[format_in_zone(s.starts_at, candidate.timezone) for s in request.proposed_slots],
+        items=[format_in_zone(s.starts_at, candidate.timezone) for s in self_schedulable_slots(request)],
         url=url,
         label="Choose a time",
         reply_to=application.job.owner.email,

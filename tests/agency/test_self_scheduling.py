@@ -59,9 +59,12 @@ def test_candidate_picks_a_time_in_their_zone_and_everyone_gets_invitations(clie
 
     refused = client.post(f"/{path}", data={"csrf_token": csrf_token(client)})
     assert refused.status_code == 422 and "Choose one of the times." in refused.get_data(as_text=True)
-    booked = client.post(
-        f"/{path}", data={"csrf_token": csrf_token(client), "slot_id": request_row.proposed_slots[1].id}
-    )
+    chosen = {"csrf_token": csrf_token(client), "slot_id": request_row.proposed_slots[1].id}
+    asked = client.post(f"/{path}", data=chosen)  # first the confirm step: nothing booked yet
+    assert asked.status_code == 200 and "Book this time?" in asked.get_data(as_text=True)
+    assert "Yes, book Tuesday 11 March, 14:30" in asked.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Interview)) == 0
+    booked = client.post(f"/{path}", data={**chosen, "confirmed": "1"})
     assert booked.status_code == 200
     assert "booked for Tue 11 Mar 2031, 14:30 (Asia/Kolkata)" in booked.get_data(as_text=True)
     db.session.expire_all()
@@ -81,7 +84,8 @@ def test_a_taken_time_is_refused_with_the_same_conflict_rules(client, desk, requ
     db.session.commit()
     path = url.split("//", 1)[1].split("/", 1)[1]
     response = client.post(
-        f"/{path}", data={"csrf_token": csrf_token(client), "slot_id": request_row.proposed_slots[0].id}
+        f"/{path}",
+        data={"csrf_token": csrf_token(client), "slot_id": request_row.proposed_slots[0].id, "confirmed": "1"},
     )
     assert response.status_code == 422 and "no longer free" in response.get_data(as_text=True)
     assert db.session.get(InterviewRequest, request_row.id).status == "open"

@@ -18,10 +18,12 @@ import portal.services
 from portal.extensions import db
 from portal.models import Application, Candidate, Interview, InterviewRequest, Reason, Task
 from portal.services import (
+    application_status,
     candidate_messages,
     client_actions,
     client_comments,
     importer,
+    interview_answers,
     interviews,
     pipeline,
     pipeline_config,
@@ -227,6 +229,19 @@ SCENARIOS = {
     "interviews.send_self_schedule_link": lambda b: interviews.send_self_schedule_link(
         b.request, b.recruiter, meeting_link="https://meet.example/x"
     ),
+    # The answers to a proposal (issue 13): accepting confirms an interview, a further round asks again.
+    "interview_answers.accept_proposed_time": lambda b: interview_answers.accept_proposed_time(
+        b.contact, _counter_proposed(b).application, _counter_proposed(b).slot_id, now=NOW
+    ),
+    "interview_answers.ask_for_other_times": lambda b: interview_answers.ask_for_other_times(
+        b.contact, _counter_proposed(b).application, "Mornings only", now=NOW
+    ),
+    "interview_answers.candidate_asks_for_other_times": lambda b: interview_answers.candidate_asks_for_other_times(
+        interviews.check_self_schedule_token(b.agency.id, interviews.self_schedule_token(b.request)),
+        "Evenings",
+        now=NOW,
+    ),
+    "interview_answers.request_further_round": lambda b: _further_round(b),
     "tasks.generate_task": lambda b: tasks.generate_task(b.unshared, "send_feedback", "send_feedback:new", now=NOW),
     "tasks.retract_task": lambda b: tasks.retract_task(b.agency.id, "send_feedback:fresh"),
     "tasks.complete_task": lambda b: _complete_feedback_task(b),
@@ -243,6 +258,40 @@ SCENARIOS = {
     "importer.import_file#csv": _import("past-applicants.csv", (SAMPLES / "past-applicants.csv").read_bytes()),
     "importer.import_file#json": _import("past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes()),
 }
+
+
+@dataclass
+class CounterProposed:
+    application: Application
+    slot_id: int
+
+
+def _counter_proposed(b: Bench) -> CounterProposed:
+    """The bench's request with one agency-proposed time (and its meeting link) added."""
+    (slot,) = interviews.propose_times(
+        b.request,
+        b.recruiter,
+        [SLOT + timedelta(days=2)],
+        timedelta(minutes=30),
+        "Europe/London",
+        now=NOW,
+        meeting_link="https://meet.example/agency",
+    )
+    db.session.flush()
+    return CounterProposed(db.session.get_one(Application, b.request.application_id), slot.id)
+
+
+def _further_round(b: Bench) -> None:
+    application = db.session.get_one(Application, b.interview.application_id)
+    application_status.move(application, "interview_scheduled", now=NOW)
+    interview_answers.request_further_round(
+        b.contact,
+        application,
+        interview_format="phone",
+        timezone_name="America/New_York",
+        slots=[SlotInput(date(2026, 12, 8), time(10, 0), 45)],
+        now=NOW,
+    )
 
 
 def _complete_feedback_task(b: Bench) -> None:
@@ -349,7 +398,10 @@ READS_ONLY = {
     "zone_choices undo_deadline rejection_reasons status_label",
     "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch shared_resume shared_video",
     "importer": "",
+    "interview_answers": "client_interview_view is_further_round request_owner_zone suggestions_in_zones asker_zone "
+    "interview_zones interview_candidate_id",
     "interviews": "client_zone company_zone to_utc zone format_in_zone slots_in_zones find_conflicts free_windows "
+    "self_schedulable_slots "
     "interviews_for_applications "
     "request_owner check_self_schedule_token",
     "pipeline": "job_list job_board closing_reasons candidate_applications can_edit_job",

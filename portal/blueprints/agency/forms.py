@@ -198,6 +198,12 @@ class ProposeForm(FlaskForm):
         "Duration (minutes)", default=60, validators=[InputRequired(message="Give a duration."), NumberRange(10, 480)]
     )
     timezone = SelectField("Timezone", choices=choices((z, z) for z in ZONES))
+    # The place, so the client can accept a time in one tap and the interview is confirmed.
+    location = StringField("Location (lets the client accept in one tap)", validators=[Optional(), Length(max=300)])
+    meeting_link = StringField(
+        "Meeting link (lets the client accept in one tap)",
+        validators=[Optional(), URL(message="Enter a full link."), Length(max=1000)],
+    )
 
 
 class RescheduleForm(FlaskForm):

@@ -4,13 +4,14 @@ other times (the scheduling region of the task page), and moving or cancelling a
 
 from datetime import UTC, datetime, timedelta
 
-from flask import make_response, render_template
+from flask import flash, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from ...forms import EmptyForm
+from ...htmx import is_htmx, redirect_for, render
 from ...models import Interview, InterviewRequest
 from ...scoping import get_interview_or_404, get_interview_request_or_404
-from ...services import ServiceError, interviews
+from ...services import ServiceError, interview_answers, interviews
 from ...services import tasks as task_service
 from ...unit_of_work import attempt
 from . import bp
@@ -98,7 +99,15 @@ def propose_times(request_id: int):
         return _schedule_region(row, 422, propose_form=form, propose_error=form_errors(form, "Check the times."))
     starts = [_local_to_utc(f.data, form.timezone.data) for f in (form.first, form.second, form.third) if f.data]
     with attempt() as outcome:
-        interviews.propose_times(row, current_user, starts, timedelta(minutes=form.minutes.data), form.timezone.data)
+        interviews.propose_times(
+            row,
+            current_user,
+            starts,
+            timedelta(minutes=form.minutes.data),
+            form.timezone.data,
+            location=form.location.data if row.format == "onsite" else None,
+            meeting_link=form.meeting_link.data if row.format == "video" else None,
+        )
     if outcome.refusal is not None:
         return _schedule_region(row, 422, propose_form=form, propose_error=outcome.refusal.message)
     return _schedule_region(row, propose_message="The new times were sent to the client.")
@@ -112,9 +121,30 @@ def _interview_card(row: Interview, status: int = 200, *, reschedule_form: Resch
         interview=row,
         form=EmptyForm(),
         reschedule_form=reschedule_form or RescheduleForm(formdata=None, timezone=current_user.timezone),
+        **_suggestion_context(row),
         **messages,
     )
     return make_response(html, status)
+
+
+def _suggestion_context(row: Interview) -> dict:
+    """Free times after a clash are shown in the owner's zone and the zone of whoever asked."""
+    owner_zone, asker_zone = interview_answers.interview_zones(row)
+    return {
+        "suggestion_views": interview_answers.suggestions_in_zones,
+        "owner_zone": owner_zone,
+        "asker_zone": asker_zone,
+    }
+
+
+@bp.get("/interviews/<int:interview_id>/cancel")
+def confirm_cancel_interview(interview_id: int):
+    """The confirm step before a cancellation: the card asks (htmx), or a page does (no script)."""
+    row = get_interview_or_404(interview_id)
+    keep_url = url_for("agency.candidate", candidate_id=interview_answers.interview_candidate_id(row))
+    if is_htmx():
+        return _interview_card(row, confirm_cancel=True, keep_url=keep_url)
+    return render("agency/cancel_interview.html", interview=row, form=EmptyForm(), keep_url=keep_url)
 
 
 @bp.post("/interviews/<int:interview_id>/reschedule")
@@ -137,8 +167,13 @@ def reschedule_interview(interview_id: int):
 def cancel_interview(interview_id: int):
     """Cancel an interview; everyone gets a cancellation (METHOD:CANCEL, same UID)."""
     row = get_interview_or_404(interview_id)
+    if not request.form.get("confirmed"):
+        return confirm_cancel_interview(interview_id)  # nothing is cancelled without the confirm step
     with attempt() as outcome:
         interviews.cancel_interview(row, current_user)
+    if not is_htmx():
+        flash(outcome.refusal.message if outcome.refusal is not None else "Cancelled; everyone has been told.")
+        return redirect_for(url_for("agency.candidate", candidate_id=interview_answers.interview_candidate_id(row)))
     if outcome.refusal is not None:
         return _interview_card(row, 422, error=outcome.refusal.message)
     return _interview_card(row, message="Cancelled; everyone has been told.")

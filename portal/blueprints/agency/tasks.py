@@ -10,7 +10,7 @@ from ...htmx import is_htmx, render
 from ...models import InterviewRequest, Task, utcnow
 from ...ratelimit import retry_after, throttle
 from ...scoping import colleagues, get_task_or_404
-from ...services import interviews
+from ...services import interview_answers, interviews
 from ...services import tasks as task_service
 from ...unit_of_work import attempt
 from . import bp
@@ -106,6 +106,7 @@ def schedule_context(
         "slots": interviews.slots_in_zones(request_row, owner),
         "confirm_form": confirm_form or ConfirmForm(),
         "propose_form": propose_form or ProposeForm(timezone=owner.timezone),
+        "suggestion_views": interview_answers.suggestions_in_zones,
         **messages,
     }
 

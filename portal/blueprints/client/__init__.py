@@ -52,6 +52,6 @@ def _helpers():
 
 
 # The resource modules attach their routes to ``bp``, so they can only be imported once it exists.
-from . import candidates, decisions, home, jobs  # noqa: E402, F401
+from . import candidates, decisions, home, interviews, jobs  # noqa: E402, F401
 
 __all__ = ["bp"]

@@ -11,6 +11,7 @@ from ...services.client_overview import shared_resume, shared_video
 from ...services.client_profile import client_profile
 from . import bp
 from .forms import CommentForm
+from .interviews import client_interview_context
 from .partials import comments_context, decision_context, earlier_comments_context, rating_context
 
 
@@ -58,6 +59,7 @@ def candidate_context(application: Application, comment_form: CommentForm | None
         **decision_context(application),
         **rating_context(application, name=display_name),
         **comments_context(application, comment_form),
+        **client_interview_context(application),
         "job": application.job,
         "profile": profile,
         "view": client_profile(application, anonymous=withheld),

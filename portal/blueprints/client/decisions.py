@@ -8,7 +8,7 @@ from ...htmx import is_htmx, redirect_for, render
 from ...models import Application
 from ...ratelimit import Wait, retry_after, throttle
 from ...scoping import get_company_application_or_404
-from ...services import ServiceError
+from ...services import ServiceError, interview_answers
 from ...services import client_actions as actions
 from ...services.client_actions import RatingSummary
 from ...unit_of_work import attempt
@@ -95,9 +95,12 @@ def request_interview(slug: str, application_id: int):
         page = _form_page("client/interview.html", "client/_interview_form.html", application, form, 429)
         return retry_after(page, wait)
     if form.validate_on_submit():
+        # Once an interview is booked, the same form asks for a further round (issue 13).
+        further = interview_answers.is_further_round(application)
+        ask = interview_answers.request_further_round if further else actions.request_interview
         with attempt() as outcome:
             actions.ensure_actionable(application)
-            actions.request_interview(
+            ask(
                 current_user,
                 application,
                 interview_format=form.format.data,

@@ -1,0 +1,229 @@
+"""The scheduling journey across three zones in a real browser (issue 13, item 4): a client in New
+York proposes, the owner in London counter-proposes, the client accepts one of those times in one
+tap (the interview is confirmed), asks for a further round that the candidate in Berlin books
+through their link (confirming the time first), the owner reschedules and then cancels the first
+interview (confirming first). Every e-mail and ``.ics`` is parsed: the right instant, the right zone
+per recipient, no foreign addresses, the same UID and a rising SEQUENCE.
+
+The dates fall between the US daylight-saving change (9 March 2031) and the European one (30 March
+2031): New York is UTC-4, London UTC+0, Berlin UTC+1."""
+
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Interview, InterviewRequest, Task
+from portal.services.auth import email_landing_link
+from portal.services.interviews import format_in_zone
+from portal.worker import deliver_mail
+from tests.e2e.browser import assert_accessible, link_from_mail, wait_for_htmx, watch_csp
+from tests.factories import PASSWORD, make_tenant
+
+pytestmark = pytest.mark.e2e
+
+NEW_YORK, LONDON, BERLIN = "America/New_York", "Europe/London", "Europe/Berlin"
+CLIENT_TIME = datetime(2031, 3, 10, 14, 0, tzinfo=UTC)  # Mon 10:00 New York
+AGENCY_TIME = datetime(2031, 3, 11, 15, 0, tzinfo=UTC)  # Tue 15:00 London, 11:00 New York
+SECOND_ROUND = datetime(2031, 3, 13, 13, 0, tzinfo=UTC)  # Thu 09:00 New York, 14:00 Berlin
+MOVED_TO = datetime(2031, 3, 12, 16, 0, tzinfo=UTC)  # Wed 16:00 London
+
+
+@pytest.fixture
+def tenant(app):
+    with app.app_context():
+        tenant = make_tenant("counter-e2e")
+        tenant.recruiter.timezone = LONDON
+        tenant.contact.timezone = LONDON  # stored, never set by them: their requests' zone wins
+        tenant.application.candidate.timezone = BERLIN
+        db.session.commit()
+        yield tenant
+
+
+def _sign_in_recruiter(page, live_server, tenant):
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Email", exact=True).fill(tenant.recruiter.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jobs")
+
+
+def _client_page(smtp, browser, tenant):
+    email_landing_link(tenant.contact, tenant.job, tenant.recruiter)
+    db.session.commit()
+    deliver_mail()
+    (received,) = smtp.inbox.wait_for(1)
+    smtp.inbox.clear()
+    context = browser.new_context(timezone_id=NEW_YORK)
+    client = context.new_page()
+    client.goto(link_from_mail(received["message"]))
+    client.get_by_role("button", name="Continue").click()
+    expect(client.get_by_role("heading", level=1)).to_have_text(tenant.job.title)
+    return client
+
+
+def _mails(smtp, count):
+    """Deliver the outbox; the ``count`` messages received, by recipient, and the inbox cleared."""
+    assert deliver_mail() == count
+    received = smtp.inbox.wait_for(count)
+    assert len(received) == count
+    smtp.inbox.clear()
+    return {item["to"][0]: item["message"] for item in received}
+
+
+def _drain(smtp) -> None:
+    """Deliver and forget what is queued (the owner's alerts about the client's requests)."""
+    sent = deliver_mail()
+    if sent:
+        smtp.inbox.wait_for(sent)
+    smtp.inbox.clear()
+
+
+def _check_invitations(received, interview, method, sequence, instant, zones, forbidden):
+    """Each recipient's mail and ``.ics``: the instant, their zone, the UID and SEQUENCE, and none
+    of the addresses they may not see."""
+    assert set(received) == set(zones)
+    for address, message in received.items():
+        zone_name = zones[address]
+        (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+        calendar = icalendar.Calendar.from_ical(part.get_content())
+        assert str(calendar["METHOD"]) == method
+        (event,) = calendar.walk("VEVENT")
+        start = event.decoded("DTSTART")
+        assert start == instant, address
+        assert str(start.tzinfo) == zone_name, address
+        assert str(event["UID"]) == interview.ics_uid
+        assert int(event["SEQUENCE"]) == sequence
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        assert format_in_zone(instant, zone_name) in text, (address, text)
+        whole = message.as_string()
+        for other in forbidden.get(address, ()):
+            assert other not in whole and other not in part.get_content(), (address, other)
+
+
+# The live server runs in this process: its clock is moved to a week before the times, whatever today is.
+@pytest.mark.time_machine(CLIENT_TIME - timedelta(days=7))
+def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
+    app, smtp, live_server, tenant, page, browser, artifacts
+):
+    csp_errors = watch_csp(page)
+    application = tenant.application
+    candidate = application.candidate
+    contact_email, candidate_email, owner_email = tenant.contact.email, candidate.primary_email, tenant.recruiter.email
+    zones = {contact_email: NEW_YORK, candidate_email: BERLIN, owner_email: LONDON}
+    # The client never sees the candidate's address (hidden until hire), the candidate never the client's.
+    forbidden = {contact_email: (candidate_email,), candidate_email: (contact_email,)}
+    candidate_url = f"{live_server.url}/{tenant.agency.slug}/portal/candidates/{application.id}"
+
+    # 1. The client in New York proposes Monday 10:00 (their browser's zone is detected).
+    client = _client_page(smtp, browser, tenant)
+    client_csp = watch_csp(client)
+    client.goto(candidate_url)
+    client.get_by_role("link", name="Request interview").click()
+    expect(client.get_by_label("Your timezone")).to_have_value(NEW_YORK)
+    client.get_by_label("Date of time 1").fill("2031-03-10")
+    client.get_by_label("Start of time 1").fill("10:00")
+    client.get_by_role("button", name="Request interview").click()
+    expect(client).to_have_url(candidate_url)
+    task_id = db.session.scalar(select(Task.id).where(Task.application_id == application.id))
+    _drain(smtp)
+
+    # 2. The owner in London counter-proposes Tuesday 15:00 with the meeting link.
+    _sign_in_recruiter(page, live_server, tenant)
+    page.goto(f"{live_server.url}/agency/tasks/{task_id}")
+    expect(page.locator("#slots")).to_contain_text("14:00–15:00 (Europe/London)")
+    page.get_by_label("First time").fill("2031-03-11T15:00")
+    page.get_by_label("Meeting link (lets the client accept in one tap)").fill("https://meet.example/journey")
+    page.get_by_role("button", name="Send these times").click()
+    expect(page.get_by_text("The new times were sent to the client.")).to_be_visible()
+    expect(page.locator("#slots")).to_contain_text("15:00–16:00 (Europe/London)")
+    (proposal,) = _mails(smtp, 1).items()
+    assert proposal[0] == contact_email
+    proposal_text = proposal[1].get_body(preferencelist=("plain",)).get_content()
+    assert "Tue 11 Mar 2031, 11:00 (America/New_York)" in proposal_text and candidate_email not in proposal_text
+
+    # 3. The client accepts it in one tap: the interview is confirmed, invitations go out.
+    client.reload()
+    accept = client.get_by_role("button", name="Accept Tue 11 Mar 2031, 11:00 (America/New_York)")
+    expect(accept).to_be_visible()
+    expect(client.get_by_role("button", name="None of these work")).to_be_visible()
+    assert_accessible(client, "client candidate page with proposed times")
+    accept.click()
+    section = client.locator("#interview-section")
+    expect(section.get_by_role("heading", name="Interview")).to_be_visible()
+    expect(section).to_contain_text("Tue 11 Mar 2031, 11:00 (America/New_York)")
+    expect(section).to_contain_text("Video call")
+    expect(section.get_by_role("link", name="https://meet.example/journey")).to_be_visible()
+    assert_accessible(client, "client candidate page with the interview")
+    client.set_viewport_size({"width": 375, "height": 812})
+    client.screenshot(path=str(artifacts / "client-interview-375.png"), full_page=True)
+    first = db.session.scalar(select(Interview).where(Interview.application_id == application.id))
+    _check_invitations(_mails(smtp, 3), first, "REQUEST", 0, AGENCY_TIME, zones, forbidden)
+
+    # 4. A further round: the client asks (phone), the owner lets the candidate choose.
+    client.get_by_role("link", name="Request a further round").click()
+    client.get_by_label("Phone call").check()
+    client.get_by_label("Date of time 1").fill("2031-03-13")
+    client.get_by_label("Start of time 1").fill("09:00")
+    client.get_by_role("button", name="Request interview").click()
+    expect(client.locator("#interview-section")).to_contain_text("Your recruiter is arranging another round.")
+    second_request = db.session.scalar(
+        select(InterviewRequest).where(
+            InterviewRequest.status == "open", InterviewRequest.application_id == application.id
+        )
+    )
+    second_task = db.session.scalar(select(Task.id).where(Task.interview_request_id == second_request.id))
+    _drain(smtp)
+    page.goto(f"{live_server.url}/agency/tasks/{second_task}")
+    page.get_by_role("button", name="Email the candidate a scheduling link").click()
+    expect(page.get_by_text("The candidate was emailed a link to choose a time.")).to_be_visible()
+    (link_mail,) = _mails(smtp, 1).values()
+    assert "Thu 13 Mar 2031, 14:00 (Europe/Berlin)" in link_mail.get_body(preferencelist=("plain",)).get_content()
+
+    # 5. The candidate in Berlin: their browser's zone, a confirm step, then what happened.
+    candidate_page = browser.new_context(timezone_id=BERLIN).new_page()
+    candidate_csp = watch_csp(candidate_page)
+    candidate_page.goto(link_from_mail(link_mail))
+    expect(candidate_page.get_by_label("Show times in")).to_have_value(BERLIN)
+    expect(candidate_page.get_by_text("Thursday 13 March 2031, 14:00–15:00 (Europe/Berlin)")).to_be_visible()
+    assert "Tuesday 11 March" not in candidate_page.content()  # the agency's time was for round one
+    assert_accessible(candidate_page, "candidate scheduling page")
+    candidate_page.get_by_role("button", name="Choose Thursday 13 March, 14:00").click()
+    expect(candidate_page.get_by_role("heading", name="Book this time?")).to_be_visible()
+    assert_accessible(candidate_page, "candidate confirm step")
+    candidate_page.get_by_role("button", name="Yes, book Thursday 13 March, 14:00").click()
+    expect(candidate_page.locator("#schedule-confirmed")).to_contain_text(
+        "Your interview is booked for Thu 13 Mar 2031, 14:00 (Europe/Berlin)"
+    )
+    assert_accessible(candidate_page, "candidate booked")
+    second = db.session.scalar(select(Interview).where(Interview.request_id == second_request.id))
+    _check_invitations(_mails(smtp, 3), second, "REQUEST", 0, SECOND_ROUND, zones, forbidden)
+    assert second.ics_uid != first.ics_uid
+
+    # 6. The owner moves the first interview, then cancels it after confirming.
+    page.goto(f"{live_server.url}/agency/candidates/{candidate.id}")
+    card = page.locator(f"#interview-{first.id}")
+    # (Every card's form has the same field ids, so the field is found by name inside this card.)
+    card.locator("input[name='starts_at']").fill("2031-03-12T16:00")
+    card.get_by_role("button", name="Reschedule").click()
+    expect(card).to_contain_text("Moved; updated invitations are on their way.")
+    _check_invitations(_mails(smtp, 3), first, "REQUEST", 1, MOVED_TO, zones, forbidden)
+    wait_for_htmx(page)
+    card.get_by_role("link", name="Cancel interview").click()
+    expect(card.get_by_role("button", name="Yes, cancel the interview")).to_be_visible()
+    assert_accessible(page, "cancel confirm step")
+    assert deliver_mail() == 0  # nothing was cancelled before the confirmation
+    card.get_by_role("button", name="Yes, cancel the interview").click()
+    expect(card).to_contain_text("Cancelled; everyone has been told.")
+    _check_invitations(_mails(smtp, 3), first, "CANCEL", 2, MOVED_TO, zones, forbidden)
+
+    db.session.expire_all()
+    assert db.session.get(Interview, first.id).status == "cancelled"
+    assert db.session.get(Interview, second.id).status == "scheduled"
+    client.reload()
+    expect(client.locator("#interview-section")).to_contain_text("Thu 13 Mar 2031, 09:00 (America/New_York)")
+    expect(client.locator("#interview-section")).not_to_contain_text("Wed 12 Mar")
+    assert csp_errors == [] and client_csp == [] and candidate_csp == []
