@@ -1,6 +1,7 @@
 """Flask-Login wiring for two kinds of principal under one ``current_user``."""
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from flask import Flask, request, session, url_for
 
@@ -45,6 +46,17 @@ def load_principal(session_id: str) -> "User | ClientContact | None":
     return principal
 
 
+def _asked_for() -> str | None:
+    """The page a contact wanted when their session had ended: this one for a page view, the page
+    an htmx action was sent from (``HX-Current-URL``, same site only) for an action."""
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if current.netloc and current.netloc != request.host:
+            return None
+        return current.path + (f"?{current.query}" if current.query else "") or None
+    return request.full_path.rstrip("?") if request.method == "GET" else None
+
+
 def init_app(app: Flask) -> None:
     """Register the loader and the unauthorised handler."""
     sessions.init_app(app)
@@ -55,7 +67,7 @@ def init_app(app: Flask) -> None:
     def _unauthorised():
         slug = request.view_args.get("slug") if request.view_args else None
         if request.blueprint == "client" or request.path.startswith("/portal"):
-            target = url_for("auth.client_login", slug=slug) if slug else url_for("auth.signed_out")
+            target = url_for("auth.client_login", slug=slug, next=_asked_for()) if slug else url_for("auth.signed_out")
         else:
             target = url_for("auth.staff_login", next=request.full_path.rstrip("?"))
         return redirect_for(target, 302)

@@ -338,7 +338,7 @@ READS_ONLY = {
     "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
     "valid_zone "
     "zone_choices undo_deadline rejection_reasons status_label",
-    "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch shared_resume shared_video",
+    "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch neighbours shared_resume shared_video",
     "importer": "",
     "interviews": "client_zone to_utc zone format_in_zone slots_in_zones find_conflicts free_windows "
     "interviews_for_applications "
