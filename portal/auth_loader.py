@@ -67,7 +67,13 @@ def init_app(app: Flask) -> None:
     def _unauthorised():
         slug = request.view_args.get("slug") if request.view_args else None
         if request.blueprint == "client" or request.path.startswith("/portal"):
-            target = url_for("auth.client_login", slug=slug, next=_asked_for()) if slug else url_for("auth.signed_out")
+            if slug:
+                asked_for = _asked_for()
+                home = url_for("client.index", slug=slug)
+                # The home page is where a sign-in lands anyway: no ``next`` needed for it.
+                target = url_for("auth.client_login", slug=slug, next=asked_for if asked_for != home else None)
+            else:
+                target = url_for("auth.signed_out")
         else:
             target = url_for("auth.staff_login", next=request.full_path.rstrip("?"))
         return redirect_for(target, 302)

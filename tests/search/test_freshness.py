@@ -347,10 +347,10 @@ READS_ONLY = {
     "pipeline_config": "stages applications_in_stage applications_per_stage reasons",
     "search": "job_choices reason_choices stage_choices value_exists facet_options visibility_tokens plan "
     "query_words meili_filter matches search_candidates recheck search_database",
-    "client_profile": "contact_values mentions_contact is_contact_line is_hired what_the_client_sees client_profile "
+    "client_profile": "contact_values mentions_contact is_contact_line is_hired what_the_client_sees client_profile scrub_name "
     "client_sees_contact_details",
     "sharing": "clean_fields interview_requested share_guards profile_from_template "
-    "newly_shared shared_count_by_job job_contacts candidate_resumes "
+    "newly_shared online_message shared_count_by_job job_contacts candidate_resumes "
     "candidate_video_resumes",
     "tasks": "task_comments_page "
     "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
