@@ -48,7 +48,7 @@ def render_error(code: int, title: str | None = None, message: str | None = None
 
 
 def try_again_words(retry_after: int | None) -> str | None:
-    """"Try again in 45 seconds." / "… in 3 minutes." for a wait in seconds (None when unknown)."""
+    """ "Try again in 45 seconds." / "… in 3 minutes." for a wait in seconds (None when unknown)."""
     if retry_after is None or retry_after < 0:
         return None
     if retry_after < 60:
@@ -67,7 +67,7 @@ def _retry_after(exc) -> int | None:
 
         try:
             current = limiter.current_limit
-        except Exception:  # noqa: BLE001 (no limiter state for this request: say nothing precise)
+        except Exception:
             current = None
         value = current.reset_at - time.time() if current is not None else None
     return math.ceil(value) if value is not None else None

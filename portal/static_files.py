@@ -82,16 +82,16 @@ def serve_static(filename: str) -> Response:
         abort(404)
     use_gzip = entry.gzipped is not None and request.accept_encodings["gzip"] > 0
     body = entry.gzipped if use_gzip and entry.gzipped is not None else entry.content
-    response = Response(body, mimetype=entry.mimetype)
-    if entry.mimetype.startswith("text/") or entry.mimetype == "application/javascript":
-        response.charset = "utf-8"
+    textual = entry.mimetype.startswith("text/") or entry.mimetype == "application/javascript"
+    response = Response(body, content_type=f"{entry.mimetype}; charset=utf-8" if textual else entry.mimetype)
     if use_gzip:
         response.headers["Content-Encoding"] = "gzip"
     if entry.gzipped is not None:
         response.vary.add("Accept-Encoding")
     response.set_etag(entry.digest + ("-gz" if use_gzip else ""))
     response.headers["Cache-Control"] = IMMUTABLE if request.args.get("v") == entry.digest else REVALIDATE
-    return response.make_conditional(request)
+    response.make_conditional(request)  # a 304 for a matching If-None-Match, in place
+    return response
 
 
 def init_app(app: Flask) -> None:

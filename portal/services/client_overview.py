@@ -145,15 +145,12 @@ def card_batch(
     shared = shared_applications_query(contact).where(Application.job_id == job.id)
     if status is not None:
         shared = shared.where(Application.client_status == status)
-    ranked = (
-        shared.with_only_columns(
-            Application.id.label("id"),
-            group_of.label("grp"),
-            func.row_number().over(partition_by=group_of, order_by=Application.id).label("rank"),
-            func.count().over(partition_by=group_of).label("total"),
-        )
-        .subquery()
-    )
+    ranked = shared.with_only_columns(
+        Application.id.label("id"),
+        group_of.label("grp"),
+        func.row_number().over(partition_by=group_of, order_by=Application.id).label("rank"),
+        func.count().over(partition_by=group_of).label("total"),
+    ).subquery()
     query = select(ranked.c.id, ranked.c.grp, ranked.c.total, ranked.c.rank)
     if group is not None:
         query = query.where(ranked.c.grp == group)

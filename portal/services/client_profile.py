@@ -142,7 +142,11 @@ def what_the_client_sees(
 def _name_pattern(candidate: Candidate) -> re.Pattern[str] | None:
     """The candidate's full, first and last name as whole words (longest first), any case, with
     a possessive "'s" taken along."""
-    names = {" ".join(candidate.name.split()), *(candidate.first_name or "").split(), *(candidate.last_name or "").split()}
+    names = {
+        " ".join(candidate.name.split()),
+        *(candidate.first_name or "").split(),
+        *(candidate.last_name or "").split(),
+    }
     names = {name for name in names if len(name.strip(".")) >= 2}
     if not names:
         return None

@@ -372,7 +372,9 @@ class OnlineMessage:
 ONLINE_NOTE_MAX = 2000
 
 
-def online_message(job: Job, by_user: User, note: str = "", candidates: list[Application] | None = None) -> OnlineMessage:
+def online_message(
+    job: Job, by_user: User, note: str = "", candidates: list[Application] | None = None
+) -> OnlineMessage:
     """The "Send online" e-mail for the candidates still to announce, with the recruiter's
     personal note; also the form's preview, so the preview is exactly what is sent."""
     candidates = newly_shared(job) if candidates is None else candidates

@@ -338,7 +338,8 @@ READS_ONLY = {
     "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
     "valid_zone "
     "zone_choices undo_deadline rejection_reasons status_label",
-    "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch neighbours shared_resume shared_video",
+    "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch neighbours shared_resume "
+    "shared_video",
     "importer": "",
     "interviews": "client_zone to_utc zone format_in_zone slots_in_zones find_conflicts free_windows "
     "interviews_for_applications "
@@ -347,7 +348,8 @@ READS_ONLY = {
     "pipeline_config": "stages applications_in_stage applications_per_stage reasons",
     "search": "job_choices reason_choices stage_choices value_exists facet_options visibility_tokens plan "
     "query_words meili_filter matches search_candidates recheck search_database",
-    "client_profile": "contact_values mentions_contact is_contact_line is_hired what_the_client_sees client_profile scrub_name "
+    "client_profile": "contact_values mentions_contact is_contact_line is_hired what_the_client_sees client_profile "
+    "scrub_name "
     "client_sees_contact_details",
     "sharing": "clean_fields interview_requested share_guards profile_from_template "
     "newly_shared online_message shared_count_by_job job_contacts candidate_resumes "

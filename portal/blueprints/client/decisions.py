@@ -82,7 +82,11 @@ def request_interview(slug: str, application_id: int):
         if len(form.slots) < actions.MAX_SLOTS:
             form.slots.append_entry()
         return _form_page(
-            "client/interview.html", "client/_interview_form.html", application, form, focus=f"slots-{len(form.slots) - 1}-day"
+            "client/interview.html",
+            "client/_interview_form.html",
+            application,
+            form,
+            focus=f"slots-{len(form.slots) - 1}-day",
         )
     if request.method == "POST" and "remove_slot" in request.form:
         removed = request.form.get("remove_slot", type=int)
