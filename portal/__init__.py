@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY must be set outside development (export SECRET_KEY=...).")
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import auth_loader, cli, errors, ratelimit, security
+    from . import auth_loader, cli, errors, ratelimit, security, static_files
     from .extensions import csrf, db, login_manager, mail, migrate
 
     db.init_app(app)
@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     auth_loader.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 

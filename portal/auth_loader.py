@@ -1,6 +1,7 @@
 """Flask-Login wiring for two kinds of principal under one ``current_user``."""
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, session, url_for
 from flask_login import current_user
@@ -66,6 +67,17 @@ def _record_timeout(user: "User", kind: str, now) -> None:
         record_security_event(kind, agency_id=user.agency_id, subject=user, now=now, **limits[kind])
 
 
+def _asked_for() -> str | None:
+    """The page a contact wanted when their session had ended: this one for a page view, the page
+    an htmx action was sent from (``HX-Current-URL``, same site only) for an action."""
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if current.netloc and current.netloc != request.host:
+            return None
+        return current.path + (f"?{current.query}" if current.query else "") or None
+    return request.full_path.rstrip("?") if request.method == "GET" else None
+
+
 def init_app(app: Flask) -> None:
     """Register the loader and the unauthorised handler."""
     sessions.init_app(app)
@@ -84,7 +96,13 @@ def init_app(app: Flask) -> None:
     def _unauthorised():
         slug = request.view_args.get("slug") if request.view_args else None
         if request.blueprint == "client" or request.path.startswith("/portal"):
-            target = url_for("auth.client_login", slug=slug) if slug else url_for("auth.signed_out")
+            if slug:
+                asked_for = _asked_for()
+                home = url_for("client.index", slug=slug)
+                # The home page is where a sign-in lands anyway: no ``next`` needed for it.
+                target = url_for("auth.client_login", slug=slug, next=asked_for if asked_for != home else None)
+            else:
+                target = url_for("auth.signed_out")
         else:
             target = url_for("auth.staff_login", next=request.full_path.rstrip("?"))
         return redirect_for(target, 302)

@@ -2,6 +2,8 @@
 
 import json
 import logging
+import math
+import time
 
 from flask import Flask, make_response, render_template, request, session
 from flask_limiter import RateLimitExceeded
@@ -30,15 +32,63 @@ MESSAGES = {
 BUSY_RETRY_AFTER = 2
 
 
-def render_error(code: int, title: str | None = None, message: str | None = None):
-    """The branded error page (or fragment) for ``code``."""
+def render_error(code: int, title: str | None = None, message: str | None = None, retry_after: int | None = None):
+    """The branded error page (or fragment) for ``code``; ``retry_after`` (seconds), when known,
+    tells the reader when to try again (the 429 and 503 pages)."""
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
     template = "partials/error.html" if is_htmx() else "errors/error.html"
     response = make_response(
-        render_template(template, code=code, title=title or default_title, message=message or default_message), code
+        render_template(
+            template,
+            code=code,
+            title=title or default_title,
+            message=message or default_message,
+            retry_after=retry_after,
+            try_again=try_again_words(retry_after),
+        ),
+        code,
     )
     # Page or fragment depends on HX-Request, and a 404 is cacheable by default: keep them apart.
     response.vary.add("HX-Request")
+    return response
+
+
+def try_again_words(retry_after: int | None) -> str | None:
+    """ "Try again in 45 seconds." / "… in 3 minutes." for a wait in seconds (None when unknown)."""
+    if retry_after is None or retry_after < 0:
+        return None
+    if retry_after < 60:
+        seconds = max(int(retry_after), 1)
+        return f"Try again in {seconds} second{'s' if seconds != 1 else ''}."
+    minutes = math.ceil(retry_after / 60)
+    return f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def _retry_after(exc) -> int | None:
+    """Seconds until the limit that refused this request lets it through: the exception's own
+    ``retry_after`` when it has one, else the rate limiter's window for this request."""
+    value = getattr(exc, "retry_after", None)
+    if value is None:
+        from .extensions import limiter
+
+        try:
+            current = limiter.current_limit
+        except Exception:
+            current = None
+        value = current.reset_at - time.time() if current is not None else None
+    return math.ceil(value) if value is not None else None
+
+
+def _too_many(exc):
+    """429 saying when to try again; htmx forms (the sign-in form) get it as a toast too."""
+    retry_after = _retry_after(exc)
+    response = render_error(429, retry_after=retry_after)
+    if is_htmx():
+        _, message = MESSAGES[429]
+        words = try_again_words(retry_after)
+        response.headers["HX-Trigger"] = json.dumps(
+            {"toast": {"message": f"Too many attempts. {words or message}", "level": "error"}}
+        )
     return response
 
 
@@ -46,6 +96,7 @@ def init_app(app: Flask) -> None:
     """Register handlers for the codes users meet."""
     for code in MESSAGES:
         app.register_error_handler(code, lambda exc, code=code: render_error(code))
+    app.register_error_handler(429, _too_many)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
@@ -102,7 +153,7 @@ def _record_refusal(exc: RateLimitExceeded) -> None:
 def busy_response():
     """503 "busy, try again" with ``Retry-After``; htmx requests also get it as a toast, since an
     error response is not swapped into the page."""
-    response = render_error(503)
+    response = render_error(503, retry_after=BUSY_RETRY_AFTER)
     response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
     if is_htmx():
         _, message = MESSAGES[503]

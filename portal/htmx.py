@@ -1,6 +1,6 @@
 """One URL serves both the full page and its htmx fragment."""
 
-from flask import Response, make_response, render_template, request
+from flask import Response, flash, make_response, render_template, request
 from werkzeug.urls import iri_to_uri
 
 
@@ -36,8 +36,15 @@ def redirect_for(url: str, code: int = 303) -> Response:
 
 
 def toast(response: Response, message: str, level: str = "info") -> Response:
-    """Ask the page to show a toast (handled by static/js/portal.js)."""
+    """Ask the page to show a toast (handled by static/js/portal.js), once per action.
+
+    A redirect's toast would flash on the page being left (htmx) or be lost (a plain form post),
+    so it becomes a flashed message, shown once by the page the browser lands on; a response that
+    already shows ``message`` in place must not call this as well."""
     import json
 
+    if "HX-Redirect" in response.headers or 300 <= response.status_code < 400:
+        flash(message)
+        return response
     response.headers["HX-Trigger"] = json.dumps({"toast": {"message": message, "level": level}})
     return response

@@ -458,7 +458,8 @@ def test_deactivating_a_contact_revokes_links_and_ends_the_session(app, client, 
 
     after = client.get(f"/acme/portal/jobs/{site.job_id}")
     assert after.status_code == 302
-    assert after.headers["Location"] == "/acme/login"
+    # Back to the sign-in page, which keeps the page asked for (for after sign-in).
+    assert after.headers["Location"] == f"/acme/login?next=/acme/portal/jobs/{site.job_id}"
     for path in (landing, unused):
         response = app.test_client().get(path)
         html = response.get_data(as_text=True)
@@ -652,14 +653,15 @@ def test_new_session_version_ends_a_session_even_for_an_active_user(app, client,
 
 
 @pytest.mark.parametrize(
-    ("path", "target"),
+    ("path", "target", "plain_target"),
     [
-        ("/agency/", "/login?next=/agency/"),
-        ("/acme/portal/", "/acme/login"),
-        ("/acme/portal/jobs/1", "/acme/login"),
+        ("/agency/", "/login?next=/agency/", "/login?next=/agency/"),
+        ("/acme/portal/", "/acme/login", "/acme/login"),
+        # A page view keeps the page asked for; an htmx request names none without HX-Current-URL.
+        ("/acme/portal/jobs/1", "/acme/login", "/acme/login?next=/acme/portal/jobs/1"),
     ],
 )
-def test_htmx_request_to_a_login_required_page_gets_hx_redirect(client, site, path, target):
+def test_htmx_request_to_a_login_required_page_gets_hx_redirect(client, site, path, target, plain_target):
     response = client.get(path, headers={"HX-Request": "true"})
     assert response.status_code == 204
     assert response.headers["HX-Redirect"] == target
@@ -668,7 +670,7 @@ def test_htmx_request_to_a_login_required_page_gets_hx_redirect(client, site, pa
 
     plain = client.get(path)
     assert plain.status_code == 302
-    assert plain.headers["Location"] == target
+    assert plain.headers["Location"] == plain_target
 
 
 def test_contact_is_not_let_into_the_workspace_nor_another_agency(app, client, site):

@@ -130,23 +130,27 @@ def open_jobs(contact: ClientContact, job_ids: list[int]) -> list[Job]:
 
 
 def card_batch(
-    contact: ClientContact, job: Job, per_group: int, group: int | None = None, offset: int = 0
+    contact: ClientContact,
+    job: Job,
+    per_group: int,
+    group: int | None = None,
+    offset: int = 0,
+    status: str | None = None,
 ) -> tuple[list[Application], dict[int, int]]:
     """The job page's cards (C4): up to ``per_group`` shared applications of each group (a stage,
     or ``REJECTED_GROUP``) from ``offset``, in stage order, and every group's total. ``group``
-    limits both to one group. One ranking query, then the chosen rows with what a card shows."""
+    limits both to one group; ``status`` to one client status (the "Awaiting your review" filter).
+    One ranking query, then the chosen rows with what a card shows."""
     group_of = case((Application.client_status == "rejected_by_client", REJECTED_GROUP), else_=Application.stage_id)
-    ranked = (
-        shared_applications_query(contact)
-        .where(Application.job_id == job.id)
-        .with_only_columns(
-            Application.id.label("id"),
-            group_of.label("grp"),
-            func.row_number().over(partition_by=group_of, order_by=Application.id).label("rank"),
-            func.count().over(partition_by=group_of).label("total"),
-        )
-        .subquery()
-    )
+    shared = shared_applications_query(contact).where(Application.job_id == job.id)
+    if status is not None:
+        shared = shared.where(Application.client_status == status)
+    ranked = shared.with_only_columns(
+        Application.id.label("id"),
+        group_of.label("grp"),
+        func.row_number().over(partition_by=group_of, order_by=Application.id).label("rank"),
+        func.count().over(partition_by=group_of).label("total"),
+    ).subquery()
     query = select(ranked.c.id, ranked.c.grp, ranked.c.total, ranked.c.rank)
     if group is not None:
         query = query.where(ranked.c.grp == group)
@@ -167,6 +171,25 @@ def card_batch(
         )
     ).all()
     return list(applications), totals
+
+
+def neighbours(contact: ClientContact, application: Application) -> tuple[int | None, int | None]:
+    """The shared applications before and after ``application`` on its job page, in the page's
+    order (stage order, the rejected last, then by id): the profile's previous / next links."""
+    rejected_last = case((Application.client_status == "rejected_by_client", 1), else_=0)
+    ids = list(
+        db.session.scalars(
+            shared_applications_query(contact)
+            .where(Application.job_id == application.job_id)
+            .join(StageDefinition, StageDefinition.id == Application.stage_id)
+            .with_only_columns(Application.id)
+            .order_by(rejected_last, StageDefinition.position, Application.id)
+        )
+    )
+    if application.id not in ids:
+        return None, None
+    index = ids.index(application.id)
+    return (ids[index - 1] if index > 0 else None), (ids[index + 1] if index + 1 < len(ids) else None)
 
 
 def shared_resume(application: Application) -> Resume | None:

@@ -31,14 +31,20 @@ WITHHELD_HIDDEN = "hidden by you"
 WITHHELD_BLIND = "blind share: identifying, until the client asks for an interview"
 
 
+# What a blind share shows in place of the candidate's name inside free text.
+NAME_STAND_IN = "the candidate"
+
+
 @dataclass(frozen=True)
 class ProfileLine:
-    """One line of the online profile, and whether (and why not) the client sees it."""
+    """One line of the online profile, and whether (and why not) the client sees it.
+    ``name_removed``: a blind share took the candidate's name out of its text."""
 
     label: str
     value: str
     shown: bool
     withheld_because: str | None = None
+    name_removed: bool = False
 
 
 @dataclass
@@ -120,7 +126,8 @@ def what_the_client_sees(
             reason = WITHHELD_BLIND if anonymous else WITHHELD_CONTACT
         elif anonymous and label.lower() in IDENTIFYING_FIELDS:
             reason = WITHHELD_BLIND
-        lines.append(ProfileLine(label, value, reason is None, reason))
+        scrubbed = scrub_name(value, candidate) if anonymous and reason is None else value
+        lines.append(ProfileLine(label, scrubbed, reason is None, reason, name_removed=scrubbed != value))
     view = ClientProfile(lines=lines, contact_visible=contact_visible, anonymous=anonymous)
     if contact_visible:
         # The record's e-mail and phone, unless a shown line already carries them.
@@ -130,6 +137,40 @@ def what_the_client_sees(
         if candidate.phone and not any(_mentions_phone(text, candidate) for text in shown):
             view.phone = candidate.phone
     return view
+
+
+def _name_pattern(candidate: Candidate) -> re.Pattern[str] | None:
+    """The candidate's full, first and last name as whole words (longest first), any case, with
+    a possessive "'s" taken along."""
+    names = {
+        " ".join(candidate.name.split()),
+        *(candidate.first_name or "").split(),
+        *(candidate.last_name or "").split(),
+    }
+    names = {name for name in names if len(name.strip(".")) >= 2}
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?:['’]s)?(?!\w)", re.IGNORECASE)
+
+
+def scrub_name(text: str, candidate: Candidate) -> str:
+    """``text`` with the candidate's first, last and full name replaced by "the candidate" (A2a
+    blind shares: a summary that says "Mara led…" would name the person)."""
+    pattern = _name_pattern(candidate)
+    if pattern is None or not text:
+        return text
+
+    def stand_in(match: re.Match[str]) -> str:
+        possessive = match.group(0).lower().endswith(("'s", "’s"))
+        words = NAME_STAND_IN + ("'s" if possessive else "")
+        before = text[: match.start()].rstrip()
+        # At the start of the text or of a sentence the stand-in is capitalised.
+        return words[0].upper() + words[1:] if not before or before[-1] in ".!?:\n" else words
+
+    # Runs of the same name ("Mara Stephenson" after "Mara" matched alone) collapse into one.
+    scrubbed = pattern.sub(stand_in, text)
+    return re.sub(rf"(?i)\b({re.escape(NAME_STAND_IN)})(?:\s+{re.escape(NAME_STAND_IN)})+\b", r"\1", scrubbed)
 
 
 def client_profile(application: Application, *, anonymous: bool) -> ClientProfile:

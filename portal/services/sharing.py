@@ -333,7 +333,9 @@ def _job_applications(job: Job, application_ids: list[int]) -> list[Application]
 
 
 def newly_shared(job: Job) -> list[Application]:
-    """Candidates shared on the job since the last "Send online" (all shared ones before the first)."""
+    """Candidates shared on the job since the last "Send online" (all shared ones before the first)
+    and still awaiting the client's review: one the client already rejected, asked to interview
+    or hired is news to nobody."""
     last_sent = db.session.scalar(
         select(Activity.created_at)
         .where(Activity.job_id == job.id, Activity.verb == SENT_ONLINE)
@@ -343,7 +345,12 @@ def newly_shared(job: Job) -> list[Application]:
     query = (
         select(Application)
         .join(SharedProfile, SharedProfile.application_id == Application.id)
-        .where(Application.job_id == job.id, SharedProfile.unshared_at.is_(None))
+        .where(
+            Application.job_id == job.id,
+            SharedProfile.unshared_at.is_(None),
+            Application.client_status == "awaiting_review",
+            Application.closed_at.is_(None),
+        )
         .order_by(SharedProfile.shared_at)
     )
     if last_sent is not None:
@@ -351,8 +358,39 @@ def newly_shared(job: Job) -> list[Application]:
     return list(db.session.scalars(query))
 
 
-def send_online(job: Job, contact_ids: list[int], by_user: User) -> int:
-    """Email chosen contacts the job landing link and the newly shared candidates."""
+@dataclass(frozen=True)
+class OnlineMessage:
+    """What "Send online" e-mails each chosen contact (the same for all but the greeting and link)."""
+
+    subject: str
+    paragraphs: list[str]
+    items: list[str]
+    label: str = "Review the candidates"
+
+
+# The personal note a recruiter may add to "Send online" (stored on the timeline, sent in the mail).
+ONLINE_NOTE_MAX = 2000
+
+
+def online_message(
+    job: Job, by_user: User, note: str = "", candidates: list[Application] | None = None
+) -> OnlineMessage:
+    """The "Send online" e-mail for the candidates still to announce, with the recruiter's
+    personal note; also the form's preview, so the preview is exactly what is sent."""
+    candidates = newly_shared(job) if candidates is None else candidates
+    names = [_display_name(a) for a in candidates]
+    paragraphs = [f"{by_user.name} shared {len(names)} new candidate(s) for {job.title}:"]
+    note = (note or "").strip()
+    if note:
+        paragraphs.insert(0, note)
+    return OnlineMessage(f"{job.title}: new candidates to review", paragraphs, names)
+
+
+def send_online(job: Job, contact_ids: list[int], by_user: User, note: str = "") -> int:
+    """Email chosen contacts the job landing link and the newly shared candidates still awaiting
+    their review, with the recruiter's personal ``note`` (optional)."""
+    if len((note or "").strip()) > ONLINE_NOTE_MAX:
+        raise ServiceError(f"Keep the note under {ONLINE_NOTE_MAX:,} characters.", field="note")
     ids = {int(i) for i in contact_ids or []}
     if not ids:
         raise ServiceError("Choose at least one contact.", field="contact_ids")
@@ -370,20 +408,24 @@ def send_online(job: Job, contact_ids: list[int], by_user: User) -> int:
         raise ServiceError("Choose active contacts of this job's client.", field="contact_ids")
     candidates = newly_shared(job)
     if not candidates:
-        raise ServiceError("No newly shared candidates to announce: share someone first.", field="contact_ids")
-    names = [_display_name(a) for a in candidates]
+        raise ServiceError(
+            "No newly shared candidates awaiting the client's review to announce: share someone first.",
+            field="contact_ids",
+        )
+    message = online_message(job, by_user, note, candidates)
+    names = message.items
     for contact in contacts:
         send_mail(
             by_user.agency,
             "job.sent_online",
             contact.email,
-            f"{job.title}: new candidates to review",
+            message.subject,
             "agency_notice",
             greeting=contact.name,
-            paragraphs=[f"{by_user.name} shared {len(names)} new candidate(s) for {job.title}:"],
+            paragraphs=message.paragraphs,
             items=names,
             url=landing_link(contact, job, issued_by=by_user),
-            label="Review the candidates",
+            label=message.label,
         )
     record(
         job.agency_id,
@@ -393,6 +435,7 @@ def send_online(job: Job, contact_ids: list[int], by_user: User) -> int:
         job_id=job.id,
         contact_ids=sorted(ids),
         application_ids=[a.id for a in candidates],
+        note=(note or "").strip() or None,
     )
     return len(contacts)
 

@@ -396,7 +396,8 @@ READS_ONLY = {
     "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
     "valid_zone "
     "zone_choices undo_deadline rejection_reasons status_label",
-    "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch shared_resume shared_video",
+    "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch neighbours shared_resume "
+    "shared_video",
     "importer": "",
     "interview_answers": "client_interview_view is_further_round request_owner_zone suggestions_in_zones asker_zone "
     "interview_zones interview_candidate_id",
@@ -409,9 +410,10 @@ READS_ONLY = {
     "search": "job_choices reason_choices stage_choices value_exists facet_options visibility_tokens plan "
     "query_words meili_filter matches text_has_words search_candidates recheck search_database",
     "client_profile": "contact_values mentions_contact is_contact_line is_hired what_the_client_sees client_profile "
+    "scrub_name "
     "client_sees_contact_details",
     "sharing": "clean_fields interview_requested share_guards profile_from_template "
-    "newly_shared shared_count_by_job job_contacts candidate_resumes "
+    "newly_shared online_message shared_count_by_job job_contacts candidate_resumes "
     "candidate_video_resumes",
     "tasks": "task_comments_page "
     "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "

@@ -133,6 +133,10 @@ class SendOnlineForm(FlaskForm):
     """A2: email chosen contacts the newly shared candidates."""
 
     contact_ids = SelectMultipleField("Contacts", coerce=int, validate_choice=False)
+    note = TextAreaField(
+        "Personal note (optional)",
+        validators=[Length(max=2000, message="Keep the note under 2,000 characters.")],
+    )
 
 
 class ReassignForm(FlaskForm):

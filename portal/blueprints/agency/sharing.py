@@ -102,31 +102,38 @@ def share(application_id: int):
 
 
 def send_online_context(job: Job, *, form: SendOnlineForm | None = None, error=None, message=None) -> dict:
-    """What ``agency/_send_online.html`` needs: the job's contacts to choose from."""
+    """What ``agency/_send_online.html`` needs: the job's contacts to choose from and a preview of
+    the e-mail (the candidates still to announce, the personal note as typed)."""
+    form = form or SendOnlineForm(formdata=None)
     return {
         "job": job,
         "contacts": sharing.job_contacts(job),
-        "online_form": form or SendOnlineForm(),
+        "online_form": form,
         "online_error": error,
         "online_message": message,
+        "online_preview": sharing.online_message(job, current_user, form.note.data or ""),
     }
 
 
 @bp.post("/jobs/<int:job_id>/send-online")
 def send_online(job_id: int):
-    """Email the chosen contacts the landing link and the newly shared candidates."""
+    """Email the chosen contacts the landing link and the newly shared candidates still awaiting
+    review, with a personal note; "Preview" only re-renders the e-mail preview."""
     job = get_job_or_404(job_id)
     form = SendOnlineForm()
     error = message = None
     if not form.validate_on_submit():
-        error = "Choose at least one contact."
+        error = " ".join(form.note.errors) or "The form expired: reload the page and try again."
+    elif "preview" in request.form:
+        pass
     else:
         with attempt() as outcome:
-            count = sharing.send_online(job, form.contact_ids.data, current_user)
+            count = sharing.send_online(job, form.contact_ids.data, current_user, note=form.note.data or "")
         if outcome.refusal is not None:
             error = outcome.refusal.message
         else:
             message = f"Sent to {count} contact(s)."
+            form = SendOnlineForm(formdata=None)
     html = render_template(
         "agency/_send_online.html", **send_online_context(job, form=form, error=error, message=message)
     )

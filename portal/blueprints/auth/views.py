@@ -66,13 +66,19 @@ def client_login(slug: str):
     """A client contact asks for a sign-in link; the answer never says whether the email is known."""
     agency = agency_or_404(slug)
     form = ClientSignInForm()
+    if request.method == "GET":
+        _remember_next(slug)
     if form.validate_on_submit():
         with attempt() as outcome:
             auth_service.request_sign_in(agency, form.email.data)
         if outcome.refusal is None:
-            # The htmx form swaps itself (outerHTML), so it must get the fragment: a whole page
-            # would nest a second header and <main> inside the sign-in card.
-            return render("auth/check_email.html", "auth/_check_email.html", agency=agency, email=form.email.data)
+            _remember_next(slug)
+            # The htmx form swaps itself (outerHTML) on a refusal; the answer replaces the whole
+            # sign-in card instead, so the page keeps one h1 and no form is left to resubmit.
+            response = render("auth/check_email.html", "auth/_check_email.html", agency=agency, email=form.email.data)
+            response.headers["HX-Retarget"] = "#sign-in"
+            response.headers["HX-Reswap"] = "outerHTML"
+            return response
         form.email.errors.append(outcome.refusal.message)
     status = 422 if form.errors else 200
     return render("auth/client_login.html", "auth/_client_login_form.html", status=status, agency=agency, form=form)
@@ -103,7 +109,11 @@ def redeem(slug: str, token: str):
         abort(404)
     if check.state != "ok":
         return _link_problem(agency, check, token)
+    asked_for = session.get(CLIENT_NEXT)
     sessions.start(check.contact, revealed_by=check.token.revealed_by_user_id)
+    if check.job is None and asked_for and _client_next(asked_for, slug):
+        # A sign-in link asked for after a session ended: back to the page the contact wanted.
+        return redirect_for(asked_for)
     return redirect_for(_destination(check))
 
 
@@ -118,7 +128,13 @@ def resend(slug: str, token: str):
     if check.state != "ok":
         with unit_of_work():
             auth_service.resend_link(check)
-    return render_template("auth/check_email.html", agency=agency, email=None)
+    return render_template(
+        "auth/check_email.html",
+        agency=agency,
+        email=None,
+        link_kind="landing" if check.job is not None else "sign_in",
+        job_title=check.job.title if check.job is not None else None,
+    )
 
 
 @bp.post("/logout")
@@ -154,6 +170,24 @@ def _destination(check: auth_service.LinkCheck) -> str:
 
 def _link_problem(agency, check: auth_service.LinkCheck, token: str):
     return render_template("auth/link_problem.html", agency=agency, check=check, token=token, form=EmptyForm()), 410
+
+
+# Session key: the portal page a contact asked for when their session had ended.
+CLIENT_NEXT = "client_next"
+
+
+def _client_next(target: str | None, slug: str) -> str | None:
+    """``target`` when it is a page of this agency's portal (same site, same agency), else None."""
+    safe = _safe_next(target)
+    return safe if safe and safe.startswith(f"/{slug}/portal/") else None
+
+
+def _remember_next(slug: str) -> None:
+    """Keep the validated ``next`` of the sign-in page until a sign-in link is redeemed in this
+    browser (the link itself names no page: it is the same for every request)."""
+    target = _client_next(request.args.get("next"), slug)
+    if target:
+        session[CLIENT_NEXT] = target
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -1,13 +1,14 @@
 """A shared candidate's page (C5) and their resume."""
 
 from flask import abort, make_response, request
+from flask_login import current_user
 
 from ...downloads import content_disposition
 from ...htmx import is_htmx, render
 from ...models import Application
 from ...scoping import get_shared_application_or_404
 from ...services import client_actions as actions
-from ...services.client_overview import shared_resume, shared_video
+from ...services.client_overview import neighbours, shared_resume, shared_video
 from ...services.client_profile import client_profile
 from . import bp
 from .forms import CommentForm
@@ -55,7 +56,10 @@ def candidate_context(application: Application, comment_form: CommentForm | None
         abort(404)  # never shared: outside the client's scope (scoping.py joins the profile anyway)
     withheld = _withheld(application)
     display_name = actions.client_facing_name(application)
+    previous_id, next_id = neighbours(current_user, application)
     return {
+        "previous_id": previous_id,
+        "next_id": next_id,
         **decision_context(application),
         **rating_context(application, name=display_name),
         **comments_context(application, comment_form),

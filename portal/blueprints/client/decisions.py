@@ -88,7 +88,22 @@ def request_interview(slug: str, application_id: int):
     if request.method == "POST" and "add_slot" in request.form:
         if len(form.slots) < actions.MAX_SLOTS:
             form.slots.append_entry()
-        return _form_page("client/interview.html", "client/_interview_form.html", application, form)
+        return _form_page(
+            "client/interview.html",
+            "client/_interview_form.html",
+            application,
+            form,
+            focus=f"slots-{len(form.slots) - 1}-day",
+        )
+    if request.method == "POST" and "remove_slot" in request.form:
+        removed = request.form.get("remove_slot", type=int)
+        kept = _renumber_slots(form, drop=removed)
+        focus = f"slots-{min(removed or 0, kept - 1)}-day" if kept else "add-slot"
+        return _form_page("client/interview.html", "client/_interview_form.html", application, form, focus=focus)
+    if request.method == "POST":
+        # Rows left empty (both date and start blank) are not proposals: drop them before
+        # validating, so an extra row never blocks the request and errors name the right row.
+        _renumber_slots(form, drop_empty=True)
     refused = False
     if form.validate_on_submit() and (wait := _too_fast()):
         form.form_errors.append(_slow_down(wait))
@@ -183,7 +198,19 @@ def _decide(application_id: int, action):
     refuse_if_gone(outcome.refusal)
     if outcome.refusal is not None:
         return _decision_response(application, error=outcome.refusal.message, status=409)
-    return _decision_response(application)
+    name = actions.client_facing_name(application)
+    if action is actions.reject:
+        # Keyboard users land on Undo (one Tab-free step), and hear what happened.
+        return _decision_response(
+            application,
+            focus=f"undo-{application.id}",
+            announce=f"{name} rejected. Undo is available for {int(actions.UNDO_WINDOW.total_seconds())} seconds.",
+        )
+    return _decision_response(
+        application,
+        focus=f"reject-{application.id}",
+        announce=f"Reject undone: {name} is back to {actions.status_label(application.client_status)}.",
+    )
 
 
 def _decision_response(
@@ -193,14 +220,21 @@ def _decision_response(
     saved: str | None = None,
     reason_form: RejectReasonForm | None = None,
     status: int = 200,
+    focus: str | None = None,
+    announce: str | None = None,
 ):
-    """The decision block (status + actions) and, on the job page, the progress counters (OOB)."""
+    """The decision block (status + actions) and, on the job page, the progress counters (OOB).
+    After a refusal focus goes to the status line (the control pressed may be gone)."""
     if not is_htmx():
         if error:
             flash(error)
         return redirect_for(url_for("client.candidate", slug=current_user.agency.slug, application_id=application.id))
     on = request.form.get("on")
-    context = decision_context(application, on=on, error=error, saved=saved, reason_form=reason_form)
+    if error and not (reason_form and reason_form.errors):
+        focus = f"status-{application.id}"
+    context = decision_context(
+        application, on=on, error=error, saved=saved, reason_form=reason_form, focus=focus, announce=announce or saved
+    )
     if on == "job":
         context |= progress_context(application.job)
     return render("client/candidate.html", "client/_decision_response.html", status=status, **context)
@@ -221,10 +255,35 @@ def _rating_response(
     return render("client/candidate.html", "client/_rating_response.html", status=status, **context)
 
 
-def _form_page(page: str, partial: str, application: Application, form, status: int = 200):
-    """The interview or hire form: alone for htmx, else on its page, which names the candidate."""
+def _form_page(page: str, partial: str, application: Application, form, status: int = 200, focus: str | None = None):
+    """The interview or hire form: alone for htmx, else on its page, which names the candidate.
+    ``focus``: the id of the control that keyboard focus moves to after the swap (portal.js)."""
     page_only = {} if is_htmx() else {"display_name": actions.client_facing_name(application)}
-    return render(page, partial, status=status, application=application, form=form, **page_only)
+    return render(page, partial, status=status, application=application, form=form, focus=focus, **page_only)
+
+
+def _renumber_slots(form: InterviewForm, *, drop: int | None = None, drop_empty: bool = False) -> int:
+    """Rebuild the slot rows as ``slots-0`` … ``slots-n`` without row ``drop`` (a "Remove" button)
+    or without empty rows, so field names, labels and the service's ``slots-<i>-…`` refusals agree.
+    At least one row stays. Returns how many rows are left."""
+    entries = form.slots.entries
+    kept = [
+        entry
+        for index, entry in enumerate(entries)
+        if index != drop and not (drop_empty and _blank(entry.form.day) and _blank(entry.form.start))
+    ]
+    if len(kept) == len(entries):
+        return len(entries)  # nothing dropped: keep the rows as typed (and their own errors)
+    rows = [entry.form.data for entry in kept] or [{}]
+    form.slots.entries, form.slots.last_index = [], -1
+    for row in rows:
+        form.slots.append_entry(row)
+    return len(rows)
+
+
+def _blank(field) -> bool:
+    """Nothing typed in ``field`` (a date or time input left empty)."""
+    return not "".join(field.raw_data or []).strip()
 
 
 def _attach_error(form, exc: ServiceError) -> bool:

@@ -17,12 +17,24 @@ from .partials import cards_context, progress_context
 CARDS_PER_GROUP = 25
 
 
+# The job page's filters (``?show=``): all shared candidates, or only those awaiting this
+# company's review (neither rejected, nor asked to interview, nor hired).
+FILTERS: dict[str, str | None] = {"all": None, "awaiting": "awaiting_review"}
+
+
+def _show() -> str:
+    """The filter in the query string; anything unknown shows everyone."""
+    show = request.args.get("show", "all")
+    return show if show in FILTERS else "all"
+
+
 @bp.get("/jobs/<int:job_id>")
 def job(slug: str, job_id: int):
     """C4: header with the owner's details, progress, recent activity, cards by stage (the first
     CARDS_PER_GROUP of each stage; the rest load as the contact scrolls)."""
     job = get_job_or_404(job_id)
-    applications, totals = card_batch(current_user, job, CARDS_PER_GROUP)
+    show = _show()
+    applications, totals = card_batch(current_user, job, CARDS_PER_GROUP, status=FILTERS[show])
     by_stage: dict = defaultdict(list)
     rejected: list[Application] = []
     for application in applications:
@@ -36,6 +48,7 @@ def job(slug: str, job_id: int):
         rejected=rejected,
         totals=totals,
         rejected_group=REJECTED_GROUP,
+        show=show,
         activity=recent_activity(job.id, job.agency_id),
         days_open=(utcnow() - as_utc(job.opened_at)).days,
         **progress_context(job),
@@ -51,11 +64,13 @@ def job_cards(slug: str, job_id: int):
     offset = max(request.args.get("offset", 0, type=int), 0)
     if group is None or not is_htmx():
         return redirect_for(url_for("client.job", slug=slug, job_id=job.id))
-    applications, totals = card_batch(current_user, job, CARDS_PER_GROUP, group, offset)
+    show = _show()
+    applications, totals = card_batch(current_user, job, CARDS_PER_GROUP, group, offset, status=FILTERS[show])
     return render(
         "client/job.html",
         "client/_more_cards.html",
         job=job,
+        show=show,
         applications=applications,
         group=group,
         shown=offset + len(applications),

@@ -1,13 +1,15 @@
 """The context of each swappable part of the client pages, one function per partial: an htmx
 handler builds only the part it returns, and the pages compose the same functions."""
 
+import math
+from datetime import datetime
 from typing import ClassVar
 
 from flask import current_app, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from ...models import Application, Job
+from ...models import Application, Job, utcnow
 from ...services import client_actions as actions
 from ...services.client_actions import RatingSummary
 from ...services.client_overview import Progress, progress_by_job, ratings_for
@@ -48,16 +50,26 @@ def decision_context(
     error: str | None = None,
     saved: str | None = None,
     reason_form: RejectReasonForm | None = None,
+    focus: str | None = None,
+    announce: str | None = None,
+    now: datetime | None = None,
 ) -> dict:
-    """client/_decision.html: the status, the actions it allows, Undo and the reason form.
-    ``on`` is "job" for a card on the job page."""
+    """client/_decision.html: the status, the actions it allows, Undo (with the seconds it has
+    left, counted down by portal.js) and the reason form. ``on`` is "job" for a card on the job
+    page; ``focus`` and ``announce`` say where keyboard focus goes and what the live region says
+    after the swap."""
+    now = now or utcnow()
+    undo_until = actions.undo_deadline(application, now)
     return {
         "a": application,
         "on": on,
         "error": error,
         "saved": saved,
         "reason_form": reason_form or reason_form_for(application, formdata=None),
-        "undo_until": actions.undo_deadline(application),
+        "undo_until": undo_until,
+        "undo_seconds": math.ceil((undo_until - now).total_seconds()) if undo_until else None,
+        "focus": focus,
+        "announce": announce,
     }
 
 

@@ -5,6 +5,11 @@
   function showToast(message, level) {
     var area = document.getElementById("toasts");
     if (!area || !message) { return; }
+    // One toast per message: the same words already showing are not stacked again.
+    var showing = Array.prototype.some.call(area.querySelectorAll(".toast"), function (existing) {
+      return existing.textContent === message;
+    });
+    if (showing) { return; }
     var item = document.createElement("div");
     item.className = "toast" + (level === "error" ? " error" : "");
     item.textContent = message;
@@ -45,16 +50,7 @@
   detectTimezones(document);
   document.body.addEventListener("htmx:load", function (event) { detectTimezones(event.detail.elt); });
 
-  // Time-limited controls (the reject Undo) disappear when their time is up; the server
-  // refuses them afterwards anyway.
-  function expireControls(root) {
-    root.querySelectorAll("[data-expires-at]").forEach(function (element) {
-      var remaining = Date.parse(element.dataset.expiresAt) - Date.now();
-      setTimeout(function () { element.remove(); }, Math.max(0, remaining));
-    });
-  }
-  expireControls(document);
-  document.body.addEventListener("htmx:load", function (event) { expireControls(event.detail.elt); });
+  // The reject Undo counts down and disappears when its time is up: see access.js.
 
   // Toasts rendered with the page (flashed messages) fade like the ones htmx triggers.
   document.querySelectorAll("#toasts .toast").forEach(function (item) {
