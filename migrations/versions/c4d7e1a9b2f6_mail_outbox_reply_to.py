@@ -1,7 +1,7 @@
 """mail_outbox.reply_to: candidates' replies reach the job owner
 
 Revision ID: c4d7e1a9b2f6
-Revises: 9a0bbc198d22
+Revises: 7d2e4b9c1a53
 Create Date: 2026-12-01 00:10:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "c4d7e1a9b2f6"
-down_revision = "9a0bbc198d22"
+down_revision = "7d2e4b9c1a53"
 branch_labels = None
 depends_on = None
 

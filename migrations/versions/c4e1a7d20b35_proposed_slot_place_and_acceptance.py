@@ -5,7 +5,7 @@ and the interview is confirmed with its place; ``accepted_at`` marks the times t
 (the candidate's scheduling link offers only client-proposed or client-accepted times, issue 13).
 
 Revision ID: c4e1a7d20b35
-Revises: 9a0bbc198d22
+Revises: c4d7e1a9b2f6
 Create Date: 2026-12-01 00:20:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4e1a7d20b35'
-down_revision = '9a0bbc198d22'
+down_revision = 'c4d7e1a9b2f6'
 branch_labels = None
 depends_on = None
 
