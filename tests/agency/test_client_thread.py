@@ -182,7 +182,8 @@ def test_replies_keep_the_staff_comment_throttle(make_app, world):
     refused = reply(recruiter, world, "One more")
     assert refused.status_code == 429
     html = refused.get_data(as_text=True)
-    assert "wait a minute and try again. Nothing was saved." in html and "One more" in html
+    assert "Nothing was saved. Try again in " in html and "One more" in html
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert comments(app) == 2
 
 

@@ -6,14 +6,14 @@ from flask_login import current_user
 
 from ...htmx import is_htmx, redirect_for, render
 from ...models import Application
-from ...ratelimit import allow
+from ...ratelimit import retry_after, throttle
 from ...scoping import get_application_or_404
 from ...services import client_actions, client_comments
 from ...unit_of_work import attempt
 from . import bp
 from .forms import ClientReplyForm, show_refusal
 
-TOO_FAST = "You are going faster than the portal allows: wait a minute and try again. Nothing was saved."
+TOO_FAST = "You are going faster than the portal allows. Nothing was saved."
 
 
 def thread_context(
@@ -72,8 +72,8 @@ def reply_to_client(application_id: int):
     if not form.validate_on_submit():
         error = " ".join(form.body.errors) or "Write a reply first."
         return _thread_response(application, form, error, 422)
-    if not allow("comment", "STAFF_COMMENT_RATE"):
-        return _thread_response(application, form, TOO_FAST, 429)
+    if wait := throttle("comment", "STAFF_COMMENT_RATE"):
+        return retry_after(_thread_response(application, form, f"{TOO_FAST} {wait.words}", 429), wait)
     with attempt() as outcome:
         client_comments.reply_to_client(current_user, application, form.body.data)
     if outcome.refusal is not None:

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ...htmx import redirect_for, render
 from ...models import Application
-from ...ratelimit import allow
+from ...ratelimit import Wait, retry_after, throttle
 from ...scoping import get_company_application_or_404
 from ...services import interview_answers
 from ...unit_of_work import attempt
@@ -16,12 +16,13 @@ from .gone import refuse_if_gone
 
 # As in decisions.py (not imported from there: decisions imports the candidate page, which
 # imports this module).
-TOO_FAST = "You are going faster than the portal allows: wait a minute and try again. Nothing was saved."
+TOO_FAST = "You are going faster than the portal allows. Nothing was saved."
 
 
-def _too_fast() -> bool:
-    """True when this contact has used up their client-action rate: the caller answers 429."""
-    return not allow("action", "CLIENT_ACTION_RATE")
+def _too_fast() -> Wait | None:
+    """How long this contact must wait, having used up their client-action rate (None: go ahead);
+    the caller answers 429 in place, saying when to try again."""
+    return throttle("action", "CLIENT_ACTION_RATE")
 
 
 def client_interview_context(application: Application, **messages) -> dict:
@@ -48,8 +49,8 @@ def accept_time(slug: str, application_id: int):
     slot_id = request.form.get("slot_id", "")
     if not slot_id.isdigit():
         return _refused(application, "Choose one of the proposed times.", 422)
-    if _too_fast():
-        return _refused(application, TOO_FAST, 429)
+    if wait := _too_fast():
+        return retry_after(_refused(application, f"{TOO_FAST} {wait.words}", 429), wait)
     with attempt() as outcome:
         interview = interview_answers.accept_proposed_time(current_user, application, int(slot_id))
     refuse_if_gone(outcome.refusal)
@@ -67,8 +68,8 @@ def ask_for_other_times(slug: str, application_id: int):
     """ "None of these work": the recruiter is asked for other times, with the optional note."""
     application = get_company_application_or_404(application_id)
     note = request.form.get("note", "")
-    if _too_fast():
-        return _refused(application, TOO_FAST, 429, note=note)
+    if wait := _too_fast():
+        return retry_after(_refused(application, f"{TOO_FAST} {wait.words}", 429, note=note), wait)
     with attempt() as outcome:
         interview_answers.ask_for_other_times(current_user, application, note)
     refuse_if_gone(outcome.refusal)
