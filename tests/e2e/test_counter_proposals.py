@@ -65,13 +65,23 @@ def _client_page(smtp, browser, tenant):
     return client
 
 
-def _mails(smtp, count):
-    """Deliver the outbox; the ``count`` messages received, by recipient, and the inbox cleared."""
-    assert deliver_mail() == count
-    received = smtp.inbox.wait_for(count)
-    assert len(received) == count
+def _mails(smtp, count, alerts=0):
+    """Deliver the outbox; the ``count`` messages received, by recipient, and the inbox cleared.
+    ``alerts``: how many messages without an invitation (the owner's alerts) come beside ``count``
+    invitations; then the invitations and those alerts are returned apart."""
+    assert deliver_mail() == count + alerts
+    received = smtp.inbox.wait_for(count + alerts)
+    assert len(received) == count + alerts
     smtp.inbox.clear()
-    return {item["to"][0]: item["message"] for item in received}
+    if not alerts:
+        return {item["to"][0]: item["message"] for item in received}
+
+    def invitation(item) -> bool:
+        return any(p.get_content_type() == "text/calendar" for p in item["message"].walk())
+
+    invitations = {item["to"][0]: item["message"] for item in received if invitation(item)}
+    assert len(invitations) == count
+    return invitations, [item for item in received if not invitation(item)]
 
 
 def _drain(smtp) -> None:
@@ -218,7 +228,13 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     assert deliver_mail() == 0  # nothing was cancelled before the confirmation
     card.get_by_role("button", name="Yes, cancel the interview").click()
     expect(card).to_contain_text("Cancelled; everyone has been told.")
-    _check_invitations(_mails(smtp, 3), first, "CANCEL", 2, MOVED_TO, zones, forbidden)
+    cancellations, alerts = _mails(smtp, 3, alerts=1)
+    _check_invitations(cancellations, first, "CANCEL", 2, MOVED_TO, zones, forbidden)
+    # The cancel reopened the request: the owner is alerted to re-arrange it.
+    (alert,) = alerts
+    assert alert["to"] == [owner_email]
+    body = alert["message"].get_body(preferencelist=("plain",)).get_content()
+    assert "cancelled: re-arrange it." in " ".join(body.split()), body
 
     db.session.expire_all()
     assert db.session.get(Interview, first.id).status == "cancelled"

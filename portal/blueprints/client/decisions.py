@@ -14,7 +14,7 @@ from ...services.client_actions import RatingSummary
 from ...unit_of_work import attempt
 from . import bp
 from .candidates import candidate_context
-from .forms import CommentForm, HireForm, InterviewForm, RatingForm, RejectReasonForm
+from .forms import CommentForm, HireForm, InterviewForm, RatingForm, RejectReasonForm, renumber_slots
 from .gone import refuse_if_gone
 from .partials import comments_context, decision_context, progress_context, rating_context, reason_form_for
 
@@ -97,13 +97,13 @@ def request_interview(slug: str, application_id: int):
         )
     if request.method == "POST" and "remove_slot" in request.form:
         removed = request.form.get("remove_slot", type=int)
-        kept = _renumber_slots(form, drop=removed)
+        kept = renumber_slots(form, drop=removed)
         focus = f"slots-{min(removed or 0, kept - 1)}-day" if kept else "add-slot"
         return _form_page("client/interview.html", "client/_interview_form.html", application, form, focus=focus)
     if request.method == "POST":
         # Rows left empty (both date and start blank) are not proposals: drop them before
         # validating, so an extra row never blocks the request and errors name the right row.
-        _renumber_slots(form, drop_empty=True)
+        renumber_slots(form, drop_empty=True)
     refused = False
     if form.validate_on_submit() and (wait := _too_fast()):
         form.form_errors.append(_slow_down(wait))
@@ -260,30 +260,6 @@ def _form_page(page: str, partial: str, application: Application, form, status: 
     ``focus``: the id of the control that keyboard focus moves to after the swap (portal.js)."""
     page_only = {} if is_htmx() else {"display_name": actions.client_facing_name(application)}
     return render(page, partial, status=status, application=application, form=form, focus=focus, **page_only)
-
-
-def _renumber_slots(form: InterviewForm, *, drop: int | None = None, drop_empty: bool = False) -> int:
-    """Rebuild the slot rows as ``slots-0`` … ``slots-n`` without row ``drop`` (a "Remove" button)
-    or without empty rows, so field names, labels and the service's ``slots-<i>-…`` refusals agree.
-    At least one row stays. Returns how many rows are left."""
-    entries = form.slots.entries
-    kept = [
-        entry
-        for index, entry in enumerate(entries)
-        if index != drop and not (drop_empty and _blank(entry.form.day) and _blank(entry.form.start))
-    ]
-    if len(kept) == len(entries):
-        return len(entries)  # nothing dropped: keep the rows as typed (and their own errors)
-    rows = [entry.form.data for entry in kept] or [{}]
-    form.slots.entries, form.slots.last_index = [], -1
-    for row in rows:
-        form.slots.append_entry(row)
-    return len(rows)
-
-
-def _blank(field) -> bool:
-    """Nothing typed in ``field`` (a date or time input left empty)."""
-    return not "".join(field.raw_data or []).strip()
 
 
 def _attach_error(form, exc: ServiceError) -> bool:

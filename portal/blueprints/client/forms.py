@@ -94,3 +94,27 @@ class RejectReasonForm(FlaskForm):
     comment = TextAreaField(
         "Comment (optional)", validators=[Length(max=2000, message="Keep the comment under 2,000 characters.")]
     )
+
+
+def renumber_slots(form: InterviewForm, *, drop: int | None = None, drop_empty: bool = False) -> int:
+    """Rebuild the slot rows as ``slots-0`` … ``slots-n`` without row ``drop`` (a "Remove" button)
+    or without empty rows, so field names, labels and the service's ``slots-<i>-…`` refusals agree.
+    At least one row stays. Returns how many rows are left."""
+    entries = form.slots.entries
+    kept = [
+        entry
+        for index, entry in enumerate(entries)
+        if index != drop and not (drop_empty and _blank(entry.form.day) and _blank(entry.form.start))
+    ]
+    if len(kept) == len(entries):
+        return len(entries)  # nothing dropped: keep the rows as typed (and their own errors)
+    rows = [entry.form.data for entry in kept] or [{}]
+    form.slots.entries, form.slots.last_index = [], -1
+    for row in rows:
+        form.slots.append_entry(row)
+    return len(rows)
+
+
+def _blank(field) -> bool:
+    """Nothing typed in ``field`` (a date or time input left empty)."""
+    return not "".join(field.raw_data or []).strip()
