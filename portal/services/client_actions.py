@@ -6,10 +6,9 @@ UPDATE, so double clicks, two tabs and two contacts acting at once cannot both s
 generated tasks and alerts are keyed (``dedupe_key``) so a repeat finds the first.
 """
 
-import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +32,7 @@ from .activity import record
 from .alerts import alert_job_owner, retract_alert
 from .application_status import OPEN_FOR_DECISIONS
 from .tasks import generate_task, retract_task
+from .timezones import valid_zone, zone_or_utc
 from .validation import clean_text
 
 UNDO_WINDOW = timedelta(seconds=10)
@@ -221,21 +221,6 @@ def comments_page(application: Application, limit: int, before_id: int | None = 
     return rows[:limit][::-1], len(rows) > limit
 
 
-def valid_zone(name: str | None) -> ZoneInfo:
-    """An IANA zone, or a refusal naming the timezone field."""
-    if not name or name not in _zone_names():
-        raise ServiceError("Choose a timezone from the list.", field="timezone")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ServiceError("Choose a timezone from the list.", field="timezone") from None
-
-
-def zone_choices() -> list[str]:
-    """Every IANA zone name, sorted, for the timezone select."""
-    return sorted(_zone_names())
-
-
 def request_interview(
     contact: ClientContact,
     application: Application,
@@ -319,7 +304,7 @@ def request_hire(
 ) -> Application:
     """Ask the agency to hire the candidate (C8): "Hire requested", a "Process offer" task, an alert."""
     now = now or utcnow()
-    if start_date is not None and start_date < now.astimezone(_zone_or_utc(contact.timezone)).date():
+    if start_date is not None and start_date < now.astimezone(zone_or_utc(contact.timezone)).date():
         raise ServiceError("The start date can't be in the past.", field="start_date")
     if len((note or "").strip()) > 2000:
         raise ServiceError("Keep the note under 2,000 characters.", field="note")
@@ -607,15 +592,3 @@ def _reject_key(application: Application) -> str:
 
 def _touch(application: Application, now: datetime | None) -> None:
     application.last_activity_at = now or utcnow()
-
-
-def _zone_or_utc(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-@functools.cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())

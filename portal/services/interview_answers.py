@@ -19,7 +19,7 @@ from ..models import Application, ClientContact, Interview, InterviewRequest, Pr
 from . import ServiceError
 from .activity import record
 from .alerts import alert_job_owner
-from .client_actions import FORMATS, SlotInput, _validate_slots, ensure_actionable, valid_zone
+from .client_actions import FORMATS, SlotInput, _validate_slots, ensure_actionable
 from .interviews import (
     WORKDAY_END,
     WORKDAY_START,
@@ -32,6 +32,7 @@ from .interviews import (
     zone,
 )
 from .tasks import generate_task
+from .timezones import valid_zone
 
 TAKEN = "That time was taken a moment ago, so nothing was booked. Accept another time or ask for other times."
 

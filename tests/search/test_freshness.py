@@ -394,8 +394,7 @@ READS_ONLY = {
     "candidate_messages": "compose_feedback",
     "client_comments": "is_shared_now thread_participants",
     "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
-    "valid_zone "
-    "zone_choices undo_deadline rejection_reasons status_label",
+    "undo_deadline rejection_reasons status_label",
     "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch neighbours shared_resume "
     "shared_video",
     "importer": "",
@@ -415,6 +414,7 @@ READS_ONLY = {
     "sharing": "clean_fields interview_requested share_guards profile_from_template "
     "newly_shared online_message shared_count_by_job job_contacts candidate_resumes "
     "candidate_video_resumes",
+    "timezones": "zone_choices grouped_zone_choices valid_zone zone_or_utc",
     "tasks": "task_comments_page "
     "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
     "task_assignee missing_for_completion is_overdue agency_workload",

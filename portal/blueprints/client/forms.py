@@ -16,7 +16,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ...services.client_actions import DURATIONS, FORMATS, MAX_SLOTS, zone_choices
+from ...services.client_actions import DURATIONS, FORMATS, MAX_SLOTS
+from ...services.timezones import zone_choices
 
 
 class RatingForm(FlaskForm):

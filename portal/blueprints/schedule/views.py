@@ -14,7 +14,7 @@ from ...forms import EmptyForm
 from ...models import Agency, as_utc, utcnow
 from ...scoping import agency_or_404
 from ...services import interview_answers, interviews
-from ...services.client_actions import zone_choices
+from ...services.timezones import zone_choices
 from ...unit_of_work import attempt
 
 bp = Blueprint("schedule", __name__, url_prefix="/<slug>/schedule")
