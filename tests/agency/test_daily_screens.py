@@ -8,10 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Rating, StageHistory
+from portal.models import Alert, Rating, StageHistory, Task
 from portal.services import application_status
+from portal.services.alerts import alert_job_owner, send_digests
 from portal.services.board import card_facts, shortlist_board
+from portal.services.client_actions import request_hire
 from portal.services.search import job_choices
+from portal.worker import deliver_mail
 from tests.agency.conftest import Desk
 from tests.conftest import csrf_token, login_as
 from tests.factories import make_application, make_company, make_contact, make_job
@@ -136,3 +139,50 @@ def test_search_pickers_name_the_client(signed_in, desk):
     db.session.commit()
     page = signed_in.get("/search").get_data(as_text=True)
     assert "Data Analyst \u2014 Acme" in page and "Data Analyst \u2014 Globex" in page
+
+
+# Alerts link to the task they are about ----------------------------------------------------
+
+HIRE_ASKED = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+
+
+def test_an_alert_about_a_task_links_to_it_on_screen_and_in_its_mail(desk, smtp):
+    request_hire(desk.contact, desk.application, now=HIRE_ASKED)
+    db.session.commit()
+    task = db.session.scalar(select(Task).where(Task.application_id == desk.application.id))
+    alert = db.session.scalar(select(Alert).where(Alert.kind == "hire_requested"))
+    assert task is not None and alert.link == f"/agency/tasks/{task.id}"
+    assert deliver_mail() == 1
+    (received,) = smtp.inbox.wait_for(1)
+    text = received["message"].get_body(preferencelist=("plain",)).get_content()
+    html = received["message"].get_body(preferencelist=("html",)).get_content()
+    assert f"/agency/tasks/{task.id}" in text and task.title in text
+    assert f"/agency/tasks/{task.id}" in html and "Open the task" in html
+
+
+def test_an_alert_without_a_task_links_to_the_job(desk):
+    alert = alert_job_owner(desk.application, "client_commented", "Nia commented", "c1", now=HIRE_ASKED)
+    assert alert.link == f"/agency/jobs/{desk.job.id}"
+
+
+def test_the_digest_links_each_alert_to_its_task(desk, smtp):
+    desk.recruiter.alert_email = "digest"
+    db.session.commit()
+    request_hire(desk.contact, desk.application, now=HIRE_ASKED)
+    alert_job_owner(desk.application, "client_commented", "Nia commented", "c1", now=HIRE_ASKED)
+    db.session.commit()
+    task = db.session.scalar(select(Task).where(Task.application_id == desk.application.id))
+    assert send_digests() == 1  # alerts are stamped by the clock: all of them are due
+    db.session.commit()
+    assert deliver_mail() == 1
+    (received,) = smtp.inbox.wait_for(1)
+    text = received["message"].get_body(preferencelist=("plain",)).get_content()
+    assert f"/agency/tasks/{task.id}" in text and f"/agency/jobs/{desk.job.id}" in text
+
+
+def test_alert_list_links_to_the_task(signed_in, desk):
+    request_hire(desk.contact, desk.application, now=HIRE_ASKED)
+    db.session.commit()
+    task = db.session.scalar(select(Task).where(Task.application_id == desk.application.id))
+    page = signed_in.get("/agency/alerts").get_data(as_text=True)
+    assert f'href="/agency/tasks/{task.id}"' in page
