@@ -186,3 +186,24 @@ def test_alert_list_links_to_the_task(signed_in, desk):
     task = db.session.scalar(select(Task).where(Task.application_id == desk.application.id))
     page = signed_in.get("/agency/alerts").get_data(as_text=True)
     assert f'href="/agency/tasks/{task.id}"' in page
+
+
+# The share form is compact ------------------------------------------------------------------
+
+
+def test_share_form_folds_its_sections_and_opens_the_guards_with_something_to_check(signed_in, desk):
+    fresh = make_application(desk.job, shared=False)
+    db.session.commit()
+    page = signed_in.get(f"/agency/applications/{fresh.id}/share").get_data(as_text=True)
+    assert '<details class="fold" id="fold-guards" data-keep-open open>' in page  # no consent recorded
+    assert '<details class="fold" id="fold-profile" data-keep-open>' in page
+    assert '<details class="fold" id="fold-visibility" data-keep-open>' in page
+    assert "1 thing to check" in page and 'name="fields-0-label"' in page and "js/folds.js" in page
+    # The preview follows the form's fields and buttons, so it can sit beside them.
+    assert page.index("Share with the client") < page.index('id="share-preview"')
+    fragment = signed_in.post(
+        f"/agency/applications/{fresh.id}/share",
+        data={"csrf_token": csrf_token(signed_in), "preview": "1", "fields-0-label": "Summary", "fields-0-value": "Hi"},
+        headers=HX,
+    ).get_data(as_text=True)
+    assert fragment.startswith('<form id="share-form"') and 'id="fold-profile"' in fragment
