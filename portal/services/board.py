@@ -69,7 +69,8 @@ def card_facts(applications: list[Application]) -> dict[int, CardFacts]:
 def shortlist_board(job: Job) -> ShortlistBoard:
     """The board of ``job``: closed applications leave their stage column for a pile of their
     own, so the columns hold only the people still in process."""
-    columns, closed = [], []
+    columns: list[tuple[StageDefinition, list[Application]]] = []
+    closed: list[Application] = []
     for stage, applications in job_board(job):
         columns.append((stage, [a for a in applications if a.is_active]))
         closed.extend(a for a in applications if not a.is_active)
