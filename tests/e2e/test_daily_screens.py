@@ -60,7 +60,7 @@ def test_arrow_keys_move_nobody_until_move_and_the_page_keeps_its_place(live_ser
     wait_for_htmx(page)
     assert_accessible(page, "job board at 1440 px")
 
-    low = tenant.many[-3]
+    low = tenant.many[LONG_LIST // 2]  # far down, with enough board below that the page cannot get too short
     name = low.candidate.name
     stage_list = page.get_by_label(f"Stage of {name}")
     stage_list.scroll_into_view_if_needed()
@@ -79,6 +79,9 @@ def test_arrow_keys_move_nobody_until_move_and_the_page_keeps_its_place(live_ser
 
     # The bulk actions are in view here, far down the board, without scrolling back up.
     expect(page.get_by_role("button", name="Share selected", exact=True)).to_be_in_viewport()
+    page.get_by_label(f"Select {name}").check()
+    expect(page.locator("#bulk-count")).to_have_text("1 selected")
+    before = page.evaluate("window.scrollY")  # (ticking scrolled the box out from under the bar)
 
     page.get_by_role("button", name=f"Move {name}").click()
     expect(page.locator("#board-message")).to_have_text(f"Moved {name} to {chosen}.")
