@@ -235,11 +235,12 @@ def make_interview(application: Application, owner: User, starts_at, minutes: in
 
 def make_workspace_samples(application: Application, owner: User) -> dict[str, int]:
     """URL sample values for the agency workspace routes (route matrix, CSRF walk): an
-    "Organise interview" task with its checklist and request, an interview, an alert and the
-    candidate's self-scheduling token, all on ``application`` and owned by ``owner``. Commits."""
+    "Organise interview" task with its checklist and request, an interview, an alert, a saved
+    search and the candidate's self-scheduling token, all on ``application`` and owned by
+    ``owner``. Commits."""
     from datetime import datetime, timedelta
 
-    from portal.models import Alert, Task
+    from portal.models import Alert, SavedSearch, Task
 
     start = datetime(2031, 6, 2, 9, 0, tzinfo=UTC)
     request = make_interview_request(application, None, [(start, start + timedelta(hours=1))])
@@ -253,6 +254,10 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
         application_id=application.id,
     )
     db.session.add(alert)
+    saved = SavedSearch(
+        agency_id=application.agency_id, user_id=owner.id, name="Sample search", name_key="sample search", query="q=x"
+    )
+    db.session.add(saved)
     db.session.commit()
     from portal.services.interviews import self_schedule_token
 
@@ -262,6 +267,7 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
         "request_id": request.id,
         "interview_id": interview.id,
         "alert_id": alert.id,
+        "saved_id": saved.id,
         "schedule_token": self_schedule_token(request, meeting_link="https://meet.example/sample"),
     }
 

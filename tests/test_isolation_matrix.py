@@ -167,7 +167,8 @@ def world(app) -> World:
             "message_id": message_id,  # the landing-link mail of agency A
             "token": token,  # a landing link for a.contact on a.job
             "filename": "css/portal.css",
-            **workspace,  # task_id, item_id, request_id, interview_id, alert_id, schedule_token: A's job and recruiter
+            # task_id, item_id, request_id, interview_id, alert_id, saved_id, schedule_token: A's job and recruiter
+            **workspace,
             **admin_samples,  # user_id (A's admin), stage_id (in use), reason_id, template_id, key
         }
         secrets = {
@@ -207,8 +208,8 @@ def allowed_roles(rule: Rule) -> set[str]:
         return {"contact"} if set(rule.arguments) - {"slug"} else {"contact", "other_contact"}
     if rule.endpoint == "agency.team_tasks":
         return {"admin"}  # the head of the agency's view (its counts include confidential jobs)
-    if rule.endpoint == "agency.read_alert":
-        # An alert is its own user's: the sample alert is the A recruiter's.
+    if rule.endpoint in ("agency.read_alert", "search.delete_saved"):
+        # An alert or a saved search is its own user's: the sample ones are the A recruiter's.
         return {"recruiter"}
     if rule.endpoint == "agency.edit_job":
         return {"admin", "recruiter"}  # its owner, its hiring team and admins; not every recruiter who sees it

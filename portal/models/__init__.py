@@ -26,6 +26,7 @@ from .people import (
     User,
     VideoResume,
 )
+from .searches import SavedSearch
 from .security import SECURITY_EVENT_KINDS, SecurityEvent
 from .tasks import Activity, Alert, Task, TaskChecklistItem, TaskComment
 
@@ -59,6 +60,7 @@ __all__ = [
     "Reason",
     "RecoveryCode",
     "Resume",
+    "SavedSearch",
     "Scorecard",
     "SearchOutbox",
     "SecurityEvent",

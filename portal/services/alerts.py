@@ -2,11 +2,12 @@
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Alert, Application, MailOutbox, User, utcnow
+from ..models import Alert, Application, MailOutbox, Task, User, utcnow
 from .mail import absolute_url, send_mail, withdraw
 
 
@@ -17,10 +18,13 @@ def alert_job_owner(
     dedupe_key: str,
     hold_mail: timedelta | None = None,
     now: datetime | None = None,
+    task: Task | None = None,
 ) -> Alert:
     """Alert the owner of the application's job, once per ``dedupe_key``; email them if they
     chose immediate alerts (digest users get it from the daily digest). ``hold_mail`` delays
-    the email so an Undo within that time can withdraw it unsent."""
+    the email so an Undo within that time can withdraw it unsent. When the alert is about a
+    ``task`` (what the owner now has to do), the alert and its email link to that task, else to
+    the job."""
     now = now or utcnow()
     owner = db.session.get_one(User, application.job.owner_id)
     existing = _by_key(owner.id, dedupe_key)
@@ -31,7 +35,7 @@ def alert_job_owner(
         user_id=owner.id,
         kind=kind,
         message=message[:500],
-        link=f"/agency/jobs/{application.job_id}",
+        link=f"/agency/tasks/{task.id}" if task is not None else f"/agency/jobs/{application.job_id}",
         application_id=application.id,
         dedupe_key=dedupe_key,
     )
@@ -53,7 +57,10 @@ def alert_job_owner(
             "alert",
             user=owner,
             alert=alert,
-            url=absolute_url("agency.job", job_id=application.job_id),
+            task=task,
+            url=absolute_url("agency.task", task_id=task.id)
+            if task is not None
+            else absolute_url("agency.job", job_id=application.job_id),
             not_before=now + hold_mail if hold_mail else None,
         )
         db.session.flush()
@@ -129,13 +136,18 @@ def send_digests(now=None) -> int:
             "alert.digest",
             user.email,
             f"Your daily digest: {len(alerts)} alert(s)",
-            "agency_notice",
-            greeting=user.name,
-            paragraphs=["Here is what happened on your jobs:"],
-            items=[a.message for a in alerts],
+            "alert_digest",
+            user=user,
+            # Each line links to what it is about: its task when it has one, else its job.
+            entries=[(a.message, _absolute(a.link)) for a in alerts],
             url=absolute_url("agency.alerts"),
-            label="Open your alerts",
         )
         for alert in alerts:
             alert.emailed_at = now
     return len(by_user)
+
+
+def _absolute(link: str | None) -> str:
+    """An alert's stored in-app path as an address for an email."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return base + (link or "/agency/alerts")

@@ -265,7 +265,7 @@ def request_interview(
     db.session.add(request_row)
     db.session.flush()
     candidate = application.candidate.name
-    generate_task(
+    task = generate_task(
         application,
         "organise_interview",
         f"organise_interview:req{request_row.id}",
@@ -279,6 +279,7 @@ def request_interview(
         f"{application.job.title}: {len(proposed)} proposed time{'s' if len(proposed) > 1 else ''}.",
         f"interview_requested:req{request_row.id}",
         now=now,
+        task=task,
     )
     record(
         application.agency_id,
@@ -313,7 +314,7 @@ def request_hire(
     if not application_status.move(application, "hire_requested", now=now, allowed_from=OPEN_FOR_DECISIONS):
         raise ServiceError(f"This candidate can't be hired now: {status_label(application.client_status).lower()}.")
     candidate = application.candidate.name
-    generate_task(application, "process_offer", f"process_offer:app{application.id}", now=now)
+    task = generate_task(application, "process_offer", f"process_offer:app{application.id}", now=now)
     details = f" Proposed start: {start_date.isoformat()}." if start_date else ""
     alert_job_owner(
         application,
@@ -321,6 +322,7 @@ def request_hire(
         f"{contact.name} ({contact.company.name}) wants to hire {candidate} for {application.job.title}.{details}",
         f"hire_requested:app{application.id}",
         now=now,
+        task=task,
     )
     record(
         application.agency_id,
@@ -356,7 +358,7 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
     cancelled = _cancel_open_requests(application)
     candidate = application.candidate.name
     key = _reject_key(application)
-    generate_task(application, "send_feedback", key, now=now)
+    task = generate_task(application, "send_feedback", key, now=now)
     alert_job_owner(
         application,
         "rejected",
@@ -364,6 +366,7 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
         key,
         hold_mail=UNDO_WINDOW + UNDO_GRACE,
         now=now,
+        task=task,
     )
     record(
         application.agency_id,

@@ -31,7 +31,7 @@ from .interviews import (
     to_utc,
     zone,
 )
-from .tasks import generate_task
+from .tasks import generate_task, task_for_interview_request
 from .timezones import valid_zone
 
 TAKEN = "That time was taken a moment ago, so nothing was booked. Accept another time or ask for other times."
@@ -180,6 +180,7 @@ def accept_proposed_time(
             f"{contact.name} accepted {when} to interview {application.candidate.name}: confirm it with the place.",
             f"time_accepted:slot{slot.id}",
             now=now,
+            task=task_for_interview_request(request.id),  # the request's organise task: confirm there
         )
         return None
     try:
@@ -236,7 +237,7 @@ def ask_for_other_times(
     key = f"other_times:req{request.id}:slot{max(s.id for s in declined)}"
     for slot in declined:
         request.proposed_slots.remove(slot)
-    generate_task(
+    task = generate_task(
         application,
         "organise_interview",
         f"organise_interview:req{request.id}",
@@ -251,6 +252,7 @@ def ask_for_other_times(
         f"propose others.{said}",
         key,
         now=now,
+        task=task,
     )
     record(
         application.agency_id,
@@ -285,6 +287,7 @@ def candidate_asks_for_other_times(link: SelfScheduleLink, note: str = "", *, no
         f"{candidate.name} can't make any of the offered interview times for {application.job.title}.{said}",
         f"candidate_other_times:req{link.request.id}",
         now=now,
+        task=task_for_interview_request(link.request.id),
     )
     record(
         application.agency_id,
@@ -336,7 +339,7 @@ def request_further_round(
     db.session.add(request)
     db.session.flush()
     application.last_activity_at = now
-    generate_task(
+    task = generate_task(
         application,
         "organise_interview",
         f"organise_interview:req{request.id}",
@@ -350,6 +353,7 @@ def request_further_round(
         f"{application.candidate.name} for {application.job.title}.",
         f"interview_requested:req{request.id}",
         now=now,
+        task=task,
     )
     record(
         application.agency_id,

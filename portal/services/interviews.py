@@ -445,7 +445,7 @@ def cancel_interview(interview: Interview, by_user: User, *, now: datetime | Non
         allowed_from=("interview_scheduled",),
     )
     when = format_in_zone(interview.starts_at, db.session.get_one(User, interview.owner_id).timezone)
-    generate_task(
+    task = generate_task(
         application,
         "rearrange_interview",
         f"rearrange_interview:iv{interview.id}:{interview.ics_sequence}",
@@ -459,6 +459,7 @@ def cancel_interview(interview: Interview, by_user: User, *, now: datetime | Non
         "cancelled: re-arrange it.",
         f"interview_cancelled:iv{interview.id}:{interview.ics_sequence}",
         now=now,
+        task=task,
     )
     return interview
 

@@ -281,7 +281,11 @@ def job_board(job: Job) -> list[tuple[StageDefinition, list[Application]]]:
     applications = db.session.scalars(
         select(Application)
         .where(Application.job_id == job.id)
-        .options(selectinload(Application.candidate), selectinload(Application.shared_profile))
+        .options(
+            selectinload(Application.candidate),
+            selectinload(Application.shared_profile),
+            selectinload(Application.reason),  # closed cards name their reason
+        )
         .order_by(Application.applied_at)
     ).all()
     return [(stage, [a for a in applications if a.stage_id == stage.id]) for stage in stages(job.agency_id)]

@@ -24,6 +24,7 @@ from ..models import (
     Application,
     Candidate,
     CandidateTag,
+    ClientCompany,
     Job,
     Reason,
     StageDefinition,
@@ -92,9 +93,21 @@ class SearchResult:
     facets_sample: int | None = None  # degraded search: facet counts cover only the first this many matches
 
 
+def job_label(title: str, client: str) -> str:
+    """How a job reads in a picker: two "Data Analyst" jobs for different clients must differ."""
+    return f"{title} \u2014 {client}"
+
+
 def job_choices(who) -> list[tuple[int, str]]:
-    """Jobs the principal may filter on (confidential ones only for their team and admins)."""
-    return [(job.id, job.title) for job in db.session.scalars(jobs_query(who).order_by(Job.title, Job.id))]
+    """Jobs the principal may pick (confidential ones only for their team and admins), each
+    labelled with its client's name beside the title."""
+    rows = db.session.execute(
+        jobs_query(who)
+        .join(ClientCompany, ClientCompany.id == Job.company_id)
+        .with_only_columns(Job.id, Job.title, ClientCompany.name)
+        .order_by(Job.title, ClientCompany.name, Job.id)
+    )
+    return [(job_id, job_label(title, client)) for job_id, title, client in rows]
 
 
 def reason_choices(who) -> list[tuple[int, str]]:

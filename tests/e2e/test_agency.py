@@ -104,6 +104,7 @@ def test_bulk_share_from_the_shortlist(app, live_server, tenant, page):
 
     # A stage move re-renders the board in place (no reload): the card lands in its new column.
     page.get_by_label(f"Stage of {names[0]}").select_option(label="Interview")
+    page.get_by_role("button", name=f"Move {names[0]}").click()
     expect(page.get_by_text(f"Moved {names[0]} to Interview.")).to_be_visible()
     interview_column = page.locator("section.board-column").filter(has=page.locator("h3", has_text="Interview"))
     expect(interview_column.get_by_role("link", name=names[0], exact=True)).to_be_visible()

@@ -405,8 +405,9 @@ READS_ONLY = {
     "interviews_for_applications "
     "request_owner check_self_schedule_token",
     "pipeline": "job_list job_board closing_reasons candidate_applications can_edit_job",
+    "board": "card_facts shortlist_board",
     "pipeline_config": "stages applications_in_stage applications_per_stage reasons",
-    "search": "job_choices reason_choices stage_choices value_exists facet_options visibility_tokens plan "
+    "search": "job_label job_choices reason_choices stage_choices value_exists facet_options visibility_tokens plan "
     "query_words meili_filter matches text_has_words search_candidates recheck search_database",
     "client_profile": "contact_values mentions_contact is_contact_line is_hired what_the_client_sees client_profile "
     "scrub_name "

@@ -1,12 +1,13 @@
 """The shortlist board of a job (A1, A2): stage moves, and sharing or unsharing from the cards,
 one at a time or the selected ones at once. Every handler returns the board or one card."""
 
-from flask import make_response, render_template
+from flask import make_response, render_template, url_for
 from flask_login import current_user
 
-from ...htmx import toast
+from ...htmx import is_htmx, redirect_for, toast
 from ...models import Application, Job
 from ...scoping import get_application_or_404, get_job_or_404
+from ...services import board as board_service
 from ...services import pipeline, pipeline_config, sharing
 from ...unit_of_work import attempt
 from . import bp
@@ -14,10 +15,11 @@ from .forms import BulkForm, StageForm
 
 
 def board_context(job: Job, *, bulk_form: BulkForm | None = None, error=None, message=None) -> dict:
-    """What ``agency/_board.html`` needs: the stages with their cards and the bulk form."""
+    """What ``agency/_board.html`` needs: the stages with their open cards, the closed ones, what
+    the client did with each, and the bulk form."""
     return {
         "job": job,
-        "board": pipeline.job_board(job),
+        "board": board_service.shortlist_board(job),
         "stages": pipeline_config.stages(job.agency_id),
         "bulk_form": bulk_form or BulkForm(),
         "error": error,
@@ -33,13 +35,19 @@ def _board(job: Job, *, error=None, **context):
 
 def _card_context(application: Application, *, error=None) -> dict:
     """What ``agency/_application.html`` (one card of the board) needs."""
-    return {"application": application, "stages": pipeline_config.stages(application.agency_id), "error": error}
+    return {
+        "application": application,
+        "stages": pipeline_config.stages(application.agency_id),
+        "facts": board_service.card_facts([application]),
+        "error": error,
+    }
 
 
 @bp.post("/applications/<int:application_id>/stage")
 def move_stage(application_id: int):
-    """Move a candidate between stages without a reload; the board re-renders with the card in
-    its new column."""
+    """Move a candidate between stages when the recruiter presses "Move" (choosing in the list
+    alone records nothing); the board re-renders in place, so the page keeps its scroll position.
+    Without JavaScript the form posts here too and comes back to the card on the job page."""
     application = get_application_or_404(application_id)
     form = StageForm()
     if not form.validate_on_submit():
@@ -48,6 +56,8 @@ def move_stage(application_id: int):
         pipeline.move_stage(application, form.stage_id.data, current_user)
     if outcome.refusal is not None:
         return _board(application.job, error=outcome.refusal.message)
+    if not is_htmx():
+        return redirect_for(url_for("agency.job", job_id=application.job_id, _anchor=f"application-{application.id}"))
     return _board(application.job, message=f"Moved {application.candidate.name} to {application.stage.name}.")
 
 

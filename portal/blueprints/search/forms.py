@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
@@ -109,3 +109,11 @@ class ImportForm(FlaskForm):
         "CSV or JSON file",
         validators=[FileRequired("Choose a file."), FileAllowed(["csv", "json"], "Upload a .csv or .json file.")],
     )
+
+
+class SavedSearchForm(FlaskForm):
+    """Save the search on screen under a name (the rules live in services/saved_searches.py)."""
+
+    name = StringField("Name this search", validators=[Optional()])
+    # The page's query string when it was rendered: what a browser without JavaScript saves.
+    query = HiddenField()

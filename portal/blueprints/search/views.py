@@ -5,10 +5,10 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from ...htmx import is_htmx, render, toast
-from ...services import ServiceError, importer
+from ...services import ServiceError, importer, saved_searches
 from ...services import search as search_service
 from ...unit_of_work import attempt, batch_unit_of_work
-from .forms import ImportForm, SearchForm, ShortlistForm, choices
+from .forms import ImportForm, SavedSearchForm, SearchForm, ShortlistForm, choices
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
@@ -21,7 +21,8 @@ def _only_staff():
         abort(404)
 
 
-def _search_context(args: MultiDict):
+def search_context(args: MultiDict):
+    """The search page's context for the query ``args`` (checked like any typed URL), and its status."""
     form = SearchForm(args)
     form.load_choices(current_user)
     result, status = None, 200
@@ -47,6 +48,13 @@ def _search_context(args: MultiDict):
     }, status
 
 
+def saved_context(form: SavedSearchForm | None = None, message: str | None = None) -> dict:
+    """What ``search/_saved.html`` needs: the user's saved searches and the save form (whose
+    hidden query is this page's, for browsers without JavaScript)."""
+    form = form or SavedSearchForm(formdata=None, query=request.query_string.decode("utf-8", "replace"))
+    return {"saved_searches": saved_searches.saved_searches(current_user), "save_form": form, "saved_message": message}
+
+
 def _page_args(page: int) -> dict:
     """The current query string with another page number (repeatable keys kept as lists)."""
     args = {key: request.args.getlist(key) for key in request.args if key != "page"}
@@ -56,10 +64,10 @@ def _page_args(page: int) -> dict:
 @bp.get("")
 def index():
     """The search page and, for htmx, its results fragment (the URL is the bookmarkable query)."""
-    context, status = _search_context(request.args)
+    context, status = search_context(request.args)
     # A history restore after a cache miss wants the whole page, not the fragment.
-    if request.headers.get("HX-History-Restore-Request") == "true":
-        return render("search/index.html", status=status, **context)
+    if request.headers.get("HX-History-Restore-Request") == "true" or not is_htmx():
+        return render("search/index.html", status=status, **context, **saved_context())
     return render("search/index.html", "search/_results.html", status=status, **context)
 
 
