@@ -160,7 +160,7 @@ def test_add_to_job_refuses_closed_hidden_and_foreign_jobs(desk: Desk):
     with pytest.raises(ServiceError, match="Old role is closed"):
         add_to_job(person, closed.id, desk.recruiter, now=NOW)
     for job_id in (hidden.id, foreign.id, None):
-        with pytest.raises(ServiceError, match="Choose one of the open jobs."):
+        with pytest.raises(ServiceError, match="Choose one of the open jobs"):
             add_to_job(person, job_id, desk.recruiter, now=NOW)
 
 
