@@ -207,7 +207,7 @@ def test_add_to_a_job_from_the_candidate_page(signed_in, desk):
 
 def test_notes_on_a_candidate_and_a_job_show_author_time_and_zone(signed_in, desk):
     added = _post(signed_in, f"/agency/candidates/{desk.candidate.id}/notes", {"body": "Prefers remote."})
-    assert added.status_code == 204 and added.headers["HX-Redirect"] == f"/agency/candidates/{desk.candidate.id}#notes"
+    assert added.status_code == 204 and added.headers["HX-Redirect"] == f"/agency/candidates/{desk.candidate.id}"
     page = signed_in.get(f"/agency/candidates/{desk.candidate.id}").get_data(as_text=True)
     notes = page[page.index('id="notes"') :]
     assert "Rhea Recruiter" in notes and "Prefers remote." in notes and "(Europe/London)" in notes

@@ -257,6 +257,7 @@ class NoteForm(FlaskForm):
 
     body = TextAreaField(
         "Note",
+        id="note-body",  # the candidate page has other forms with a "body"
         validators=[
             DataRequired(message="Write the note first."),
             Length(max=5000, message="Keep the note to 5,000 characters or fewer."),

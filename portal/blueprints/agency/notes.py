@@ -24,7 +24,7 @@ def add_candidate_note(candidate_id: int):
         with attempt() as outcome:
             notes.add_candidate_note(person, current_user, form.body.data)
         if outcome.refusal is None:
-            return toast(redirect_for(url_for("agency.candidate", candidate_id=person.id) + "#notes"), "Note added.")
+            return toast(redirect_for(url_for("agency.candidate", candidate_id=person.id)), "Note added.")
         error = show_refusal(form, outcome.refusal)
     if is_htmx():
         action = url_for("agency.add_candidate_note", candidate_id=person.id)
@@ -42,7 +42,7 @@ def add_job_note(job_id: int):
         with attempt() as outcome:
             notes.add_job_note(job, current_user, form.body.data)
         if outcome.refusal is None:
-            return toast(redirect_for(url_for("agency.job", job_id=job.id) + "#notes"), "Note added.")
+            return toast(redirect_for(url_for("agency.job", job_id=job.id)), "Note added.")
         error = show_refusal(form, outcome.refusal)
     if is_htmx():
         return _section(form, notes.job_notes(job), url_for("agency.add_job_note", job_id=job.id), error)
