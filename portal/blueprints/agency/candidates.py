@@ -1,6 +1,7 @@
 """Candidates (A6, A8, issue 14): the candidate page, adding and editing a person, putting them on
 a job, closing an application with an outcome, and the feedback message to the candidate."""
 
+from dataclasses import asdict, fields
 from typing import Any
 
 from flask import request, url_for
@@ -36,7 +37,14 @@ def candidate(candidate_id: int):
     return candidate_page(person)
 
 
-def candidate_page(person: Candidate, *, status: int = 200, job_form: AddToJobForm | None = None, **context):
+def candidate_page(
+    person: Candidate,
+    *,
+    status: int = 200,
+    job_form: AddToJobForm | None = None,
+    note_form: NoteForm | None = None,
+    note_error: str | None = None,
+):
     """The candidate page, with a refused form (``job_form``, ``note_form``) shown in place."""
     applications = pipeline.candidate_applications(current_user, person)
     return render(
@@ -44,9 +52,9 @@ def candidate_page(person: Candidate, *, status: int = 200, job_form: AddToJobFo
         status=status,
         candidate=person,
         job_form=job_form or _job_picker(),
-        note_form=context.pop("note_form", None) or NoteForm(formdata=None),
+        note_form=note_form or NoteForm(formdata=None),
+        note_error=note_error,
         notes=notes.candidate_notes(person),
-        **context,
         applications=applications,
         threads=[thread_context(a) for a in applications if has_thread(a)],
         interviews=interviews.interviews_for_applications([a.id for a in applications]),
@@ -130,17 +138,15 @@ def add_to_job(candidate_id: int):
 
 
 def _candidate_form(person: Candidate | None) -> CandidateForm:
-    if request.method == "GET":
-        values = candidates.CandidateInput.of(person) if person is not None else candidates.CandidateInput()
-        form = CandidateForm(data=vars(values), job_id=request.args.get("job_id", ""))
-    else:
-        form = CandidateForm()
-    return form
+    """The posted form, or on GET one filled from the person (empty for a new one)."""
+    if request.method != "GET":
+        return CandidateForm()
+    values = candidates.CandidateInput.of(person) if person is not None else candidates.CandidateInput()
+    return CandidateForm(data=asdict(values), job_id=request.args.get("job_id", ""))
 
 
 def _values(form: CandidateForm) -> candidates.CandidateInput:
-    names = [f for f in vars(candidates.CandidateInput()) if f in form]
-    return candidates.CandidateInput(**{name: form[name].data or "" for name in names})
+    return candidates.CandidateInput(**{f.name: form[f.name].data or "" for f in fields(candidates.CandidateInput)})
 
 
 def _form_page(form: CandidateForm, person: Candidate | None, job: Job | None, *, status=200, error=None, taken=None):
