@@ -103,7 +103,9 @@ def import_candidates_command(path: str, agency_slug: str | None, batch_size: in
     """Import past applicants from a CSV or an ATS-style JSON export (see README).
 
     The good rows are saved a batch at a time, so the portal stays usable while a long file
-    imports; bad rows are listed and skipped. Importing a file again changes nothing it saved.
+    imports; bad rows are listed and skipped, and the command then exits with status 1. What the
+    import changed on people already in the agency is listed by row. Importing a file again
+    changes nothing it saved.
     """
     from flask import current_app
     from sqlalchemy import select
@@ -141,3 +143,10 @@ def import_candidates_command(path: str, agency_slug: str | None, batch_size: in
     click.echo(report.summary())
     for problem in report.problems:
         click.echo(f"  {problem}")
+    if report.changes:
+        click.echo("Changes to people already in the agency:")
+        for change in report.changes:
+            click.echo(f"  {change}")
+    if report.problems:
+        # Scripts and CI must notice a partial import: the good rows are saved, the others are not.
+        raise click.exceptions.Exit(1)

@@ -118,6 +118,11 @@ def get_candidate_or_404(candidate_id: int, who=None) -> Candidate:
     return row
 
 
+def visible_candidate(candidate_id: int, who=None) -> Candidate | None:
+    """The candidate if the staff principal may see them, else None (to name them, or not)."""
+    return db.session.scalar(candidates_query(who).where(Candidate.id == candidate_id))
+
+
 def shared_applications_query(who=None) -> Select:
     """For a client contact: applications currently shared on their company's jobs."""
     who = who or principal()

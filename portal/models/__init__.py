@@ -15,6 +15,7 @@ from .applications import (
 from .auth import LoginThrottle, PasswordResetRequest, RecoveryCode, SignInRequest
 from .base import as_utc, utcnow
 from .jobs import Job, job_team
+from .notes import Note
 from .outbox import CandidateSearchFacts, CandidateSearchText, EndedSession, LoginToken, MailOutbox, SearchOutbox
 from .people import (
     Candidate,
@@ -53,6 +54,7 @@ __all__ = [
     "LoginThrottle",
     "LoginToken",
     "MailOutbox",
+    "Note",
     "PasswordResetRequest",
     "ProfileTemplate",
     "ProposedSlot",

@@ -2,7 +2,9 @@
 
 Idempotent: candidates, jobs and applications are keyed by ``external_id``, so importing the
 same file twice changes nothing. People are merged by e-mail (case-insensitive) with anyone the
-agency already has. A bad row is reported with its position and reason and skipped (a savepoint
+agency already has, so every candidate row needs a valid address; a merge never renames someone
+the agency typed in (the name is kept and the row says so), and every change an import makes to
+a person already there is reported by row. A bad row is reported with its position and reason and skipped (a savepoint
 undoes its half-written rows); the good rows are kept, for the caller's unit of work to commit:
 a batch of rows at a time when the caller hands over its unit of work (``batch=``), so that a
 long file does not hold SQLite's one write lock from start to end.
@@ -39,6 +41,7 @@ from ..models import (
 from ..models.applications import VERDICTS
 from . import ServiceError, application_status
 from .pipeline import add_application
+from .validation import email_problem
 
 STATUSES = {"active": None, "rejected": "rejected_by_agency", "hired": "hired", "withdrawn": "withdrawn"}
 MAX_ROWS = 200_000
@@ -62,6 +65,8 @@ class ImportReport:
     applications_created: int = 0
     applications_updated: int = 0
     problems: list[str] = field(default_factory=list)
+    # What the import changed on people the agency already had, one line per row ("line 3: …").
+    changes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the CLI and the upload page."""
@@ -114,6 +119,7 @@ class _Checkpoint:
     lengths say which entries came later."""
 
     counts: dict
+    changes: int
     jobs: int
     candidates: int
     applications: int
@@ -140,6 +146,7 @@ class _Importer:
         self.jobs_by_ref: dict[str, Job] = {}
         self.candidates_by_ref: dict[str, Candidate] = {}
         self.application_refs: dict[str, None] = {}
+        self.where = ""  # the row being imported, for the changes it reports
 
     def json_rows(self, text: str) -> list[Row]:
         """The export's rows in file order: jobs, then the candidates, then the applications that
@@ -206,6 +213,7 @@ class _Importer:
             with db.session.begin_nested():
                 if not isinstance(row, dict):
                     raise RowError("expected an object")
+                self.where = where
                 handler(row)
         except (RowError, ServiceError, ValueError, TypeError, SQLAlchemyError) as exc:
             # The row's counts go with its rows; the references it registered too.
@@ -217,12 +225,19 @@ class _Importer:
                 self.report.problems.append(f"{where}: {exc}")
 
     def _checkpoint(self) -> _Checkpoint:
-        counts = {name: value for name, value in vars(self.report).items() if name != "problems"}
-        return _Checkpoint(counts, len(self.jobs_by_ref), len(self.candidates_by_ref), len(self.application_refs))
+        counts = {name: value for name, value in vars(self.report).items() if isinstance(value, int)}
+        return _Checkpoint(
+            counts,
+            len(self.report.changes),
+            len(self.jobs_by_ref),
+            len(self.candidates_by_ref),
+            len(self.application_refs),
+        )
 
     def _restore(self, before: _Checkpoint) -> None:
         """Forget what was registered since ``before``: a rollback undid those rows."""
         vars(self.report).update(before.counts)
+        del self.report.changes[before.changes :]
         for refs, kept in (
             (self.jobs_by_ref, before.jobs),
             (self.candidates_by_ref, before.candidates),
@@ -321,10 +336,13 @@ class _Importer:
         if ref and ref in self.candidates_by_ref:
             raise RowError(f"external_id {ref!r} appears earlier in the file")
         first_name = _text(row, "first_name", required=True, limit=_length(Candidate, "first_name"))
-        emails = [e.lower() for e in _list(row, "emails")]
+        emails = list(dict.fromkeys(e.lower() for e in _list(row, "emails")))
+        if not emails:
+            raise RowError("no e-mail address (people are merged by e-mail, so every candidate needs one)")
         for email in emails:
-            if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
-                raise RowError(f"{email!r} is not an e-mail address")
+            problem = email_problem(email)
+            if problem:
+                raise RowError(f"{email!r} is not a valid e-mail address ({problem})")
         candidate = None
         if ref:
             candidate = db.session.scalar(
@@ -342,26 +360,35 @@ class _Importer:
                 .all()
             )
         by_email = set(owners.values())
+        merged_by = None
         if candidate is None and by_email:
             if len(by_email) > 1:
                 raise RowError("its e-mails belong to different people already")
             candidate = db.session.get(Candidate, by_email.pop())  # merged by e-mail
+            merged_by = next(email for email in emails if email in owners)
         elif candidate is not None and by_email - {candidate.id}:
             raise RowError("an e-mail belongs to another person already")
+        new = candidate is None
         if candidate is None:
             candidate = Candidate(agency_id=self.agency.id, first_name=first_name, added_via="import")
             db.session.add(candidate)
             self.report.candidates_created += 1
         elif ref not in self.candidates_by_ref:
             self.report.candidates_updated += 1
+        before = _person_facts(candidate)
         if ref and candidate.external_id in (None, ref):
             candidate.external_id = ref
-        candidate.first_name = first_name
-        for name in ("last_name", "phone", "headline", "current_title", "current_company", "location", "source"):
+        last_name = _text(row, "last_name", limit=_length(Candidate, "last_name"))
+        file_name = f"{first_name} {last_name or candidate.last_name}".strip()
+        # A name the agency typed is the agency's; one an earlier import brought follows the file.
+        name_kept = not new and candidate.added_via != "import" and file_name != candidate.name
+        if not name_kept:
+            candidate.first_name = first_name
+            candidate.last_name = last_name or candidate.last_name or ""
+        for name in ("phone", "headline", "current_title", "current_company", "location", "source"):
             value = _text(row, name, limit=_length(Candidate, name))
             if value:
                 setattr(candidate, name, value)
-        candidate.last_name = candidate.last_name or ""
         if "private" in row:
             candidate.private = _flag(row, "private")
         known = {e.email for e in candidate.emails}
@@ -375,6 +402,13 @@ class _Importer:
             if tag and tag not in have_tags:
                 candidate.tags.append(CandidateTag(tag=tag))
                 have_tags.add(tag)
+        if not new:
+            changed = _changes(before, _person_facts(candidate))
+            if name_kept:
+                changed.insert(0, f'name kept as "{candidate.name}" (the file says "{file_name}")')
+            if changed:
+                how = f"merged by e-mail {merged_by}" if merged_by else f"already here as {ref or 'this person'}"
+                self.report.changes.append(f"{self.where}: {before['name']} ({how}): {'; '.join(changed)}")
         resume_text = _text(row, "resume_text", limit=200_000)
         if resume_text:
             self._resume(candidate, resume_text)
@@ -552,6 +586,39 @@ class _Importer:
             db.session.add(reason)
             db.session.flush()
         return reason
+
+
+def _person_facts(candidate: Candidate) -> dict:
+    """What a row can change on a person, to say what it did change."""
+    facts = {
+        name: getattr(candidate, name)
+        for name in ("name", "phone", "headline", "current_title", "current_company", "location", "source", "private")
+    }
+    facts["e-mails"] = sorted(e.email for e in candidate.emails)
+    facts["tags"] = sorted(t.tag for t in candidate.tags)
+    return facts
+
+
+def _changes(before: dict, after: dict) -> list[str]:
+    """``headline "A" → "B"``, ``e-mails added: x``, one phrase per changed fact."""
+    found = []
+    for name, old in before.items():
+        new = after[name]
+        if old == new:
+            continue
+        if isinstance(old, list):
+            found.append(f"{name} added: {', '.join(v for v in new if v not in old)}")
+        elif isinstance(old, bool) or old is None:
+            found.append(f"{name.replace('_', ' ')} {'set to' if old is None else 'changed to'} {_shown(new)}")
+        else:
+            found.append(f"{name.replace('_', ' ')} {_shown(old)} → {_shown(new)}")
+    return found
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f'"{value}"'
 
 
 def _reason(exc: SQLAlchemyError) -> str:

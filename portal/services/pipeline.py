@@ -209,6 +209,7 @@ def add_application(
     stage_id: int | None = None,
     source: str | None = None,
     applied_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> Application:
     """Put a candidate on a job: the one rule, for recruiters, the search shortlist and the import.
 
@@ -239,6 +240,8 @@ def add_application(
         application.applied_at = application.last_activity_at = as_utc(applied_at)
     else:
         candidate.looking_for_work = True
+        if now is not None:
+            application.applied_at = application.last_activity_at = as_utc(now)
     db.session.add(application)
     db.session.flush()
     db.session.add(

@@ -20,6 +20,7 @@ from portal.models import Application, Candidate, Interview, InterviewRequest, R
 from portal.services import (
     application_status,
     candidate_messages,
+    candidates,
     client_actions,
     client_comments,
     importer,
@@ -254,6 +255,32 @@ SCENARIOS = {
     "candidate_messages.send_feedback": lambda b: candidate_messages.send_feedback(
         b.application, b.recruiter, "Your application", "Thank you for your time with us this month.", now=NOW
     ),
+    # Candidates kept by hand (issue 14): a new person, an edit of every field a document shows.
+    "candidates.create_candidate": lambda b: candidates.create_candidate(
+        b.recruiter,
+        candidates.CandidateInput(
+            first_name="Lena", last_name="Berg", email="Lena@Example.com", headline="Data engineer", tags="spark"
+        ),
+        now=NOW,
+    ),
+    "candidates.update_candidate": lambda b: candidates.update_candidate(
+        b.newcomer,
+        b.recruiter,
+        candidates.CandidateInput(
+            first_name="Nora",
+            last_name="Quist",
+            email="nora@example.com",
+            headline="Staff engineer",
+            current_title="CTO",
+            current_company="Initech",
+            location="Oslo",
+            timezone="Europe/Oslo",
+            tags="go, rust",
+            source="Referral",
+        ),
+        now=NOW,
+    ),
+    "candidates.add_to_job": lambda b: candidates.add_to_job(b.newcomer, b.job.id, b.recruiter, now=NOW),
     # Import: new people, then edits of the same people (fields, tags, the private flag).
     "importer.import_file#csv": _import("past-applicants.csv", (SAMPLES / "past-applicants.csv").read_bytes()),
     "importer.import_file#json": _import("past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes()),
@@ -380,6 +407,8 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "application_status.move": "walked through every client action above (its only callers)",
     "application_status.close": "walked through pipeline.close_application and the client actions",
     "application_status.from_history": "sets client_status on an object being imported: walked through import",
+    "notes.add_candidate_note": "a note and a timeline entry: notes are not in search documents",
+    "notes.add_job_note": "a note and a timeline entry: notes are not in search documents",
 }
 
 # Functions that only read. A function listed here that starts writing must move to a scenario.
@@ -392,6 +421,8 @@ READS_ONLY = {
     "search_database": "document_facets matching search_database slots time_budget",
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
+    "candidates": "email_owner open_job_choices",
+    "notes": "candidate_notes job_notes",
     "client_comments": "is_shared_now thread_participants",
     "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
     "undo_deadline rejection_reasons status_label",

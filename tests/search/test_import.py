@@ -162,26 +162,89 @@ def test_csv_bad_row_names_its_line(sctx):
     make_user(agency, "admin")
     csv = (SAMPLES / "past-applicants.csv").read_text().replace("ava@example.com;", "not-an-email;")
     report = import_file(agency, "x.csv", csv.encode())
-    assert report.problems == ["line 3: 'not-an-email' is not an e-mail address"]
+    assert report.problems == [
+        "line 3: 'not-an-email' is not a valid e-mail address (An email address must have an @-sign.)"
+    ]
     assert report.candidates_created == 2
 
 
-def test_admin_upload_page_imports_and_recruiters_get_404(sctx):
+@pytest.mark.parametrize(
+    ("emails", "reason"),
+    [
+        ([], "no e-mail address (people are merged by e-mail, so every candidate needs one)"),
+        (["  "], "no e-mail address (people are merged by e-mail, so every candidate needs one)"),
+        (["ada@example"], "'ada@example' is not a valid e-mail address (The part after the @-sign is not valid."),
+        (["ada@exam ple.com"], "'ada@exam ple.com' is not a valid e-mail address ("),
+        (["ok@example.com", "ada@@example.com"], "'ada@@example.com' is not a valid e-mail address ("),
+    ],
+)
+def test_rows_without_a_valid_email_are_refused_with_position_and_reason(sctx, emails, reason):
     agency = make_agency()
-    admin, recruiter = make_user(agency, "admin"), make_user(agency)
+    make_user(agency, "admin")
+    rows = [{"first_name": "Good", "emails": ["good@example.com"]}, {"first_name": "Ada", "emails": emails}]
+    report = import_file(agency, "x.json", json.dumps({"candidates": rows}).encode())
+    assert len(report.problems) == 1 and report.problems[0].startswith(f"candidates[1]: {reason}")
+    assert report.candidates_created == 1 and counts()[:2] == (1, 1)
+
+
+def test_a_merge_keeps_a_typed_name_and_reports_every_change_by_row(sctx):
+    agency = make_agency()
+    make_user(agency, "admin")
+    typed = make_candidate(agency, first_name="Ava", last_name="Rossi", headline="PM")
+    typed.emails[0].email = "ava@example.com"
+    db.session.commit()
+    csv = (SAMPLES / "past-applicants.csv").read_text().replace("C11,Ava,Rossi,", "C11,Ava,R.,")
+    report = import_file(agency, "x.csv", csv.encode())
+    db.session.commit()
+    person = db.session.get(Candidate, typed.id)
+    assert person.name == "Ava Rossi" and person.headline == "Product manager" and person.external_id == "C11"
+    assert report.problems == [] and report.candidates_updated == 1
+    assert report.changes == [
+        (
+            'line 3: Ava Rossi (merged by e-mail ava@example.com): name kept as "Ava Rossi" (the file says "Ava R."); '
+            'headline "PM" → "Product manager"; current title set to "Product Manager"; '
+            'current company set to "Stark"; location set to "Remote"; source set to "Website"; '
+            "e-mails added: ava.rossi@example.org; tags added: product"
+        )
+    ]
+    again = import_file(agency, "x.csv", csv.encode())
+    assert again.changes == [
+        'line 3: Ava Rossi (already here as C11): name kept as "Ava Rossi" (the file says "Ava R.")'
+    ]
+
+
+def test_an_imported_name_follows_the_file_and_says_so(sctx):
+    agency = make_agency()
+    make_user(agency, "admin")
+    import_file(agency, "x.csv", (SAMPLES / "past-applicants.csv").read_bytes())
+    db.session.commit()
+    csv = (SAMPLES / "past-applicants.csv").read_text().replace("C10,Liam,Okafor,", "C10,William,Okafor,")
+    report = import_file(agency, "x.csv", csv.encode())
+    assert report.changes == ['line 2: Liam Okafor (already here as C10): name "Liam Okafor" → "William Okafor"']
+    assert db.session.scalar(select(Candidate.first_name).where(Candidate.external_id == "C10")) == "William"
+
+
+def test_recruiters_import_from_the_upload_page_and_see_changes_and_refusals(sctx):
+    agency = make_agency()
+    recruiter = make_user(agency)
+    typed = make_candidate(agency, first_name="Liam", last_name="O.")
+    typed.emails[0].email = "liam@example.com"
     db.session.commit()
     client = sctx.test_client()
     login_as(client, recruiter)
-    assert client.get("/search/import").status_code == 404
-    login_as(client, admin)
-    with open(SAMPLES / "past-applicants.csv", "rb") as handle:
-        response = client.post(
-            "/search/import",
-            data={"csrf_token": csrf_token(client), "file": (handle, "p.csv")},
-            content_type="multipart/form-data",
-        )
+    assert client.get("/search/import").status_code == 200
+    assert 'href="/search/import"' in client.get("/search").get_data(as_text=True)
+    csv = (SAMPLES / "past-applicants.csv").read_text().replace("chen@example.com", "chen@example")
+    response = client.post(
+        "/search/import",
+        data={"csrf_token": csrf_token(client), "file": (io.BytesIO(csv.encode()), "p.csv")},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "3 candidate(s) created" in response.get_data(as_text=True)
+    assert "1 candidate(s) created, 1 updated" in html and "1 row(s) refused" in html
+    assert "line 4: &#39;chen@example&#39; is not a valid e-mail address" in html
+    assert "line 2: Liam O. (merged by e-mail liam@example.com): name kept as &#34;Liam O.&#34;" in html
 
 
 def test_a_refused_upload_is_shown_in_place_and_saves_nothing(sctx):
@@ -242,6 +305,24 @@ def test_import_command_reports_and_is_idempotent(sctx):
     assert "2 candidate(s) created, 0 updated; 2 job(s) created; 2 application(s) created" in first.output
     again = runner.invoke(args=["import", "candidates", path])
     assert "0 candidate(s) created, 2 updated; 0 job(s) created; 0 application(s) created, 2 updated" in again.output
+    assert again.exit_code == 0 and "Changes to people" not in again.output
+
+
+def test_import_command_exits_non_zero_when_a_row_is_refused(sctx, tmp_path):
+    agency = make_agency("importer")
+    make_user(agency, "admin")
+    typed = make_candidate(agency, first_name="Liam", last_name="O.")
+    typed.emails[0].email = "liam@example.com"
+    db.session.commit()
+    partial = tmp_path / "past.csv"
+    partial.write_text((SAMPLES / "past-applicants.csv").read_text().replace("chen@example.com", ""))
+    result = sctx.test_cli_runner().invoke(args=["import", "candidates", str(partial)])
+    assert result.exit_code == 1
+    assert "1 candidate(s) created, 1 updated" in result.output and "1 row(s) refused" in result.output
+    assert "line 4: no e-mail address" in result.output
+    assert "Changes to people already in the agency:" in result.output
+    assert 'line 2: Liam O. (merged by e-mail liam@example.com): name kept as "Liam O."' in result.output
+    assert db.session.scalar(select(func.count()).select_from(Candidate)) == 2  # the good rows are saved
 
 
 def test_import_command_refuses_a_bad_file_and_saves_nothing(sctx, tmp_path):
@@ -320,7 +401,7 @@ def test_batches_keep_every_good_row_and_report_bad_ones_by_position_across_boun
     )
     assert report.problems == [
         "candidates[4]: tags must be a list of texts",
-        "candidates[5]: 'nobody' is not an e-mail address",
+        "candidates[5]: 'nobody' is not a valid e-mail address (An email address must have an @-sign.)",
         "candidates[9]: external_id 'C0' appears earlier in the file",
         "applications[4]: candidate 'C4' is not in the file or the agency",
         "applications[5]: candidate 'C5' is not in the file or the agency",

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    EmailField,
     FieldList,
     Form,
     FormField,
@@ -222,3 +223,43 @@ class FeedbackForm(FlaskForm):
 
     subject = StringField("Subject", validators=[DataRequired(message="Write a subject."), Length(max=300)])
     body = TextAreaField("Message", validators=[DataRequired(message="Write the message."), Length(max=20000)])
+
+
+def _line(label: str, longest: int, *validators) -> StringField:
+    return StringField(label, validators=[*validators, Length(max=longest, message=f"At most {longest} characters.")])
+
+
+class CandidateForm(FlaskForm):
+    """Issue 14: add or edit a candidate (the service checks the e-mail, zone, tags and duplicates)."""
+
+    first_name = _line("First name", 120, DataRequired(message="Enter a first name."))
+    last_name = _line("Last name", 120)
+    email = EmailField("Email", validators=[Length(max=254, message="At most 254 characters.")])
+    phone = _line("Phone", 40)
+    headline = _line("Headline", 300)
+    current_title = _line("Current title", 200)
+    current_company = _line("Current company", 200)
+    location = _line("Location", 200)
+    timezone = SelectField("Timezone", validate_choice=False)
+    tags = StringField("Tags", description="Separated by commas.")
+    source = _line("Source", 100)
+    job_id = HiddenField()
+
+
+class AddToJobForm(FlaskForm):
+    """Issue 14: put a candidate on an open job's pipeline."""
+
+    job_id = SelectField("Job", coerce=_int_or_none, validate_choice=False)
+
+
+class NoteForm(FlaskForm):
+    """Issue 14: a note on a candidate or a job."""
+
+    body = TextAreaField(
+        "Note",
+        id="note-body",  # the candidate page has other forms with a "body"
+        validators=[
+            DataRequired(message="Write the note first."),
+            Length(max=5000, message="Keep the note to 5,000 characters or fewer."),
+        ],
+    )

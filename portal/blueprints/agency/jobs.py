@@ -7,12 +7,12 @@ from flask_login import current_user
 from ...htmx import redirect_for, render
 from ...models import Job
 from ...scoping import client_companies, colleagues, get_job_or_404
-from ...services import pipeline, sharing
+from ...services import notes, pipeline, sharing
 from ...services.activity import timeline
 from ...unit_of_work import attempt
 from . import bp
 from .board import board_context
-from .forms import JobForm, choices, show_refusal
+from .forms import JobForm, NoteForm, choices, show_refusal
 from .sharing import send_online_context
 
 
@@ -93,6 +93,18 @@ def edit_job(job_id: int):
 @bp.get("/jobs/<int:job_id>")
 def job(job_id: int):
     """A job: contacts with link buttons, the shortlist board by stage, and the timeline."""
-    job = get_job_or_404(job_id)
+    return job_page(get_job_or_404(job_id))
+
+
+def job_page(job: Job, *, status: int = 200, note_form: NoteForm | None = None, note_error=None):
+    """The job page, with a refused note (``note_form``) shown in place."""
     context = {**board_context(job), **send_online_context(job), "timeline": timeline(current_user, job_id=job.id)}
-    return render("agency/job.html", can_edit_job=pipeline.can_edit_job(current_user, job), **context)
+    return render(
+        "agency/job.html",
+        status=status,
+        can_edit_job=pipeline.can_edit_job(current_user, job),
+        note_form=note_form or NoteForm(formdata=None),
+        notes=notes.job_notes(job),
+        note_error=note_error,
+        **context,
+    )
