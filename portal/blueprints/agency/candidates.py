@@ -14,6 +14,7 @@ from ...services.activity import timeline
 from ...unit_of_work import attempt
 from . import bp
 from .client_comments import has_thread, thread_context
+from .consent import consent_context
 from .forms import FeedbackForm, OutcomeForm, RescheduleForm, show_refusal
 
 
@@ -32,6 +33,7 @@ def candidate(candidate_id: int):
         timeline=timeline(current_user, candidate_id=person.id),
         reschedule_form=RescheduleForm(timezone=current_user.timezone),
         form=EmptyForm(),
+        **consent_context(person),
     )
 
 
