@@ -16,9 +16,11 @@ from portal.models import (
     CandidateEmail,
     ClientCompany,
     ClientContact,
+    ConsentRecord,
     Job,
     SharedProfile,
     User,
+    utcnow,
 )
 
 _seq = itertools.count(1)
@@ -236,7 +238,7 @@ def make_interview(application: Application, owner: User, starts_at, minutes: in
 def make_workspace_samples(application: Application, owner: User) -> dict[str, int]:
     """URL sample values for the agency workspace routes (route matrix, CSRF walk): an
     "Organise interview" task with its checklist and request, an interview, an alert and the
-    candidate's self-scheduling token, all on ``application`` and owned by ``owner``. Commits."""
+    candidate's self-scheduling and consent tokens, all on ``application`` and owned by ``owner``. Commits."""
     from datetime import datetime, timedelta
 
     from portal.models import Alert, Task
@@ -253,7 +255,19 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
         application_id=application.id,
     )
     db.session.add(alert)
+    consent = ConsentRecord(
+        agency_id=application.agency_id,
+        candidate_id=application.candidate_id,
+        company_id=db.session.get_one(Job, application.job_id).company_id,
+        status="requested",
+        channel="link",
+        requested_at=utcnow(),
+        method="Asked by e-mail",
+        recorded_by_id=owner.id,
+    )
+    db.session.add(consent)
     db.session.commit()
+    from portal.services.consent import consent_token
     from portal.services.interviews import self_schedule_token
 
     return {
@@ -263,6 +277,7 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
         "interview_id": interview.id,
         "alert_id": alert.id,
         "schedule_token": self_schedule_token(request, meeting_link="https://meet.example/sample"),
+        "consent_token": consent_token(consent),
     }
 
 

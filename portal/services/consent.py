@@ -172,7 +172,7 @@ def ask_consent(
             ),
             f"Questions? Simply reply to this message: it goes to {by_user.name}.",
         ],
-        url=absolute_url("consent.show", slug=agency.slug, token=consent_token(consent)),
+        url=absolute_url("consent.show", slug=agency.slug, consent_token=consent_token(consent)),
         label="See the request",
     )
     record(

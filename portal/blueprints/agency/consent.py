@@ -31,8 +31,9 @@ def consent_context(
     application_id: int | None = None,
     error: str | None = None,
 ) -> dict:
-    """What ``agency/_consent.html`` needs: the history and both forms, for ``company_id`` first
-    when given (the share page of ``application_id``, which the forms then return to)."""
+    """What ``agency/_consent.html`` needs beside ``candidate``: the history and both forms, for
+    ``company_id`` first when given (the share page of ``application_id``, which the forms then
+    return to)."""
     today = utcnow().astimezone(zone_or_utc(current_user.timezone)).date()
     record_form = record_form or RecordConsentForm(
         formdata=None, prefix="consent", company_id=company_id, given_on=today, application_id=application_id
@@ -42,7 +43,6 @@ def consent_context(
     )
     fill_company_choices(record_form, ask_form, client_companies())
     return {
-        "candidate": candidate,
         "consents": consent_service.consent_history(candidate),
         "record_form": record_form,
         "ask_form": ask_form,
@@ -67,7 +67,7 @@ def _answer(candidate: Candidate, form: RecordConsentForm | AskConsentForm, refu
         error = show_refusal(form, refusal) or "Nothing was saved: correct the fields marked below."
         forms = {"record_form": form} if isinstance(form, RecordConsentForm) else {"ask_form": form}
         context = consent_context(candidate, error=error, **forms)
-        return render("agency/consent.html", "agency/_consent.html", status=422, **context)
+        return render("agency/consent.html", "agency/_consent.html", status=422, candidate=candidate, **context)
     back = _share_page(candidate, form.application_id.data)
     if back is None and not is_htmx():
         back = url_for("agency.candidate", candidate_id=candidate.id) + "#consent"
@@ -76,7 +76,15 @@ def _answer(candidate: Candidate, form: RecordConsentForm | AskConsentForm, refu
     context = consent_context(candidate)
     recent = timeline(current_user, candidate_id=candidate.id)
     return toast(
-        render("agency/consent.html", "agency/_consent.html", timeline=recent, timeline_oob=True, **context), message
+        render(
+            "agency/consent.html",
+            "agency/_consent.html",
+            candidate=candidate,
+            timeline=recent,
+            timeline_oob=True,
+            **context,
+        ),
+        message,
     )
 
 

@@ -15,12 +15,12 @@ class RecordConsentForm(FlaskForm):
     company_id = SelectField("Client", coerce=_int_or_none)
     answer = SelectField(
         "Answer",
-        choices=[("given", "Agreed to be presented"), ("declined", "Declined")],
+        choices=choices([("given", "Agreed to be presented"), ("declined", "Declined")]),
         validators=[InputRequired("Choose whether the candidate agreed or declined.")],
     )
     channel = SelectField(
         "How",
-        choices=[("", "Choose how")] + [(key, label.capitalize()) for key, label in CHANNELS.items()],
+        choices=choices([("", "Choose how"), *((key, label.capitalize()) for key, label in CHANNELS.items())]),
         validators=[InputRequired("Choose how the candidate answered.")],
     )
     given_on = DateField("Date", validators=[InputRequired("Give the day the candidate answered.")])

@@ -36,6 +36,7 @@ def _share_context(application: Application, form: ShareForm) -> dict:
         "guards": sharing.share_guards(application, current_user),
         "form": form,
         "preview": preview,
+        "candidate": application.candidate,
         **consent_context(application.candidate, company_id=application.job.company_id, application_id=application.id),
     }
 

@@ -33,21 +33,21 @@ def _invalid(agency: Agency):
     return render_template("consent/invalid.html", brand=agency), 404
 
 
-@bp.get("/<token>")
-def show(slug: str, token: str):
+@bp.get("/<consent_token>")
+def show(slug: str, consent_token: str):
     """The request: which client, what they would see, and the current answer (changes nothing)."""
     agency = agency_or_404(slug)
-    link = consent.check_consent_link(agency.id, token)
+    link = consent.check_consent_link(agency.id, consent_token)
     if link is None:
         return _invalid(agency)
     return _page(agency, link, status=410 if link.state == "expired" else 200)
 
 
-@bp.post("/<token>")
-def answer(slug: str, token: str):
+@bp.post("/<consent_token>")
+def answer(slug: str, consent_token: str):
     """Agree (``answer=given``) or decline (``answer=declined``)."""
     agency = agency_or_404(slug)
-    link = consent.check_consent_link(agency.id, token)
+    link = consent.check_consent_link(agency.id, consent_token)
     if link is None:
         return _invalid(agency)
     if link.state != "ok":
