@@ -71,6 +71,8 @@ def make_contact(company: ClientCompany, **kw) -> ClientContact:
         company_id=company.id,
         name=kw.pop("name", f"Contact {n}"),
         email=kw.pop("email", f"contact{n}@client.example"),
+        # A zone given here was chosen (as an admin or the contact would); none leaves it to the browser.
+        timezone_source=kw.pop("timezone_source", "staff" if "timezone" in kw else None),
         **kw,
     )
     db.session.add(contact)

@@ -41,6 +41,7 @@ PUBLIC_BLUEPRINTS = {"auth", "account", "schedule", "consent"}  # schedule, cons
 STAFF_ACCOUNT_ENDPOINTS = {
     "account.settings",
     "account.change_password",
+    "account.save_preferences",
     "account.start_second_factor",
     "account.confirm_second_factor",
     "account.disable_second_factor",
