@@ -417,6 +417,7 @@ def _apply(agency, candidate, job, stages, reasons, rng, now) -> None:
                 candidate_id=candidate.id,
                 company_id=job.company_id,
                 given_at=applied,
+                channel="phone",
                 method="Phone call",
             )
         )
