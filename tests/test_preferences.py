@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.models import Activity, ClientContact, User
 from portal.services import ServiceError, preferences
 from tests.conftest import csrf_token, login_as
-from tests.factories import make_tenant
+from tests.factories import make_contact, make_tenant
 
 
 @pytest.fixture
@@ -151,3 +151,14 @@ def test_the_first_action_keeps_the_browser_zone_and_times_show_in_it(app, tenan
     assert _fresh(ClientContact, tenant.contact.id).timezone == "America/Chicago"
     job_page = client.get(f"/prefs/portal/jobs/{tenant.job.id}").get_data(as_text=True)
     assert "Wed 15 Jan 2031, 12:30 (America/Chicago)</time> Shared a candidate" in job_page
+
+
+def test_a_chosen_utc_is_the_contacts_zone_for_interviews(tenant):
+    from portal.services.interviews import client_zone
+
+    tenant.contact.timezone = "UTC"
+    other = make_contact(tenant.company, timezone="Asia/Seoul")
+    db.session.flush()
+    assert client_zone(tenant.contact, None) == "Asia/Seoul"  # never chosen: the company's zone
+    preferences.set_contact_timezone(tenant.contact, "UTC")
+    assert client_zone(tenant.contact, None) == "UTC" and other.timezone_source == "staff"

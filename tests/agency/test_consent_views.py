@@ -176,3 +176,25 @@ def test_the_emailed_link_is_the_page(client, desk, smtp):
     text = received["message"].get_body(preferencelist=("plain",)).get_content()
     path = re.search(r"http://[^/\s]+(/desk/consent/\S+)", text).group(1)
     assert client.get(path).status_code == 200
+
+
+def test_without_javascript_the_forms_work_as_pages(signed_in, desk):
+    url = f"/agency/candidates/{desk.candidate.id}/consent"
+    refused = _post(signed_in, url, _record(desk, **{"consent-channel": ""}), htmx=False)
+    html = refused.get_data(as_text=True)
+    assert (
+        refused.status_code == 422
+        and html.startswith("<!doctype html>")
+        and "Choose how the candidate answered." in html
+    )
+    saved = _post(signed_in, url, _record(desk), htmx=False)
+    assert saved.status_code == 303 and saved.headers["Location"] == f"/agency/candidates/{desk.candidate.id}#consent"
+    assert "Consent answer recorded for Kavya Rao." in signed_in.get(saved.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_share_page_of_another_candidate_is_not_returned_to(signed_in, desk):
+    other = make_candidate(desk.recruiter.agency)
+    db.session.commit()
+    data = _record(desk, **{"consent-application_id": str(desk.application.id)})
+    response = _post(signed_in, f"/agency/candidates/{other.id}/consent", data)
+    assert response.status_code == 200 and "HX-Redirect" not in response.headers
