@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -139,3 +140,38 @@ def send_digests(now=None) -> int:
         for alert in alerts:
             alert.emailed_at = now
     return len(by_user)
+
+
+def alert_user(
+    user: User, kind: str, message: str, *, endpoint: str, dedupe_key: str, now: datetime | None = None, **values
+) -> Alert:
+    """Alert one staff member about something that is not an application's (a candidate's consent
+    answer, say), once per ``dedupe_key``; the page is ``endpoint`` with ``values``. E-mailed at
+    once when they chose immediate alerts; digest users get it in the daily digest."""
+    now = now or utcnow()
+    existing = _by_key(user.id, dedupe_key)
+    if existing is not None:
+        return existing
+    alert = Alert(
+        agency_id=user.agency_id,
+        user_id=user.id,
+        kind=kind,
+        message=message[:500],
+        link=current_app.url_map.bind("localhost", script_name="/").build(endpoint, values),
+        dedupe_key=dedupe_key,
+    )
+    db.session.add(alert)
+    if user.active and user.alert_email == "immediate":
+        mail = send_mail(
+            user.agency,
+            f"alert.{kind}",
+            user.email,
+            message[:200],
+            "alert",
+            user=user,
+            alert=alert,
+            url=absolute_url(endpoint, **values),
+        )
+        db.session.flush()
+        alert.mail_id, alert.emailed_at = mail.id, now
+    return alert

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import Agency, Application, Candidate, ClientCompany, ConsentRecord, Job, Resume, User, as_utc, utcnow
 from . import ServiceError
 from .activity import record
+from .alerts import alert_user
 from .mail import absolute_url, send_mail
 from .sharing import profile_from_template
 from .timezones import zone_or_utc
@@ -206,7 +207,8 @@ def check_consent_link(agency_id: int, token: str, *, now: datetime | None = Non
 
 def answer_consent(link: ConsentLink, answer: str, *, now: datetime | None = None) -> ConsentRecord:
     """The candidate agrees (``given``) or declines through their link; they may change their
-    answer until the link expires. Each change is on the timeline; the same answer again is not."""
+    answer until the link expires. Each change is on the timeline and alerts the recruiter who
+    asked; the same answer again is neither."""
     now = as_utc(now or utcnow())
     if answer not in ("given", "declined"):
         raise ServiceError("Choose whether you agree or decline.", field="answer")
@@ -217,6 +219,17 @@ def answer_consent(link: ConsentLink, answer: str, *, now: datetime | None = Non
         return consent
     consent.status, consent.given_at = answer, now
     verb = "agreed" if answer == "given" else "declined"
+    asker = db.session.get(User, consent.recorded_by_id) if consent.recorded_by_id else None
+    if asker is not None:
+        alert_user(
+            asker,
+            "consent_answered",
+            f"{link.candidate.name} {verb} to be presented to {link.company.name}.",
+            endpoint="agency.candidate",
+            candidate_id=link.candidate.id,
+            dedupe_key=f"consent:{consent.id}:{answer}:{now.isoformat()}",
+            now=now,
+        )
     record(
         consent.agency_id,
         CONSENT_ANSWERED,

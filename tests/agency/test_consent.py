@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Activity, ConsentRecord
+from portal.models import Activity, Alert, ConsentRecord
 from portal.services import ServiceError
 from portal.services import consent as service
 from portal.services.sharing import share_candidate, share_guards
@@ -155,6 +155,13 @@ def test_the_candidate_agrees_then_changes_their_mind_until_the_link_expires(des
         "Kavya Rao agreed to be presented to Hudson Widgets (through the e-mailed link)",
         "Kavya Rao declined to be presented to Hudson Widgets (through the e-mailed link)",
     ]
+
+    alerts = db.session.scalars(select(Alert).where(Alert.user_id == desk.recruiter.id).order_by(Alert.id)).all()
+    assert [(a.message, a.link) for a in alerts] == [
+        ("Kavya Rao agreed to be presented to Hudson Widgets.", f"/agency/candidates/{desk.candidate.id}"),
+        ("Kavya Rao declined to be presented to Hudson Widgets.", f"/agency/candidates/{desk.candidate.id}"),
+    ]
+    assert all(a.mail_id for a in alerts)  # the recruiter chose immediate alert e-mails
 
     expired = ASKED + timedelta(days=30)
     link = service.check_consent_link(desk.candidate.agency_id, token, now=expired)

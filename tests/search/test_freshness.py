@@ -361,6 +361,7 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "agency_templates.save_email_template": "e-mail templates: not in documents",
     "agency_templates.reset_email_template": "e-mail templates: not in documents",
     "alerts.alert_job_owner": "an alert row (and its mail) for a user",
+    "alerts.alert_user": "an alert row (and its mail) for a user",
     "auth.issue_link": "a sign-in token for a contact (names the job, changes nothing on it)",
     "auth.redeem_link": "marks a sign-in token used",
     "auth.request_sign_in": "a sign-in token and its mail",
