@@ -309,7 +309,14 @@ def _load_agency(spec: dict, rng: random.Random, now: datetime) -> None:
         db.session.flush()
         for name, email, zone in contacts:
             db.session.add(
-                ClientContact(agency_id=agency.id, company_id=company.id, name=name, email=email, timezone=zone)
+                ClientContact(
+                    agency_id=agency.id,
+                    company_id=company.id,
+                    name=name,
+                    email=email,
+                    timezone=zone,
+                    timezone_source="staff",
+                )
             )
         for j, title in enumerate(rng.sample(TITLES, 3)):
             owner = recruiters[j % len(recruiters)]
@@ -410,6 +417,7 @@ def _apply(agency, candidate, job, stages, reasons, rng, now) -> None:
                 candidate_id=candidate.id,
                 company_id=job.company_id,
                 given_at=applied,
+                channel="phone",
                 method="Phone call",
             )
         )

@@ -1,8 +1,12 @@
 """Forms and form fields shared across blueprints."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length
+
+from .services.timezones import MESSAGE as ZONE_MESSAGE
+from .services.timezones import grouped_zone_choices
 
 LONGEST_EMAIL = 254  # RFC 5321's limit on a forward path
 LONGEST_PASSWORD = 200
@@ -42,3 +46,17 @@ def new_password_field() -> PasswordField:
 def repeated_password_field(label: str = "Repeat the password") -> PasswordField:
     """The new password again (the service refuses a mismatch, naming this field)."""
     return PasswordField(label, validators=[InputRequired("Repeat the password."), Length(max=LONGEST_PASSWORD)])
+
+
+def zone_select_choices() -> list[SelectChoice]:
+    """Every choosable zone, grouped by region (``<optgroup>``), for a timezone select."""
+    return [
+        SelectChoice(value, label, optgroup=region)
+        for region, zones in grouped_zone_choices()
+        for value, label in zones
+    ]
+
+
+def timezone_field(label: str = "Timezone") -> SelectField:
+    """A zone picker offering real IANA zones only, grouped by region."""
+    return SelectField(label, choices=zone_select_choices, validators=[InputRequired(ZONE_MESSAGE)])

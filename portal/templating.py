@@ -3,13 +3,13 @@ template depends on which blueprint happened to register a helper first."""
 
 from datetime import UTC, datetime
 
-from flask import Flask, has_request_context
+from flask import Flask, g, has_request_context
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from .scoping import current_agency
 from .services.branding import logo_data_uri, render_welcome
-from .services.interviews import format_in_zone
+from .services.interviews import client_zone, format_in_zone
 from .services.mail import absolute_url
 
 
@@ -17,7 +17,19 @@ def in_zone(value: datetime | None, zone_name: str | None = None) -> str:
     """A stored UTC time shown in a zone (the viewer's by default), with the zone's name."""
     if value is None:
         return ""
-    return format_in_zone(value, zone_name or getattr(current_user, "timezone", None))
+    return format_in_zone(value, zone_name or viewer_zone())
+
+
+def viewer_zone() -> str | None:
+    """The zone the signed-in person reads times in: their own; for a client contact who has not
+    chosen one yet, the zone their company uses (see ``client_zone``). Worked out once a request."""
+    if not has_request_context() or not getattr(current_user, "is_authenticated", False):
+        return None
+    if not current_user.is_contact:
+        return current_user.timezone
+    if "_viewer_zone" not in g:
+        g._viewer_zone = client_zone(current_user, None)
+    return g._viewer_zone
 
 
 def search_date(seconds: int) -> str:
@@ -46,4 +58,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(logo_data_uri, "logo_data_uri")
     app.add_template_filter(search_date, "search_date")
     app.add_template_global(absolute_url, "absolute_url")
+    app.add_template_global(viewer_zone, "viewer_zone")
     app.context_processor(_brand)

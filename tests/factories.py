@@ -16,9 +16,11 @@ from portal.models import (
     CandidateEmail,
     ClientCompany,
     ClientContact,
+    ConsentRecord,
     Job,
     SharedProfile,
     User,
+    utcnow,
 )
 
 _seq = itertools.count(1)
@@ -69,6 +71,8 @@ def make_contact(company: ClientCompany, **kw) -> ClientContact:
         company_id=company.id,
         name=kw.pop("name", f"Contact {n}"),
         email=kw.pop("email", f"contact{n}@client.example"),
+        # A zone given here was chosen (as an admin or the contact would); none leaves it to the browser.
+        timezone_source=kw.pop("timezone_source", "staff" if "timezone" in kw else None),
         **kw,
     )
     db.session.add(contact)
@@ -236,7 +240,7 @@ def make_interview(application: Application, owner: User, starts_at, minutes: in
 def make_workspace_samples(application: Application, owner: User) -> dict[str, int]:
     """URL sample values for the agency workspace routes (route matrix, CSRF walk): an
     "Organise interview" task with its checklist and request, an interview, an alert, a saved
-    search and the candidate's self-scheduling token, all on ``application`` and owned by
+    search and the candidate's self-scheduling and consent tokens, all on ``application`` and owned by
     ``owner``. Commits."""
     from datetime import datetime, timedelta
 
@@ -258,7 +262,19 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
         agency_id=application.agency_id, user_id=owner.id, name="Sample search", name_key="sample search", query="q=x"
     )
     db.session.add(saved)
+    consent = ConsentRecord(
+        agency_id=application.agency_id,
+        candidate_id=application.candidate_id,
+        company_id=db.session.get_one(Job, application.job_id).company_id,
+        status="requested",
+        channel="link",
+        requested_at=utcnow(),
+        method="Asked by e-mail",
+        recorded_by_id=owner.id,
+    )
+    db.session.add(consent)
     db.session.commit()
+    from portal.services.consent import consent_token
     from portal.services.interviews import self_schedule_token
 
     return {
@@ -269,6 +285,7 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
         "alert_id": alert.id,
         "saved_id": saved.id,
         "schedule_token": self_schedule_token(request, meeting_link="https://meet.example/sample"),
+        "consent_token": consent_token(consent),
     }
 
 

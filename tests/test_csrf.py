@@ -50,6 +50,7 @@ PRINCIPAL_BY_BLUEPRINT = {
     "search": "admin",
     "account": None,
     "schedule": None,
+    "consent": None,
 }
 PRINCIPAL_BY_ENDPOINT = {"auth.logout": "recruiter"}  # signing out means someone is signed in
 FORM_EXPIRED = "This form expired or was not sent from this site."

@@ -36,11 +36,12 @@ NOT_FOUND = "404"
 LOGIN = "redirect to login (or 401/404)"
 
 PUBLIC_ENDPOINTS = {"static", "brand.stylesheet", "brand.logo", "system.healthz"}
-PUBLIC_BLUEPRINTS = {"auth", "account", "schedule"}  # schedule: the candidate's signed link is the credential
+PUBLIC_BLUEPRINTS = {"auth", "account", "schedule", "consent"}  # schedule, consent: the signed link is the credential
 # The signed-in staff member's own account page (password, second factor): staff of any agency, never contacts.
 STAFF_ACCOUNT_ENDPOINTS = {
     "account.settings",
     "account.change_password",
+    "account.save_preferences",
     "account.start_second_factor",
     "account.confirm_second_factor",
     "account.disable_second_factor",

@@ -110,6 +110,9 @@ class ClientContact(Principal, Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Who chose ``timezone``: none (the default, so the browser's zone may fill it in the first time
+    # the contact acts), "browser" (filled in so), "contact" (chosen on their settings page) or "staff".
+    timezone_source: Mapped[str | None] = mapped_column(String(10))
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at = created_at()
 
@@ -119,6 +122,7 @@ class ClientContact(Principal, Model):
     __table_args__ = (
         UniqueConstraint("agency_id", "email"),
         CheckConstraint("email = lower(email)", name="email_lower"),
+        CheckConstraint("timezone_source IN ('browser', 'contact', 'staff')", name="timezone_source"),
     )
 
 
@@ -188,16 +192,38 @@ class CandidateTag(Model):
     tag: Mapped[str] = mapped_column(String(80), primary_key=True)
 
 
+CONSENT_STATUSES = ("requested", "given", "declined")
+CONSENT_CHANNELS = ("email", "phone", "in_person", "written", "link")
+
+
 class ConsentRecord(Model):
-    """The candidate agreed to be presented (to one client, or to any when company is null)."""
+    """The candidate's answer to being presented (to one client, or to any when company is null).
+
+    One row per answer a recruiter recorded, or per request e-mailed to the candidate ("Ask the
+    candidate"): such a row is ``requested`` until the candidate answers through the link, and the
+    link may change the answer until it expires. ``given_at`` is when the answer was given (none
+    while requested), ``channel`` how, ``recorded_by`` the staff member who recorded or asked.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = agency_fk()
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("client_company.id", ondelete="CASCADE"))
-    given_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(10), default="given", server_default="given")
+    channel: Mapped[str | None] = mapped_column(String(20))
+    given_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     method: Mapped[str] = mapped_column(String(200))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    company: Mapped[ClientCompany | None] = relationship()
+    recorded_by: Mapped["User | None"] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("status IN ('requested', 'given', 'declined')", name="status"),
+        CheckConstraint("channel IN ('email', 'phone', 'in_person', 'written', 'link')", name="channel"),
+        CheckConstraint("status = 'requested' OR given_at IS NOT NULL", name="answered_at"),
+    )
 
 
 class Resume(Model):

@@ -151,3 +151,38 @@ def _absolute(link: str | None) -> str:
     """An alert's stored in-app path as an address for an email."""
     base = current_app.config["BASE_URL"].rstrip("/")
     return base + (link or "/agency/alerts")
+
+
+def alert_user(
+    user: User, kind: str, message: str, *, endpoint: str, dedupe_key: str, now: datetime | None = None, **values
+) -> Alert:
+    """Alert one staff member about something that is not an application's (a candidate's consent
+    answer, say), once per ``dedupe_key``; the page is ``endpoint`` with ``values``. E-mailed at
+    once when they chose immediate alerts; digest users get it in the daily digest."""
+    now = now or utcnow()
+    existing = _by_key(user.id, dedupe_key)
+    if existing is not None:
+        return existing
+    alert = Alert(
+        agency_id=user.agency_id,
+        user_id=user.id,
+        kind=kind,
+        message=message[:500],
+        link=current_app.url_map.bind("localhost", script_name="/").build(endpoint, values),
+        dedupe_key=dedupe_key,
+    )
+    db.session.add(alert)
+    if user.active and user.alert_email == "immediate":
+        mail = send_mail(
+            user.agency,
+            f"alert.{kind}",
+            user.email,
+            message[:200],
+            "alert",
+            user=user,
+            alert=alert,
+            url=absolute_url(endpoint, **values),
+        )
+        db.session.flush()
+        alert.mail_id, alert.emailed_at = mail.id, now
+    return alert

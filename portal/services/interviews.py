@@ -589,7 +589,7 @@ def client_zone(contact: ClientContact, request: InterviewRequest | None) -> str
     reads them in the asker's proposal zone, else in their company's zone."""
     if request is not None and request.contact_id == contact.id and request.timezone:
         return request.timezone
-    if contact.timezone and contact.timezone not in UNCHOSEN_CONTACT_ZONES:
+    if contact.timezone and (contact.timezone_source is not None or contact.timezone not in UNCHOSEN_CONTACT_ZONES):
         return contact.timezone
     if request is not None and request.timezone:
         return request.timezone

@@ -34,6 +34,7 @@ from .activity import record
 from .auth import landing_link
 from .client_profile import CONTACT_PLACEHOLDERS, is_contact_line
 from .mail import send_mail
+from .timezones import zone_or_utc
 
 SENT_ONLINE = "job.sent_online"
 DEFAULT_TEMPLATE = (
@@ -67,6 +68,10 @@ class ShareGuards:
     submissions: list[PriorSubmission] = field(default_factory=list)
     rejections: list[PriorSubmission] = field(default_factory=list)
     consent: ConsentRecord | None = None
+    # The candidate's latest answer was no (for this client, or for any client when none named it).
+    declined: ConsentRecord | None = None
+    # Asked by e-mail and not answered yet.
+    requested: ConsentRecord | None = None
 
     @property
     def needs_override(self) -> bool:
@@ -98,16 +103,39 @@ def share_guards(application: Application, viewer: User | None = None) -> ShareG
             guards.submissions.append(entry)
         if other.outcome == "rejected_by_client" or other.client_status == "rejected_by_client":
             guards.rejections.append(entry)
-    guards.consent = db.session.scalar(
+    about_this_client = or_(ConsentRecord.company_id == job.company_id, ConsentRecord.company_id.is_(None))
+    latest = db.session.scalar(
         select(ConsentRecord)
         .where(
             ConsentRecord.candidate_id == application.candidate_id,
-            or_(ConsentRecord.company_id == job.company_id, ConsentRecord.company_id.is_(None)),
+            about_this_client,
+            ConsentRecord.status.in_(("given", "declined")),
         )
-        .order_by(ConsentRecord.company_id.is_(None), ConsentRecord.given_at.desc())
+        .order_by(ConsentRecord.company_id.is_(None), ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.status == "given":
+        guards.consent = latest
+    elif latest is not None:
+        guards.declined = latest
+    guards.requested = db.session.scalar(
+        select(ConsentRecord)
+        .where(
+            ConsentRecord.candidate_id == application.candidate_id,
+            ConsentRecord.company_id == job.company_id,
+            ConsentRecord.status == "requested",
+        )
+        .order_by(ConsentRecord.requested_at.desc())
         .limit(1)
     )
     return guards
+
+
+def declined_message(declined: ConsentRecord, application: Application, zone_name: str | None) -> str:
+    """``Ada Lovelace declined to be presented to Initech on 3 Dec 2026.`` (the day in ``zone_name``)."""
+    day = as_utc(declined.given_at or utcnow()).astimezone(zone_or_utc(zone_name))
+    client = application.job.company.name if declined.company_id else "any client"
+    return f"{application.candidate.name} declined to be presented to {client} on {day.day} {day:%b %Y}."
 
 
 def _placeholder_values(candidate: Candidate) -> dict[str, str]:
@@ -205,9 +233,13 @@ def share_candidate(
     guards = share_guards(application)
     override = (consent_override_reason or "").strip()
     if guards.needs_override and len(override) < 5:
+        missing = (
+            declined_message(guards.declined, application, by_user.timezone)
+            if guards.declined
+            else f"No consent to present {application.candidate.name} to {application.job.company.name} is recorded."
+        )
         raise ServiceError(
-            f"No consent to present {application.candidate.name} to {application.job.company.name} is recorded. "
-            "Record consent, or give a reason to share anyway (at least 5 characters).",
+            f"{missing} Record consent, or give a reason to share anyway (at least 5 characters).",
             field="consent_override_reason",
         )
     if (

@@ -388,6 +388,7 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "agency_templates.save_email_template": "e-mail templates: not in documents",
     "agency_templates.reset_email_template": "e-mail templates: not in documents",
     "alerts.alert_job_owner": "an alert row (and its mail) for a user",
+    "alerts.alert_user": "an alert row (and its mail) for a user",
     "auth.issue_link": "a sign-in token for a contact (names the job, changes nothing on it)",
     "auth.redeem_link": "marks a sign-in token used",
     "auth.request_sign_in": "a sign-in token and its mail",
@@ -409,6 +410,10 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "application_status.from_history": "sets client_status on an object being imported: walked through import",
     "notes.add_candidate_note": "a note and a timeline entry: notes are not in search documents",
     "notes.add_job_note": "a note and a timeline entry: notes are not in search documents",
+    "consent.record_consent": "a consent row and a timeline entry: consent is not in documents",
+    "consent.ask_consent": "a consent request row, its mail and a timeline entry",
+    "consent.answer_consent": "a consent row's answer and a timeline entry",
+    "consent.consent_token": "signs a token, writes nothing",
 }
 
 # Functions that only read. A function listed here that starts writing must move to a scenario.
@@ -443,10 +448,11 @@ READS_ONLY = {
     "client_profile": "contact_values mentions_contact is_contact_line is_hired what_the_client_sees client_profile "
     "scrub_name "
     "client_sees_contact_details",
-    "sharing": "clean_fields interview_requested share_guards profile_from_template "
+    "sharing": "clean_fields interview_requested share_guards declined_message profile_from_template "
     "newly_shared online_message shared_count_by_job job_contacts candidate_resumes "
     "candidate_video_resumes",
     "timezones": "zone_choices grouped_zone_choices valid_zone zone_or_utc",
+    "consent": "check_consent_link what_is_shared consent_history channel_label",
     "tasks": "task_comments_page "
     "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
     "task_assignee missing_for_completion is_overdue agency_workload",

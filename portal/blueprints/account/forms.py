@@ -1,10 +1,18 @@
 """Account forms: set a password from a link, change it, reset it, and the second factor."""
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from ...forms import current_password_field, new_password_field, repeated_password_field, sign_in_email_field
+from ...forms import (
+    current_password_field,
+    new_password_field,
+    repeated_password_field,
+    sign_in_email_field,
+    timezone_field,
+)
+from ...services.preferences import ALERT_EMAIL_CHOICES
 
 
 class SetPasswordForm(FlaskForm):
@@ -12,6 +20,17 @@ class SetPasswordForm(FlaskForm):
 
     password = new_password_field()
     confirm = repeated_password_field()
+
+
+class PreferencesForm(FlaskForm):
+    """A staff member's zone and how alerts reach them."""
+
+    timezone = timezone_field()
+    alert_email = SelectField(
+        "Alert e-mails",
+        choices=[SelectChoice(value, label) for value, label in ALERT_EMAIL_CHOICES.items()],
+        validators=[InputRequired("Choose how alerts reach you.")],
+    )
 
 
 class ChangePasswordForm(FlaskForm):

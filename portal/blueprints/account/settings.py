@@ -1,4 +1,5 @@
-"""The signed-in staff member's own account: change the password; turn a second factor on or off."""
+"""The signed-in staff member's own account: their timezone and alert e-mails, changing the
+password, turning a second factor on or off."""
 
 import functools
 
@@ -9,9 +10,9 @@ from ... import sessions
 from ...forms import EmptyForm
 from ...htmx import redirect_for, render
 from ...ratelimit import Wait, retry_after
-from ...services import login_throttle, passwords, two_factor
+from ...services import login_throttle, passwords, preferences, two_factor
 from ...unit_of_work import attempt, unit_of_work
-from .forms import ChangePasswordForm, ConfirmSecondFactorForm, DisableSecondFactorForm
+from .forms import ChangePasswordForm, ConfirmSecondFactorForm, DisableSecondFactorForm, PreferencesForm
 from .views import bp
 
 
@@ -35,6 +36,8 @@ def _page(status: int = 200, recovery_codes: list[str] | None = None, **forms):
     return render(
         "account/settings.html",
         status=status,
+        preferences_form=forms.get("preferences_form")
+        or PreferencesForm(formdata=None, timezone=user.timezone, alert_email=user.alert_email),
         password_form=forms.get("password_form") or ChangePasswordForm(formdata=None),
         start_form=EmptyForm(formdata=None),
         confirm_form=forms.get("confirm_form") or ConfirmSecondFactorForm(formdata=None),
@@ -76,8 +79,26 @@ def _show_refusal(form, refusal) -> None:
 @bp.get("/")
 @staff_only
 def settings():
-    """Password and second factor of the signed-in staff member."""
+    """Timezone, alert e-mails, password and second factor of the signed-in staff member."""
     return _page()
+
+
+@bp.post("/preferences")
+@staff_only
+def save_preferences():
+    """Save the timezone (every time shown to this person) and how alerts reach them."""
+    form = PreferencesForm()
+    if not form.validate_on_submit():
+        return _page(422, preferences_form=form)
+    with attempt() as outcome:
+        preferences.set_staff_preferences(
+            current_user._get_current_object(), timezone=form.timezone.data, alert_email=form.alert_email.data
+        )
+    if outcome.refusal is not None:
+        _show_refusal(form, outcome.refusal)
+        return _page(422, preferences_form=form)
+    flash("Your preferences are saved.")
+    return redirect_for(url_for("account.settings") + "#preferences")
 
 
 @bp.post("/password")

@@ -17,6 +17,7 @@ from ...services.timezones import grouped_zone_choices
 from ...unit_of_work import attempt
 from . import bp
 from .client_comments import has_thread, thread_context
+from .consent import consent_context
 from .forms import (
     AddToJobForm,
     CandidateForm,
@@ -61,6 +62,7 @@ def candidate_page(
         timeline=timeline(current_user, candidate_id=person.id),
         reschedule_form=RescheduleForm(timezone=current_user.timezone),
         form=EmptyForm(),
+        **consent_context(person),
     )
 
 

@@ -12,6 +12,7 @@ from ...services import sharing
 from ...services.client_profile import is_hired, what_the_client_sees
 from ...unit_of_work import attempt, unit_of_work
 from . import bp
+from .consent import consent_context
 from .forms import SendOnlineForm, ShareForm, choices, show_refusal
 
 
@@ -35,6 +36,8 @@ def _share_context(application: Application, form: ShareForm) -> dict:
         "guards": sharing.share_guards(application, current_user),
         "form": form,
         "preview": preview,
+        "candidate": application.candidate,
+        **consent_context(application.candidate, company_id=application.job.company_id, application_id=application.id),
     }
 
 

@@ -7,7 +7,7 @@ from ...scoping import client_share_state, own_company_has_logo
 from ...services.client_actions import NO_LONGER_SHARED, status_label
 from .gone import gone
 from .partials import CandidateUrls
-from .visits import track_visit
+from .visits import adopt_browser_zone, track_visit
 
 bp = Blueprint("client", __name__, url_prefix="/<slug>/portal")
 
@@ -19,6 +19,7 @@ def _only_contacts_of_this_agency():
     if not current_user.is_contact or current_user.agency.slug != request.view_args.get("slug"):
         abort(404)
     track_visit()
+    adopt_browser_zone()
     return _only_shared_candidates()
 
 
@@ -52,6 +53,6 @@ def _helpers():
 
 
 # The resource modules attach their routes to ``bp``, so they can only be imported once it exists.
-from . import candidates, decisions, home, interviews, jobs  # noqa: E402, F401
+from . import candidates, decisions, home, interviews, jobs, settings  # noqa: E402, F401
 
 __all__ = ["bp"]

@@ -2,10 +2,11 @@
 
 from datetime import datetime, timedelta
 
-from flask import session
+from flask import request, session
 from flask_login import current_user
 
 from ...models import as_utc, utcnow
+from ...services import preferences
 from ...services.client_overview import record_visit
 from ...unit_of_work import unit_of_work
 
@@ -30,3 +31,14 @@ def baseline() -> datetime | None:
     """When the contact was last seen before this visit began (None on their first visit)."""
     value = session.get("visit_baseline")
     return datetime.fromisoformat(value) if value else None
+
+
+def adopt_browser_zone() -> None:
+    """The first time a contact whose zone nobody chose acts (a POST), keep the zone their browser
+    reported (``browser_timezone``, filled by static/js/browser-zone.js)."""
+    if request.method != "POST" or preferences.zone_is_chosen(current_user):
+        return
+    reported = request.form.get("browser_timezone")
+    if reported:
+        with unit_of_work():
+            preferences.adopt_browser_zone(current_user._get_current_object(), reported)
