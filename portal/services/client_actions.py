@@ -31,7 +31,7 @@ from . import ServiceError, application_status
 from .activity import record
 from .alerts import alert_job_owner, retract_alert
 from .application_status import OPEN_FOR_DECISIONS
-from .tasks import generate_task, retract_task
+from .tasks import generate_task, restore_tasks, retract_request_tasks, retract_task
 from .timezones import valid_zone, zone_or_utc
 from .validation import clean_text
 
@@ -353,7 +353,7 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
         if application.client_status == "rejected_by_client":
             return application
         raise ServiceError(f"This candidate can't be rejected now: {status_label(application.client_status).lower()}.")
-    cancelled = _cancel_open_requests(application)
+    cancelled, retracted = cancel_open_requests(application, now=now)
     candidate = application.candidate.name
     key = _reject_key(application)
     generate_task(application, "send_feedback", key, now=now)
@@ -376,6 +376,7 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
         client_visible=True,
         previous_status=previous,
         cancelled_requests=cancelled,
+        retracted_tasks=retracted,
     )
     return application
 
@@ -413,7 +414,9 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
     key = _reject_key(application)
     retract_task(application.agency_id, key)
     retract_alert(application.job.owner_id, key)
-    _reopen_requests(application, entry.detail.get("cancelled_requests") or [], now)
+    _reopen_requests(
+        application, entry.detail.get("cancelled_requests") or [], entry.detail.get("retracted_tasks") or [], now
+    )
     record(
         application.agency_id,
         "client.reject_undone",
@@ -545,22 +548,26 @@ def _to_utc(day: date, start: time, zone: ZoneInfo, field: str) -> datetime:
     return instant
 
 
-def _cancel_open_requests(application: Application) -> list[int]:
-    """A rejected candidate needs no interview: cancel open requests and their tasks."""
-    cancelled = []
+def cancel_open_requests(application: Application, *, now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """A closed or rejected candidate needs no interview: cancel the open requests and withdraw
+    every open task made for them ("Organise" or "Re-arrange interview"). Returns the ids of the
+    requests and of the tasks, so an Undo can restore exactly these."""
+    cancelled, retracted = [], []
     for request_row in db.session.scalars(
         select(InterviewRequest).where(
             InterviewRequest.application_id == application.id, InterviewRequest.status == "open"
         )
     ):
         request_row.status = "cancelled"
-        retract_task(application.agency_id, f"organise_interview:req{request_row.id}")
+        retracted.extend(retract_request_tasks(request_row.id, now=now))
         cancelled.append(request_row.id)
-    return cancelled
+    return cancelled, retracted
 
 
-def _reopen_requests(application: Application, request_ids: list[int], now: datetime) -> None:
-    """Undo of a reject: the interview requests it cancelled are open again, with their task."""
+def _reopen_requests(application: Application, request_ids: list[int], task_ids: list[int], now: datetime) -> None:
+    """Undo of a reject: the interview requests it cancelled are open again, with the tasks it
+    withdrew (a request whose task was not recorded gets a fresh "Organise interview")."""
+    restored = {task.interview_request_id for task in restore_tasks(application.agency_id, task_ids)}
     for request_row in db.session.scalars(
         select(InterviewRequest).where(
             InterviewRequest.id.in_(request_ids),
@@ -569,13 +576,14 @@ def _reopen_requests(application: Application, request_ids: list[int], now: date
         )
     ):
         request_row.status = "open"
-        generate_task(
-            application,
-            "organise_interview",
-            f"organise_interview:req{request_row.id}",
-            interview_request_id=request_row.id,
-            now=now,
-        )
+        if request_row.id not in restored:
+            generate_task(
+                application,
+                "organise_interview",
+                f"organise_interview:req{request_row.id}",
+                interview_request_id=request_row.id,
+                now=now,
+            )
 
 
 def _open_request(application: Application) -> InterviewRequest | None:

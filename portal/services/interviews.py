@@ -527,10 +527,35 @@ def cancel_interviews_of_rejected(*, now: datetime | None = None, batch_size: in
         )
     )
     for interview in due:
-        _, request = _cancel(interview, None, "Interview cancelled: the client rejected the candidate", now)
-        if request is not None and request.status == "scheduled":
-            request.status = "cancelled"
+        _cancel_for_closed(interview, None, "Interview cancelled: the client rejected the candidate", now)
     return len(due)
+
+
+def cancel_scheduled_interviews(
+    application: Application, by_user: User | None, summary: str, *, now: datetime | None = None
+) -> list[Interview]:
+    """The application was closed (the agency rejected the candidate, or they withdrew): each of
+    its scheduled interviews is cancelled through the one cancel path (METHOD:CANCEL, same UID,
+    higher SEQUENCE, built per recipient) and the request behind it closed. No "Re-arrange
+    interview": nobody is to be interviewed. Returns the interviews cancelled."""
+    now = to_utc(now or utcnow())
+    scheduled = list(
+        db.session.scalars(
+            select(Interview)
+            .where(Interview.application_id == application.id, Interview.status == "scheduled")
+            .order_by(Interview.starts_at)
+            .with_for_update()
+        )
+    )
+    for interview in scheduled:
+        _cancel_for_closed(interview, by_user, summary, now)
+    return scheduled
+
+
+def _cancel_for_closed(interview: Interview, by_user: User | None, summary: str, now: datetime) -> None:
+    _, request = _cancel(interview, by_user, summary, now)
+    if request is not None and request.status == "scheduled":
+        request.status = "cancelled"
 
 
 def build_ics(

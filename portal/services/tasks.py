@@ -125,6 +125,32 @@ def retract_task(agency_id: int, dedupe_key: str) -> Task | None:
     return task
 
 
+def retract_request_tasks(request_id: int, *, now: datetime | None = None) -> list[int]:
+    """Withdraw every open task made for interview request ``request_id`` (its "Organise" or
+    "Re-arrange interview"): the request was closed. Returns their ids, for an Undo to restore."""
+    retracted = []
+    for task in db.session.scalars(
+        select(Task).where(Task.interview_request_id == request_id, Task.status == OPEN).order_by(Task.id)
+    ):
+        task.status, task.dedupe_key, task.completed_at = "retracted", None, as_utc(now or utcnow())
+        retracted.append(task.id)
+    return retracted
+
+
+def restore_tasks(agency_id: int, task_ids: list[int]) -> list[Task]:
+    """Open again the tasks an action retracted, now undone (their keys stay freed)."""
+    if not task_ids:
+        return []
+    restored = list(
+        db.session.scalars(
+            select(Task).where(Task.agency_id == agency_id, Task.id.in_(task_ids), Task.status == "retracted")
+        )
+    )
+    for task in restored:
+        task.status, task.completed_at = OPEN, None
+    return restored
+
+
 def _by_key(agency_id: int, dedupe_key: str) -> Task | None:
     return db.session.scalar(select(Task).where(Task.agency_id == agency_id, Task.dedupe_key == dedupe_key))
 

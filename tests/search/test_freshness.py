@@ -223,6 +223,21 @@ SCENARIOS = {
         make_interview(b.rejected, b.recruiter, SLOT + timedelta(days=2)),
         interviews.cancel_interviews_of_rejected(now=NOW + timedelta(minutes=1)),
     ),
+    "interviews.cancel_scheduled_interviews": lambda b: interviews.cancel_scheduled_interviews(
+        db.session.get(Application, b.interview.application_id), b.recruiter, "Interview cancelled", now=NOW
+    ),
+    "client_actions.cancel_open_requests": lambda b: client_actions.cancel_open_requests(
+        db.session.get(Application, b.request.application_id), now=NOW
+    ),
+    "pipeline.close_application#withdrawn": lambda b: pipeline.close_application(
+        db.session.get(Application, b.interview.application_id),
+        "withdrawn",
+        b.recruiter,
+        reason_id=_loss_reason(b).id,
+        now=NOW,
+    ),
+    "tasks.retract_request_tasks": lambda b: tasks.retract_request_tasks(b.request.id, now=NOW),
+    "tasks.restore_tasks": lambda b: tasks.restore_tasks(b.agency.id, tasks.retract_request_tasks(b.request.id)),
     "client_comments.reply_to_client": lambda b: client_comments.reply_to_client(
         b.recruiter, b.application, "Her notice is four weeks.", now=NOW + timedelta(days=1)
     ),
@@ -292,6 +307,12 @@ def _further_round(b: Bench) -> None:
         slots=[SlotInput(date(2026, 12, 8), time(10, 0), 45)],
         now=NOW,
     )
+
+
+def _loss_reason(b: Bench) -> Reason:
+    return db.session.scalars(
+        select(Reason).where(Reason.agency_id == b.agency.id, Reason.kind == "loss").order_by(Reason.id)
+    ).first()
 
 
 def _complete_feedback_task(b: Bench) -> None:
