@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Application, ClientContact, Interview, InterviewRequest, ProposedSlot, User, utcnow
+from ..models import Activity, Application, ClientContact, Interview, InterviewRequest, ProposedSlot, User, utcnow
 from . import ServiceError
 from .activity import record
 from .alerts import alert_job_owner
@@ -263,8 +263,45 @@ def ask_for_other_times(
         client_visible=True,
         request_id=request.id,
         note=note,
+        declined=[
+            {"starts_at": to_utc(s.starts_at).isoformat(), "ends_at": to_utc(s.ends_at).isoformat()} for s in declined
+        ],
     )
     return request
+
+
+@dataclass
+class DeclinedTime:
+    """A time the agency proposed and the client declined, in the owner's zone and the asker's."""
+
+    start: datetime
+    end: datetime
+    owner_label: str
+    asker_label: str
+
+
+def declined_times(request: InterviewRequest) -> list[DeclinedTime]:
+    """The agency's times the client declined ("None of these work") on this request, in the
+    order they were declined: the recruiter's task lists them so they are not proposed again."""
+    owner_zone = request_owner_zone(db.session.get_one(Application, request.application_id))
+    entries = db.session.scalars(
+        select(Activity)
+        .where(Activity.application_id == request.application_id, Activity.verb == "client.other_times_requested")
+        .order_by(Activity.id)
+    )
+    found = []
+    for entry in entries:
+        if (entry.detail or {}).get("request_id") != request.id:
+            continue
+        for item in entry.detail.get("declined") or []:
+            start, end = (
+                to_utc(datetime.fromisoformat(item["starts_at"])),
+                to_utc(datetime.fromisoformat(item["ends_at"])),
+            )
+            found.append(
+                DeclinedTime(start, end, format_in_zone(start, owner_zone), format_in_zone(start, request.timezone))
+            )
+    return found
 
 
 def candidate_asks_for_other_times(link: SelfScheduleLink, note: str = "", *, now: datetime | None = None) -> None:

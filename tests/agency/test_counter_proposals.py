@@ -158,6 +158,16 @@ def test_none_of_these_work_withdraws_the_times_and_tells_the_owner(
     page = _text(contact_client.get(_candidate_page(desk)))
     assert "Accept Tue" not in page and "Your recruiter is arranging the interview." in page
 
+    # The recruiter's task lists the declined time, in both zones, so it is not proposed again.
+    declined = re.search(
+        r'<div id="declined-times">(.*?)</div>', _text(recruiter_client.get(f"/agency/tasks/{task.id}")), re.S
+    )
+    assert declined is not None
+    assert "Tue 11 Mar 2031, 15:00 (Europe/London) · client: Tue 11 Mar 2031, 11:00 (America/New_York)" in (
+        declined.group(1)
+    )
+    assert "Mon 10 Mar" not in declined.group(1)  # the client's own time was not declined
+
 
 def test_without_a_place_the_accepted_time_waits_for_the_recruiter_and_the_candidate_may_book_it(
     desk, request_row, recruiter_client, contact_client

@@ -419,8 +419,8 @@ READS_ONLY = {
     "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch neighbours shared_resume "
     "shared_video",
     "importer": "",
-    "interview_answers": "client_interview_view is_further_round request_owner_zone suggestions_in_zones asker_zone "
-    "interview_zones interview_candidate_id",
+    "interview_answers": "client_interview_view declined_times is_further_round request_owner_zone "
+    "suggestions_in_zones asker_zone interview_zones interview_candidate_id",
     "interviews": "client_zone company_zone to_utc zone format_in_zone slots_in_zones find_conflicts free_windows "
     "self_schedulable_slots "
     "interviews_for_applications "
