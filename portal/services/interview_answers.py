@@ -19,7 +19,14 @@ from ..models import Activity, Application, ClientContact, Interview, InterviewR
 from . import ServiceError
 from .activity import record
 from .alerts import alert_job_owner
-from .client_actions import FORMATS, SlotInput, _validate_slots, ensure_actionable
+from .client_actions import (
+    SlotInput,
+    check_format_and_zone,
+    check_proposed_times,
+    ensure_actionable,
+    open_interview_request,
+    open_request,
+)
 from .interviews import (
     WORKDAY_END,
     WORKDAY_START,
@@ -31,8 +38,7 @@ from .interviews import (
     to_utc,
     zone,
 )
-from .tasks import generate_task
-from .timezones import valid_zone
+from .tasks import organise_interview_task
 
 TAKEN = "That time was taken a moment ago, so nothing was booked. Accept another time or ask for other times."
 
@@ -68,14 +74,6 @@ class ClientInterviewView:
     can_request_further_round: bool = False
 
 
-def _open_request(application: Application) -> InterviewRequest | None:
-    return db.session.scalar(
-        select(InterviewRequest).where(
-            InterviewRequest.application_id == application.id, InterviewRequest.status == "open"
-        )
-    )
-
-
 def _scheduled(application: Application) -> list[Interview]:
     return list(
         db.session.scalars(
@@ -98,7 +96,7 @@ def client_interview_view(
     """The scheduled interviews, the agency's proposed times still on offer (future, not yet
     accepted) and whether a further round may be asked for, in the contact's zone."""
     now = to_utc(now or utcnow())
-    request = _open_request(application)
+    request = open_request(application)
     zone_name = zone(client_zone(contact, request)).key
     scheduled = []
     for interview in _scheduled(application):
@@ -128,13 +126,13 @@ def is_further_round(application: Application) -> bool:
     return (
         application.client_status == "interview_scheduled"
         and application.is_active
-        and _open_request(application) is None
+        and open_request(application) is None
         and bool(_scheduled(application))
     )
 
 
 def _offered_slot(application: Application, slot_id: int) -> tuple[InterviewRequest, ProposedSlot]:
-    request = _open_request(application)
+    request = open_request(application)
     slot = None
     if request is not None:
         slot = next((s for s in request.proposed_slots if s.id == slot_id and s.proposed_by == "agency"), None)
@@ -225,7 +223,7 @@ def ask_for_other_times(
     note = (note or "").strip()
     if len(note) > 2000:
         raise ServiceError("Keep the note under 2,000 characters.", field="note")
-    request = _open_request(application)
+    request = open_request(application)
     declined = (
         [s for s in request.proposed_slots if s.proposed_by == "agency" and s.accepted_at is None] if request else []
     )
@@ -236,13 +234,7 @@ def ask_for_other_times(
     key = f"other_times:req{request.id}:slot{max(s.id for s in declined)}"
     for slot in declined:
         request.proposed_slots.remove(slot)
-    generate_task(
-        application,
-        "organise_interview",
-        f"organise_interview:req{request.id}",
-        interview_request_id=request.id,
-        now=now,
-    )
+    organise_interview_task(application, request.id, now=now)
     said = f' They wrote: "{note}"' if note else ""
     alert_job_owner(
         application,
@@ -350,56 +342,23 @@ def request_further_round(
     The booked interview stays; the job owner gets an "Organise interview" task and an alert."""
     now = to_utc(now or utcnow())
     ensure_actionable(application)
-    if interview_format not in FORMATS:
-        raise ServiceError("Choose video, phone or on-site.", field="format")
-    chosen_zone = valid_zone(timezone_name)
-    existing = _open_request(application)
+    chosen_zone = check_format_and_zone(interview_format, timezone_name)
+    existing = open_request(application)
     if existing is not None:
         return existing  # a repeat (double submit, second tab, another contact)
     if not is_further_round(application):
         raise ServiceError("A further round can be asked for once an interview is booked.")
-    proposed = _validate_slots(slots, chosen_zone, now)
-    if len((notes or "").strip()) > 2000:
-        raise ServiceError("Keep the notes under 2,000 characters.", field="notes")
-    request = InterviewRequest(
-        agency_id=application.agency_id,
-        application_id=application.id,
-        contact_id=contact.id,
-        format=interview_format,
-        notes=(notes or "").strip() or None,
-        timezone=chosen_zone.key,
-        proposed_slots=[ProposedSlot(starts_at=s, ends_at=e, timezone=chosen_zone.key) for s, e in proposed],
-    )
-    db.session.add(request)
-    db.session.flush()
-    application.last_activity_at = now
-    generate_task(
+    proposed = check_proposed_times(slots, chosen_zone, notes, now)
+    return open_interview_request(
+        contact,
         application,
-        "organise_interview",
-        f"organise_interview:req{request.id}",
-        interview_request_id=request.id,
+        interview_format=interview_format,
+        zone=chosen_zone,
+        proposed=proposed,
+        notes=notes,
         now=now,
+        further_round=True,
     )
-    alert_job_owner(
-        application,
-        "interview_requested",
-        f"{contact.name} ({contact.company.name}) asked for a further interview round with "
-        f"{application.candidate.name} for {application.job.title}.",
-        f"interview_requested:req{request.id}",
-        now=now,
-    )
-    record(
-        application.agency_id,
-        "client.interview_requested",
-        f"{contact.name} requested a further interview round with {application.candidate.name}",
-        actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
-        client_visible=True,
-        request_id=request.id,
-    )
-    return request
 
 
 @dataclass

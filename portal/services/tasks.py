@@ -116,6 +116,17 @@ def generate_task(
     return task
 
 
+def organise_interview_task(application: Application, request_id: int, *, now: datetime | None = None) -> Task:
+    """The job owner's "Organise interview" task for client request ``request_id`` (one per request)."""
+    return generate_task(
+        application,
+        "organise_interview",
+        f"organise_interview:req{request_id}",
+        interview_request_id=request_id,
+        now=now,
+    )
+
+
 def retract_task(agency_id: int, dedupe_key: str) -> Task | None:
     """Withdraw an open generated task (the action behind it was undone)."""
     task = _by_key(agency_id, dedupe_key)

@@ -397,6 +397,10 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "client_overview.record_visit": "the contact's last visit",
     "interviews.self_schedule_token": "signs a token, writes nothing",
     "interviews.build_ics": "builds calendar text, writes nothing",
+    "client_actions.open_interview_request": "walked through client_actions.request_interview and "
+    "interview_answers.request_further_round, its callers",
+    "client_actions.post_to_thread": "walked through client_actions.add_comment and client_comments.reply_to_client",
+    "tasks.organise_interview_task": "walked through the interview requests and ask_for_other_times, its callers",
     "tasks.complete_interview_tasks": "closes tasks; walked through interviews.confirm_interview, its caller",
     "application_status.move": "walked through every client action above (its only callers)",
     "application_status.close": "walked through pipeline.close_application and the client actions",
@@ -414,7 +418,8 @@ READS_ONLY = {
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
     "client_comments": "is_shared_now thread_participants",
-    "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
+    "client_actions": "check_format_and_zone check_proposed_times open_request "
+    "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
     "undo_deadline rejection_reasons status_label",
     "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch neighbours shared_resume "
     "shared_video",
