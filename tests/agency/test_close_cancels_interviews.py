@@ -15,11 +15,10 @@ from portal.models import Application, Interview, InterviewRequest, Reason, Task
 from portal.services import client_actions
 from portal.services.client_actions import SlotInput
 from portal.services.interview_answers import request_further_round
-from portal.services.interviews import cancel_interview
 from portal.services.pipeline import close_application
 from portal.worker import deliver_mail
 from tests.agency.conftest import FRIDAY_BEFORE_US_DST
-from tests.agency.test_nothing_dropped import STARTS_UTC, _confirm, _request
+from tests.agency.test_nothing_dropped import STARTS_UTC, _confirm, _request, booked_then_cancelled
 
 NOW = FRIDAY_BEFORE_US_DST
 
@@ -114,11 +113,7 @@ def test_a_hire_keeps_the_scheduled_interview(desk, smtp):
 
 
 def test_a_client_reject_withdraws_the_rearrange_task_and_undo_gives_it_back(desk, smtp):
-    request = _request(desk)
-    interview = _confirm(desk, request)
-    db.session.commit()
-    cancel_interview(interview, desk.recruiter, now=NOW)
-    db.session.commit()
+    request, _ = booked_then_cancelled(desk)
     (rearrange,) = _open_interview_tasks(desk.application.id)
     assert rearrange.title.startswith("Re-arrange interview") and rearrange.interview_request_id == request.id
 
