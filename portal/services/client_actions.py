@@ -29,7 +29,7 @@ from ..models import (
     utcnow,
 )
 from . import ServiceError, application_status
-from .activity import record
+from .activity import record_for
 from .alerts import alert_job_owner, retract_alert
 from .application_status import OPEN_FOR_DECISIONS
 from .tasks import generate_task, organise_interview_task, restore_tasks, retract_request_tasks, retract_task
@@ -134,14 +134,11 @@ def rate(
     verb_summary = (
         f"rated {shown} {stars} star{'s' if stars != 1 else ''}" if stars else f"cleared their rating of {shown}"
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.rated",
         f"{contact.name} {verb_summary}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         stars=stars,
     )
     db.session.flush()
@@ -179,14 +176,11 @@ def add_comment(contact: ClientContact, application: Application, body: str, now
         f"client_comment:{comment.id}",
         now=now,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.commented",
         f"{contact.name} commented on {client_facing_name(application)}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
     )
     return comment
@@ -327,14 +321,11 @@ def open_interview_request(
         f"interview_requested:req{request_row.id}",
         now=now,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.interview_requested",
         f"{contact.name} requested {'a further interview round' if further_round else 'an interview'} with {candidate}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
         request_id=request_row.id,
     )
@@ -369,14 +360,11 @@ def request_hire(
         f"hire_requested:app{application.id}",
         now=now,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.hire_requested",
         f"{contact.name} asked to hire {client_facing_name(application)}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
         start_date=start_date.isoformat() if start_date else None,
         note=(note or "").strip() or None,
@@ -412,14 +400,11 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
         hold_mail=UNDO_WINDOW + UNDO_GRACE,
         now=now,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.rejected",
         f"{contact.name} rejected {client_facing_name(application)}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
         previous_status=previous,
         cancelled_requests=cancelled,
@@ -464,14 +449,11 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
     _reopen_requests(
         application, entry.detail.get("cancelled_requests") or [], entry.detail.get("retracted_tasks") or [], now
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.reject_undone",
         f"{contact.name} undid the rejection of {client_facing_name(application)}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
     )
     return application
@@ -505,15 +487,12 @@ def explain_reject(
     application.reason_id = reason.id if reason else application.reason_id
     application.outcome_comment = comment or application.outcome_comment
     _touch(application, now)
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.reject_reason",
         f"{contact.name} gave a reason for rejecting "
         f"{application.candidate.name}: {reason.label if reason else 'comment'}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         reason=reason.label if reason else None,
         comment=comment or None,
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Application, ClientContact, Comment, User
 from . import ServiceError
-from .activity import record
+from .activity import record_for
 from .client_actions import client_facing_name, post_to_thread
 from .mail import absolute_url, send_mail
 
@@ -48,14 +48,11 @@ def reply_to_client(user: User, application: Application, body: str, *, now: dat
             url=absolute_url("client.candidate", slug=contact.agency.slug, application_id=application.id),
             label="Open the comments",
         )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "agency.replied_to_client",
         f"{user.name} replied in the comments on {client_facing_name(application)}",
         actor=user,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
     )
     return comment

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Activity, Application, ClientContact, Interview, InterviewRequest, ProposedSlot, User, utcnow
 from . import ServiceError
-from .activity import record
+from .activity import record_for
 from .alerts import alert_job_owner
 from .client_actions import (
     SlotInput,
@@ -161,14 +161,11 @@ def accept_proposed_time(
         request.format == "video" and not slot.meeting_link
     )
     if needs_place:
-        record(
-            application.agency_id,
+        record_for(
+            application,
             "client.time_accepted",
             f"{contact.name} accepted {when}; confirm it with the place",
             actor=contact,
-            job_id=application.job_id,
-            candidate_id=application.candidate_id,
-            application_id=application.id,
             client_visible=True,
             request_id=request.id,
         )
@@ -192,14 +189,11 @@ def accept_proposed_time(
         )
     except SchedulingConflict:
         raise ServiceError(TAKEN, field="slot") from None
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.time_accepted",
         f"{contact.name} accepted {when}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
         request_id=request.id,
         interview_id=interview.id,
@@ -244,14 +238,11 @@ def ask_for_other_times(
         key,
         now=now,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.other_times_requested",
         f"{contact.name} asked for other interview times (declined {times})" + (f': "{note}"' if note else ""),
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
         request_id=request.id,
         note=note,
@@ -315,14 +306,11 @@ def candidate_asks_for_other_times(link: SelfScheduleLink, note: str = "", *, no
         f"candidate_other_times:req{link.request.id}",
         now=now,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "candidate.other_times_requested",
         f"{candidate.name} asked for other interview times through their scheduling link"
         + (f': "{note}"' if note else ""),
-        job_id=application.job_id,
-        candidate_id=candidate.id,
-        application_id=application.id,
         request_id=link.request.id,
         note=note,
     )

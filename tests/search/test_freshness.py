@@ -397,6 +397,8 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "client_overview.record_visit": "the contact's last visit",
     "interviews.self_schedule_token": "signs a token, writes nothing",
     "interviews.build_ics": "builds calendar text, writes nothing",
+    "activity.record": "a timeline entry: not in documents",
+    "activity.record_for": "a timeline entry about an application: not in documents",
     "client_actions.open_interview_request": "walked through client_actions.request_interview and "
     "interview_answers.request_further_round, its callers",
     "client_actions.post_to_thread": "walked through client_actions.add_comment and client_comments.reply_to_client",
@@ -412,6 +414,7 @@ READS_ONLY = {
     "agency_templates": "placeholders_in check_placeholders fill candidate_values render_profile preview_candidate "
     "preview_candidates preview_profile email_override overridden_emails email_subject_body render_email "
     "validate_email_template preview_email",
+    "activity": "timeline",
     "alerts": "unread_count recent_alerts",
     "auth": "check_link landing_link authenticate_staff next_sign_in_request",
     "search_database": "document_facets matching search_database slots time_budget",
