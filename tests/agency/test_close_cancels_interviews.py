@@ -19,6 +19,7 @@ from portal.services.pipeline import close_application
 from portal.worker import deliver_mail
 from tests.agency.conftest import FRIDAY_BEFORE_US_DST
 from tests.agency.test_nothing_dropped import STARTS_UTC, _confirm, _request, booked_then_cancelled
+from tests.conftest import csrf_token, login_as
 
 NOW = FRIDAY_BEFORE_US_DST
 
@@ -128,3 +129,23 @@ def test_a_client_reject_withdraws_the_rearrange_task_and_undo_gives_it_back(des
     db.session.expire_all()
     assert db.session.get(InterviewRequest, request.id).status == "open"
     assert [t.id for t in _open_interview_tasks(desk.application.id)] == [rearrange.id]
+
+
+def test_the_outcome_form_warns_and_closing_over_http_cancels(app, desk, smtp):
+    interview = _confirm(desk, _request(desk))
+    db.session.commit()
+    _invitations(smtp)
+    client = app.test_client()
+    login_as(client, desk.recruiter)
+    url = f"/agency/applications/{desk.application.id}/outcome"
+    form = client.get(url).get_data(as_text=True)
+    assert "closing cancels the interview booked on Mon 9 Mar 2026, 14:00 (Europe/London)" in " ".join(form.split())
+    done = client.post(
+        url,
+        data={"csrf_token": csrf_token(client), "outcome": "withdrawn", "reason_id": _reason(desk, "loss").id},
+    )
+    assert done.status_code in (302, 303)
+    db.session.expire_all()
+    assert db.session.get(Interview, interview.id).status == "cancelled"
+    received = _invitations(smtp)
+    assert {str(calendar["METHOD"]) for calendar, _, _ in received.values()} == {"CANCEL"} and len(received) == 3
