@@ -138,18 +138,20 @@ def retract_task(agency_id: int, dedupe_key: str) -> Task | None:
 
 def retract_request_tasks(request_id: int, *, now: datetime | None = None) -> list[int]:
     """Withdraw every open task made for interview request ``request_id`` (its "Organise" or
-    "Re-arrange interview"): the request was closed. Returns their ids, for an Undo to restore."""
+    "Re-arrange interview"): the request was closed. Returns their ids, for an Undo to restore.
+    Their keys stay taken (unlike :func:`retract_task`): a closed request asks for no fresh task,
+    and a restored one must still be found by its key, not doubled."""
     retracted = []
     for task in db.session.scalars(
         select(Task).where(Task.interview_request_id == request_id, Task.status == OPEN).order_by(Task.id)
     ):
-        task.status, task.dedupe_key, task.completed_at = "retracted", None, as_utc(now or utcnow())
+        task.status, task.completed_at = "retracted", as_utc(now or utcnow())
         retracted.append(task.id)
     return retracted
 
 
 def restore_tasks(agency_id: int, task_ids: list[int]) -> list[Task]:
-    """Open again the tasks an action retracted, now undone (their keys stay freed)."""
+    """Open again the tasks an action retracted (:func:`retract_request_tasks`), now undone."""
     if not task_ids:
         return []
     restored = list(

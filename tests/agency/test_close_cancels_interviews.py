@@ -129,6 +129,9 @@ def test_a_client_reject_withdraws_the_rearrange_task_and_undo_gives_it_back(des
     db.session.expire_all()
     assert db.session.get(InterviewRequest, request.id).status == "open"
     assert [t.id for t in _open_interview_tasks(desk.application.id)] == [rearrange.id]
+    # The restored task belongs to the request again: closing the request withdraws it once more.
+    client_actions.cancel_open_requests(desk.application, now=rejected_at)
+    assert _open_interview_tasks(desk.application.id) == []
 
 
 def test_the_outcome_form_warns_and_closing_over_http_cancels(app, desk, smtp):
