@@ -3,7 +3,7 @@
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Activity, ClientContact, User
+from ..models import Activity, Application, ClientContact, User
 from ..scoping import activities_query
 
 
@@ -42,6 +42,21 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_for(application: Application, verb: str, summary: str, *, actor=None, client_visible=False, **detail):
+    """:func:`record` for an entry about one application: its job, candidate and agency filled in."""
+    return record(
+        application.agency_id,
+        verb,
+        summary,
+        actor=actor,
+        job_id=application.job_id,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        client_visible=client_visible,
+        **detail,
+    )
 
 
 def timeline(

@@ -24,14 +24,15 @@ from ..models import (
     Rating,
     Reason,
     SharedProfile,
+    User,
     as_utc,
     utcnow,
 )
 from . import ServiceError, application_status
-from .activity import record
+from .activity import record_for
 from .alerts import alert_job_owner, retract_alert
 from .application_status import OPEN_FOR_DECISIONS
-from .tasks import generate_task, retract_task
+from .tasks import generate_task, organise_interview_task, restore_tasks, retract_request_tasks, retract_task
 from .timezones import valid_zone, zone_or_utc
 from .validation import clean_text
 
@@ -133,14 +134,11 @@ def rate(
     verb_summary = (
         f"rated {shown} {stars} star{'s' if stars != 1 else ''}" if stars else f"cleared their rating of {shown}"
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.rated",
         f"{contact.name} {verb_summary}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         stars=stars,
     )
     db.session.flush()
@@ -167,19 +165,8 @@ def _insert_or_update_rating(contact: ClientContact, application: Application, s
 def add_comment(contact: ClientContact, application: Application, body: str, now: datetime | None = None) -> Comment:
     """Add to the candidate's thread, seen by the job's contacts and the agency (C6); the job
     owner is alerted to each comment, with its words, and can answer in the same thread."""
-    body = clean_text(
-        body,
-        field="body",
-        max_length=4000,
-        empty="Write a comment first.",
-        too_long="Keep comments under 4,000 characters.",
-    )
-    comment = Comment(
-        agency_id=application.agency_id, application_id=application.id, author_contact_id=contact.id, body=body
-    )
-    db.session.add(comment)
-    db.session.flush()
-    _touch(application, now)
+    comment = post_to_thread(application, contact, body, now=now)
+    body = comment.body
     excerpt = body if len(body) <= 200 else body[:199] + "\u2026"
     alert_job_owner(
         application,
@@ -189,16 +176,39 @@ def add_comment(contact: ClientContact, application: Application, body: str, now
         f"client_comment:{comment.id}",
         now=now,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.commented",
         f"{contact.name} commented on {client_facing_name(application)}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
     )
+    return comment
+
+
+# What an empty or too long text is called: a contact comments, the agency replies.
+COMMENT_WORDS = ("Write a comment first.", "Keep comments under 4,000 characters.")
+REPLY_WORDS = ("Write a reply first.", "Keep replies under 4,000 characters.")
+
+
+def post_to_thread(
+    application: Application, author: ClientContact | User, body: str, *, now: datetime | None = None
+) -> Comment:
+    """The one way into a candidate's comment thread with the client, for a contact's comment
+    and a recruiter's reply alike: the text checked, the comment written, the application
+    touched. The callers add what differs (the alert, the mails, the timeline entry)."""
+    # isinstance, not type(): a view may pass Flask-Login's proxy of the signed-in principal.
+    by_staff = isinstance(author, User)
+    empty, too_long = REPLY_WORDS if by_staff else COMMENT_WORDS
+    body = clean_text(body, field="body", max_length=4000, empty=empty, too_long=too_long)
+    comment = Comment(agency_id=application.agency_id, application_id=application.id, body=body)
+    if by_staff:
+        comment.author_user_id = author.id
+    else:
+        comment.author_contact_id = author.id
+    db.session.add(comment)
+    db.session.flush()
+    _touch(application, now)
     return comment
 
 
@@ -234,25 +244,58 @@ def request_interview(
     """Ask for an interview at one of the proposed times (C7). Times are stored in UTC beside
     the contact's zone; the job owner gets an "Organise interview" task, an alert and a mail."""
     now = now or utcnow()
-    if interview_format not in FORMATS:
-        raise ServiceError("Choose video, phone or on-site.", field="format")
-    zone = valid_zone(timezone_name)
+    zone = check_format_and_zone(interview_format, timezone_name)
     if application.client_status not in ("awaiting_review",):
-        existing = _open_request(application)
+        existing = open_request(application)
         if existing is not None:
             return existing  # a repeat of the same request (double submit, second tab)
         raise ServiceError(
             f"An interview can't be requested now: the candidate is {status_label(application.client_status).lower()}."
         )
-    proposed = _validate_slots(slots, zone, now)
-    if len((notes or "").strip()) > 2000:
-        raise ServiceError("Keep the notes under 2,000 characters.", field="notes")
+    proposed = check_proposed_times(slots, zone, notes, now)
     claimed = application_status.move(application, "interview_requested", now=now, allowed_from=("awaiting_review",))
     if not claimed:
-        existing = _open_request(application)
+        existing = open_request(application)
         if existing is not None:
             return existing
         raise ServiceError("Someone else changed this candidate a moment ago; reload to see the latest.")
+    return open_interview_request(
+        contact, application, interview_format=interview_format, zone=zone, proposed=proposed, notes=notes, now=now
+    )
+
+
+def check_format_and_zone(interview_format: str, timezone_name: str) -> ZoneInfo:
+    """The interview format checked and the zone the contact chose (refused if unknown)."""
+    if interview_format not in FORMATS:
+        raise ServiceError("Choose video, phone or on-site.", field="format")
+    return valid_zone(timezone_name)
+
+
+def check_proposed_times(
+    slots: list[SlotInput], zone: ZoneInfo, notes: str, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The proposed times in UTC (empty rows ignored, each refusal naming its field) and the notes
+    checked: what every interview request, first or further round, must pass."""
+    proposed = _validate_slots(slots, zone, now)
+    if len((notes or "").strip()) > 2000:
+        raise ServiceError("Keep the notes under 2,000 characters.", field="notes")
+    return proposed
+
+
+def open_interview_request(
+    contact: ClientContact,
+    application: Application,
+    *,
+    interview_format: str,
+    zone: ZoneInfo,
+    proposed: list[tuple[datetime, datetime]],
+    notes: str,
+    now: datetime,
+    further_round: bool = False,
+) -> InterviewRequest:
+    """The one builder of a client's interview request (first round or a further one), from input
+    already checked: the request with its times, the job owner's "Organise interview" task, the
+    alert (with its mail) and the timeline entry."""
     request_row = InterviewRequest(
         agency_id=application.agency_id,
         application_id=application.id,
@@ -264,31 +307,26 @@ def request_interview(
     )
     db.session.add(request_row)
     db.session.flush()
+    _touch(application, now)
     candidate = application.candidate.name
-    task = generate_task(
-        application,
-        "organise_interview",
-        f"organise_interview:req{request_row.id}",
-        interview_request_id=request_row.id,
-        now=now,
-    )
+    task = organise_interview_task(application, request_row.id, now=now)
+    asked = f"{contact.name} ({contact.company.name})"
+    count = f"{len(proposed)} proposed time{'s' if len(proposed) > 1 else ''}"
     alert_job_owner(
         application,
         "interview_requested",
-        f"{contact.name} ({contact.company.name}) asked to interview {candidate} for "
-        f"{application.job.title}: {len(proposed)} proposed time{'s' if len(proposed) > 1 else ''}.",
+        f"{asked} asked for a further interview round with {candidate} for {application.job.title}: {count}."
+        if further_round
+        else f"{asked} asked to interview {candidate} for {application.job.title}: {count}.",
         f"interview_requested:req{request_row.id}",
         now=now,
         task=task,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.interview_requested",
-        f"{contact.name} requested an interview with {candidate}",
+        f"{contact.name} requested {'a further interview round' if further_round else 'an interview'} with {candidate}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
         request_id=request_row.id,
     )
@@ -324,14 +362,11 @@ def request_hire(
         now=now,
         task=task,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.hire_requested",
         f"{contact.name} asked to hire {client_facing_name(application)}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
         start_date=start_date.isoformat() if start_date else None,
         note=(note or "").strip() or None,
@@ -355,7 +390,7 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
         if application.client_status == "rejected_by_client":
             return application
         raise ServiceError(f"This candidate can't be rejected now: {status_label(application.client_status).lower()}.")
-    cancelled = _cancel_open_requests(application)
+    cancelled, retracted = cancel_open_requests(application, now=now)
     candidate = application.candidate.name
     key = _reject_key(application)
     task = generate_task(application, "send_feedback", key, now=now)
@@ -368,17 +403,15 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
         now=now,
         task=task,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.rejected",
         f"{contact.name} rejected {client_facing_name(application)}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
         previous_status=previous,
         cancelled_requests=cancelled,
+        retracted_tasks=retracted,
     )
     return application
 
@@ -416,15 +449,14 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
     key = _reject_key(application)
     retract_task(application.agency_id, key)
     retract_alert(application.job.owner_id, key)
-    _reopen_requests(application, entry.detail.get("cancelled_requests") or [], now)
-    record(
-        application.agency_id,
+    _reopen_requests(
+        application, entry.detail.get("cancelled_requests") or [], entry.detail.get("retracted_tasks") or [], now
+    )
+    record_for(
+        application,
         "client.reject_undone",
         f"{contact.name} undid the rejection of {client_facing_name(application)}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
     )
     return application
@@ -458,15 +490,12 @@ def explain_reject(
     application.reason_id = reason.id if reason else application.reason_id
     application.outcome_comment = comment or application.outcome_comment
     _touch(application, now)
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.reject_reason",
         f"{contact.name} gave a reason for rejecting "
         f"{application.candidate.name}: {reason.label if reason else 'comment'}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         reason=reason.label if reason else None,
         comment=comment or None,
     )
@@ -548,22 +577,26 @@ def _to_utc(day: date, start: time, zone: ZoneInfo, field: str) -> datetime:
     return instant
 
 
-def _cancel_open_requests(application: Application) -> list[int]:
-    """A rejected candidate needs no interview: cancel open requests and their tasks."""
-    cancelled = []
+def cancel_open_requests(application: Application, *, now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """A closed or rejected candidate needs no interview: cancel the open requests and withdraw
+    every open task made for them ("Organise" or "Re-arrange interview"). Returns the ids of the
+    requests and of the tasks, so an Undo can restore exactly these."""
+    cancelled, retracted = [], []
     for request_row in db.session.scalars(
         select(InterviewRequest).where(
             InterviewRequest.application_id == application.id, InterviewRequest.status == "open"
         )
     ):
         request_row.status = "cancelled"
-        retract_task(application.agency_id, f"organise_interview:req{request_row.id}")
+        retracted.extend(retract_request_tasks(request_row.id, now=now))
         cancelled.append(request_row.id)
-    return cancelled
+    return cancelled, retracted
 
 
-def _reopen_requests(application: Application, request_ids: list[int], now: datetime) -> None:
-    """Undo of a reject: the interview requests it cancelled are open again, with their task."""
+def _reopen_requests(application: Application, request_ids: list[int], task_ids: list[int], now: datetime) -> None:
+    """Undo of a reject: the interview requests it cancelled are open again, with the tasks it
+    withdrew (a request whose task was not recorded gets a fresh "Organise interview")."""
+    restored = {task.interview_request_id for task in restore_tasks(application.agency_id, task_ids)}
     for request_row in db.session.scalars(
         select(InterviewRequest).where(
             InterviewRequest.id.in_(request_ids),
@@ -572,16 +605,12 @@ def _reopen_requests(application: Application, request_ids: list[int], now: date
         )
     ):
         request_row.status = "open"
-        generate_task(
-            application,
-            "organise_interview",
-            f"organise_interview:req{request_row.id}",
-            interview_request_id=request_row.id,
-            now=now,
-        )
+        if request_row.id not in restored:
+            organise_interview_task(application, request_row.id, now=now)
 
 
-def _open_request(application: Application) -> InterviewRequest | None:
+def open_request(application: Application) -> InterviewRequest | None:
+    """The application's open interview request (at most one), if any."""
     return db.session.scalar(
         select(InterviewRequest).where(
             InterviewRequest.application_id == application.id, InterviewRequest.status == "open"

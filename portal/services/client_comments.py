@@ -8,12 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Application, ClientContact, Comment, User, utcnow
+from ..models import Application, ClientContact, Comment, User
 from . import ServiceError
-from .activity import record
-from .client_actions import client_facing_name
+from .activity import record_for
+from .client_actions import client_facing_name, post_to_thread
 from .mail import absolute_url, send_mail
-from .validation import clean_text
 
 
 def is_shared_now(application: Application) -> bool:
@@ -31,16 +30,8 @@ def reply_to_client(user: User, application: Application, body: str, *, now: dat
             "This candidate is not shared with the client, so they can't read a reply. Nothing was sent.",
             field="body",
         )
-    body = clean_text(
-        body,
-        field="body",
-        max_length=4000,
-        empty="Write a reply first.",
-        too_long="Keep replies under 4,000 characters.",
-    )
-    comment = Comment(agency_id=application.agency_id, application_id=application.id, author_user_id=user.id, body=body)
-    db.session.add(comment)
-    application.last_activity_at = now or utcnow()
+    comment = post_to_thread(application, user, body, now=now)
+    body = comment.body
     shown = client_facing_name(application)
     for contact in thread_participants(application):
         send_mail(
@@ -57,14 +48,11 @@ def reply_to_client(user: User, application: Application, body: str, *, now: dat
             url=absolute_url("client.candidate", slug=contact.agency.slug, application_id=application.id),
             label="Open the comments",
         )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "agency.replied_to_client",
         f"{user.name} replied in the comments on {client_facing_name(application)}",
         actor=user,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
     )
     return comment

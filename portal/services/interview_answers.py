@@ -15,11 +15,18 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Application, ClientContact, Interview, InterviewRequest, ProposedSlot, User, utcnow
+from ..models import Activity, Application, ClientContact, Interview, InterviewRequest, ProposedSlot, User, utcnow
 from . import ServiceError
-from .activity import record
+from .activity import record_for
 from .alerts import alert_job_owner
-from .client_actions import FORMATS, SlotInput, _validate_slots, ensure_actionable
+from .client_actions import (
+    SlotInput,
+    check_format_and_zone,
+    check_proposed_times,
+    ensure_actionable,
+    open_interview_request,
+    open_request,
+)
 from .interviews import (
     WORKDAY_END,
     WORKDAY_START,
@@ -31,8 +38,7 @@ from .interviews import (
     to_utc,
     zone,
 )
-from .tasks import generate_task, task_for_interview_request
-from .timezones import valid_zone
+from .tasks import organise_interview_task, task_for_interview_request
 
 TAKEN = "That time was taken a moment ago, so nothing was booked. Accept another time or ask for other times."
 
@@ -68,14 +74,6 @@ class ClientInterviewView:
     can_request_further_round: bool = False
 
 
-def _open_request(application: Application) -> InterviewRequest | None:
-    return db.session.scalar(
-        select(InterviewRequest).where(
-            InterviewRequest.application_id == application.id, InterviewRequest.status == "open"
-        )
-    )
-
-
 def _scheduled(application: Application) -> list[Interview]:
     return list(
         db.session.scalars(
@@ -98,7 +96,7 @@ def client_interview_view(
     """The scheduled interviews, the agency's proposed times still on offer (future, not yet
     accepted) and whether a further round may be asked for, in the contact's zone."""
     now = to_utc(now or utcnow())
-    request = _open_request(application)
+    request = open_request(application)
     zone_name = zone(client_zone(contact, request)).key
     scheduled = []
     for interview in _scheduled(application):
@@ -128,13 +126,13 @@ def is_further_round(application: Application) -> bool:
     return (
         application.client_status == "interview_scheduled"
         and application.is_active
-        and _open_request(application) is None
+        and open_request(application) is None
         and bool(_scheduled(application))
     )
 
 
 def _offered_slot(application: Application, slot_id: int) -> tuple[InterviewRequest, ProposedSlot]:
-    request = _open_request(application)
+    request = open_request(application)
     slot = None
     if request is not None:
         slot = next((s for s in request.proposed_slots if s.id == slot_id and s.proposed_by == "agency"), None)
@@ -163,14 +161,11 @@ def accept_proposed_time(
         request.format == "video" and not slot.meeting_link
     )
     if needs_place:
-        record(
-            application.agency_id,
+        record_for(
+            application,
             "client.time_accepted",
             f"{contact.name} accepted {when}; confirm it with the place",
             actor=contact,
-            job_id=application.job_id,
-            candidate_id=application.candidate_id,
-            application_id=application.id,
             client_visible=True,
             request_id=request.id,
         )
@@ -195,14 +190,11 @@ def accept_proposed_time(
         )
     except SchedulingConflict:
         raise ServiceError(TAKEN, field="slot") from None
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.time_accepted",
         f"{contact.name} accepted {when}",
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
         request_id=request.id,
         interview_id=interview.id,
@@ -226,7 +218,7 @@ def ask_for_other_times(
     note = (note or "").strip()
     if len(note) > 2000:
         raise ServiceError("Keep the note under 2,000 characters.", field="note")
-    request = _open_request(application)
+    request = open_request(application)
     declined = (
         [s for s in request.proposed_slots if s.proposed_by == "agency" and s.accepted_at is None] if request else []
     )
@@ -237,13 +229,7 @@ def ask_for_other_times(
     key = f"other_times:req{request.id}:slot{max(s.id for s in declined)}"
     for slot in declined:
         request.proposed_slots.remove(slot)
-    task = generate_task(
-        application,
-        "organise_interview",
-        f"organise_interview:req{request.id}",
-        interview_request_id=request.id,
-        now=now,
-    )
+    task = organise_interview_task(application, request.id, now=now)
     said = f' They wrote: "{note}"' if note else ""
     alert_job_owner(
         application,
@@ -254,19 +240,53 @@ def ask_for_other_times(
         now=now,
         task=task,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "client.other_times_requested",
         f"{contact.name} asked for other interview times (declined {times})" + (f': "{note}"' if note else ""),
         actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
         request_id=request.id,
         note=note,
+        declined=[
+            {"starts_at": to_utc(s.starts_at).isoformat(), "ends_at": to_utc(s.ends_at).isoformat()} for s in declined
+        ],
     )
     return request
+
+
+@dataclass
+class DeclinedTime:
+    """A time the agency proposed and the client declined, in the owner's zone and the asker's."""
+
+    start: datetime
+    end: datetime
+    owner_label: str
+    asker_label: str
+
+
+def declined_times(request: InterviewRequest) -> list[DeclinedTime]:
+    """The agency's times the client declined ("None of these work") on this request, in the
+    order they were declined: the recruiter's task lists them so they are not proposed again."""
+    owner_zone = request_owner_zone(db.session.get_one(Application, request.application_id))
+    entries = db.session.scalars(
+        select(Activity)
+        .where(Activity.application_id == request.application_id, Activity.verb == "client.other_times_requested")
+        .order_by(Activity.id)
+    )
+    found = []
+    for entry in entries:
+        if (entry.detail or {}).get("request_id") != request.id:
+            continue
+        for item in entry.detail.get("declined") or []:
+            start, end = (
+                to_utc(datetime.fromisoformat(item["starts_at"])),
+                to_utc(datetime.fromisoformat(item["ends_at"])),
+            )
+            found.append(
+                DeclinedTime(start, end, format_in_zone(start, owner_zone), format_in_zone(start, request.timezone))
+            )
+    return found
 
 
 def candidate_asks_for_other_times(link: SelfScheduleLink, note: str = "", *, now: datetime | None = None) -> None:
@@ -289,14 +309,11 @@ def candidate_asks_for_other_times(link: SelfScheduleLink, note: str = "", *, no
         now=now,
         task=task_for_interview_request(link.request.id),
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "candidate.other_times_requested",
         f"{candidate.name} asked for other interview times through their scheduling link"
         + (f': "{note}"' if note else ""),
-        job_id=application.job_id,
-        candidate_id=candidate.id,
-        application_id=application.id,
         request_id=link.request.id,
         note=note,
     )
@@ -316,57 +333,23 @@ def request_further_round(
     The booked interview stays; the job owner gets an "Organise interview" task and an alert."""
     now = to_utc(now or utcnow())
     ensure_actionable(application)
-    if interview_format not in FORMATS:
-        raise ServiceError("Choose video, phone or on-site.", field="format")
-    chosen_zone = valid_zone(timezone_name)
-    existing = _open_request(application)
+    chosen_zone = check_format_and_zone(interview_format, timezone_name)
+    existing = open_request(application)
     if existing is not None:
         return existing  # a repeat (double submit, second tab, another contact)
     if not is_further_round(application):
         raise ServiceError("A further round can be asked for once an interview is booked.")
-    proposed = _validate_slots(slots, chosen_zone, now)
-    if len((notes or "").strip()) > 2000:
-        raise ServiceError("Keep the notes under 2,000 characters.", field="notes")
-    request = InterviewRequest(
-        agency_id=application.agency_id,
-        application_id=application.id,
-        contact_id=contact.id,
-        format=interview_format,
-        notes=(notes or "").strip() or None,
-        timezone=chosen_zone.key,
-        proposed_slots=[ProposedSlot(starts_at=s, ends_at=e, timezone=chosen_zone.key) for s, e in proposed],
-    )
-    db.session.add(request)
-    db.session.flush()
-    application.last_activity_at = now
-    task = generate_task(
+    proposed = check_proposed_times(slots, chosen_zone, notes, now)
+    return open_interview_request(
+        contact,
         application,
-        "organise_interview",
-        f"organise_interview:req{request.id}",
-        interview_request_id=request.id,
+        interview_format=interview_format,
+        zone=chosen_zone,
+        proposed=proposed,
+        notes=notes,
         now=now,
+        further_round=True,
     )
-    alert_job_owner(
-        application,
-        "interview_requested",
-        f"{contact.name} ({contact.company.name}) asked for a further interview round with "
-        f"{application.candidate.name} for {application.job.title}.",
-        f"interview_requested:req{request.id}",
-        now=now,
-        task=task,
-    )
-    record(
-        application.agency_id,
-        "client.interview_requested",
-        f"{contact.name} requested a further interview round with {application.candidate.name}",
-        actor=contact,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
-        client_visible=True,
-        request_id=request.id,
-    )
-    return request
 
 
 @dataclass

@@ -30,7 +30,7 @@ from ..models import (
     utcnow,
 )
 from . import ServiceError, application_status
-from .activity import record
+from .activity import record_for
 from .alerts import alert_job_owner
 from .client_profile import client_sees_contact_details
 from .mail import absolute_url, send_mail
@@ -295,14 +295,11 @@ def confirm_interview(
     application.last_activity_at = now
     complete_interview_tasks(request.id, by_user, now=now)
     chosen_by = "" if by_user is not None else f" (chosen by {chosen_by})"
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "interview.scheduled",
         f"Interview scheduled for {format_in_zone(start, owner.timezone)}{chosen_by}",
         actor=by_user,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
     )
     db.session.flush()
@@ -355,14 +352,11 @@ def propose_times(
     # Through the relationship, so ``request.proposed_slots`` lists them at once.
     request.proposed_slots.extend(slots)
     application = db.session.get_one(Application, request.application_id)
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "interview.counter_proposed",
         f"Proposed {len(slots)} other time(s) to the client",
         actor=by_user,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
     )
     for contact in _client_recipients(request, application):
@@ -414,14 +408,11 @@ def reschedule_interview(
             interview.ics_sequence += 1
     except IntegrityError:
         raise SchedulingConflict("Someone else just booked the job owner at that time.", []) from None
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "interview.rescheduled",
         f"Interview moved to {format_in_zone(start, owner.timezone)}",
         actor=by_user,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
     )
     request = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
@@ -474,14 +465,11 @@ def _cancel(
     interview.status = "cancelled"
     interview.ics_sequence += 1
     application.last_activity_at = now
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "interview.cancelled",
         summary,
         actor=by_user,
-        job_id=application.job_id,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
         client_visible=True,
     )
     request = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
@@ -528,10 +516,35 @@ def cancel_interviews_of_rejected(*, now: datetime | None = None, batch_size: in
         )
     )
     for interview in due:
-        _, request = _cancel(interview, None, "Interview cancelled: the client rejected the candidate", now)
-        if request is not None and request.status == "scheduled":
-            request.status = "cancelled"
+        _cancel_for_closed(interview, None, "Interview cancelled: the client rejected the candidate", now)
     return len(due)
+
+
+def cancel_scheduled_interviews(
+    application: Application, by_user: User | None, summary: str, *, now: datetime | None = None
+) -> list[Interview]:
+    """The application was closed (the agency rejected the candidate, or they withdrew): each of
+    its scheduled interviews is cancelled through the one cancel path (METHOD:CANCEL, same UID,
+    higher SEQUENCE, built per recipient) and the request behind it closed. No "Re-arrange
+    interview": nobody is to be interviewed. Returns the interviews cancelled."""
+    now = to_utc(now or utcnow())
+    scheduled = list(
+        db.session.scalars(
+            select(Interview)
+            .where(Interview.application_id == application.id, Interview.status == "scheduled")
+            .order_by(Interview.starts_at)
+            .with_for_update()
+        )
+    )
+    for interview in scheduled:
+        _cancel_for_closed(interview, by_user, summary, now)
+    return scheduled
+
+
+def _cancel_for_closed(interview: Interview, by_user: User | None, summary: str, now: datetime) -> None:
+    _, request = _cancel(interview, by_user, summary, now)
+    if request is not None and request.status == "scheduled":
+        request.status = "cancelled"
 
 
 def build_ics(
@@ -710,14 +723,11 @@ def _send_invitations(
                 }
             ],
         )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "mail.sent",
         f"{verb}: invitations emailed to {len(recipients)} people",
         actor=by_user,
-        job_id=job.id,
-        candidate_id=candidate.id,
-        application_id=application.id,
         recipients=attendees,
     )
 
@@ -825,13 +835,10 @@ def send_self_schedule_link(
         label="Choose a time",
         reply_to=application.job.owner.email,
     )
-    record(
-        application.agency_id,
+    record_for(
+        application,
         "interview.self_schedule_sent",
         f"Sent {candidate.name} a link to choose the interview time",
         actor=by_user,
-        job_id=application.job_id,
-        candidate_id=candidate.id,
-        application_id=application.id,
     )
     return url

@@ -28,6 +28,8 @@ from ..models.applications import OUTCOMES
 from ..scoping import applications_query, jobs_query
 from . import ServiceError, application_status
 from .activity import record
+from .client_actions import cancel_open_requests
+from .interviews import cancel_scheduled_interviews
 from .pipeline_config import stages
 from .validation import clean_line
 
@@ -163,7 +165,9 @@ def close_application(
     comment: str | None = None,
     now: datetime | None = None,
 ) -> Application:
-    """Close an application with an outcome and (except for a hire) a reason."""
+    """Close an application with an outcome and (except for a hire) a reason. Any other outcome
+    cancels the open interview requests (and their tasks) and the scheduled interviews, with a
+    cancellation invitation to everyone invited."""
     if outcome not in OUTCOMES:
         raise ServiceError("Choose an outcome.", field="outcome")
     if not application.is_active:
@@ -183,6 +187,13 @@ def close_application(
     )
     if not closed:
         raise ServiceError("This application is already closed.", field="outcome")
+    if outcome != "hired":
+        # Nobody is to be interviewed any more: nothing stays booked or open, and everyone invited
+        # receives the cancellation. A hire keeps its interviews (the client may still meet them).
+        cancel_open_requests(application, now=now)
+        cancel_scheduled_interviews(
+            application, by_user, f"Interview cancelled: {OUTCOME_LABELS[outcome].lower()}", now=now
+        )
     candidate = application.candidate
     if outcome == "hired" or (reason is not None and reason.ends_job_search):
         candidate.looking_for_work = False

@@ -116,6 +116,17 @@ def generate_task(
     return task
 
 
+def organise_interview_task(application: Application, request_id: int, *, now: datetime | None = None) -> Task:
+    """The job owner's "Organise interview" task for client request ``request_id`` (one per request)."""
+    return generate_task(
+        application,
+        "organise_interview",
+        f"organise_interview:req{request_id}",
+        interview_request_id=request_id,
+        now=now,
+    )
+
+
 def retract_task(agency_id: int, dedupe_key: str) -> Task | None:
     """Withdraw an open generated task (the action behind it was undone)."""
     task = _by_key(agency_id, dedupe_key)
@@ -123,6 +134,34 @@ def retract_task(agency_id: int, dedupe_key: str) -> Task | None:
         return None
     task.status, task.dedupe_key, task.completed_at = "retracted", None, utcnow()
     return task
+
+
+def retract_request_tasks(request_id: int, *, now: datetime | None = None) -> list[int]:
+    """Withdraw every open task made for interview request ``request_id`` (its "Organise" or
+    "Re-arrange interview"): the request was closed. Returns their ids, for an Undo to restore.
+    Their keys stay taken (unlike :func:`retract_task`): a closed request asks for no fresh task,
+    and a restored one must still be found by its key, not doubled."""
+    retracted = []
+    for task in db.session.scalars(
+        select(Task).where(Task.interview_request_id == request_id, Task.status == OPEN).order_by(Task.id)
+    ):
+        task.status, task.completed_at = "retracted", as_utc(now or utcnow())
+        retracted.append(task.id)
+    return retracted
+
+
+def restore_tasks(agency_id: int, task_ids: list[int]) -> list[Task]:
+    """Open again the tasks an action retracted (:func:`retract_request_tasks`), now undone."""
+    if not task_ids:
+        return []
+    restored = list(
+        db.session.scalars(
+            select(Task).where(Task.agency_id == agency_id, Task.id.in_(task_ids), Task.status == "retracted")
+        )
+    )
+    for task in restored:
+        task.status, task.completed_at = OPEN, None
+    return restored
 
 
 def _by_key(agency_id: int, dedupe_key: str) -> Task | None:

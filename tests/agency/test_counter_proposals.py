@@ -69,6 +69,19 @@ def _propose(recruiter_client, request_row, **place):
     return db.session.scalar(select(ProposedSlot).where(ProposedSlot.proposed_by == "agency"))
 
 
+def _confirm_client_time(recruiter_client, request_row):
+    """The recruiter confirms the client's proposed time, with a meeting link, over HTTP."""
+    return recruiter_client.post(
+        f"/agency/interview-requests/{request_row.id}/confirm",
+        data={
+            "csrf_token": csrf_token(recruiter_client),
+            "slot_id": request_row.proposed_slots[0].id,
+            "meeting_link": "https://meet.example/one",
+        },
+        headers=HX,
+    )
+
+
 def _candidate_page(desk):
     return f"/{desk.recruiter.agency.slug}/portal/candidates/{desk.application.id}"
 
@@ -158,6 +171,16 @@ def test_none_of_these_work_withdraws_the_times_and_tells_the_owner(
     page = _text(contact_client.get(_candidate_page(desk)))
     assert "Accept Tue" not in page and "Your recruiter is arranging the interview." in page
 
+    # The recruiter's task lists the declined time, in both zones, so it is not proposed again.
+    declined = re.search(
+        r'<div id="declined-times">(.*?)</div>', _text(recruiter_client.get(f"/agency/tasks/{task.id}")), re.S
+    )
+    assert declined is not None
+    assert "Tue 11 Mar 2031, 15:00 (Europe/London) · client: Tue 11 Mar 2031, 11:00 (America/New_York)" in (
+        declined.group(1)
+    )
+    assert "Mon 10 Mar" not in declined.group(1)  # the client's own time was not declined
+
 
 def test_without_a_place_the_accepted_time_waits_for_the_recruiter_and_the_candidate_may_book_it(
     desk, request_row, recruiter_client, contact_client
@@ -236,15 +259,7 @@ def test_the_candidate_page_uses_the_chosen_zone_confirms_and_can_say_none_work(
 
 
 def test_the_client_asks_for_a_further_round(desk, request_row, recruiter_client, contact_client):
-    recruiter_client.post(
-        f"/agency/interview-requests/{request_row.id}/confirm",
-        data={
-            "csrf_token": csrf_token(recruiter_client),
-            "slot_id": request_row.proposed_slots[0].id,
-            "meeting_link": "https://meet.example/one",
-        },
-        headers=HX,
-    )
+    _confirm_client_time(recruiter_client, request_row)
     db.session.expire_all()
     assert db.session.get(InterviewRequest, request_row.id).status == "scheduled"
     form = contact_client.get(_candidate_page(desk) + "/interview")
@@ -300,15 +315,7 @@ def test_suggestions_after_a_clash_show_both_zones_and_flag_out_of_hours(desk, r
     # London morning times are before 09:00 in New York.
     make_interview(make_application(desk.job), desk.recruiter, CLIENT_SLOT)
     db.session.commit()
-    refused = recruiter_client.post(
-        f"/agency/interview-requests/{request_row.id}/confirm",
-        data={
-            "csrf_token": csrf_token(recruiter_client),
-            "slot_id": request_row.proposed_slots[0].id,
-            "meeting_link": "https://meet.example/one",
-        },
-        headers=HX,
-    )
+    refused = _confirm_client_time(recruiter_client, request_row)
     assert refused.status_code == 422
     text = _text(refused)
     pairs = re.findall(

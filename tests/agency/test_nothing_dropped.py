@@ -205,12 +205,18 @@ def test_an_undo_within_the_window_keeps_the_interview_and_sends_nothing(desk, s
 # A cancel reopens the request, with a task and an alert -----------------------------------
 
 
-def test_cancelling_reopens_the_request_with_a_rearrange_task_and_an_alert(desk, smtp):
+def booked_then_cancelled(desk):
+    """An interview booked from the client's request, then cancelled by the recruiter."""
     request = _request(desk)
     interview = _confirm(desk, request)
     db.session.commit()
     cancel_interview(interview, desk.recruiter, now=FRIDAY_BEFORE_US_DST)
     db.session.commit()
+    return request, interview
+
+
+def test_cancelling_reopens_the_request_with_a_rearrange_task_and_an_alert(desk, smtp):
+    request, _ = booked_then_cancelled(desk)
     db.session.expire_all()
     assert db.session.get(InterviewRequest, request.id).status == "open"
     assert db.session.get(Application, desk.application.id).client_status == "interview_requested"

@@ -2,8 +2,11 @@
 York proposes, the owner in London counter-proposes, the client accepts one of those times in one
 tap (the interview is confirmed), asks for a further round that the candidate in Berlin books
 through their link (confirming the time first), the owner reschedules and then cancels the first
-interview (confirming first). Every e-mail and ``.ics`` is parsed: the right instant, the right zone
-per recipient, no foreign addresses, the same UID and a rising SEQUENCE.
+interview (confirming first). Then the client rejects the candidate while the second round is
+booked: an Undo in time cancels nothing; a reject left standing cancels it once the Undo window has
+closed (the worker's step), for everyone. Every e-mail and ``.ics`` is parsed: the right instant,
+the right zone per recipient, no foreign addresses or hidden fields, the same UID and a rising
+SEQUENCE; at the end nothing is left booked or open.
 
 The dates fall between the US daylight-saving change (9 March 2031) and the European one (30 March
 2031): New York is UTC-4, London UTC+0, Berlin UTC+1."""
@@ -16,10 +19,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Interview, InterviewRequest, Task
+from portal.models import Application, Interview, InterviewRequest, Task, as_utc
 from portal.services.auth import email_landing_link
+from portal.services.client_actions import UNDO_GRACE, UNDO_WINDOW
 from portal.services.interviews import format_in_zone
-from portal.worker import deliver_mail
+from portal.worker import cancel_interviews_of_rejected, deliver_mail
 from tests.e2e.browser import assert_accessible, link_from_mail, wait_for_htmx, watch_csp
 from tests.factories import PASSWORD, make_tenant
 
@@ -32,6 +36,17 @@ SECOND_ROUND = datetime(2031, 3, 13, 13, 0, tzinfo=UTC)  # Thu 09:00 New York, 1
 MOVED_TO = datetime(2031, 3, 12, 16, 0, tzinfo=UTC)  # Wed 16:00 London
 
 
+# Ids used more than once on the page, and labels whose field is missing.
+DUPLICATE_IDS = """() => {
+  const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+  const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
+  const orphans = [...document.querySelectorAll('label[for]')]
+    .map(l => l.htmlFor)
+    .filter(f => !document.getElementById(f));
+  return [...repeated, ...orphans];
+}"""
+
+
 @pytest.fixture
 def tenant(app):
     with app.app_context():
@@ -39,6 +54,8 @@ def tenant(app):
         tenant.recruiter.timezone = LONDON
         tenant.contact.timezone = LONDON  # stored, never set by them: their requests' zone wins
         tenant.application.candidate.timezone = BERLIN
+        tenant.application.candidate.phone = "+49 30 5550 1234"  # hidden from the client until hire
+        tenant.contact.phone = "+1 212 555 0188"
         db.session.commit()
         yield tenant
 
@@ -65,11 +82,12 @@ def _client_page(smtp, browser, tenant):
     return client
 
 
-def _mails(smtp, count, alerts=0):
+def _mails(smtp, count, alerts=0, now=None):
     """Deliver the outbox; the ``count`` messages received, by recipient, and the inbox cleared.
     ``alerts``: how many messages without an invitation (the owner's alerts) come beside ``count``
-    invitations; then the invitations and those alerts are returned apart."""
-    assert deliver_mail() == count + alerts
+    invitations; then the invitations and those alerts are returned apart. ``now``: the worker's
+    clock (mail held for an Undo window goes once it has passed)."""
+    assert deliver_mail(now=now) == count + alerts
     received = smtp.inbox.wait_for(count + alerts)
     assert len(received) == count + alerts
     smtp.inbox.clear()
@@ -102,6 +120,7 @@ def _check_invitations(received, interview, method, sequence, instant, zones, fo
         calendar = icalendar.Calendar.from_ical(part.get_content())
         assert str(calendar["METHOD"]) == method
         (event,) = calendar.walk("VEVENT")
+        assert str(event["STATUS"]) == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
         start = event.decoded("DTSTART")
         assert start == instant, address
         assert str(start.tzinfo) == zone_name, address
@@ -124,8 +143,12 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     candidate = application.candidate
     contact_email, candidate_email, owner_email = tenant.contact.email, candidate.primary_email, tenant.recruiter.email
     zones = {contact_email: NEW_YORK, candidate_email: BERLIN, owner_email: LONDON}
-    # The client never sees the candidate's address (hidden until hire), the candidate never the client's.
-    forbidden = {contact_email: (candidate_email,), candidate_email: (contact_email,)}
+    # The client never sees the candidate's address or phone (hidden until hire), the candidate never
+    # the client's.
+    forbidden = {
+        contact_email: (candidate_email, candidate.phone),
+        candidate_email: (contact_email, tenant.contact.phone),
+    }
     candidate_url = f"{live_server.url}/{tenant.agency.slug}/portal/candidates/{application.id}"
 
     # 1. The client in New York proposes Monday 10:00 (their browser's zone is detected).
@@ -216,8 +239,9 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     # 6. The owner moves the first interview, then cancels it after confirming.
     page.goto(f"{live_server.url}/agency/candidates/{candidate.id}")
     card = page.locator(f"#interview-{first.id}")
-    # (Every card's form has the same field ids, so the field is found by name inside this card.)
-    card.locator("input[name='starts_at']").fill("2031-03-12T16:00")
+    # Two interview cards, each with its own form: no id is repeated, each label names its own field.
+    assert page.evaluate(DUPLICATE_IDS) == []
+    card.get_by_label("New start", exact=True).fill("2031-03-12T16:00")
     card.get_by_role("button", name="Reschedule").click()
     expect(card).to_contain_text("Moved; updated invitations are on their way.")
     _check_invitations(_mails(smtp, 3), first, "REQUEST", 1, MOVED_TO, zones, forbidden)
@@ -242,4 +266,63 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     client.reload()
     expect(client.locator("#interview-section")).to_contain_text("Thu 13 Mar 2031, 09:00 (America/New_York)")
     expect(client.locator("#interview-section")).not_to_contain_text("Wed 12 Mar")
+
+    # 7. The client rejects the candidate, whose second round is booked, and undoes it in time:
+    #    nothing is cancelled or sent, and the re-arrange work on round one is back.
+    decision = client.locator(f"#decision-{application.id}")
+    decision.get_by_role("button", name="Reject").click()
+    expect(decision.get_by_role("button", name="Undo")).to_be_visible()
+    assert_accessible(client, "client candidate page with Undo")
+    decision.get_by_role("button", name="Undo").click()
+    expect(decision.get_by_role("button", name="Reject")).to_be_visible()
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assert cancel_interviews_of_rejected(now=later) == 0
+    assert deliver_mail(now=later) == 0  # the owner's reject alert was withdrawn with it
+    db.session.expire_all()
+    assert db.session.get(Interview, second.id).status == "scheduled"
+    assert db.session.get(InterviewRequest, first.request_id).status == "open"  # reopened by the cancel
+    rearrange = db.session.scalar(select(Task).where(Task.title.like("Re-arrange interview%")))
+    assert rearrange.status == "open" and rearrange.interview_request_id == first.request_id
+
+    # 8. The client rejects again and lets the Undo run out: the worker's step cancels the booked
+    #    round for everyone once the window (and its grace) has closed, not before.
+    decision.get_by_role("button", name="Reject").click()
+    expect(decision.get_by_role("button", name="Undo")).to_be_visible()
+    db.session.expire_all()
+    rejected_at = as_utc(db.session.get(Application, application.id).closed_at)
+    assert cancel_interviews_of_rejected(now=rejected_at + UNDO_WINDOW) == 0
+    closed = rejected_at + UNDO_WINDOW + UNDO_GRACE + timedelta(seconds=1)
+    assert cancel_interviews_of_rejected(now=closed) == 1
+    cancellations, alerts = _mails(smtp, 3, alerts=1, now=closed)
+    _check_invitations(cancellations, second, "CANCEL", 1, SECOND_ROUND, zones, forbidden)
+    (alert,) = alerts  # the owner learns of the reject (held for the Undo window)
+    assert alert["to"] == [owner_email] and "rejected" in alert["message"]["Subject"].lower()
+    assert cancel_interviews_of_rejected(now=closed) == 0  # a second pass finds nothing
+
+    # Nothing is left booked or open that should not be: no interview, no request, no interview
+    # task; only the feedback the candidate is owed.
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).client_status == "rejected_by_client"
+    assert {
+        i.status for i in db.session.scalars(select(Interview).where(Interview.application_id == application.id))
+    } == {"cancelled"}
+    assert (
+        db.session.scalar(
+            select(InterviewRequest.id).where(
+                InterviewRequest.application_id == application.id, InterviewRequest.status == "open"
+            )
+        )
+        is None
+    )
+    open_tasks = db.session.scalars(
+        select(Task.type).where(Task.application_id == application.id, Task.status == "open")
+    ).all()
+    assert open_tasks == ["send_feedback"]
+    client.reload()
+    expect(client.locator(f"#status-{application.id}")).to_contain_text("Rejected by client")
+    expect(client.locator("#interview-section")).to_have_count(0)
+    page.goto(f"{live_server.url}/agency/candidates/{candidate.id}")
+    expect(page.locator(f"#interview-{second.id}")).to_contain_text("Cancelled")
+    expect(page.locator(f"#interview-{second.id}").get_by_role("button", name="Reschedule")).to_have_count(0)
+    assert page.evaluate(DUPLICATE_IDS) == []
     assert csp_errors == [] and client_csp == [] and candidate_csp == []

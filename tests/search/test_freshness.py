@@ -224,6 +224,21 @@ SCENARIOS = {
         make_interview(b.rejected, b.recruiter, SLOT + timedelta(days=2)),
         interviews.cancel_interviews_of_rejected(now=NOW + timedelta(minutes=1)),
     ),
+    "interviews.cancel_scheduled_interviews": lambda b: interviews.cancel_scheduled_interviews(
+        db.session.get(Application, b.interview.application_id), b.recruiter, "Interview cancelled", now=NOW
+    ),
+    "client_actions.cancel_open_requests": lambda b: client_actions.cancel_open_requests(
+        db.session.get(Application, b.request.application_id), now=NOW
+    ),
+    "pipeline.close_application#withdrawn": lambda b: pipeline.close_application(
+        db.session.get(Application, b.interview.application_id),
+        "withdrawn",
+        b.recruiter,
+        reason_id=_loss_reason(b).id,
+        now=NOW,
+    ),
+    "tasks.retract_request_tasks": lambda b: tasks.retract_request_tasks(b.request.id, now=NOW),
+    "tasks.restore_tasks": lambda b: tasks.restore_tasks(b.agency.id, tasks.retract_request_tasks(b.request.id)),
     "client_comments.reply_to_client": lambda b: client_comments.reply_to_client(
         b.recruiter, b.application, "Her notice is four weeks.", now=NOW + timedelta(days=1)
     ),
@@ -321,6 +336,12 @@ def _further_round(b: Bench) -> None:
     )
 
 
+def _loss_reason(b: Bench) -> Reason:
+    return db.session.scalars(
+        select(Reason).where(Reason.agency_id == b.agency.id, Reason.kind == "loss").order_by(Reason.id)
+    ).first()
+
+
 def _complete_feedback_task(b: Bench) -> None:
     draft = candidate_messages.compose_feedback(b.application)
     candidate_messages.send_feedback(b.application, b.recruiter, draft.subject, draft.body, now=NOW)
@@ -404,6 +425,12 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "client_overview.record_visit": "the contact's last visit",
     "interviews.self_schedule_token": "signs a token, writes nothing",
     "interviews.build_ics": "builds calendar text, writes nothing",
+    "activity.record": "a timeline entry: not in documents",
+    "activity.record_for": "a timeline entry about an application: not in documents",
+    "client_actions.open_interview_request": "walked through client_actions.request_interview and "
+    "interview_answers.request_further_round, its callers",
+    "client_actions.post_to_thread": "walked through client_actions.add_comment and client_comments.reply_to_client",
+    "tasks.organise_interview_task": "walked through the interview requests and ask_for_other_times, its callers",
     "tasks.complete_interview_tasks": "closes tasks; walked through interviews.confirm_interview, its caller",
     "application_status.move": "walked through every client action above (its only callers)",
     "application_status.close": "walked through pipeline.close_application and the client actions",
@@ -421,6 +448,7 @@ READS_ONLY = {
     "agency_templates": "placeholders_in check_placeholders fill candidate_values render_profile preview_candidate "
     "preview_candidates preview_profile email_override overridden_emails email_subject_body render_email "
     "validate_email_template preview_email",
+    "activity": "timeline",
     "alerts": "unread_count recent_alerts",
     "auth": "check_link landing_link authenticate_staff next_sign_in_request",
     "search_database": "document_facets matching search_database slots time_budget",
@@ -429,13 +457,14 @@ READS_ONLY = {
     "candidates": "email_owner open_job_choices",
     "notes": "candidate_notes job_notes",
     "client_comments": "is_shared_now thread_participants",
-    "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
+    "client_actions": "check_format_and_zone check_proposed_times open_request "
+    "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
     "undo_deadline rejection_reasons status_label",
     "client_overview": "progress_by_job ratings_for recent_activity open_jobs card_batch neighbours shared_resume "
     "shared_video",
     "importer": "",
-    "interview_answers": "client_interview_view is_further_round request_owner_zone suggestions_in_zones asker_zone "
-    "interview_zones interview_candidate_id",
+    "interview_answers": "client_interview_view declined_times is_further_round request_owner_zone "
+    "suggestions_in_zones asker_zone interview_zones interview_candidate_id",
     "interviews": "client_zone company_zone to_utc zone format_in_zone slots_in_zones find_conflicts free_windows "
     "self_schedulable_slots "
     "interviews_for_applications "

@@ -75,6 +75,8 @@ def outcome(application_id: int):
         "application": application,
         "reasons": pipeline.closing_reasons(application.agency_id),
         "form": form,
+        # Closing as anything but a hire cancels these; the form says so before it happens.
+        "booked": [i for i in interviews.interviews_for_applications([application.id]) if i.status == "scheduled"],
     }
     if request.method == "GET":
         return render("agency/outcome.html", "agency/_outcome_form.html", **context)

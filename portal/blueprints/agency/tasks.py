@@ -107,6 +107,7 @@ def schedule_context(
         "confirm_form": confirm_form or ConfirmForm(),
         "propose_form": propose_form or ProposeForm(timezone=owner.timezone),
         "suggestion_views": interview_answers.suggestions_in_zones,
+        "declined": interview_answers.declined_times(request_row),
         **messages,
     }
 
