@@ -4,7 +4,7 @@ A note belongs to exactly one candidate or one job (checked), names its author, 
 its time on that candidate's or job's page and timeline (issue 14, item 1).
 
 Revision ID: e5a1c7b3d902
-Revises: c4e1a7d20b35
+Revises: e3b9d14a7c52
 Create Date: 2026-12-01 04:04:12.471805
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5a1c7b3d902'
-down_revision = 'c4e1a7d20b35'
+down_revision = 'e3b9d14a7c52'
 branch_labels = None
 depends_on = None
 

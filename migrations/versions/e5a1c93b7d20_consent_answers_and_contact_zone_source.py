@@ -5,7 +5,7 @@ answers; declines are kept beside consents so the share guard can show them. A c
 zone is filled from the browser only while nobody has chosen it (``timezone_source`` is null).
 
 Revision ID: e5a1c93b7d20
-Revises: c4e1a7d20b35
+Revises: e5a1c7b3d902
 Create Date: 2026-12-01 04:10:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5a1c93b7d20'
-down_revision = 'c4e1a7d20b35'
+down_revision = 'e5a1c7b3d902'
 branch_labels = None
 depends_on = None
 
