@@ -29,6 +29,6 @@ def _helpers():
 
 
 # The resource modules register their routes on ``bp``, so they can only be imported once it exists.
-from . import alerts, board, candidates, client_comments, interviews, jobs, sharing, tasks  # noqa: E402, F401
+from . import alerts, board, candidate_files, candidates, client_comments, interviews, jobs, sharing, tasks  # noqa: E402, F401
 
 __all__ = ["bp"]

@@ -13,6 +13,7 @@ from ...services import candidate_messages, interviews, pipeline
 from ...services.activity import timeline
 from ...unit_of_work import attempt
 from . import bp
+from .candidate_files import files_context
 from .client_comments import has_thread, thread_context
 from .forms import FeedbackForm, OutcomeForm, RescheduleForm, show_refusal
 
@@ -32,6 +33,7 @@ def candidate(candidate_id: int):
         timeline=timeline(current_user, candidate_id=person.id),
         reschedule_form=RescheduleForm(timezone=current_user.timezone),
         form=EmptyForm(),
+        **files_context(person),
     )
 
 
