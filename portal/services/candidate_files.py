@@ -94,15 +94,18 @@ def check_video_url(url: str) -> str:
         raise ServiceError("Video resume link: this is not a web address.", field="video_url")
     try:
         parts = urlsplit(url)
-        host = (parts.hostname or "").encode("idna").decode("ascii")
-        port_ok = parts.port is None or 0 < parts.port < 65536
-    except (ValueError, UnicodeError):
-        parts, host, port_ok = None, "", False
+    except ValueError:
+        parts = None
     if parts is None or parts.scheme.lower() != "https":
         raise ServiceError(
             "Video resume link: only secure https:// links are accepted (not http:, javascript: or others).",
             field="video_url",
         )
+    try:
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+        port_ok = parts.port is None or parts.port > 0
+    except (ValueError, UnicodeError):
+        host, port_ok = "", False
     if not HOST.match(host) or not port_ok or parts.username is not None or parts.password is not None:
         raise ServiceError(
             "Video resume link: this is not a web address (https://host.example/path).", field="video_url"

@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.models import Application, Candidate, Interview, InterviewRequest, Reason, Task
 from portal.services import (
     application_status,
+    candidate_files,
     candidate_messages,
     client_actions,
     client_comments,
@@ -38,6 +39,7 @@ from search_sync.check import check, indexed_hashes
 from search_sync.documents import document_id
 from search_sync.indexer import client, push
 from search_sync.settings import index_name
+from tests.documents import make_docx, make_pdf
 from tests.factories import (
     make_agency,
     make_application,
@@ -254,6 +256,13 @@ SCENARIOS = {
     "candidate_messages.send_feedback": lambda b: candidate_messages.send_feedback(
         b.application, b.recruiter, "Your application", "Thank you for your time with us this month.", now=NOW
     ),
+    # A candidate's files (issue 14): an uploaded resume's text is the document's resume text.
+    "candidate_files.add_resume#pdf": lambda b: candidate_files.add_resume(
+        b.application.candidate, b.recruiter, "cv.pdf", make_pdf("Quokka wrangler"), now=NOW
+    ),
+    "candidate_files.add_resume#docx": lambda b: candidate_files.add_resume(
+        b.newcomer, b.recruiter, "cv.docx", make_docx("Pangolin keeper"), now=NOW
+    ),
     # Import: new people, then edits of the same people (fields, tags, the private flag).
     "importer.import_file#csv": _import("past-applicants.csv", (SAMPLES / "past-applicants.csv").read_bytes()),
     "importer.import_file#json": _import("past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes()),
@@ -379,6 +388,7 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "tasks.complete_interview_tasks": "closes tasks; walked through interviews.confirm_interview, its caller",
     "application_status.move": "walked through every client action above (its only callers)",
     "application_status.close": "walked through pipeline.close_application and the client actions",
+    "candidate_files.add_video_resume": "a video link: not in documents",
     "application_status.from_history": "sets client_status on an object being imported: walked through import",
 }
 
@@ -392,6 +402,7 @@ READS_ONLY = {
     "search_database": "document_facets matching search_database slots time_budget",
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
+    "candidate_files": "check_video_url stored_filename",
     "client_comments": "is_shared_now thread_participants",
     "client_actions": "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "
     "undo_deadline rejection_reasons status_label",

@@ -29,7 +29,6 @@ def files_context(
     """What ``agency/_candidate_files.html`` shows: the resumes and videos, newest first, and the
     two forms (as submitted, with their errors, after a refusal)."""
     return {
-        "candidate": candidate,
         "resumes": sharing.candidate_resumes(candidate.id),
         "videos": sharing.candidate_video_resumes(candidate.id),
         "resume_labels": LABELS,
@@ -46,9 +45,11 @@ def _answer(candidate: Candidate, refusal: ServiceError | None, message: str, **
     success the fresh section for htmx, else back to the candidate's page with a toast."""
     if refusal is not None:
         context = files_context(candidate, error=refusal.message, **forms)
-        return render("agency/candidate_files.html", "agency/_candidate_files.html", status=422, **context)
+        return render(
+            "agency/candidate_files.html", "agency/_candidate_files.html", status=422, candidate=candidate, **context
+        )
     if is_htmx():
-        return render("agency/_candidate_files.html", **files_context(candidate, message=message))
+        return render("agency/_candidate_files.html", candidate=candidate, **files_context(candidate, message=message))
     return toast(redirect_for(url_for("agency.candidate", candidate_id=candidate.id)), message)
 
 
