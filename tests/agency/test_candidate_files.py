@@ -280,7 +280,7 @@ def test_an_imported_text_resume_is_served_as_text(app, client, world):
         candidate_id=world.application.candidate_id,
         filename="imported-resume.txt",
         content_type="text/plain",
-        content="Plain words".encode(),
+        content=b"Plain words",
         text="Plain words",
     )
     db.session.add(resume)
