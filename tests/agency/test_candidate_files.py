@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from portal.extensions import db
 from portal.models import Activity, Resume, VideoResume
@@ -154,12 +156,15 @@ def world(app, client):
 
 
 def _upload(client, candidate_id, name, content, htmx=True):
+    """A multipart POST encoded in memory (the test client spools a large body to a temporary
+    file it never closes: a ResourceWarning under filterwarnings=error)."""
     headers = {"X-CSRFToken": csrf_token(client), **({"HX-Request": "true"} if htmx else {})}
+    boundary, body = encode_multipart(MultiDict({"resume": FileStorage(io.BytesIO(content), name)}))
     return client.post(
         f"/agency/candidates/{candidate_id}/resumes",
-        data={"resume": (io.BytesIO(content), name)},
+        data=body,
         headers=headers,
-        content_type="multipart/form-data",
+        content_type=f"multipart/form-data; boundary={boundary}",
     )
 
 
@@ -203,6 +208,8 @@ def test_a_refused_upload_renders_in_place_as_fragment_and_page(client, world):
     page = _upload(client, candidate_id, "cv.pdf", make_encrypted_pdf("x"), htmx=False)
     assert page.status_code == 422 and "<html" in page.get_data(as_text=True)
     assert "password-protected or encrypted" in page.get_data(as_text=True)
+    over = _upload(client, candidate_id, "cv.pdf", make_pdf("x") + b"%" * MAX_BYTES)
+    assert over.status_code == 422 and "Resume: The file is over the 10 MB limit" in over.get_data(as_text=True)
     nothing = _upload(client, candidate_id, "", b"")
     assert nothing.status_code == 422 and "choose a PDF or Word" in nothing.get_data(as_text=True)
     assert db.session.scalar(select(Resume.id)) is None
@@ -292,3 +299,9 @@ def test_an_imported_text_resume_is_served_as_text(app, client, world):
     served = client.get(f"/{world.agency.slug}/portal/candidates/{world.application.id}/resume?download=1")
     assert served.headers["Content-Type"] == "text/plain; charset=utf-8" and served.data == b"Plain words"
     assert served.headers["Content-Disposition"] == f'attachment; filename="{name} - resume.txt"'
+
+
+def test_a_body_over_the_server_limit_says_what_the_resume_limit_is(client, world):
+    login_as(client, world.recruiter)
+    too_big = _upload(client, world.application.candidate_id, "cv.pdf", b"%PDF-" + bytes(13 * 1024 * 1024), htmx=False)
+    assert too_big.status_code == 413 and "Resumes can be at most 10 MB" in too_big.get_data(as_text=True)
