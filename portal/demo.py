@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from .demo_files import add_demo_files
 from .extensions import db
 from .models import (
     Agency,
@@ -169,6 +170,9 @@ def load_demo(now: datetime | None = None) -> bool:
     for spec in AGENCIES:
         _load_agency(spec, rng, now)
     db.session.flush()
+    add_demo_files(
+        list(db.session.scalars(select(Agency.id).where(Agency.slug.in_([s["slug"] for s in AGENCIES])))), now
+    )
     _client_activity(now)
     return True
 

@@ -23,6 +23,7 @@ from .models import (
     Job,
     MailOutbox,
     ProfileTemplate,
+    Resume,
     SharedProfile,
     Task,
     User,
@@ -121,6 +122,18 @@ def get_candidate_or_404(candidate_id: int, who=None) -> Candidate:
 def visible_candidate(candidate_id: int, who=None) -> Candidate | None:
     """The candidate if the staff principal may see them, else None (to name them, or not)."""
     return db.session.scalar(candidates_query(who).where(Candidate.id == candidate_id))
+
+
+def get_resume_or_404(resume_id: int, who=None) -> Resume:
+    """A resume of a candidate the staff principal may see, or 404 (its content loads on use)."""
+    row = db.session.scalar(
+        select(Resume).where(
+            Resume.id == resume_id, Resume.candidate_id.in_(candidates_query(who).with_only_columns(Candidate.id))
+        )
+    )
+    if row is None:
+        abort(404)
+    return row
 
 
 def shared_applications_query(who=None) -> Select:

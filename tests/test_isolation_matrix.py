@@ -164,6 +164,7 @@ def world(app) -> World:
             "contact_id": a.contact.id,  # company 1
             "application_id": a.application.id,  # shared, on a.job
             "candidate_id": a.application.candidate_id,
+            "resume_id": resume.id,  # the shared candidate's (agency.resume: staff who see the candidate)
             "company_id": a.company.id,
             "message_id": message_id,  # the landing-link mail of agency A
             "token": token,  # a landing link for a.contact on a.job

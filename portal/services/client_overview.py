@@ -192,20 +192,18 @@ def neighbours(contact: ClientContact, application: Application) -> tuple[int | 
     return (ids[index - 1] if index > 0 else None), (ids[index + 1] if index + 1 < len(ids) else None)
 
 
-def shared_resume(application: Application) -> Resume | None:
-    """The resume the shared profile offers, with its content; only one of that candidate and agency."""
+def shared_resume(application: Application, *, with_content: bool = True) -> Resume | None:
+    """The resume the shared profile offers, with its content unless ``with_content`` is False
+    (a page needs only its type); only one of that candidate and agency."""
     profile = application.shared_profile
     if profile is None or profile.resume_id is None:
         return None
-    return db.session.scalar(
-        select(Resume)
-        .where(
-            Resume.id == profile.resume_id,
-            Resume.candidate_id == application.candidate_id,
-            Resume.agency_id == application.agency_id,
-        )
-        .options(undefer(Resume.content))
+    query = select(Resume).where(
+        Resume.id == profile.resume_id,
+        Resume.candidate_id == application.candidate_id,
+        Resume.agency_id == application.agency_id,
     )
+    return db.session.scalar(query.options(undefer(Resume.content)) if with_content else query)
 
 
 def shared_video(profile: SharedProfile) -> VideoResume | None:

@@ -508,7 +508,9 @@ def candidate_resumes(candidate_id: int) -> list[Resume]:
     """The candidate's resume files, newest first (what a shared profile may attach)."""
     return list(
         db.session.scalars(
-            select(Resume).where(Resume.candidate_id == candidate_id).order_by(Resume.uploaded_at.desc())
+            select(Resume)
+            .where(Resume.candidate_id == candidate_id)
+            .order_by(Resume.uploaded_at.desc(), Resume.id.desc())
         )
     )
 
@@ -517,6 +519,8 @@ def candidate_video_resumes(candidate_id: int) -> list[VideoResume]:
     """The candidate's video resumes, newest first (what a shared profile may attach)."""
     return list(
         db.session.scalars(
-            select(VideoResume).where(VideoResume.candidate_id == candidate_id).order_by(VideoResume.created_at.desc())
+            select(VideoResume)
+            .where(VideoResume.candidate_id == candidate_id)
+            .order_by(VideoResume.created_at.desc(), VideoResume.id.desc())
         )
     )

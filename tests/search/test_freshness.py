@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.models import Application, Candidate, Interview, InterviewRequest, Reason, Task
 from portal.services import (
     application_status,
+    candidate_files,
     candidate_messages,
     candidates,
     client_actions,
@@ -39,6 +40,7 @@ from search_sync.check import check, indexed_hashes
 from search_sync.documents import document_id
 from search_sync.indexer import client, push
 from search_sync.settings import index_name
+from tests.documents import make_docx, make_pdf
 from tests.factories import (
     make_agency,
     make_application,
@@ -296,6 +298,13 @@ SCENARIOS = {
         now=NOW,
     ),
     "candidates.add_to_job": lambda b: candidates.add_to_job(b.newcomer, b.job.id, b.recruiter, now=NOW),
+    # A candidate's files (issue 14): an uploaded resume's text is the document's resume text.
+    "candidate_files.add_resume#pdf": lambda b: candidate_files.add_resume(
+        b.application.candidate, b.recruiter, "cv.pdf", make_pdf("Quokka wrangler"), now=NOW
+    ),
+    "candidate_files.add_resume#docx": lambda b: candidate_files.add_resume(
+        b.newcomer, b.recruiter, "cv.docx", make_docx("Pangolin keeper"), now=NOW
+    ),
     # Import: new people, then edits of the same people (fields, tags, the private flag).
     "importer.import_file#csv": _import("past-applicants.csv", (SAMPLES / "past-applicants.csv").read_bytes()),
     "importer.import_file#json": _import("past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes()),
@@ -434,6 +443,7 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "tasks.complete_interview_tasks": "closes tasks; walked through interviews.confirm_interview, its caller",
     "application_status.move": "walked through every client action above (its only callers)",
     "application_status.close": "walked through pipeline.close_application and the client actions",
+    "candidate_files.add_video_resume": "a video link: not in documents",
     "application_status.from_history": "sets client_status on an object being imported: walked through import",
     "notes.add_candidate_note": "a note and a timeline entry: notes are not in search documents",
     "notes.add_job_note": "a note and a timeline entry: notes are not in search documents",
@@ -456,6 +466,7 @@ READS_ONLY = {
     "candidate_messages": "compose_feedback",
     "candidates": "email_owner open_job_choices",
     "notes": "candidate_notes job_notes",
+    "candidate_files": "check_video_url stored_filename",
     "client_comments": "is_shared_now thread_participants",
     "client_actions": "check_format_and_zone check_proposed_times open_request "
     "comments_page ensure_actionable anonymous_ids client_facing_name rating_summary comments_for "

@@ -29,6 +29,18 @@ def _helpers():
 
 
 # The resource modules register their routes on ``bp``, so they can only be imported once it exists.
-from . import alerts, board, candidates, client_comments, consent, interviews, jobs, notes, sharing, tasks  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    alerts,
+    board,
+    candidate_files,
+    candidates,
+    client_comments,
+    consent,
+    interviews,
+    jobs,
+    notes,
+    sharing,
+    tasks,
+)
 
 __all__ = ["bp"]

@@ -16,6 +16,7 @@ from ...services.activity import timeline
 from ...services.timezones import grouped_zone_choices
 from ...unit_of_work import attempt
 from . import bp
+from .candidate_files import files_context
 from .client_comments import has_thread, thread_context
 from .consent import consent_context
 from .forms import (
@@ -63,6 +64,7 @@ def candidate_page(
         reschedule_form=RescheduleForm(timezone=current_user.timezone),
         form=EmptyForm(),
         **consent_context(person),
+        **files_context(person),
     )
 
 

@@ -5,11 +5,13 @@ from flask import make_response, render_template, request, url_for
 from flask_login import current_user
 
 from ...htmx import redirect_for, render, toast
-from ...models import Application, ClientContact, Job
+from ...models import Application, ClientContact, Job, Resume
+from ...resume_files import LABELS
 from ...scoping import get_application_or_404, get_job_or_404, get_scoped_or_404
 from ...services import auth as auth_service
 from ...services import sharing
 from ...services.client_profile import is_hired, what_the_client_sees
+from ...templating import in_zone
 from ...unit_of_work import attempt, unit_of_work
 from . import bp
 from .consent import consent_context
@@ -21,7 +23,7 @@ def _share_context(application: Application, form: ShareForm) -> dict:
     preview of exactly what the client will see (from the form as it stands)."""
     resumes = sharing.candidate_resumes(application.candidate_id)
     videos = sharing.candidate_video_resumes(application.candidate_id)
-    form.resume_id.choices = choices([("", "No resume file")] + [(r.id, r.filename) for r in resumes])
+    form.resume_id.choices = choices([("", "No resume file")] + [(r.id, resume_choice(r)) for r in resumes])
     form.video_resume_id.choices = choices([("", "No video")] + [(v.id, v.title) for v in videos])
     preview = what_the_client_sees(
         application.candidate,
@@ -39,6 +41,11 @@ def _share_context(application: Application, form: ShareForm) -> dict:
         "candidate": application.candidate,
         **consent_context(application.candidate, company_id=application.job.company_id, application_id=application.id),
     }
+
+
+def resume_choice(resume: Resume) -> str:
+    """A resume as the share form offers it: two uploads of "cv.pdf" differ by type and date."""
+    return f"{resume.filename} ({LABELS.get(resume.content_type, 'file')}, uploaded {in_zone(resume.uploaded_at)})"
 
 
 def _submitted_fields(form: ShareForm) -> list[dict]:

@@ -1,11 +1,12 @@
 """A shared candidate's page (C5) and their resume."""
 
-from flask import abort, make_response, request
+from flask import abort, request
 from flask_login import current_user
 
-from ...downloads import content_disposition
+from ...downloads import VIEWABLE, file_response
 from ...htmx import is_htmx, render
 from ...models import Application
+from ...resume_files import LABELS, extension_for
 from ...scoping import get_shared_application_or_404
 from ...services import client_actions as actions
 from ...services.client_overview import neighbours, shared_resume, shared_video
@@ -41,12 +42,8 @@ def resume(slug: str, application_id: int):
     row = None if _withheld(application) else shared_resume(application)
     if row is None:
         abort(404)
-    response = make_response(row.content)
-    response.headers["Content-Type"] = "application/pdf"
-    disposition = "attachment" if request.args.get("download") else "inline"
-    response.headers["Content-Disposition"] = content_disposition(disposition, _safe_filename(application))
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    filename = _safe_filename(application) + extension_for(row.content_type)
+    return file_response(row.content, row.content_type, filename, download=bool(request.args.get("download")))
 
 
 def candidate_context(application: Application, comment_form: CommentForm | None = None) -> dict:
@@ -55,6 +52,7 @@ def candidate_context(application: Application, comment_form: CommentForm | None
     if profile is None:
         abort(404)  # never shared: outside the client's scope (scoping.py joins the profile anyway)
     withheld = _withheld(application)
+    resume = None if withheld else shared_resume(application, with_content=False)
     display_name = actions.client_facing_name(application)
     previous_id, next_id = neighbours(current_user, application)
     return {
@@ -69,6 +67,9 @@ def candidate_context(application: Application, comment_form: CommentForm | None
         "view": client_profile(application, anonymous=withheld),
         "withheld": withheld,
         "video": shared_video(profile),
+        "resume": resume,
+        "resume_label": LABELS.get(resume.content_type, "file") if resume else None,
+        "resume_viewable": resume is not None and resume.content_type in VIEWABLE,
         "display_name": display_name,
     }
 
@@ -80,4 +81,4 @@ def _withheld(application: Application) -> bool:
 
 def _safe_filename(application: Application) -> str:
     name = "".join(ch for ch in application.candidate.name if ch.isalnum() or ch in " -_").strip() or "candidate"
-    return f"{name} - resume.pdf"
+    return f"{name} - resume"
