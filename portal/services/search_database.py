@@ -40,13 +40,13 @@ import logging
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Integer,
     String,
@@ -223,9 +223,10 @@ def _search(p, check):
                 exact.add(candidate_id)
         elif kind == "total":
             superset, inexact = n, extra or 0
-        else:
-            name, value = key.split(FACET_SEPARATOR, 1)
-            facets.setdefault(name, {})[value] = n
+        elif key:  # the sample's stored facet values, one JSON list per candidate, joined by ","
+            for name_value, count in Counter(value for values in json.loads(f"[{key}]") for value in values).items():
+                name, value = name_value.split(FACET_SEPARATOR, 1)
+                facets.setdefault(name, {})[value] = count
     check()
     ids = [candidate_id for _, candidate_id in sorted(rows)]
     need = offset + PAGE_SIZE - first
@@ -470,17 +471,14 @@ def _indexed_words(p, dialect: str, candidate_id) -> ColumnElement:
 
 
 def _facet_selects(m, dialect: str) -> list:
-    """("facet", "<facet>\\x1f<value>", count, NULL) rows over the matches ``m`` (id): the stored
-    facet values of their documents (``search_sync.documents.Stored``), counted as documents count."""
+    """One ("facets", <the stored facet values of the matches ``m`` (id), ","-joined>, …) row: the
+    JSON lists of "<facet>\\x1f<value>" (``search_sync.documents.Stored``), counted in Python as
+    documents count (measured at 1,000 matches on SQLite: 1.5 ms, against 4.3 ms for ``json_each``
+    and GROUP BY in SQL)."""
     f = CandidateSearchFacts
-    if dialect == "postgresql":
-        values = func.json_array_elements_text(cast(f.facet_values, JSON)).table_valued("value")
-    else:
-        values = func.json_each(f.facet_values).table_valued("value")
+    joined = func.string_agg(f.facet_values, ",") if dialect == "postgresql" else func.group_concat(f.facet_values, ",")
     return [
-        select(literal("facet"), cast(values.c.value, String()), func.count(), literal(None), literal(None))
+        select(literal("facets"), cast(joined, String()), literal(None), literal(None), literal(None))
         .select_from(m)
         .join(f, f.candidate_id == m.c.id)
-        .join(values, true())
-        .group_by(values.c.value)
     ]
