@@ -10,15 +10,16 @@ source). The matches are materialised once per statement; the page (last in proc
 first, then candidate id), the total and the facet counts are read from them. The page's
 documents are read in their stored form (``candidate_search_text.document``, written with the
 facts; built as before only for a candidate whose newest resume has no stored text). Facet
-counts group the stored facet values (``candidate_search_facts.facet_values``, one JSON list per
-candidate) of the first ``SEARCH_DEGRADED_FACET_SAMPLE`` matches by rank; a broad degraded search
-shows counts "from the first N results" (``SearchResult.facets_sample``).
+counts count the stored facet values (``candidate_search_facts.facet_values``, one JSON list per
+candidate, read by key and joined in SQL, counted in Python) of the first
+``SEARCH_DEGRADED_FACET_SAMPLE`` matches by rank; a broad degraded search shows counts "from the
+first N results" (``SearchResult.facets_sample``).
 
 Text: every query word must be a word of the searchable text and the last may be a prefix
 (``search._text_matches``). Where every word character of the text is ASCII
 (``facts.plain_words``), a word index finds the words: SQLite's FTS5, exactly Python's words;
-PostgreSQL's GIN index over a tsvector of ASCII letter-and-digit runs, a superset (it splits at
-"_"). Elsewhere (non-ASCII letters: case folding and word characters may differ) SQL checks the
+PostgreSQL's tsvector of ASCII letter-and-digit runs (the narrow copy ``candidate_search_words``),
+a superset (it splits at "_"). Elsewhere (non-ASCII letters: case folding and word characters may differ) SQL checks the
 superset "the text contains the word" with LIKE (a non-ASCII letter becomes the one-character
 wildcard so case folding cannot lose a match); a row whose resume has no stored text is let
 through. The page's rows that the index did not match exactly are then checked word by word in
