@@ -7,7 +7,10 @@ once with Meilisearch up (healthy) and once through an app whose ``MEILI_URL`` p
 port (degraded: the refused connection, then the database path). Reports median and p95 of each
 and the ratio degraded / healthy, measured in the same run. Figures, not a test.
 
-    .venv/bin/python bench/search_degraded.py [--candidates 10000] [--agencies 1] [--rounds 40]
+    .venv/bin/python bench/search_degraded.py [--candidates 10000] [--agencies 1] [--rounds 40] [--reuse]
+
+``--reuse`` (with ``BENCH_DATABASE_URL``): a database this benchmark seeded before is migrated to
+the head and measured again without seeding (the PostgreSQL seed takes minutes).
 """
 
 import argparse
@@ -66,6 +69,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=10_000)
     parser.add_argument("--agencies", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--reuse", action="store_true", help="measure a database this benchmark seeded before")
     args = parser.parse_args()
     rng = random.Random(11)
     workdir = tempfile.mkdtemp(prefix="search-degraded-bench-")
@@ -86,7 +90,10 @@ def main() -> None:
         with healthy.app_context():
             upgrade()
         started = time.perf_counter()
-        info = seed(healthy, args.candidates, args.agencies, rng)
+        info = seeded(healthy) if args.reuse else None
+        report["reused"] = info is not None
+        if info is None:
+            info = seed(healthy, args.candidates, args.agencies, rng)
         report["seed_s"] = round(time.perf_counter() - started, 1)
         if database_url.startswith("postgresql"):
             # What autovacuum does within a minute of a bulk load: planner statistics (and no dead
@@ -96,7 +103,8 @@ def main() -> None:
 
                 with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                     connection.exec_driver_sql("VACUUM ANALYZE")
-        print(f"seeded {args.candidates} candidates in {report['seed_s']} s")
+        how = "reused the seeded" if report["reused"] else "seeded"
+        print(f"{how} {args.candidates} candidates in {report['seed_s']} s")
         from search_sync.reindex import reindex
 
         with healthy.app_context():
@@ -112,6 +120,37 @@ def main() -> None:
     finally:
         meili.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def seeded(app) -> dict | None:
+    """What ``seed`` returned, read back from a database it seeded before (None: not seeded)."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.models import Agency, Candidate, Job, Reason, StageDefinition
+
+    with app.app_context():
+        agency = db.session.scalar(select(Agency).where(Agency.slug == "bench0"))
+        if agency is None:
+            return None
+        by_id = {
+            "jobs": select(Job.id).where(Job.agency_id == agency.id).order_by(Job.id),
+            "stages": select(StageDefinition.id)
+            .where(StageDefinition.agency_id == agency.id)
+            .order_by(StageDefinition.position),
+            "reasons": select(Reason.id).where(Reason.agency_id == agency.id).order_by(Reason.id),
+        }
+        return {
+            "agencies": [
+                {
+                    "id": agency.id,
+                    "size": db.session.scalar(select(func.count()).where(Candidate.agency_id == agency.id)),
+                    "admin": "admin@bench0.example",
+                    "recruiter": "rec@bench0.example",
+                    **{key: list(db.session.scalars(query)) for key, query in by_id.items()},
+                }
+            ]
+        }
 
 
 def measure(healthy, down, agency: dict, rounds: int) -> list[dict]:

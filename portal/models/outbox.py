@@ -124,7 +124,8 @@ class CandidateSearchFacts(Model):
     facet_values: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        # ``public`` last: the visibility check of a recruiter's search reads the index only.
+        # ``public`` and the word flags last: the visibility check of a recruiter's search and the
+        # word search's choice of index or LIKE read the index only (migration e8b3d5a1c7f2).
         Index(
             "ix_candidate_search_facts_default",
             "agency_id",
@@ -133,8 +134,19 @@ class CandidateSearchFacts(Model):
             sort_key.desc(),
             "candidate_id",
             "public",
+            "plain_words",
+            "pdf_only",
         ),
-        Index("ix_candidate_search_facts_all", "agency_id", "listed", sort_key.desc(), "candidate_id", "public"),
+        Index(
+            "ix_candidate_search_facts_all",
+            "agency_id",
+            "listed",
+            sort_key.desc(),
+            "candidate_id",
+            "public",
+            "plain_words",
+            "pdf_only",
+        ),
     )
 
 
