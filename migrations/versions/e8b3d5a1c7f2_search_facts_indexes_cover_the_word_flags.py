@@ -6,7 +6,7 @@ SQLite at 10,000 candidates: the scan for one word ≈ 9 → 5 ms of CPU without
 rows, which also hold the facet values).
 
 Revision ID: e8b3d5a1c7f2
-Revises: c4e1a7d20b35
+Revises: e5a1c93b7d20
 Create Date: 2026-12-01 04:30:00.000000
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e8b3d5a1c7f2"
-down_revision = "c4e1a7d20b35"
+down_revision = "e5a1c93b7d20"
 branch_labels = None
 depends_on = None
 
