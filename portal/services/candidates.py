@@ -118,16 +118,21 @@ def update_candidate(
     email = _email(values.email)
     if email:
         _refuse_taken(candidate.agency_id, email, candidate.id)
+    elif len(candidate.emails) > 1:
+        raise ServiceError(
+            "This person has other e-mail addresses too: type the one to keep as their main address.", field="email"
+        )
 
     def change() -> None:
         _apply(candidate, clean)
         if not email:
-            if candidate.emails:
-                candidate.emails.remove(candidate.emails[0])
+            candidate.emails.clear()
         elif not candidate.emails:
             candidate.emails.append(CandidateEmail(agency_id=candidate.agency_id, email=email))
         elif email not in {e.email for e in candidate.emails}:
             candidate.emails[0].email = email  # the primary address changes; the others stay
+        elif email != candidate.emails[0].email:
+            _make_primary(candidate, email)
 
     _save(candidate, email, change)
     changed = [
@@ -183,6 +188,19 @@ def _refuse_taken(agency_id: int, email: str, current_id: int | None) -> None:
     owner = email_owner(agency_id, email)
     if owner is not None and owner.id != current_id:
         raise EmailTaken(owner)
+
+
+def _make_primary(candidate: Candidate, email: str) -> None:
+    """Swap ``email`` (one of the person's other addresses) into the first, primary row; the
+    unique index is never crossed, so the swap goes through a placeholder."""
+    primary = candidate.emails[0]
+    other = next(row for row in candidate.emails if row.email == email)
+    previous = primary.email
+    other.email = f"swap-{other.id}@invalid"
+    db.session.flush()
+    primary.email = email
+    db.session.flush()
+    other.email = previous
 
 
 def _save(candidate: Candidate, email: str | None, change: Callable[[], None]) -> None:

@@ -227,7 +227,7 @@ def answer_consent(link: ConsentLink, answer: str, *, now: datetime | None = Non
             f"{link.candidate.name} {verb} to be presented to {link.company.name}.",
             endpoint="agency.candidate",
             candidate_id=link.candidate.id,
-            dedupe_key=f"consent:{consent.id}:{answer}:{now.isoformat()}",
+            dedupe_key=f"consent:{consent.id}:{answer}",  # a change of mind alerts once per answer
             now=now,
         )
     record(

@@ -104,16 +104,22 @@ def share_guards(application: Application, viewer: User | None = None) -> ShareG
         if other.outcome == "rejected_by_client" or other.client_status == "rejected_by_client":
             guards.rejections.append(entry)
     about_this_client = or_(ConsentRecord.company_id == job.company_id, ConsentRecord.company_id.is_(None))
-    latest = db.session.scalar(
-        select(ConsentRecord)
-        .where(
-            ConsentRecord.candidate_id == application.candidate_id,
-            about_this_client,
-            ConsentRecord.status.in_(("given", "declined")),
+    # The newest answer wins, whether about this client or any client (a later "not anywhere"
+    # overrides an older yes to this client); only a general yes never lifts a decline of this client.
+    answers = list(
+        db.session.scalars(
+            select(ConsentRecord)
+            .where(
+                ConsentRecord.candidate_id == application.candidate_id,
+                about_this_client,
+                ConsentRecord.status.in_(("given", "declined")),
+            )
+            .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
         )
-        .order_by(ConsentRecord.company_id.is_(None), ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
-        .limit(1)
     )
+    latest = answers[0] if answers else None
+    if latest is not None and latest.status == "given" and latest.company_id is None:
+        latest = next((a for a in answers if a.status == "declined" and a.company_id is not None), latest)
     if latest is not None and latest.status == "given":
         guards.consent = latest
     elif latest is not None:

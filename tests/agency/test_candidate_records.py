@@ -141,6 +141,24 @@ def test_update_keeps_its_own_address_and_refuses_anothers(desk: Desk):
     assert refused.value.owner.id == other.id
 
 
+def test_an_edit_promotes_another_of_their_addresses_and_never_drops_them_silently(desk: Desk):
+    first = desk.candidate.primary_email
+    desk.candidate.emails.append(CandidateEmail(agency_id=desk.candidate.agency_id, email="kavya@second.example"))
+    db.session.commit()
+    values = CandidateInput.of(desk.candidate)
+    update_candidate(
+        desk.candidate, desk.recruiter, CandidateInput(**{**vars(values), "email": "Kavya@Second.example"})
+    )
+    db.session.commit()
+    person = db.session.get(Candidate, desk.candidate.id)
+    assert [e.email for e in person.emails] == ["kavya@second.example", first]
+    with pytest.raises(ServiceError) as refused:
+        update_candidate(person, desk.recruiter, CandidateInput(**{**vars(values), "email": ""}), now=NOW)
+    assert refused.value.field == "email" and "other e-mail addresses" in refused.value.message
+    db.session.rollback()
+    assert len(db.session.get(Candidate, desk.candidate.id).emails) == 2
+
+
 def test_add_to_job_puts_them_on_an_open_job_once(desk: Desk):
     person = create_candidate(desk.recruiter, _person(), now=NOW)
     application = add_to_job(person, desk.job.id, desk.recruiter, now=NOW)

@@ -112,6 +112,32 @@ def test_the_latest_answer_wins(desk):
     assert share_guards(desk.application).declined is not None
 
 
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        # A later "not to anyone" overrides an earlier yes to this client.
+        (((1, "given", True), (2, "declined", False)), "declined"),
+        # A later yes to this client lifts an earlier "not to anyone".
+        (((1, "declined", False), (2, "given", True)), "given"),
+        # A general yes never lifts a decline of this client, however late.
+        (((1, "declined", True), (2, "given", False)), "declined"),
+    ],
+)
+def test_the_newest_answer_about_this_client_or_any_client_decides(desk, answers, expected):
+    for day, answer, this_client in answers:
+        service.record_consent(
+            desk.candidate,
+            desk.recruiter,
+            company_id=desk.job.company_id if this_client else None,
+            answer=answer,
+            channel="phone",
+            given_on=date(2030, 6, day),
+            now=ASKED,
+        )
+    guards = share_guards(desk.application)
+    assert (guards.consent is not None, guards.declined is not None) == (expected == "given", expected == "declined")
+
+
 def _ask(desk, smtp):
     consent = service.ask_consent(desk.candidate, desk.recruiter, company_id=desk.job.company_id, now=ASKED)
     db.session.commit()

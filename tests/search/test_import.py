@@ -224,14 +224,18 @@ def test_an_imported_name_follows_the_file_and_says_so(sctx):
     assert db.session.scalar(select(Candidate.first_name).where(Candidate.external_id == "C10")) == "William"
 
 
-def test_recruiters_import_from_the_upload_page_and_see_changes_and_refusals(sctx):
+def test_admins_import_from_the_upload_page_and_see_changes_and_refusals(sctx):
     agency = make_agency()
-    recruiter = make_user(agency)
+    admin, recruiter = make_user(agency, "admin"), make_user(agency)
     typed = make_candidate(agency, first_name="Liam", last_name="O.")
     typed.emails[0].email = "liam@example.com"
     db.session.commit()
     client = sctx.test_client()
     login_as(client, recruiter)
+    assert client.get("/search/import").status_code == 404
+    assert 'href="/search/import"' not in client.get("/search").get_data(as_text=True)
+    client = sctx.test_client()
+    login_as(client, admin)
     assert client.get("/search/import").status_code == 200
     assert 'href="/search/import"' in client.get("/search").get_data(as_text=True)
     csv = (SAMPLES / "past-applicants.csv").read_text().replace("chen@example.com", "chen@example")

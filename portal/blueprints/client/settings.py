@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from ...forms import timezone_field
 from ...htmx import redirect_for, render
 from ...services import preferences
+from ...templating import viewer_zone
 from ...unit_of_work import attempt
 from . import bp
 
@@ -22,7 +23,9 @@ def settings(slug: str):
     """Show and change the contact's timezone (taken from their browser until they choose one)."""
     contact = current_user._get_current_object()
     form = (
-        ClientSettingsForm(formdata=None, timezone=contact.timezone)
+        ClientSettingsForm(
+            formdata=None, timezone=contact.timezone if contact.timezone_source else (viewer_zone() or "UTC")
+        )
         if request.method == "GET"
         else ClientSettingsForm()
     )

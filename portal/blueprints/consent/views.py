@@ -6,8 +6,9 @@ declining is a POST with the page's CSRF token. Until the link expires the candi
 the answer; a forged, foreign or expired link shows a page that says so.
 """
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
+from ...extensions import limiter
 from ...forms import EmptyForm
 from ...models import Agency
 from ...scoping import agency_or_404
@@ -44,6 +45,7 @@ def show(slug: str, consent_token: str):
 
 
 @bp.post("/<consent_token>")
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_PER_IP"])
 def answer(slug: str, consent_token: str):
     """Agree (``answer=given``) or decline (``answer=declined``)."""
     agency = agency_or_404(slug)

@@ -1,5 +1,7 @@
-"""Recruiter search at ``/search`` (S5) and the import page at ``/search/import`` (S6), for every
-member of the agency's staff (the blueprint admits staff only)."""
+"""Recruiter search at ``/search`` (S5) and the admins' import page at ``/search/import`` (S6).
+
+Import stays with admins: a file can name any job or person of the agency (confidential jobs and
+their teams, people on jobs a recruiter cannot see), and the importer merges by agency alone."""
 
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user, login_required
@@ -101,16 +103,23 @@ def _shortlist_result(message: str, ok: bool = True):
     return toast(response, message, "info" if ok else "error")
 
 
+def _only_admins() -> None:
+    if not current_user.is_admin:
+        abort(404)
+
+
 @bp.get("/import")
 def import_form():
-    """The upload page for past applicants."""
+    """The upload page for past applicants (admins only)."""
+    _only_admins()
     return render("search/import.html", form=ImportForm(), report=None)
 
 
 @bp.post("/import")
 def import_upload():
     """Import an uploaded CSV or JSON file; bad rows are reported, good rows kept, and changes to
-    people already here listed."""
+    people already here listed (admins only)."""
+    _only_admins()
     form = ImportForm()
     if not form.validate_on_submit():
         return render("search/import.html", "search/_import_result.html", status=422, form=form, report=None)
