@@ -124,6 +124,15 @@ def test_move_without_javascript_comes_back_to_the_card(signed_in, desk):
     assert response.headers["Location"] == f"/agency/jobs/{desk.job.id}#application-{desk.application.id}"
 
 
+def test_a_refused_move_without_javascript_comes_back_to_the_page_saying_why(signed_in, desk):
+    url = f"/agency/applications/{desk.application.id}/stage"
+    response = signed_in.post(url, data={"csrf_token": csrf_token(signed_in), "stage_id": "999999"})
+    assert response.status_code == 303
+    page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<html" in page and "Choose one of the agency" in page
+    assert db.session.scalar(select(func.count()).select_from(StageHistory)) == 0
+
+
 def test_unshare_returns_the_card_with_its_facts(signed_in, desk):
     response = signed_in.post(
         f"/agency/applications/{desk.application.id}/unshare", data={"csrf_token": csrf_token(signed_in)}, headers=HX

@@ -1,7 +1,7 @@
 """The shortlist board of a job (A1, A2): stage moves, and sharing or unsharing from the cards,
 one at a time or the selected ones at once. Every handler returns the board or one card."""
 
-from flask import make_response, render_template, url_for
+from flask import flash, make_response, render_template, url_for
 from flask_login import current_user
 
 from ...htmx import is_htmx, redirect_for, toast
@@ -50,14 +50,19 @@ def move_stage(application_id: int):
     Without JavaScript the form posts here too and comes back to the card on the job page."""
     application = get_application_or_404(application_id)
     form = StageForm()
+    error = None
     if not form.validate_on_submit():
-        return _board(application.job, error="Choose one of the agency's stages.")
-    with attempt() as outcome:
-        pipeline.move_stage(application, form.stage_id.data, current_user)
-    if outcome.refusal is not None:
-        return _board(application.job, error=outcome.refusal.message)
-    if not is_htmx():
+        error = "Choose one of the agency's stages."
+    else:
+        with attempt() as outcome:
+            pipeline.move_stage(application, form.stage_id.data, current_user)
+        error = outcome.refusal.message if outcome.refusal is not None else None
+    if not is_htmx():  # a plain form post comes back to the card on the page, with the refusal said
+        if error:
+            flash(error)
         return redirect_for(url_for("agency.job", job_id=application.job_id, _anchor=f"application-{application.id}"))
+    if error:
+        return _board(application.job, error=error)
     return _board(application.job, message=f"Moved {application.candidate.name} to {application.stage.name}.")
 
 
