@@ -1,7 +1,13 @@
-"""Browser helpers: axe-core checks and CSP-violation capture."""
+"""Browser helpers: axe-core checks, CSP-violation capture, signing in, links from mail."""
 
+import io
 import re
 from pathlib import Path
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 URL_IN_TEXT = re.compile(r"https?://\S+")
@@ -46,3 +52,18 @@ def wait_for_htmx(page) -> None:
     page.wait_for_function(
         "() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )
+
+
+def sign_in(page, base_url: str, email: str) -> None:
+    """Sign a staff user in through the login form; they land on the jobs list."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jobs")
+
+
+def shows_a_white_page(page) -> bool:
+    """Whether the middle of the viewport is white: Chromium's PDF viewer drew a page."""
+    image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    return image.getpixel((image.width // 2, image.height // 3)) == (255, 255, 255)

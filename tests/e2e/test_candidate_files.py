@@ -3,13 +3,11 @@ link on a candidate's page, share the PDF and the video to a job; the job's clie
 the resume inline and downloads a file that ``file`` calls a PDF; ``/search`` finds a word that is
 only inside an uploaded file. axe-core on the candidate page, the share form and the client's page."""
 
-import io
 import subprocess
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -19,7 +17,7 @@ from portal.services.auth import landing_link
 from search_sync.client import meili_client
 from search_sync.sync import drain
 from tests.documents import make_docx, make_pdf
-from tests.e2e.browser import assert_accessible, wait_for_htmx, watch_csp
+from tests.e2e.browser import assert_accessible, shows_a_white_page, wait_for_htmx, watch_csp
 from tests.factories import PASSWORD, make_tenant
 from tests.servers import wait_until
 
@@ -58,11 +56,6 @@ def desk(app, meili):
         meili_client(timeout=5).delete_index(app.config["MEILI_INDEX"])
         db.session.remove()
     app.config["MEILI_INDEX"] = previous
-
-
-def _shows_a_white_page(page) -> bool:
-    image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-    return image.getpixel((image.width // 2, image.height // 3)) == (255, 255, 255)
 
 
 def test_upload_share_view_download_and_find(app, live_server, browser, desk, tmp_path, artifacts):
@@ -145,7 +138,7 @@ def test_upload_share_view_download_and_find(app, live_server, browser, desk, tm
     assert response.headers["content-disposition"].startswith("inline;")
     assert response.headers["x-content-type-options"] == "nosniff"
     # Chromium's PDF viewer draws the white page (under the site's strict CSP): not an empty grey.
-    wait_until(lambda: _shows_a_white_page(portal), what="the PDF drawn by the viewer")
+    wait_until(lambda: shows_a_white_page(portal), what="the PDF drawn by the viewer")
     portal.screenshot(path=str(artifacts / "client-resume-inline.png"))
     assert portal_csp == []
     portal.goto(f"{live_server.url}/{desk['slug']}/portal/candidates/{desk['application_id']}")

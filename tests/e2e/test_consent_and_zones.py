@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from portal.extensions import db
 from portal.services.auth import email_landing_link
 from portal.worker import deliver_mail
-from tests.e2e.browser import assert_accessible, link_from_mail, wait_for_htmx, watch_csp
-from tests.factories import PASSWORD, make_tenant
+from tests.e2e.browser import assert_accessible, link_from_mail, sign_in, wait_for_htmx, watch_csp
+from tests.factories import make_tenant
 
 pytestmark = pytest.mark.e2e
 
@@ -29,17 +29,9 @@ def tenant(app):
         yield tenant
 
 
-def _sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email", exact=True).fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Jobs")
-
-
 def test_ask_for_consent_then_the_candidate_confirms_from_the_email(app, smtp, live_server, tenant, page, browser):
     csp_errors = watch_csp(page)
-    _sign_in(page, live_server, tenant.recruiter)
+    sign_in(page, live_server.url, tenant.recruiter.email)
     page.goto(f"{live_server.url}/agency/candidates/{tenant.unshared_application.candidate_id}")
     expect(page.get_by_role("heading", name="Consent to be presented")).to_be_visible()
     assert_accessible(page, "candidate page with consent")
@@ -79,7 +71,7 @@ def test_ask_for_consent_then_the_candidate_confirms_from_the_email(app, smtp, l
 
 def test_account_page_sets_timezone_and_alerts(live_server, tenant, page):
     csp_errors = watch_csp(page)
-    _sign_in(page, live_server, tenant.recruiter)
+    sign_in(page, live_server.url, tenant.recruiter.email)
     page.get_by_role("link", name="Your account").click()
     assert_accessible(page, "account page")
     page.get_by_label("Timezone").select_option("Asia/Kolkata")
