@@ -25,47 +25,21 @@ def alert_job_owner(
     the email so an Undo within that time can withdraw it unsent. When the alert is about a
     ``task`` (what the owner now has to do), the alert and its email link to that task, else to
     the job."""
-    now = now or utcnow()
     owner = db.session.get_one(User, application.job.owner_id)
-    existing = _by_key(owner.id, dedupe_key)
-    if existing is not None:
-        return existing
-    alert = Alert(
-        agency_id=application.agency_id,
-        user_id=owner.id,
-        kind=kind,
-        message=message[:500],
+    return _raise(
+        owner,
+        kind,
+        message,
+        dedupe_key,
         link=f"/agency/tasks/{task.id}" if task is not None else f"/agency/jobs/{application.job_id}",
+        url=absolute_url("agency.task", task_id=task.id)
+        if task is not None
+        else absolute_url("agency.job", job_id=application.job_id),
         application_id=application.id,
-        dedupe_key=dedupe_key,
+        task=task,
+        not_before=(now or utcnow()) + hold_mail if hold_mail else None,
+        now=now,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(alert)
-    except IntegrityError:
-        # Another request alerted them between our read and our insert: use theirs.
-        theirs = _by_key(owner.id, dedupe_key)
-        if theirs is None:
-            raise  # not the dedupe key: the insert broke another constraint
-        return theirs
-    if owner.active and owner.alert_email == "immediate":
-        mail = send_mail(
-            owner.agency,
-            f"alert.{kind}",
-            owner.email,
-            message[:200],
-            "alert",
-            user=owner,
-            alert=alert,
-            task=task,
-            url=absolute_url("agency.task", task_id=task.id)
-            if task is not None
-            else absolute_url("agency.job", job_id=application.job_id),
-            not_before=now + hold_mail if hold_mail else None,
-        )
-        db.session.flush()
-        alert.mail_id, alert.emailed_at = mail.id, now
-    return alert
 
 
 def retract_alert(user_id: int, dedupe_key: str) -> Alert | None:
@@ -159,6 +133,32 @@ def alert_user(
     """Alert one staff member about something that is not an application's (a candidate's consent
     answer, say), once per ``dedupe_key``; the page is ``endpoint`` with ``values``. E-mailed at
     once when they chose immediate alerts; digest users get it in the daily digest."""
+    return _raise(
+        user,
+        kind,
+        message,
+        dedupe_key,
+        link=current_app.url_map.bind("localhost", script_name="/").build(endpoint, values),
+        url=absolute_url(endpoint, **values),
+        now=now,
+    )
+
+
+def _raise(
+    user: User,
+    kind: str,
+    message: str,
+    dedupe_key: str,
+    *,
+    link: str,
+    url: str,
+    application_id: int | None = None,
+    task: Task | None = None,
+    not_before: datetime | None = None,
+    now: datetime | None,
+) -> Alert:
+    """The one way an alert is stored (once per ``dedupe_key``, safe against a concurrent twin)
+    and, for users who chose immediate alerts, e-mailed (not before ``not_before``)."""
     now = now or utcnow()
     existing = _by_key(user.id, dedupe_key)
     if existing is not None:
@@ -168,10 +168,19 @@ def alert_user(
         user_id=user.id,
         kind=kind,
         message=message[:500],
-        link=current_app.url_map.bind("localhost", script_name="/").build(endpoint, values),
+        link=link,
+        application_id=application_id,
         dedupe_key=dedupe_key,
     )
-    db.session.add(alert)
+    try:
+        with db.session.begin_nested():
+            db.session.add(alert)
+    except IntegrityError:
+        # Another request alerted them between our read and our insert: use theirs.
+        theirs = _by_key(user.id, dedupe_key)
+        if theirs is None:
+            raise  # not the dedupe key: the insert broke another constraint
+        return theirs
     if user.active and user.alert_email == "immediate":
         mail = send_mail(
             user.agency,
@@ -181,7 +190,9 @@ def alert_user(
             "alert",
             user=user,
             alert=alert,
-            url=absolute_url(endpoint, **values),
+            task=task,
+            url=url,
+            not_before=not_before,
         )
         db.session.flush()
         alert.mail_id, alert.emailed_at = mail.id, now
