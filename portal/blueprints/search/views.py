@@ -1,7 +1,7 @@
-"""Recruiter search at ``/search`` (S5) and the admins' import page at ``/search/import`` (S6).
+"""Recruiter search at ``/search`` (S5) and the staff's import page at ``/search/import`` (S6).
 
-Import stays with admins: a file can name any job or person of the agency (confidential jobs and
-their teams, people on jobs a recruiter cannot see), and the importer merges by agency alone."""
+An admin's import reaches the whole agency; a recruiter's only their jobs and the people they may
+see (the importer refuses the other rows without naming what they reach)."""
 
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user, login_required
@@ -103,23 +103,16 @@ def _shortlist_result(message: str, ok: bool = True):
     return toast(response, message, "info" if ok else "error")
 
 
-def _only_admins() -> None:
-    if not current_user.is_admin:
-        abort(404)
-
-
 @bp.get("/import")
 def import_form():
-    """The upload page for past applicants (admins only)."""
-    _only_admins()
+    """The upload page for past applicants (all staff; a recruiter's file reaches only what they see)."""
     return render("search/import.html", form=ImportForm(), report=None)
 
 
 @bp.post("/import")
 def import_upload():
     """Import an uploaded CSV or JSON file; bad rows are reported, good rows kept, and changes to
-    people already here listed (admins only)."""
-    _only_admins()
+    people already here listed; a recruiter's rows reach only their jobs and the people they see."""
     form = ImportForm()
     if not form.validate_on_submit():
         return render("search/import.html", "search/_import_result.html", status=422, form=form, report=None)
@@ -132,6 +125,7 @@ def import_upload():
             upload.read(),
             batch=batch_unit_of_work,
             batch_size=current_app.config["IMPORT_BATCH_SIZE"],
+            by_user=current_user._get_current_object(),
         )
     except ServiceError as refusal:  # the whole file, before any row was written
         form.file.errors = [refusal.message]
