@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_links_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(import_cli)
+    app.cli.add_command(reminders_cli)
 
 
 @click.group("alerts")
@@ -150,3 +151,23 @@ def import_candidates_command(path: str, agency_slug: str | None, batch_size: in
     if report.problems:
         # Scripts and CI must notice a partial import: the good rows are saved, the others are not.
         raise click.exceptions.Exit(1)
+
+
+reminders_cli = AppGroup("reminders", help="Client decision reminders, deadline checks and escalations.")
+
+
+@reminders_cli.command("run")
+def reminders_run_command():
+    """Perform one scheduled pass now (what the worker does every minute): reminders, deadline
+    checks and escalations, each at most once however often it runs. Prints what it did; exits
+    with status 1 when a step failed (the log says why)."""
+    from .services import scheduled
+
+    report = scheduled.run_pass(group="reminders")
+    if not report:
+        click.echo("Nothing is scheduled.")
+    for name, counts in report.items():
+        done = ", ".join(f"{what}: {count}" for what, count in counts.items()) or "nothing to do"
+        click.echo(f"{name}: {done}")
+    if any(counts.get("failed") for counts in report.values()):
+        raise SystemExit(1)

@@ -22,11 +22,15 @@ from .services import auth as auth_service
 from .services import interviews as interview_service
 from .services import mail as mail_service
 from .services import passwords as password_service
+from .services import scheduled
 from .unit_of_work import is_lock_timeout, unit_of_work
 
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 600
+# Reminders, deadline checks, escalations and retention (``portal.services.scheduled``): keyed, so
+# how often they run changes only how soon after a deadline they act, never how many times.
+SCHEDULED_PASS_SECONDS = 60
 POLL_SECONDS = 0.25  # also bounds outbox-to-searchable lag (budget: p95 under 1 s)
 
 
@@ -158,12 +162,19 @@ def _loop(app, stop: threading.Event, once: bool) -> None:
     """Passes over the outboxes until ``stop`` is set (one pass when ``once``)."""
     log.info("worker started (mail delivery %s)", "on" if app.config["MAIL_DELIVER"] else "off: see /dev/mail")
     last_pending = None
-    next_prune = 0.0
+    next_prune = next_scheduled = 0.0
     while not stop.is_set():
         if not once and time.monotonic() >= next_prune:
             next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
             with app.app_context():
                 prune_tasks()
+        if not once and time.monotonic() >= next_scheduled:
+            next_scheduled = time.monotonic() + SCHEDULED_PASS_SECONDS
+            with app.app_context():
+                did = scheduled.run_pass()
+                db.session.remove()
+            if any(any(counts.values()) for counts in did.values()):
+                log.info("scheduled pass: %s", did)
         with app.app_context():
             try:
                 result = run_once()

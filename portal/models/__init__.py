@@ -14,6 +14,7 @@ from .applications import (
 )
 from .auth import LoginThrottle, PasswordResetRequest, RecoveryCode, SignInRequest
 from .base import as_utc, utcnow
+from .decisions import AgencyHoliday, ScheduledMark, SurveyAnswer
 from .jobs import Job, job_team
 from .notes import Note
 from .outbox import CandidateSearchFacts, CandidateSearchText, EndedSession, LoginToken, MailOutbox, SearchOutbox
@@ -27,14 +28,17 @@ from .people import (
     User,
     VideoResume,
 )
+from .privacy import VIEW_KINDS, ProfileView
 from .searches import SavedSearch
 from .security import SECURITY_EVENT_KINDS, SecurityEvent
 from .tasks import Activity, Alert, Task, TaskChecklistItem, TaskComment
 
 __all__ = [
     "SECURITY_EVENT_KINDS",
+    "VIEW_KINDS",
     "Activity",
     "Agency",
+    "AgencyHoliday",
     "Alert",
     "Application",
     "Candidate",
@@ -57,12 +61,14 @@ __all__ = [
     "Note",
     "PasswordResetRequest",
     "ProfileTemplate",
+    "ProfileView",
     "ProposedSlot",
     "Rating",
     "Reason",
     "RecoveryCode",
     "Resume",
     "SavedSearch",
+    "ScheduledMark",
     "Scorecard",
     "SearchOutbox",
     "SecurityEvent",
@@ -70,6 +76,7 @@ __all__ = [
     "SignInRequest",
     "StageDefinition",
     "StageHistory",
+    "SurveyAnswer",
     "Task",
     "TaskChecklistItem",
     "TaskComment",

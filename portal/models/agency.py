@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -30,11 +30,29 @@ class Agency(Model):
     # Bumped on every branding save so cached CSS and pages pick the change up at once.
     branding_version: Mapped[int] = mapped_column(Integer, default=1)
     landing_link_days: Mapped[int] = mapped_column(Integer, default=14)
+    # Issue 15: a share's "please decide by" is this many working days after it (a job may
+    # override it); the job owner is asked to chase the client this many working days after that.
+    feedback_due_working_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    feedback_chase_grace_days: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # No-ghosting: a candidate who reached the client is told where they stand within this many
+    # days of their last interview, or of the client's decision.
+    inform_days_after_interview: Mapped[int] = mapped_column(Integer, default=45, server_default="45")
+    inform_days_after_decision: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    # Issue 16: retention. Off until an admin switches it on (after reading the dry run).
+    retention_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    retention_months: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    retention_answer_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at = created_at()
 
     __table_args__ = (
         CheckConstraint("slug <> ''", name="slug_not_empty"),
         CheckConstraint("landing_link_days BETWEEN 1 AND 90", name="landing_days_range"),
+        CheckConstraint("feedback_due_working_days BETWEEN 1 AND 60", name="feedback_due_range"),
+        CheckConstraint("feedback_chase_grace_days BETWEEN 0 AND 30", name="chase_grace_range"),
+        CheckConstraint("inform_days_after_interview BETWEEN 1 AND 365", name="inform_interview_range"),
+        CheckConstraint("inform_days_after_decision BETWEEN 1 AND 90", name="inform_decision_range"),
+        CheckConstraint("retention_months BETWEEN 1 AND 240", name="retention_months_range"),
+        CheckConstraint("retention_answer_days BETWEEN 1 AND 365", name="retention_answer_range"),
     )
 
     stages: Mapped[list["StageDefinition"]] = relationship(back_populates="agency", order_by="StageDefinition.position")

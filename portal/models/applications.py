@@ -57,6 +57,10 @@ class Application(Model):
     applied_at: Mapped[datetime] = created_at()
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # No-ghosting (issue 15): when the candidate must have been told where they stand (set once
+    # the application reached the client, moved by interviews and decisions) and when they were.
+    inform_by_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    candidate_informed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     candidate: Mapped[Candidate] = relationship()
     job: Mapped[Job] = relationship()
@@ -113,6 +117,9 @@ class SharedProfile(Model):
     shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     shared_at = created_at()
     unshared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "Please decide by" (issue 15): the end of the due working day, in UTC; None for shares made
+    # before deadlines existed.
+    feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     application: Mapped[Application] = relationship(back_populates="shared_profile")
 

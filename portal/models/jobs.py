@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -32,6 +32,8 @@ class Job(Model):
     requisition_id: Mapped[str | None] = mapped_column(String(80))
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10), default="open")
+    # The agency's feedback_due_working_days for this job's shares, when it differs (issue 15).
+    feedback_due_working_days: Mapped[int | None] = mapped_column(Integer)
     opened_at: Mapped[datetime] = created_at()
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -42,4 +44,5 @@ class Job(Model):
     __table_args__ = (
         UniqueConstraint("agency_id", "external_id"),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("feedback_due_working_days BETWEEN 1 AND 60", name="feedback_due_range"),
     )
