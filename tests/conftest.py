@@ -171,11 +171,12 @@ def _fresh_state(request, smtp):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.rollback()
-        if db.engine.dialect.name == "postgresql":
-            # The security log refuses DELETE (a trigger); TRUNCATE is not a row change.
-            db.session.execute(text("TRUNCATE security_event"))
+        append_only = {"security_event", "audit_entry"} if db.engine.dialect.name == "postgresql" else set()
+        for name in append_only:
+            # The append-only logs refuse DELETE (a trigger); TRUNCATE is not a row change.
+            db.session.execute(text(f"TRUNCATE {name}"))
         for table in reversed(db.metadata.sorted_tables):
-            if table.name != "security_event" or db.engine.dialect.name != "postgresql":
+            if table.name not in append_only:
                 db.session.execute(table.delete())
         db.session.commit()
         db.session.remove()

@@ -3,7 +3,8 @@
 The shared ground of issues 15 and 16: a share's "please decide by" (agency default in working days,
 a job's override, the agency's holidays), when a candidate must have been told where they stand, a
 candidate's one answer to "How were you treated?", the keys that make each scheduled reminder
-happen once, every client view of a profile or resume, and the agency's retention policy.
+happen once, every client view of a profile or resume, the agency's retention policy, the
+append-only audit log of staff actions on personal data, and the two new task types.
 
 Revision ID: 32b493d6def5
 Revises: f2a6c9e4b1d8
@@ -12,6 +13,23 @@ Create Date: 2026-12-01 09:33:03.356257
 """
 from alembic import op
 import sqlalchemy as sa
+
+OLD_TASK_TYPES = "type IN ('organise_interview', 'process_offer', 'send_feedback', 'follow_up')"
+NEW_TASK_TYPES = (
+    "type IN ('organise_interview', 'process_offer', 'send_feedback', 'follow_up', 'chase_feedback',"
+    " 'inform_candidate')"
+)
+AUDIT_ACTIONS = (
+    "action IN ('candidate_exported', 'candidate_erased', 'candidate_anonymised', 'suppression_overridden',"
+    " 'import_run', 'role_changed', 'retention_changed')"
+)
+APPEND_ONLY_FUNCTION = """
+CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_entry is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$$
+"""
 
 
 # revision identifiers, used by Alembic.
@@ -22,6 +40,31 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('audit_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('actor_user_id', sa.Integer(), nullable=True),
+    sa.Column('candidate_id', sa.Integer(), nullable=True),
+    sa.Column('subject_user_id', sa.Integer(), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.CheckConstraint(AUDIT_ACTIONS, name=op.f('ck_audit_entry_action')),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_audit_entry_agency_id_agency')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entry'))
+    )
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_entry_agency', ['agency_id', 'at'], unique=False)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(APPEND_ONLY_FUNCTION)
+        op.execute(
+            'CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry '
+            'FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()'
+        )
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_task_type'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_task_type'), NEW_TASK_TYPES)
+
     op.create_table('agency_holiday',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=False),
@@ -115,6 +158,13 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_task_type'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_task_type'), OLD_TASK_TYPES)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP TRIGGER IF EXISTS audit_entry_append_only ON audit_entry')
+        op.execute('DROP FUNCTION IF EXISTS audit_entry_append_only()')
+    op.drop_table('audit_entry')
     with op.batch_alter_table('shared_profile', schema=None) as batch_op:
         batch_op.drop_column('feedback_due_at')
 

@@ -28,12 +28,13 @@ from .people import (
     User,
     VideoResume,
 )
-from .privacy import VIEW_KINDS, ProfileView
+from .privacy import AUDIT_ACTIONS, VIEW_KINDS, AuditEntry, ProfileView
 from .searches import SavedSearch
 from .security import SECURITY_EVENT_KINDS, SecurityEvent
 from .tasks import Activity, Alert, Task, TaskChecklistItem, TaskComment
 
 __all__ = [
+    "AUDIT_ACTIONS",
     "SECURITY_EVENT_KINDS",
     "VIEW_KINDS",
     "Activity",
@@ -41,6 +42,7 @@ __all__ = [
     "AgencyHoliday",
     "Alert",
     "Application",
+    "AuditEntry",
     "Candidate",
     "CandidateEmail",
     "CandidateSearchFacts",

@@ -7,7 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, UTCDateTime, agency_fk, created_at
 
-TASK_TYPES = ("organise_interview", "process_offer", "send_feedback", "follow_up")
+# chase_feedback: a client left a share past its "please decide by" (issue 15); inform_candidate:
+# a candidate's "informed by" date is near (no-ghosting, issue 15).
+TASK_TYPES = ("organise_interview", "process_offer", "send_feedback", "follow_up", "chase_feedback", "inform_candidate")
 
 
 class Task(Model):
@@ -34,7 +36,11 @@ class Task(Model):
 
     __table_args__ = (
         UniqueConstraint("agency_id", "dedupe_key"),
-        CheckConstraint("type IN ('organise_interview', 'process_offer', 'send_feedback', 'follow_up')", name="type"),
+        CheckConstraint(
+            "type IN ('organise_interview', 'process_offer', 'send_feedback', 'follow_up', 'chase_feedback',"
+            " 'inform_candidate')",
+            name="type",
+        ),
         CheckConstraint("status IN ('open', 'done', 'skipped', 'retracted')", name="status"),
     )
 

@@ -88,7 +88,7 @@ def run_pass(now: datetime | None = None, group: str | None = None) -> dict[str,
         try:
             report[name] = step(now)
         except Exception:
+            # The step's unit of work rolled its change back; the rest of the pass goes on.
             log.exception("scheduled step %s failed; it runs again next pass", name)
-            db.session.rollback()
             report[name] = {"failed": 1}
     return report
