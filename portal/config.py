@@ -28,6 +28,10 @@ class Config:
     MEILI_MASTER_KEY = None
     MEILI_INDEX = "candidates"
     MEILI_TIMEOUT = 2
+    # After Meilisearch could not be reached (refused, timed out), searches go straight to the
+    # database for this long instead of each paying for the failed attempt (up to MEILI_TIMEOUT
+    # when it hangs); the first search after it tries Meilisearch again.
+    MEILI_RETRY_AFTER_MS = 1000
 
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True

@@ -11,10 +11,18 @@ against freshly built documents before it is rendered.
 import logging
 import math
 import re
+import threading
+import time as monotonic_time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from meilisearch.errors import MeilisearchApiError, MeilisearchError
+from flask import current_app
+from meilisearch.errors import (
+    MeilisearchApiError,
+    MeilisearchCommunicationError,
+    MeilisearchError,
+    MeilisearchTimeoutError,
+)
 from sqlalchemy import Select, exists, select
 
 from search_sync import documents
@@ -91,6 +99,7 @@ class SearchResult:
     notice: str | None = None  # degraded search refused (busy, over its time budget): shown in place of results
     approximate: bool = False  # degraded text search: total and facets may count a few rows the page check drops
     facets_sample: int | None = None  # degraded search: facet counts cover only the first this many matches
+    total_is_lower_bound: bool = False  # degraded search on SQLite: more than ``total`` match (it stopped counting)
 
 
 def job_label(title: str, client: str) -> str:
@@ -314,16 +323,30 @@ def text_has_words(text: str, words: list[str]) -> bool:
     return all(w in text_words for w in whole) and any(t.startswith(last) for t in text_words)
 
 
+# Per Meilisearch address (an app, or two apps in one process as in the benchmark): until when
+# (time.monotonic) searches skip it after it could not be reached.
+_unreachable_until: dict[str, float] = {}
+_unreachable_lock = threading.Lock()
+
+
 def search_candidates(who, criteria: Criteria) -> SearchResult:
-    """One page of candidates for ``who``: Meilisearch, or the database when it is unreachable."""
+    """One page of candidates for ``who``: Meilisearch, or the database when it is unreachable.
+    Once Meilisearch could not be reached, the next ``MEILI_RETRY_AFTER_MS`` of searches go
+    straight to the database (the first one after that tries Meilisearch again)."""
     p = plan(who, criteria)
-    try:
-        return _search_meili(p)
-    except MeilisearchError as exc:  # unreachable, timed out, or no index yet: degrade, never break the page
-        if isinstance(exc, MeilisearchApiError) and exc.code != "index_not_found":
-            log.exception("search failed; serving the database results")
-        else:
-            log.warning("search degraded: %s", exc)
+    address = current_app.config["MEILI_URL"]
+    if monotonic_time.monotonic() >= _unreachable_until.get(address, 0.0):
+        try:
+            return _search_meili(p)
+        except MeilisearchError as exc:  # unreachable, timed out, or no index yet: degrade, never break the page
+            if isinstance(exc, MeilisearchApiError) and exc.code != "index_not_found":
+                log.exception("search failed; serving the database results")
+            else:
+                log.warning("search degraded: %s", exc)
+            if isinstance(exc, MeilisearchCommunicationError | MeilisearchTimeoutError):
+                pause = current_app.config["MEILI_RETRY_AFTER_MS"] / 1000
+                with _unreachable_lock:
+                    _unreachable_until[address] = monotonic_time.monotonic() + pause
     # The column names are read inside the degraded search's time budget: a blocked read of them
     # must end in the "took too long" message like any other statement of the search.
     return search_database(p, decorate=lambda result: _decorate(who, result))

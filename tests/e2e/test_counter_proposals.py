@@ -8,10 +8,11 @@ closed (the worker's step), for everyone. Every e-mail and ``.ics`` is parsed: t
 the right zone per recipient, no foreign addresses or hidden fields, the same UID and a rising
 SEQUENCE; at the end nothing is left booked or open.
 
-The dates fall between the US daylight-saving change (9 March 2031) and the European one (30 March
-2031): New York is UTC-4, London UTC+0, Berlin UTC+1."""
+The dates fall, next year, in the week after the US daylight-saving change (March's second Sunday)
+and before the European one (its last Sunday): New York is UTC-4, London UTC+0, Berlin UTC+1."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -19,7 +20,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Application, Interview, InterviewRequest, Task, as_utc
+from portal.models import Application, Interview, InterviewRequest, Task, as_utc, utcnow
 from portal.services.auth import email_landing_link
 from portal.services.client_actions import UNDO_GRACE, UNDO_WINDOW
 from portal.services.interviews import format_in_zone
@@ -30,10 +31,25 @@ from tests.factories import PASSWORD, make_tenant
 pytestmark = pytest.mark.e2e
 
 NEW_YORK, LONDON, BERLIN = "America/New_York", "Europe/London", "Europe/Berlin"
-CLIENT_TIME = datetime(2031, 3, 10, 14, 0, tzinfo=UTC)  # Mon 10:00 New York
-AGENCY_TIME = datetime(2031, 3, 11, 15, 0, tzinfo=UTC)  # Tue 15:00 London, 11:00 New York
-SECOND_ROUND = datetime(2031, 3, 13, 13, 0, tzinfo=UTC)  # Thu 09:00 New York, 14:00 Berlin
-MOVED_TO = datetime(2031, 3, 12, 16, 0, tzinfo=UTC)  # Wed 16:00 London
+
+
+def _monday_between_the_changes() -> date:
+    """The Monday after next year's US change to summer time (March's second Sunday): all that
+    week New York is UTC-4 while London is still UTC+0 and Berlin UTC+1 (Europe changes on
+    March's last Sunday, the 25th at the earliest). Next year's, so the times are always ahead."""
+    first = date(utcnow().year + 1, 3, 1)
+    second_sunday = first + timedelta(days=(6 - first.weekday()) % 7 + 7)
+    return second_sunday + timedelta(days=1)
+
+
+def _at(days: int, hour: int) -> datetime:
+    return datetime.combine(_monday_between_the_changes() + timedelta(days=days), time(hour), UTC)
+
+
+CLIENT_TIME = _at(0, 14)  # Mon 10:00 New York
+AGENCY_TIME = _at(1, 15)  # Tue 15:00 London, 11:00 New York
+SECOND_ROUND = _at(3, 13)  # Thu 09:00 New York, 14:00 Berlin
+MOVED_TO = _at(2, 16)  # Wed 16:00 London
 
 
 # Ids used more than once on the page, and labels whose field is missing.
@@ -157,7 +173,7 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     client.goto(candidate_url)
     client.get_by_role("link", name="Request interview").click()
     expect(client.get_by_label("Your timezone")).to_have_value(NEW_YORK)
-    client.get_by_label("Date of time 1").fill("2031-03-10")
+    client.get_by_label("Date of time 1").fill(f"{CLIENT_TIME:%Y-%m-%d}")
     client.get_by_label("Start of time 1").fill("10:00")
     client.get_by_role("button", name="Request interview").click()
     expect(client).to_have_url(candidate_url)
@@ -168,7 +184,7 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     _sign_in_recruiter(page, live_server, tenant)
     page.goto(f"{live_server.url}/agency/tasks/{task_id}")
     expect(page.locator("#slots")).to_contain_text("14:00–15:00 (Europe/London)")
-    page.get_by_label("First time").fill("2031-03-11T15:00")
+    page.get_by_label("First time").fill(f"{AGENCY_TIME:%Y-%m-%dT%H:%M}")
     page.get_by_label("Meeting link (lets the client accept in one tap)").fill("https://meet.example/journey")
     page.get_by_role("button", name="Send these times").click()
     expect(page.get_by_text("The new times were sent to the client.")).to_be_visible()
@@ -176,18 +192,18 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     (proposal,) = _mails(smtp, 1).items()
     assert proposal[0] == contact_email
     proposal_text = proposal[1].get_body(preferencelist=("plain",)).get_content()
-    assert "Tue 11 Mar 2031, 11:00 (America/New_York)" in proposal_text and candidate_email not in proposal_text
+    assert format_in_zone(AGENCY_TIME, NEW_YORK) in proposal_text and candidate_email not in proposal_text
 
     # 3. The client accepts it in one tap: the interview is confirmed, invitations go out.
     client.reload()
-    accept = client.get_by_role("button", name="Accept Tue 11 Mar 2031, 11:00 (America/New_York)")
+    accept = client.get_by_role("button", name=f"Accept {format_in_zone(AGENCY_TIME, NEW_YORK)}")
     expect(accept).to_be_visible()
     expect(client.get_by_role("button", name="None of these work")).to_be_visible()
     assert_accessible(client, "client candidate page with proposed times")
     accept.click()
     section = client.locator("#interview-section")
     expect(section.get_by_role("heading", name="Interview")).to_be_visible()
-    expect(section).to_contain_text("Tue 11 Mar 2031, 11:00 (America/New_York)")
+    expect(section).to_contain_text(format_in_zone(AGENCY_TIME, NEW_YORK))
     expect(section).to_contain_text("Video call")
     expect(section.get_by_role("link", name="https://meet.example/journey")).to_be_visible()
     assert_accessible(client, "client candidate page with the interview")
@@ -199,7 +215,7 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     # 4. A further round: the client asks (phone), the owner lets the candidate choose.
     client.get_by_role("link", name="Request a further round").click()
     client.get_by_label("Phone call").check()
-    client.get_by_label("Date of time 1").fill("2031-03-13")
+    client.get_by_label("Date of time 1").fill(f"{SECOND_ROUND:%Y-%m-%d}")
     client.get_by_label("Start of time 1").fill("09:00")
     client.get_by_role("button", name="Request interview").click()
     expect(client.locator("#interview-section")).to_contain_text("Your recruiter is arranging another round.")
@@ -214,22 +230,25 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     page.get_by_role("button", name="Email the candidate a scheduling link").click()
     expect(page.get_by_text("The candidate was emailed a link to choose a time.")).to_be_visible()
     (link_mail,) = _mails(smtp, 1).values()
-    assert "Thu 13 Mar 2031, 14:00 (Europe/Berlin)" in link_mail.get_body(preferencelist=("plain",)).get_content()
+    assert format_in_zone(SECOND_ROUND, BERLIN) in link_mail.get_body(preferencelist=("plain",)).get_content()
 
     # 5. The candidate in Berlin: their browser's zone, a confirm step, then what happened.
     candidate_page = browser.new_context(timezone_id=BERLIN).new_page()
     candidate_csp = watch_csp(candidate_page)
     candidate_page.goto(link_from_mail(link_mail))
     expect(candidate_page.get_by_label("Show times in")).to_have_value(BERLIN)
-    expect(candidate_page.get_by_text("Thursday 13 March 2031, 14:00–15:00 (Europe/Berlin)")).to_be_visible()
-    assert "Tuesday 11 March" not in candidate_page.content()  # the agency's time was for round one
+    in_berlin, agency_day = SECOND_ROUND.astimezone(ZoneInfo(BERLIN)), AGENCY_TIME.astimezone(ZoneInfo(LONDON))
+    day_long = f"{in_berlin:%A} {in_berlin.day} {in_berlin:%B}"  # "Thursday 13 March"
+    expect(candidate_page.get_by_text(f"{day_long} {in_berlin:%Y}, 14:00–15:00 (Europe/Berlin)")).to_be_visible()
+    # the agency's time was for round one
+    assert f"{agency_day:%A} {agency_day.day} {agency_day:%B}" not in candidate_page.content()
     assert_accessible(candidate_page, "candidate scheduling page")
-    candidate_page.get_by_role("button", name="Choose Thursday 13 March, 14:00").click()
+    candidate_page.get_by_role("button", name=f"Choose {day_long}, 14:00").click()
     expect(candidate_page.get_by_role("heading", name="Book this time?")).to_be_visible()
     assert_accessible(candidate_page, "candidate confirm step")
-    candidate_page.get_by_role("button", name="Yes, book Thursday 13 March, 14:00").click()
+    candidate_page.get_by_role("button", name=f"Yes, book {day_long}, 14:00").click()
     expect(candidate_page.locator("#schedule-confirmed")).to_contain_text(
-        "Your interview is booked for Thu 13 Mar 2031, 14:00 (Europe/Berlin)"
+        f"Your interview is booked for {format_in_zone(SECOND_ROUND, BERLIN)}"
     )
     assert_accessible(candidate_page, "candidate booked")
     second = db.session.scalar(select(Interview).where(Interview.request_id == second_request.id))
@@ -241,7 +260,7 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     card = page.locator(f"#interview-{first.id}")
     # Two interview cards, each with its own form: no id is repeated, each label names its own field.
     assert page.evaluate(DUPLICATE_IDS) == []
-    card.get_by_label("New start", exact=True).fill("2031-03-12T16:00")
+    card.get_by_label("New start", exact=True).fill(f"{MOVED_TO:%Y-%m-%dT%H:%M}")
     card.get_by_role("button", name="Reschedule").click()
     expect(card).to_contain_text("Moved; updated invitations are on their way.")
     _check_invitations(_mails(smtp, 3), first, "REQUEST", 1, MOVED_TO, zones, forbidden)
@@ -264,7 +283,7 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     assert db.session.get(Interview, first.id).status == "cancelled"
     assert db.session.get(Interview, second.id).status == "scheduled"
     client.reload()
-    expect(client.locator("#interview-section")).to_contain_text("Thu 13 Mar 2031, 09:00 (America/New_York)")
+    expect(client.locator("#interview-section")).to_contain_text(format_in_zone(SECOND_ROUND, NEW_YORK))
     expect(client.locator("#interview-section")).not_to_contain_text("Wed 12 Mar")
 
     # 7. The client rejects the candidate, whose second round is booked, and undoes it in time:
@@ -275,7 +294,7 @@ def test_propose_counter_propose_accept_confirm_reschedule_cancel_across_zones(
     assert_accessible(client, "client candidate page with Undo")
     decision.get_by_role("button", name="Undo").click()
     expect(decision.get_by_role("button", name="Reject")).to_be_visible()
-    later = datetime.now(UTC) + timedelta(minutes=5)
+    later = utcnow() + timedelta(minutes=5)  # the browser's reject was stamped by the real clock
     assert cancel_interviews_of_rejected(now=later) == 0
     assert deliver_mail(now=later) == 0  # the owner's reject alert was withdrawn with it
     db.session.expire_all()

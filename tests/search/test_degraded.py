@@ -321,3 +321,69 @@ def test_word_index_finds_words_around_non_ascii_punctuation(sctx):
         "kubernetes_adm": ["Ugo Under"],
         "zoë kub": ["Zoë Umlaut"],
     }
+
+
+class CountingListener:
+    """A TCP port that accepts each connection and closes it at once (Meilisearch gone bad),
+    counting how many times the search tried it."""
+
+    def __init__(self):
+        import socket
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            connection.close()
+
+    def close(self):
+        self.server.close()
+
+
+@pytest.mark.parametrize(("retry_after_ms", "tries"), [(60_000, 1), (0, 3)])
+def test_an_unreachable_meilisearch_is_left_alone_for_a_moment(make_app, sctx, retry_after_ms, tries):
+    world = build_world()
+    listener = CountingListener()
+    try:
+        down = make_app(
+            MEILI_URL=f"http://127.0.0.1:{listener.port}", MEILI_TIMEOUT=0.5, MEILI_RETRY_AFTER_MS=retry_after_ms
+        )
+        with down.app_context():
+            results = [search_candidates(world.outsider, Criteria(q="tristan")) for _ in range(3)]
+        # Every search is answered by the database; only the first of a pause pays for the attempt.
+        assert all(r.degraded and [h["candidate_id"] for h in r.hits] == [world.people["trap"].id] for r in results)
+        assert listener.connections == tries
+    finally:
+        listener.close()
+
+
+def test_sqlite_stops_counting_a_broad_search_and_says_more_than(make_app, sctx):
+    world = build_world()
+    down = make_app(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_TIMEOUT=0.5, SEARCH_DEGRADED_TOTAL_UP_TO=2)
+    with down.app_context():
+        who = db.session.get(type(world.outsider), world.outsider.id)
+        exact = make_app(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_TIMEOUT=0.5)
+        broad = search_database(plan(who, Criteria(include_active=True)))
+    with exact.app_context():
+        who = db.session.get(type(world.outsider), world.outsider.id)
+        everyone = search_database(plan(who, Criteria(include_active=True)))
+    assert everyone.total > 2 and not everyone.total_is_lower_bound
+    # The page itself is the same either way: only the count stops.
+    assert [h["candidate_id"] for h in broad.hits] == [h["candidate_id"] for h in everyone.hits]
+    if db.engine.dialect.name == "sqlite":
+        assert (broad.total, broad.total_is_lower_bound, broad.pages) == (2, True, 1)
+        client = down.test_client()
+        login_as(client, world.outsider)
+        body = client.get("/search?include_active=1").get_data(as_text=True)
+        assert "More than 2 candidates" in body
+    else:  # PostgreSQL collects every match: its totals stay exact
+        assert (broad.total, broad.total_is_lower_bound) == (everyone.total, False)
