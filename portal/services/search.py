@@ -99,7 +99,7 @@ class SearchResult:
     notice: str | None = None  # degraded search refused (busy, over its time budget): shown in place of results
     approximate: bool = False  # degraded text search: total and facets may count a few rows the page check drops
     facets_sample: int | None = None  # degraded search: facet counts cover only the first this many matches
-    total_is_lower_bound: bool = False  # degraded search on SQLite: more than ``total`` match (it stopped counting)
+    total_is_lower_bound: bool = False  # degraded search: more than ``total`` match (it stopped counting)
 
 
 def job_label(title: str, client: str) -> str:

@@ -6,11 +6,11 @@ one row per candidate with what a document derives from all of its applications 
 stage, positive ratio, a strong no; the same "public applications first" scope as
 ``search_sync.documents``), kept in the transaction of every change by ``search_sync.facts``,
 plus EXISTS subqueries for the rest (jobs, stages of given jobs, reasons, tags, location,
-source). On SQLite the facts index is walked in rank order (last in process, newest first, then
-candidate id) until the first ``SEARCH_DEGRADED_TOTAL_UP_TO`` + 1 matches are found; the page, the
-facet counts and the total are read from those, so a broad search is not collected in full and
-its total reads "more than N" (``SearchResult.total_is_lower_bound``). PostgreSQL (and SQLite for
-pages past that rank) materialise every match once per statement and count them exactly. The page's
+source). The facts index is walked in rank order (last in process, newest first, then candidate
+id) until the first ``SEARCH_DEGRADED_TOTAL_UP_TO`` + 1 matches are found; the page, the facet
+counts and the total are read from those, so a broad search is not collected in full and its
+total reads "more than N" (``SearchResult.total_is_lower_bound``). A page past that rank
+materialises every match once per statement and counts them exactly. The page's
 documents are read in their stored form (``candidate_search_text.document``, written with the
 facts; built as before only for a candidate whose newest resume has no stored text). Facet
 counts count the stored facet values (``candidate_search_facts.facet_values``, one JSON list per
@@ -93,7 +93,7 @@ log = logging.getLogger(__name__)
 
 CONCURRENCY = 2  # SEARCH_DEGRADED_CONCURRENCY: degraded searches at once per process
 FACET_SAMPLE = 1000  # SEARCH_DEGRADED_FACET_SAMPLE: facet counts cover at most this many matches (first by rank)
-# SEARCH_DEGRADED_TOTAL_UP_TO: on SQLite a degraded total is exact up to this many matches, then
+# SEARCH_DEGRADED_TOTAL_UP_TO: a degraded total is exact up to this many matches, then
 # "more than" it (the search stops collecting matches there)
 TOTAL_UP_TO = 1000
 BUDGET_MS = 3000  # SEARCH_DEGRADED_BUDGET_MS: the time one degraded search may take
@@ -214,9 +214,9 @@ def _search(p, check):
     sample = int(current_app.config.get("SEARCH_DEGRADED_FACET_SAMPLE", FACET_SAMPLE))
     cap = int(current_app.config.get("SEARCH_DEGRADED_TOTAL_UP_TO", TOTAL_UP_TO))
     none = cast(literal(None), String)
-    capped = dialect == "sqlite" and first + limit <= max(sample, cap)
+    capped = first + limit <= max(sample, cap)
     if capped:
-        # SQLite walks the facts index in rank order and stops once it has the first max(sample,
+        # The facts index is walked in rank order and stops once it has the first max(sample,
         # cap) + 1 matches, kept once: the page, the facet counts and the total read them. A
         # broad search is not collected in full (measured at 10,000 candidates: one common
         # word 14 → ≈ 9 ms of CPU); its total says "more than <cap>".
