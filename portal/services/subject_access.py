@@ -142,7 +142,9 @@ def mails_to(agency_id: int, addresses: set[str]) -> list[MailOutbox]:
     if not addresses:
         return []
     as_text = cast(MailOutbox.recipients, String)
-    matches = [as_text.like(f"%{_escape_like(address)}%", escape="\\") for address in sorted(addresses)]
+    # As stored: JSON text, where an address outside ASCII may be written with \u escapes.
+    spellings = {spelling for address in addresses for spelling in (address, json.dumps(address)[1:-1])}
+    matches = [as_text.like(f"%{_escape_like(spelling)}%", escape="\\") for spelling in sorted(spellings)]
     rows = db.session.scalars(
         select(MailOutbox).where(MailOutbox.agency_id == agency_id, or_(*matches)).order_by(MailOutbox.id)
     )
