@@ -1,4 +1,4 @@
-"""``flask`` commands: demo data, demo links, the worker, the past-applicant import."""
+"""``flask`` commands: demo data, demo links, the worker, the past-applicant import, backups."""
 
 import json
 import logging
@@ -6,6 +6,8 @@ import logging
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+
+from .backup import backup_command
 
 
 def init_app(app: Flask) -> None:
@@ -21,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(import_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(backup_command)
 
 
 @click.group("alerts")

@@ -210,6 +210,8 @@ def allowed_roles(rule: Rule) -> set[str]:
         return {"contact"} if set(rule.arguments) - {"slug"} else {"contact", "other_contact"}
     if rule.endpoint == "agency.team_tasks":
         return {"admin"}  # the head of the agency's view (its counts include confidential jobs)
+    if rule.endpoint == "agency.export_candidate":
+        return {"admin"}  # subject access: everything held about a person, for the agency's admins
     if rule.endpoint in ("agency.read_alert", "search.delete_saved"):
         # An alert or a saved search is its own user's: the sample ones are the A recruiter's.
         return {"recruiter"}

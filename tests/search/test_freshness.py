@@ -451,6 +451,7 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "consent.ask_consent": "a consent request row, its mail and a timeline entry",
     "consent.answer_consent": "a consent row's answer and a timeline entry",
     "consent.consent_token": "signs a token, writes nothing",
+    "subject_access.export_candidate": "an audit entry: reads the person's rows, writes nothing a document shows",
 }
 
 # Functions that only read. A function listed here that starts writing must move to a scenario.
@@ -493,6 +494,7 @@ READS_ONLY = {
     "candidate_video_resumes",
     "timezones": "zone_choices grouped_zone_choices valid_zone zone_or_utc",
     "consent": "check_consent_link what_is_shared consent_history channel_label",
+    "subject_access": "rows_about mails_to collect_export zip_chunks readme_text",
     "tasks": "task_comments_page "
     "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
     "task_assignee missing_for_completion is_overdue agency_workload",

@@ -32,6 +32,7 @@ def _helpers():
 from . import (  # noqa: E402, F401
     alerts,
     board,
+    candidate_export,
     candidate_files,
     candidates,
     client_comments,
