@@ -103,7 +103,7 @@ def _serializer() -> URLSafeSerializer:
 def unsubscribe_url(contact: ClientContact) -> str:
     """The one-click unsubscribe link of a contact's reminders (a GET asks, a POST acts)."""
     token = _serializer().dumps({"c": contact.id, "a": contact.agency_id})
-    return absolute_url("auth.reminders_unsubscribe", slug=contact.agency.slug, token=token)
+    return absolute_url("auth.reminders_unsubscribe", slug=contact.agency.slug, unsubscribe_token=token)
 
 
 def contact_for_unsubscribe(agency: Agency, token: str) -> ClientContact | None:

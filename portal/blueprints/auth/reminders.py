@@ -17,21 +17,21 @@ def _page(agency, contact, status: int = 200, **extra):
     ), status
 
 
-@bp.get("/<slug>/reminders/unsubscribe/<token>")
-def reminders_unsubscribe(slug: str, token: str):
+@bp.get("/<slug>/reminders/unsubscribe/<unsubscribe_token>")
+def reminders_unsubscribe(slug: str, unsubscribe_token: str):
     """Ask the contact to confirm they want no more reminder e-mails."""
     agency = agency_or_404(slug)
-    contact = decision_reminders.contact_for_unsubscribe(agency, token)
+    contact = decision_reminders.contact_for_unsubscribe(agency, unsubscribe_token)
     if contact is None:
         return _page(agency, None, status=404)
     return _page(agency, contact)
 
 
-@bp.post("/<slug>/reminders/unsubscribe/<token>")
-def reminders_unsubscribe_confirm(slug: str, token: str):
+@bp.post("/<slug>/reminders/unsubscribe/<unsubscribe_token>")
+def reminders_unsubscribe_confirm(slug: str, unsubscribe_token: str):
     """Turn the contact's reminder e-mails off."""
     agency = agency_or_404(slug)
-    contact = decision_reminders.contact_for_unsubscribe(agency, token)
+    contact = decision_reminders.contact_for_unsubscribe(agency, unsubscribe_token)
     if contact is None:
         return _page(agency, None, status=404)
     with attempt() as outcome:
