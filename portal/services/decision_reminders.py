@@ -214,25 +214,44 @@ def _contacts_to_consider(now: datetime) -> list[int]:
     return list(db.session.scalars(query))
 
 
+def reminder_state(contact: ClientContact, now: datetime, holidays: frozenset[date]) -> tuple[str | None, list]:
+    """Whether the contact is to be reminded at ``now``: ``(None, [])`` when nothing calls for it
+    today, ``("snoozed" | "unsubscribed", [])`` when something does but they asked for none, else
+    ``("due", applications)`` with everything awaiting their review."""
+    today = local_date(now, client_zone(contact, None))
+    if not is_working_day(today, holidays):
+        return None, []
+    applications = awaiting_review(contact)
+    if not any(calls_for_reminder(a, today, now, holidays) for a in applications):
+        return None, []
+    if reminders_paused(contact, today):
+        return ("unsubscribed" if contact.reminders == "off" else "snoozed"), []
+    return "due", applications
+
+
 @scheduled_step("client reminders")
 def send_reminders(now: datetime) -> dict[str, int]:
-    """Remind each contact, at most once a day, of what awaits their decision (see the module)."""
+    """Remind each contact, at most once a day, of what awaits their decision (see the module).
+    Deciding whom to remind only reads; the write lock is taken for a reminder actually due, and
+    everything is checked again under it."""
     now = as_utc(now)
     report = {"sent": 0, "snoozed": 0, "unsubscribed": 0, "already sent today": 0}
     holidays: dict[int, frozenset[date]] = {}
     for contact_id in _contacts_to_consider(now):
+        contact = db.session.get_one(ClientContact, contact_id)
+        calendar = holidays.setdefault(contact.agency_id, agency_holidays(contact.agency_id))
+        state, _ = reminder_state(contact, now, calendar)
+        if state in ("snoozed", "unsubscribed"):
+            report[state] += 1
+        if state != "due":
+            continue
         with unit_of_work():
+            db.session.expire_all()  # read again under the lock: the check above may be stale
             contact = db.session.get_one(ClientContact, contact_id)
-            calendar = holidays.setdefault(contact.agency_id, agency_holidays(contact.agency_id))
+            state, applications = reminder_state(contact, now, calendar)
+            if state != "due":
+                continue  # decided, snoozed or unshared a moment ago
             today = local_date(now, client_zone(contact, None))
-            if not is_working_day(today, calendar):
-                continue
-            applications = awaiting_review(contact)
-            if not any(calls_for_reminder(a, today, now, calendar) for a in applications):
-                continue
-            if reminders_paused(contact, today):
-                report["unsubscribed" if contact.reminders == "off" else "snoozed"] += 1
-                continue
             if not once(contact.agency_id, f"reminder:contact:{contact.id}:{today.isoformat()}", now):
                 report["already sent today"] += 1
                 continue
@@ -269,6 +288,18 @@ def _overdue_shares(now: datetime) -> list[int]:
     return list(db.session.scalars(query))
 
 
+def chase_is_due(profile: SharedProfile, now: datetime, holidays: frozenset[date]) -> bool:
+    """Whether the job owner is to be asked to chase the share at ``now``: still awaiting review,
+    still shared, and the chase day (in the owner's zone) has begun."""
+    application = profile.application
+    if application.client_status != AWAITING or application.outcome is not None or profile.unshared_at is not None:
+        return False
+    agency = db.session.get_one(Agency, profile.agency_id)
+    owner = application.job.owner
+    day = chase_day(profile, owner, agency.feedback_chase_grace_days, holidays)
+    return day is not None and now >= start_of_day(day, owner.timezone)
+
+
 @scheduled_step("chase client feedback")
 def chase_overdue(now: datetime) -> dict[str, int]:
     """Give the job owner a "Chase client feedback" task and an alert for each share left
@@ -278,29 +309,28 @@ def chase_overdue(now: datetime) -> dict[str, int]:
     report = {"tasks": 0, "waiting for grace": 0}
     holidays: dict[int, frozenset[date]] = {}
     for profile_id in _overdue_shares(now):
+        profile = db.session.get_one(SharedProfile, profile_id)
+        calendar = holidays.setdefault(profile.agency_id, agency_holidays(profile.agency_id))
+        if not chase_is_due(profile, now, calendar):
+            report["waiting for grace"] += 1
+            continue
         with unit_of_work():
+            db.session.expire_all()  # read again under the lock: the check above may be stale
             profile = db.session.get_one(SharedProfile, profile_id)
+            if not chase_is_due(profile, now, calendar):
+                continue  # decided or unshared a moment ago
+            if not once(profile.agency_id, f"chase:share:{profile.id}", now):
+                continue
             application = profile.application
-            if application.client_status != AWAITING or profile.unshared_at is not None:
-                continue  # decided or unshared since the list was read
-            agency = db.session.get_one(Agency, application.agency_id)
-            owner = application.job.owner
-            calendar = holidays.setdefault(agency.id, agency_holidays(agency.id))
-            day = chase_day(profile, owner, agency.feedback_chase_grace_days, calendar)
-            if day is None or profile.feedback_due_at is None or now < start_of_day(day, owner.timezone):
-                report["waiting for grace"] += 1
-                continue
-            due_at = as_utc(profile.feedback_due_at)
-            key = f"chase:share:{profile.id}"
-            if not once(agency.id, key, now):
-                continue
             task = generate_task(application, "chase_feedback", f"chase_feedback:share{profile.id}", now=now)
+            owner = application.job.owner
+            due = format_in_zone(as_utc(profile.feedback_due_at or now), owner.timezone)
             alert_job_owner(
                 application,
                 "chase_feedback",
                 f"{application.job.company.name} has not decided on {application.candidate.name} for "
-                f"{application.job.title} (due {format_in_zone(due_at, owner.timezone)}): chase them.",
-                key,
+                f"{application.job.title} (due {due}): chase them.",
+                f"chase:share:{profile.id}",
                 now=now,
                 task=task,
             )

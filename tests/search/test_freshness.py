@@ -468,8 +468,8 @@ READS_ONLY = {
     "activity": "timeline",
     "alerts": "unread_count recent_alerts",
     "auth": "check_link landing_link authenticate_staff next_sign_in_request landing_candidate",
-    "decision_reminders": "awaiting_review calls_for_reminder chase_day contact_for_unsubscribe due_day "
-    "reminders_paused unsubscribe_url",
+    "decision_reminders": "awaiting_review calls_for_reminder chase_day chase_is_due contact_for_unsubscribe due_day "
+    "reminder_state reminders_paused unsubscribe_url",
     "search_database": "document_facets matching search_database slots time_budget",
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
