@@ -3,7 +3,7 @@
 import functools
 import itertools
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 
 from werkzeug.security import generate_password_hash
 
@@ -295,10 +295,11 @@ def make_admin_samples(application: Application, admin: User) -> dict:
     The stage is the application's own, so a walk that posts "delete" is refused (it is in use);
     the user is the admin themself, so "deactivate" is refused too and no walker is signed out.
     """
-    from portal.models import ProfileTemplate, Reason
+    from portal.models import AgencyHoliday, ProfileTemplate, Reason
 
     template = ProfileTemplate(agency_id=application.agency_id, name="Walk template", body="{name}")
-    db.session.add(template)
+    holiday = AgencyHoliday(agency_id=application.agency_id, day=date(2030, 12, 25), name="Walk holiday")
+    db.session.add_all([template, holiday])
     db.session.commit()
     reason_id = db.session.scalar(
         db.select(Reason.id).where(Reason.agency_id == application.agency_id).order_by(Reason.id).limit(1)
@@ -308,5 +309,6 @@ def make_admin_samples(application: Application, admin: User) -> dict:
         "stage_id": application.stage_id,
         "reason_id": reason_id,
         "template_id": template.id,
+        "holiday_id": holiday.id,
         "key": "invite",
     }

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import ClientContact, LoginToken, MailOutbox, User
 from portal.services import auth as auth_service
+from portal.services import decision_reminders
 from tests.conftest import csrf_token, login_as
 from tests.factories import (
     make_admin_samples,
@@ -81,6 +82,7 @@ def world(app) -> World:
         job = make_job(company, recruiter)
         application = make_application(job)
         link = auth_service.landing_link(contact, job)
+        unsubscribe_token = decision_reminders.unsubscribe_url(contact).rsplit("/", 1)[1]
         failed = MailOutbox(
             agency_id=agency.id,
             kind="alert",
@@ -110,6 +112,7 @@ def world(app) -> World:
                 "user_id": recruiter.id,
                 "message_id": failed.id,
                 "token": urlsplit(link).path.rsplit("/", 1)[1],
+                "unsubscribe_token": unsubscribe_token,
                 **workspace,
                 **admin_samples,
             },

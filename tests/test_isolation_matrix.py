@@ -25,6 +25,7 @@ from werkzeug.routing import Rule
 from portal.extensions import db
 from portal.models import Application, LoginToken, MailOutbox, Resume, SharedProfile
 from portal.services.auth import email_landing_link, landing_link
+from portal.services.decision_reminders import unsubscribe_url
 from tests.conftest import csrf_token, login_as
 from tests.factories import make_admin_samples, make_tenant, make_workspace_samples
 
@@ -168,6 +169,7 @@ def world(app) -> World:
             "company_id": a.company.id,
             "message_id": message_id,  # the landing-link mail of agency A
             "token": token,  # a landing link for a.contact on a.job
+            "unsubscribe_token": unsubscribe_url(a.contact).rsplit("/", 1)[-1],  # a.contact's reminders
             "filename": "css/portal.css",
             # task_id, item_id, request_id, interview_id, alert_id, saved_id, schedule_token: A's job and recruiter
             **workspace,

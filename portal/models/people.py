@@ -1,11 +1,12 @@
 """Principals (staff users, client contacts) and candidates with their files and consent."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -114,6 +115,10 @@ class ClientContact(Principal, Model):
     # the contact acts), "browser" (filled in so), "contact" (chosen on their settings page) or "staff".
     timezone_source: Mapped[str | None] = mapped_column(String(10))
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Decision reminders (issue 15): "on", "snoozed" (none before ``reminders_snoozed_until``, a
+    # date in the contact's zone) or "off" (unsubscribed).
+    reminders: Mapped[str] = mapped_column(String(8), default="on", server_default="on")
+    reminders_snoozed_until: Mapped[date | None] = mapped_column(Date)
     created_at = created_at()
 
     agency: Mapped[Agency] = relationship()
@@ -123,6 +128,8 @@ class ClientContact(Principal, Model):
         UniqueConstraint("agency_id", "email"),
         CheckConstraint("email = lower(email)", name="email_lower"),
         CheckConstraint("timezone_source IN ('browser', 'contact', 'staff')", name="timezone_source"),
+        CheckConstraint("reminders IN ('on', 'snoozed', 'off')", name="reminders"),
+        CheckConstraint("reminders <> 'snoozed' OR reminders_snoozed_until IS NOT NULL", name="reminders_snooze_date"),
     )
 
 

@@ -18,7 +18,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Agency, ClientContact, EndedSession, Job, LoginToken, SignInRequest, User, as_utc, utcnow
+from ..models import (
+    Agency,
+    Application,
+    ClientContact,
+    EndedSession,
+    Job,
+    LoginToken,
+    SignInRequest,
+    User,
+    as_utc,
+    utcnow,
+)
 from . import ServiceError
 from .agency_templates import render_email
 from .mail import absolute_url, normalise_email, send_mail
@@ -130,6 +141,15 @@ def reveal_landing_link(contact: ClientContact, job: Job, by: User) -> str:
         link=link_ref(token),
     )
     return _url(contact, token)
+
+
+def landing_candidate(check: LinkCheck, application_id: int | None) -> int | None:
+    """``application_id`` when a landing link may lead straight to that candidate (a reminder's
+    links do): an application on the link's job. The portal then applies the contact's scope."""
+    if check.job is None or not application_id:
+        return None
+    found = select(Application.id).where(Application.id == application_id, Application.job_id == check.job.id)
+    return db.session.scalar(found)
 
 
 def check_link(agency: Agency, signed: str) -> LinkCheck | None:

@@ -55,6 +55,8 @@ class JobInput:
     confidential: bool = False
     status: str = "open"
     team_ids: tuple[int, ...] = ()
+    # The working days a client has to decide on this job's shares; None: the agency's default.
+    feedback_due_working_days: int | None = None
 
 
 def _apply_job_input(job: Job, values: JobInput, agency_id: int, now: datetime) -> None:
@@ -73,6 +75,9 @@ def _apply_job_input(job: Job, values: JobInput, agency_id: int, now: datetime) 
         raise ServiceError("Choose an active colleague as the owner.", field="owner_id")
     if values.status not in ("open", "closed"):
         raise ServiceError("A job is open or closed.", field="status")
+    due_days = values.feedback_due_working_days
+    if due_days is not None and not 1 <= due_days <= 60:
+        raise ServiceError("Give between 1 and 60 working days, or leave it empty.", field="feedback_due_working_days")
     team = list(
         db.session.scalars(
             select(User).where(User.id.in_(set(values.team_ids)), User.agency_id == agency_id, User.active.is_(True))
@@ -91,6 +96,7 @@ def _apply_job_input(job: Job, values: JobInput, agency_id: int, now: datetime) 
     job.description = (values.description or "").strip() or None
     job.requisition_id = (values.requisition_id or "").strip()[:80] or None
     job.confidential, job.status, job.hiring_team = bool(values.confidential), values.status, team
+    job.feedback_due_working_days = due_days
 
 
 def create_job(by_user: User, values: JobInput, *, now: datetime | None = None) -> Job:

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from ..extensions import db
 from ..models import (
     Activity,
+    Agency,
     Application,
     Candidate,
     ClientContact,
@@ -35,6 +36,7 @@ from .auth import landing_link
 from .client_profile import CONTACT_PLACEHOLDERS, is_contact_line
 from .mail import send_mail
 from .timezones import zone_or_utc
+from .working_days import agency_holidays, feedback_due_at
 
 SENT_ONLINE = "job.sent_online"
 DEFAULT_TEMPLATE = (
@@ -272,6 +274,9 @@ def share_candidate(
         # Through the relationship, so ``application.shared_profile`` is the new row at once.
         profile = SharedProfile(agency_id=application.agency_id, application=application)
         db.session.add(profile)
+    if profile.unshared_at is not None or profile.feedback_due_at is None or profile.shared_at is None:
+        # A new share (or one shown again) starts its clock; editing a live share keeps its deadline.
+        profile.feedback_due_at = decision_deadline(application.job, now)
     profile.fields, profile.show_contact_details = fields, bool(show_contact_details)
     profile.resume_id, profile.video_resume_id, profile.blind = resume_id or None, video_resume_id or None, blind
     profile.consent_override_reason = override if guards.needs_override else None
@@ -293,6 +298,15 @@ def share_candidate(
         consent_override_reason=profile.consent_override_reason,
     )
     return profile
+
+
+def decision_deadline(job: Job, shared_at: datetime) -> datetime:
+    """The "please decide by" of a candidate shared on ``job`` at ``shared_at``: the job's working
+    days (the agency's default unless the job overrides it), ending in the job owner's zone."""
+    agency = db.session.get_one(Agency, job.agency_id)
+    days = job.feedback_due_working_days or agency.feedback_due_working_days
+    owner = db.session.get_one(User, job.owner_id)
+    return feedback_due_at(shared_at, days, owner.timezone, agency_holidays(job.agency_id))
 
 
 def unshare_candidate(application: Application, by_user: User, *, now: datetime | None = None) -> SharedProfile:

@@ -74,6 +74,11 @@ SPECS = {
         timedelta(days=2),
         ("Write kind, specific feedback", "Send it to the candidate"),
     ),
+    "chase_feedback": TaskSpec(
+        "Chase client feedback: {candidate} for {job}",
+        timedelta(days=1),
+        ("Call or write to the client's contacts", "Note what they said", "Agree a new date for their decision"),
+    ),
 }
 
 

@@ -452,6 +452,13 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "consent.answer_consent": "a consent row's answer and a timeline entry",
     "consent.consent_token": "signs a token, writes nothing",
     "subject_access.export_candidate": "an audit entry: reads the person's rows, writes nothing a document shows",
+    "decision_reminders.send_reminders": "the scheduled step: reminder mails and keyed marks, in its own units of work",
+    "decision_reminders.chase_overdue": "the scheduled step: chase tasks, alerts and keyed marks, in its own units "
+    "of work",
+    "decision_reminders.send_reminder": "a reminder mail",
+    "decision_reminders.reminder_items": "may issue a contact's landing token (as auth.landing_link does)",
+    "decision_reminders.set_reminder_preference": "a contact's reminder choice: not in documents",
+    "decision_reminders.unsubscribe": "a contact's reminder choice: not in documents",
 }
 
 # Functions that only read. A function listed here that starts writing must move to a scenario.
@@ -461,7 +468,9 @@ READS_ONLY = {
     "validate_email_template preview_email",
     "activity": "timeline",
     "alerts": "unread_count recent_alerts",
-    "auth": "check_link landing_link authenticate_staff next_sign_in_request",
+    "auth": "check_link landing_link authenticate_staff next_sign_in_request landing_candidate",
+    "decision_reminders": "awaiting_review calls_for_reminder chase_day chase_is_due contact_for_unsubscribe due_day "
+    "reminder_state reminders_paused unsubscribe_url",
     "search_database": "document_facets matching search_database slots time_budget",
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
@@ -490,7 +499,7 @@ READS_ONLY = {
     "scrub_name "
     "client_sees_contact_details",
     "sharing": "clean_fields interview_requested share_guards declined_message profile_from_template "
-    "newly_shared online_message shared_count_by_job job_contacts candidate_resumes "
+    "newly_shared online_message shared_count_by_job job_contacts candidate_resumes decision_deadline "
     "candidate_video_resumes",
     "timezones": "zone_choices grouped_zone_choices valid_zone zone_or_utc",
     "consent": "check_consent_link what_is_shared consent_history channel_label",

@@ -20,6 +20,7 @@ SECTIONS = [
     ("admin.companies", "Clients"),
     ("admin.stages", "Pipeline stages"),
     ("admin.reasons", "Reasons"),
+    ("admin.deadlines", "Decision deadlines"),
     ("admin.profile_templates", "Profile templates"),
     ("admin.email_templates", "Email templates"),
     ("admin.outbox", "Mail outbox"),
@@ -52,4 +53,4 @@ def _too_large(exc):
 
 
 # The resource modules register their routes on ``bp``, so they can only be imported once it exists.
-from . import branding, clients, home, outbox, people, pipeline, security, templates  # noqa: E402, F401
+from . import branding, clients, deadlines, home, outbox, people, pipeline, security, templates  # noqa: E402, F401

@@ -69,6 +69,11 @@ class JobForm(FlaskForm):
     description = TextAreaField("Description", validators=[Optional(), Length(max=20000)])
     confidential = BooleanField("Confidential (only the hiring team and admins see it)")
     status = SelectField("Status", choices=choices([("open", "Open"), ("closed", "Closed")]), default="open")
+    feedback_due_working_days = IntegerField(
+        "Working days the client has to decide (optional)",
+        validators=[Optional(), NumberRange(1, 60, "Give between 1 and 60 working days, or leave it empty.")],
+        description="Leave empty to use the agency's default.",
+    )
 
 
 class StageForm(FlaskForm):

@@ -52,6 +52,7 @@ def _job_input(form: JobForm) -> pipeline.JobInput:
         confidential=form.confidential.data,
         status=form.status.data or "open",
         team_ids=tuple(form.team_ids.data or ()),
+        feedback_due_working_days=form.feedback_due_working_days.data,
     )
 
 

@@ -1,7 +1,8 @@
 """Sign-in and sign-out for staff and client contacts."""
 
-# The second-factor step registers its route on the one ``bp`` (made in views.py) when imported.
-from . import second_factor  # noqa: F401
+# The second-factor step and the reminders' unsubscribe link register their routes on the one
+# ``bp`` (made in views.py) when imported.
+from . import reminders, second_factor  # noqa: F401
 from .views import bp
 
 __all__ = ["bp"]

@@ -94,8 +94,8 @@ def link(slug: str, token: str):
     if check.state == "ok":
         already_in = current_user.is_authenticated and current_user.is_contact and current_user.id == check.contact.id
         if already_in and check.token.kind == "landing":
-            return redirect(_destination(check))
-        return render_template("auth/continue.html", agency=agency, check=check, form=EmptyForm())
+            return redirect(_destination(check, _to()))
+        return render_template("auth/continue.html", agency=agency, check=check, form=EmptyForm(), to=_to())
     return _link_problem(agency, check, token)
 
 
@@ -114,7 +114,7 @@ def redeem(slug: str, token: str):
     if check.job is None and asked_for and _client_next(asked_for, slug):
         # A sign-in link asked for after a session ended: back to the page the contact wanted.
         return redirect_for(asked_for)
-    return redirect_for(_destination(check))
+    return redirect_for(_destination(check, _to()))
 
 
 @bp.post("/<slug>/link/<token>/resend")
@@ -161,8 +161,16 @@ def signed_out():
     return render_template("auth/signed_out.html")
 
 
-def _destination(check: auth_service.LinkCheck) -> str:
+def _to() -> int | None:
+    """The candidate a landing link leads to (``?to=`` on a reminder's links), if any."""
+    return request.args.get("to", type=int)
+
+
+def _destination(check: auth_service.LinkCheck, to: int | None = None) -> str:
     slug = check.contact.agency.slug
+    candidate_id = auth_service.landing_candidate(check, to)
+    if candidate_id is not None:
+        return url_for("client.candidate", slug=slug, application_id=candidate_id)
     if check.job is not None:
         return url_for("client.job", slug=slug, job_id=check.job.id)
     return url_for("client.index", slug=slug)
