@@ -451,6 +451,12 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "consent.ask_consent": "a consent request row, its mail and a timeline entry",
     "consent.answer_consent": "a consent row's answer and a timeline entry",
     "consent.consent_token": "signs a token, writes nothing",
+    "no_ghosting.refresh_inform_by": "an application's inform_by_at: not in documents",
+    "no_ghosting.record_decision": "an application's inform_by_at and candidate_informed_at: not in documents",
+    "no_ghosting.mark_informed": "an application's candidate_informed_at: not in documents",
+    "no_ghosting.send_status_update": "a mail to the candidate and a timeline entry",
+    "no_ghosting.warn_owners": "an inform_candidate task, an alert and a scheduled mark",
+    "survey.record_answer": "a survey answer and a timeline entry: not in documents",
 }
 
 # Functions that only read. A function listed here that starts writing must move to a scenario.
@@ -493,6 +499,8 @@ READS_ONLY = {
     "candidate_video_resumes",
     "timezones": "zone_choices grouped_zone_choices valid_zone zone_or_utc",
     "consent": "check_consent_link what_is_shared consent_history channel_label",
+    "no_ghosting": "at_risk is_overdue not_informed overdue_count compose_status_update reached_client task_key",
+    "survey": "survey_token survey_url check_survey_link answer_of survey_scores",
     "tasks": "task_comments_page "
     "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
     "task_assignee missing_for_completion is_overdue agency_workload",
