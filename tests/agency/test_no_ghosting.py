@@ -15,7 +15,6 @@ from portal.services.candidate_messages import compose_feedback, send_feedback
 from portal.services.interviews import cancel_interview, cancel_interviews_of_rejected, confirm_interview
 from portal.services.sharing import share_candidate
 from portal.services.tasks import complete_task, missing_for_completion
-from portal.unit_of_work import unit_of_work
 from portal.worker import deliver_mail
 from tests.conftest import login_as
 from tests.factories import (
