@@ -153,7 +153,9 @@ def _expected_by(application: Application, now: datetime) -> str:
         raise ServiceError("A status update is for a candidate still with the client.", field="application")
     if application.candidate_informed_at is not None:
         raise ServiceError("The candidate has already been given the answer.", field="application")
-    if application.inform_by_at is None or as_utc(application.inform_by_at) <= now:
+    if application.inform_by_at is None:
+        raise ServiceError("This application has no date to tell the candidate by.", field="application")
+    if as_utc(application.inform_by_at) <= now:
         raise ServiceError(
             "The date to tell the candidate has passed: send them the answer, or feedback.", field="application"
         )
