@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from ..extensions import db
-from ..models import Agency, Application, Interview, Job, SharedProfile, User, as_utc, utcnow
+from ..models import Agency, Application, Interview, SharedProfile, Task, User, as_utc, utcnow
 from ..scoping import applications_query
 from . import ServiceError
 from .activity import record_for
@@ -40,8 +40,9 @@ from .timezones import zone_or_utc
 # How long before the "inform by" date the job owner is given the task.
 WARN_DAYS = 5
 STATUS_UPDATE_KEY = "status_update"
-# Outcomes that owe the candidate nothing more: they withdrew, or they were hired.
+# An outcome that owes the candidate no answer (they withdrew themselves): no date at all.
 NOTHING_OWED = ("withdrawn",)
+# Outcomes never at risk: the above, and a hire (the candidate accepted the offer).
 DONE_OUTCOMES = ("hired", "withdrawn")
 
 
@@ -219,12 +220,22 @@ def send_status_update(application: Application, by_user: User, *, now: datetime
 
 
 def _due_for_task(now: datetime) -> list[tuple[int, int, datetime]]:
-    """(agency, application, date) of every application at risk whose date is near or passed."""
+    """(agency, application, date) of every application at risk whose date is near or passed and
+    whose owner has no task for that date yet (the key in :func:`warn_owners` stays the guard: this
+    only spares every pass a claim per long-overdue application)."""
+    tasked = (
+        select(Task.id)
+        .where(
+            Task.application_id == Application.id,
+            Task.type == "inform_candidate",
+            Task.due_at == Application.inform_by_at,
+        )
+        .exists()
+    )
     rows = db.session.execute(
         select(Application.agency_id, Application.id, Application.inform_by_at)
         .join(SharedProfile, SharedProfile.application_id == Application.id)
-        .join(Job, Job.id == Application.job_id)
-        .where(at_risk(), Application.inform_by_at <= now + timedelta(days=WARN_DAYS))
+        .where(at_risk(), Application.inform_by_at <= now + timedelta(days=WARN_DAYS), ~tasked)
         .order_by(Application.id)
     )
     return [(agency_id, application_id, as_utc(when)) for agency_id, application_id, when in rows]
