@@ -14,12 +14,12 @@ from ipaddress import ip_address
 
 from gunicorn.glogging import Logger
 
-TOKEN_IN_URL = re.compile(r"(/link/|/set-password/|/reset-password/|/consent/)[^/?#\s\"']+")
+TOKEN_IN_URL = re.compile(r"(/link/|/set-password/|/reset-password/|/consent/|/survey/)[^/?#\s\"']+")
 REDACTED = "<redacted>"
 
 
 def redact(text: str) -> str:
-    """``text`` with every link, set-password, reset-password or consent token replaced by ``<redacted>``."""
+    """``text`` with every link, set-password, reset-password, consent or survey token replaced by ``<redacted>``."""
     return TOKEN_IN_URL.sub(r"\1" + REDACTED, text)
 
 

@@ -240,7 +240,7 @@ def make_interview(application: Application, owner: User, starts_at, minutes: in
 def make_workspace_samples(application: Application, owner: User) -> dict[str, int]:
     """URL sample values for the agency workspace routes (route matrix, CSRF walk): an
     "Organise interview" task with its checklist and request, an interview, an alert, a saved
-    search and the candidate's self-scheduling and consent tokens, all on ``application`` and owned by
+    search and the candidate's self-scheduling, consent and survey tokens, all on ``application`` and owned by
     ``owner``. Commits."""
     from datetime import datetime, timedelta
 
@@ -276,6 +276,7 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
     db.session.commit()
     from portal.services.consent import consent_token
     from portal.services.interviews import self_schedule_token
+    from portal.services.survey import survey_token
 
     return {
         "task_id": task.id,
@@ -286,6 +287,7 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
         "saved_id": saved.id,
         "schedule_token": self_schedule_token(request, meeting_link="https://meet.example/sample"),
         "consent_token": consent_token(consent),
+        "survey_token": survey_token(application),
     }
 
 

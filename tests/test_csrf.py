@@ -40,6 +40,8 @@ KNOWN_STATE_CHANGING = {
     "agency.copy_link",
     "agency.send_link",
     "admin.retry",
+    "survey.answer",
+    "agency.send_status_update",
 }
 # Who sends the request, by blueprint; the CSRF check must come first whoever it is.
 PRINCIPAL_BY_BLUEPRINT = {
@@ -52,6 +54,7 @@ PRINCIPAL_BY_BLUEPRINT = {
     "account": None,
     "schedule": None,
     "consent": None,
+    "survey": None,
 }
 PRINCIPAL_BY_ENDPOINT = {
     "auth.logout": "recruiter",  # signing out means someone is signed in

@@ -162,6 +162,7 @@ def test_gunicorn_binds_are_judged(bind, loopback):
         (f"GET /account/set-password/{TOKEN} HTTP/1.1", "GET /account/set-password/<redacted> HTTP/1.1"),
         (f"POST /account/reset-password/{TOKEN} HTTP/1.1", "POST /account/reset-password/<redacted> HTTP/1.1"),
         (f"POST /acme/consent/{TOKEN} HTTP/1.1", "POST /acme/consent/<redacted> HTTP/1.1"),
+        (f"GET /acme/survey/{TOKEN} HTTP/1.1", "GET /acme/survey/<redacted> HTTP/1.1"),
         ("GET /acme/portal/jobs/3 HTTP/1.1", "GET /acme/portal/jobs/3 HTTP/1.1"),
     ],
 )

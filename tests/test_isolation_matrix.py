@@ -37,7 +37,8 @@ NOT_FOUND = "404"
 LOGIN = "redirect to login (or 401/404)"
 
 PUBLIC_ENDPOINTS = {"static", "brand.stylesheet", "brand.logo", "system.healthz"}
-PUBLIC_BLUEPRINTS = {"auth", "account", "schedule", "consent"}  # schedule, consent: the signed link is the credential
+# schedule, consent, survey: the signed link is the credential
+PUBLIC_BLUEPRINTS = {"auth", "account", "schedule", "consent", "survey"}
 # The signed-in staff member's own account page (password, second factor): staff of any agency, never contacts.
 STAFF_ACCOUNT_ENDPOINTS = {
     "account.settings",

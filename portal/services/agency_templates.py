@@ -73,6 +73,16 @@ DEFAULT_EMAILS = {
         "and expires in {days} days.",
         ("name", "agency", "job", "days"),
     ),
+    # No-ghosting (issue 15): the one-click "still with the client" note to a candidate.
+    "status_update": DefaultEmail(
+        "Status update for a candidate",
+        "Your application for {job}: an update",
+        "Hello {first_name},\n\nA short update on your application for {job}: you are still with {client}, "
+        "and we have not forgotten you. We expect their answer by {expected_by}, and we will tell you as soon "
+        "as we hear, whatever it is.\n\nThank you for your patience. If you have questions, simply reply "
+        "to this message.\n\n{recruiter}, {agency}",
+        ("first_name", "job", "client", "agency", "recruiter", "expected_by"),
+    ),
 }
 SAMPLE_VALUES = {
     "name": "Alex Example",
@@ -82,6 +92,10 @@ SAMPLE_VALUES = {
     "company": "Example Ltd",
     "minutes": "30",
     "job": "Account Executive",
+    "first_name": "Alex",
+    "client": "Example Ltd",
+    "recruiter": "Ada Admin",
+    "expected_by": "Friday 15 January 2027 (Europe/London)",
 }
 
 

@@ -2,7 +2,11 @@
 
 The feedback text comes from the agency's ``candidate_feedback`` email template when it has one
 (placeholders ``{first_name}``, ``{job}``, ``{client}``, ``{agency}``, ``{reason}``), otherwise a
-kind default. The recruiter edits it before sending; sending satisfies the feedback task (A3).
+kind default; for a candidate the client wants to hire (or hired) the default is the offer note.
+The recruiter edits it before sending; sending satisfies the feedback task (A3).
+
+This is the candidate's final e-mail (issue 15): it carries the one-question survey link, and
+once it is sent the candidate counts as informed (no-ghosting).
 """
 
 from dataclasses import dataclass
@@ -16,6 +20,8 @@ from . import ServiceError
 from .activity import record
 from .interviews import format_in_zone, zone
 from .mail import send_mail
+from .no_ghosting import mark_informed
+from .survey import QUESTION, survey_url
 from .tasks import FEEDBACK_SENT
 
 TEMPLATE_KEY = "candidate_feedback"
@@ -27,6 +33,14 @@ DEFAULT_BODY = (
     "This is not a judgement of your worth: we were glad to present you, and we would like to keep you in "
     "mind for roles that fit you better. If you have questions, simply reply to this message."
 )
+# The default for a candidate the client wants to hire: the offer note.
+OFFER_SUBJECT = "Good news about {job}"
+OFFER_BODY = (
+    "Congratulations: {client} would like to offer you the {job} role.\n\n"
+    "We will call you shortly with the details of the offer and the next steps. If you have questions "
+    "in the meantime, simply reply to this message."
+)
+OFFER_STATUSES = ("hire_requested", "hired")
 
 
 @dataclass
@@ -58,6 +72,11 @@ def compose_feedback(application: Application, *, reason_id: int | None = None) 
         "reason": reason.label if reason else "",
         "reason_sentence": f" The main reason given was: {reason.label.lower()}." if reason else "",
     }
+    if application.client_status in OFFER_STATUSES or application.outcome == "hired":
+        subject, body = OFFER_SUBJECT.format_map(_Missing(values)), OFFER_BODY.format_map(_Missing(values))
+        return FeedbackDraft(
+            subject, body, application.candidate.primary_email, zone(application.candidate.timezone).key
+        )
     subject = (template.subject if template else DEFAULT_SUBJECT).format_map(_Missing(values))
     body = (template.body if template else DEFAULT_BODY).format_map(_Missing(values))
     return FeedbackDraft(subject, body, application.candidate.primary_email, zone(application.candidate.timezone).key)
@@ -71,7 +90,8 @@ class _Missing(dict):
 
 
 def send_feedback(application: Application, by_user: User, subject: str, body: str, *, now: datetime | None = None):
-    """Email the candidate the (edited) feedback, dated in their zone with the zone's name."""
+    """Email the candidate the (edited) feedback, dated in their zone with the zone's name, with
+    the survey link; the candidate now counts as informed."""
     now = as_utc(now or utcnow())
     address = application.candidate.primary_email
     if not address:
@@ -95,9 +115,16 @@ def send_feedback(application: Application, by_user: User, subject: str, body: s
             *[p.strip() for p in body.split("\n\n") if p.strip()],
             f"With best wishes, {by_user.name}, {by_user.agency.title}",
             f"Sent {sent_on}.",
+            (
+                f"One last question, if you have a minute: {QUESTION} Your answer goes to us only, never to "
+                f"{application.job.company.name}."
+            ),
         ],
+        url=survey_url(application, now=now),
+        label="Answer one question",
         reply_to=application.job.owner.email,
     )
+    mark_informed(application, now=now)
     db.session.flush()
     record(
         application.agency_id,

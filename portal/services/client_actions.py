@@ -32,6 +32,7 @@ from . import ServiceError, application_status
 from .activity import record_for
 from .alerts import alert_job_owner, retract_alert
 from .application_status import OPEN_FOR_DECISIONS
+from .no_ghosting import record_decision, refresh_inform_by
 from .tasks import generate_task, organise_interview_task, restore_tasks, retract_request_tasks, retract_task
 from .timezones import valid_zone, zone_or_utc
 from .validation import clean_text
@@ -351,6 +352,7 @@ def request_hire(
         return application  # already asked: a repeat changes nothing
     if not application_status.move(application, "hire_requested", now=now, allowed_from=OPEN_FOR_DECISIONS):
         raise ServiceError(f"This candidate can't be hired now: {status_label(application.client_status).lower()}.")
+    record_decision(application, now=now)
     candidate = application.candidate.name
     task = generate_task(application, "process_offer", f"process_offer:app{application.id}", now=now)
     details = f" Proposed start: {start_date.isoformat()}." if start_date else ""
@@ -391,6 +393,7 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
             return application
         raise ServiceError(f"This candidate can't be rejected now: {status_label(application.client_status).lower()}.")
     cancelled, retracted = cancel_open_requests(application, now=now)
+    record_decision(application, now=now)
     candidate = application.candidate.name
     key = _reject_key(application)
     task = generate_task(application, "send_feedback", key, now=now)
@@ -446,6 +449,7 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
     )
     if not undone:
         return application  # a second Undo at the same moment: the first one did it
+    refresh_inform_by(application, now=now)
     key = _reject_key(application)
     retract_task(application.agency_id, key)
     retract_alert(application.job.owner_id, key)

@@ -34,6 +34,7 @@ from .activity import record_for
 from .alerts import alert_job_owner
 from .client_profile import client_sees_contact_details
 from .mail import absolute_url, send_mail
+from .no_ghosting import refresh_inform_by
 from .tasks import complete_interview_tasks, generate_task
 
 SLOT_GRANULARITY = timedelta(minutes=20)
@@ -293,6 +294,8 @@ def confirm_interview(
         application, "interview_scheduled", now=now, allowed_from=("awaiting_review", "interview_requested")
     )
     application.last_activity_at = now
+    db.session.flush()
+    refresh_inform_by(application, now=now)
     complete_interview_tasks(request.id, by_user, now=now)
     chosen_by = "" if by_user is not None else f" (chosen by {chosen_by})"
     record_for(
@@ -408,6 +411,7 @@ def reschedule_interview(
             interview.ics_sequence += 1
     except IntegrityError:
         raise SchedulingConflict("Someone else just booked the job owner at that time.", []) from None
+    refresh_inform_by(application, now=now)
     record_for(
         application,
         "interview.rescheduled",
@@ -465,6 +469,8 @@ def _cancel(
     interview.status = "cancelled"
     interview.ics_sequence += 1
     application.last_activity_at = now
+    db.session.flush()
+    refresh_inform_by(application, now=now)
     record_for(
         application,
         "interview.cancelled",

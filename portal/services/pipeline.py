@@ -30,6 +30,7 @@ from . import ServiceError, application_status
 from .activity import record
 from .client_actions import cancel_open_requests
 from .interviews import cancel_scheduled_interviews
+from .no_ghosting import record_decision
 from .pipeline_config import stages
 from .validation import clean_line
 
@@ -200,6 +201,7 @@ def close_application(
         cancel_scheduled_interviews(
             application, by_user, f"Interview cancelled: {OUTCOME_LABELS[outcome].lower()}", now=now
         )
+    record_decision(application, now=now)
     candidate = application.candidate
     if outcome == "hired" or (reason is not None and reason.ends_job_search):
         candidate.looking_for_work = False

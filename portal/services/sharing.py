@@ -35,6 +35,7 @@ from .activity import record
 from .auth import landing_link
 from .client_profile import CONTACT_PLACEHOLDERS, is_contact_line
 from .mail import send_mail
+from .no_ghosting import refresh_inform_by
 from .timezones import zone_or_utc
 from .working_days import agency_holidays, feedback_due_at
 
@@ -282,6 +283,7 @@ def share_candidate(
     profile.consent_override_reason = override if guards.needs_override else None
     profile.shared_by_id, profile.shared_at, profile.unshared_at = by_user.id, now, None
     application.last_activity_at = now
+    refresh_inform_by(application, now=now)
     summary = f"Shared {application.candidate.name} with {application.job.company.name}"
     if guards.needs_override:
         summary += f" without recorded consent (override: {override})"

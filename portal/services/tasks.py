@@ -37,6 +37,7 @@ from .activity import record
 from .validation import clean_text
 
 FEEDBACK_SENT = "candidate.feedback_sent"
+STATUS_UPDATE_SENT = "candidate.status_update_sent"
 OPEN = "open"
 
 
@@ -78,6 +79,12 @@ SPECS = {
         "Chase client feedback: {candidate} for {job}",
         timedelta(days=1),
         ("Call or write to the client's contacts", "Note what they said", "Agree a new date for their decision"),
+    ),
+    # No-ghosting (issue 15): made by the scheduled step before the "inform by" date.
+    "inform_candidate": TaskSpec(
+        "Inform the candidate: {candidate} ({job})",
+        timedelta(days=5),
+        ("Ask the client for their decision", "Tell the candidate where they stand"),
     ),
 }
 
@@ -247,10 +254,24 @@ def missing_for_completion(task: Task) -> list[str]:
         )
         if sent is None:
             missing.append("a feedback message sent to the candidate (or skip the task with a reason)")
+    elif task.type == "inform_candidate" and application is not None and not _told_since(application, task):
+        missing.append("the candidate's answer or a status update sent (Send feedback, or Send status update)")
     elif task.type == "process_offer" and application is not None and application.outcome is None:
         missing.append("the outcome of the offer (record the hire, or close the application with a reason)")
     missing.extend(f"checklist item not ticked: \u201c{item.label}\u201d" for item in task.checklist if not item.done)
     return missing
+
+
+def _told_since(application: Application, task: Task) -> bool:
+    """The candidate was given the answer, or a status update, since ``task`` was made."""
+    if application.candidate_informed_at is not None:
+        return True
+    sent = select(Activity.id).where(
+        Activity.application_id == application.id,
+        Activity.verb.in_((FEEDBACK_SENT, STATUS_UPDATE_SENT)),
+        Activity.created_at >= task.created_at,
+    )
+    return db.session.scalar(sent.limit(1)) is not None
 
 
 def _require_open(task: Task) -> None:

@@ -459,6 +459,12 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "decision_reminders.reminder_items": "may issue a contact's landing token (as auth.landing_link does)",
     "decision_reminders.set_reminder_preference": "a contact's reminder choice: not in documents",
     "decision_reminders.unsubscribe": "a contact's reminder choice: not in documents",
+    "no_ghosting.refresh_inform_by": "an application's inform_by_at: not in documents",
+    "no_ghosting.record_decision": "an application's inform_by_at and candidate_informed_at: not in documents",
+    "no_ghosting.mark_informed": "an application's candidate_informed_at: not in documents",
+    "no_ghosting.send_status_update": "a mail to the candidate and a timeline entry",
+    "no_ghosting.warn_owners": "an inform_candidate task, an alert and a scheduled mark",
+    "survey.record_answer": "a survey answer and a timeline entry: not in documents",
 }
 
 # Functions that only read. A function listed here that starts writing must move to a scenario.
@@ -504,6 +510,8 @@ READS_ONLY = {
     "timezones": "zone_choices grouped_zone_choices valid_zone zone_or_utc",
     "consent": "check_consent_link what_is_shared consent_history channel_label",
     "subject_access": "rows_about mails_to collect_export zip_chunks readme_text",
+    "no_ghosting": "at_risk is_overdue not_informed overdue_count compose_status_update reached_client task_key",
+    "survey": "survey_token survey_url check_survey_link answer_of survey_scores",
     "tasks": "task_comments_page "
     "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
     "task_assignee missing_for_completion is_overdue agency_workload",

@@ -9,7 +9,7 @@ that partial's own context function.
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
-from ...services import pipeline
+from ...services import no_ghosting, pipeline
 from ...services import tasks as task_service
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
@@ -25,7 +25,12 @@ def _only_staff():
 
 @bp.context_processor
 def _helpers():
-    return {"is_overdue": task_service.is_overdue, "outcome_labels": pipeline.OUTCOME_LABELS}
+    return {
+        "is_overdue": task_service.is_overdue,
+        "outcome_labels": pipeline.OUTCOME_LABELS,
+        "inform_overdue": no_ghosting.is_overdue,
+        "reached_client": no_ghosting.reached_client,
+    }
 
 
 # The resource modules register their routes on ``bp``, so they can only be imported once it exists.
@@ -37,6 +42,7 @@ from . import (  # noqa: E402, F401
     candidates,
     client_comments,
     consent,
+    informing,
     interviews,
     jobs,
     notes,

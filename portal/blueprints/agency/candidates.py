@@ -46,8 +46,10 @@ def candidate_page(
     job_form: AddToJobForm | None = None,
     note_form: NoteForm | None = None,
     note_error: str | None = None,
+    status_update_error: tuple[int, str] | None = None,
 ):
-    """The candidate page, with a refused form (``job_form``, ``note_form``) shown in place."""
+    """The candidate page, with a refused form (``job_form``, ``note_form``, a status update as
+    ``(application id, message)``) shown in place."""
     applications = pipeline.candidate_applications(current_user, person)
     return render(
         "agency/candidate.html",
@@ -56,6 +58,7 @@ def candidate_page(
         job_form=job_form or _job_picker(),
         note_form=note_form or NoteForm(formdata=None),
         note_error=note_error,
+        status_update_error=status_update_error,
         notes=notes.candidate_notes(person),
         applications=applications,
         threads=[thread_context(a) for a in applications if has_thread(a)],

@@ -7,7 +7,7 @@ from flask_login import current_user
 from ...htmx import redirect_for, render
 from ...models import Job
 from ...scoping import client_companies, colleagues, get_job_or_404
-from ...services import notes, pipeline, sharing
+from ...services import no_ghosting, notes, pipeline, sharing
 from ...services.activity import timeline
 from ...unit_of_work import attempt
 from . import bp
@@ -23,6 +23,7 @@ def index():
         "agency/index.html",
         jobs=pipeline.job_list(current_user),
         shared=sharing.shared_count_by_job(current_user.agency_id),
+        not_informed=no_ghosting.overdue_count(current_user),
     )
 
 
