@@ -1,0 +1,497 @@
+"""The scoreboard (issue 15 item 4): how the agency's clients and its own desk are doing.
+
+Every figure is one aggregate SQL statement over the history tables (stage moves, timeline,
+shares, interviews, survey answers, profile views), the same on SQLite and PostgreSQL: medians
+and 90th percentiles are taken with window functions (``row_number``/``count`` over a partition)
+and linear interpolation between the two nearest ranks, as PostgreSQL's ``percentile_cont`` does.
+Python only formats the handful of aggregate rows that come back.
+
+Scope: a recruiter counts the jobs they own or are on the hiring team of; an admin counts all of
+the agency's jobs. The filters narrow that: a period (each figure's own event date inside it), a
+client company, a recruiter (jobs they own or are on the team of).
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Float, Integer, and_, case, cast, exists, func, literal, or_, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from ..extensions import db
+from ..models import (
+    Activity,
+    Application,
+    ClientCompany,
+    Interview,
+    Job,
+    ProfileView,
+    SharedProfile,
+    StageDefinition,
+    StageHistory,
+    SurveyAnswer,
+    User,
+    job_team,
+)
+from ..models.base import UTCDateTime, as_utc, utcnow
+from . import ServiceError
+from .timezones import zone_or_utc
+
+# The client's answers to a share: what counts as "feedback" (portal/services/client_actions.py).
+FEEDBACK_VERBS = (
+    "client.rated",
+    "client.commented",
+    "client.interview_requested",
+    "client.hire_requested",
+    "client.rejected",
+)
+
+
+class seconds_between(FunctionElement):
+    """Whole seconds from ``start`` to ``end`` (two timestamps), on SQLite and PostgreSQL."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(seconds_between)
+def _seconds_sqlite(element, compiler, **kw):
+    end, start = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400.0) AS INTEGER)"
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_postgresql(element, compiler, **kw):
+    end, start = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start}))) AS BIGINT)"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the scoreboard counts: instants in UTC (``end`` exclusive), ids of the agency's rows."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    company_id: int | None = None
+    recruiter_id: int | None = None
+
+
+def period(day_from: date | None, day_to: date | None, zone_name: str | None) -> tuple[datetime | None, ...]:
+    """The UTC instants that bound whole days ``day_from``..``day_to`` read in the viewer's zone."""
+    if day_from and day_to and day_from > day_to:
+        raise ServiceError("The start of the period must not be after its end.", field="from")
+    zone = zone_or_utc(zone_name)
+    start = as_utc(datetime.combine(day_from, time(), zone)) if day_from else None
+    end = as_utc(datetime.combine(day_to + timedelta(days=1), time(), zone)) if day_to else None
+    return start, end
+
+
+def make_filters(who: User, day_from=None, day_to=None, company_id=None, recruiter_id=None) -> Filters:
+    """Check the filters against the viewer's agency (a refusal names the field) and build them."""
+    start, end = period(day_from, day_to, who.timezone)
+    if company_id is not None and company_id not in dict(company_choices(who)):
+        raise ServiceError("Choose one of the agency's clients.", field="client")
+    if recruiter_id is not None and recruiter_id not in dict(recruiter_choices(who)):
+        raise ServiceError("Choose one of the agency's recruiters.", field="recruiter")
+    return Filters(start, end, company_id, recruiter_id)
+
+
+def company_choices(who: User) -> list[tuple[int, str]]:
+    """The agency's client companies, by name."""
+    query = select(ClientCompany.id, ClientCompany.name).where(ClientCompany.agency_id == who.agency_id)
+    return [(row.id, row.name) for row in db.session.execute(query.order_by(ClientCompany.name, ClientCompany.id))]
+
+
+def recruiter_choices(who: User) -> list[tuple[int, str]]:
+    """The agency's users (former ones too: their jobs still count), by name."""
+    query = select(User.id, User.name).where(User.agency_id == who.agency_id)
+    return [(row.id, row.name) for row in db.session.execute(query.order_by(User.name, User.id))]
+
+
+def _on_jobs_of(user_id) -> ColumnElement[bool]:
+    on_team = exists().where(job_team.c.job_id == Job.id, job_team.c.user_id == user_id)
+    return or_(Job.owner_id == user_id, on_team)
+
+
+def _job_scope(who: User, filters: Filters) -> list[ColumnElement[bool]]:
+    """Conditions on ``Job`` (joined) for the viewer's jobs under the filters."""
+    conditions: list[ColumnElement[bool]] = [Job.agency_id == who.agency_id]
+    if not who.is_admin:
+        conditions.append(_on_jobs_of(who.id))
+    if filters.company_id is not None:
+        conditions.append(Job.company_id == filters.company_id)
+    if filters.recruiter_id is not None:
+        conditions.append(_on_jobs_of(filters.recruiter_id))
+    return conditions
+
+
+def _in_period(column, filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = []
+    if filters.start is not None:
+        conditions.append(column >= filters.start)
+    if filters.end is not None:
+        conditions.append(column < filters.end)
+    return conditions
+
+
+def _shares(who: User, filters: Filters):
+    """``SELECT … FROM shared_profile JOIN application JOIN job`` for shares made in the period."""
+    return (
+        select()
+        .select_from(SharedProfile)
+        .join(Application, Application.id == SharedProfile.application_id)
+        .join(Job, Job.id == Application.job_id)
+        .where(
+            SharedProfile.agency_id == who.agency_id,
+            Application.agency_id == who.agency_id,
+            *_job_scope(who, filters),
+            *_in_period(SharedProfile.shared_at, filters),
+        )
+    )
+
+
+def _percentiles(source, groups: list[str], value: str, percents=(50, 90)):
+    """A subquery with ``groups``, ``n`` and ``p<k>`` per percent: ``value``'s percentiles per
+    group, interpolated linearly between ranks (``percentile_cont``) with integer rank arithmetic
+    that SQLite and PostgreSQL evaluate alike."""
+    keys = [source.c[name] for name in groups]
+    ranked = select(
+        *keys,
+        source.c[value].label("v"),
+        func.row_number().over(partition_by=keys, order_by=source.c[value]).label("rn"),
+        func.count().over(partition_by=keys).label("n"),
+    ).subquery()
+    n = ranked.c.n
+    columns = []
+    for percent in percents:
+        low = (percent * (n - 1)) // 100  # 0-based rank below the percentile
+        rest = percent * (n - 1) - 100 * low  # how far towards the next rank, in hundredths
+        v_low = func.max(case((ranked.c.rn == low + 1, ranked.c.v)))
+        v_high = func.coalesce(func.max(case((ranked.c.rn == low + 2, ranked.c.v))), v_low)
+        columns.append(cast(v_low + (v_high - v_low) * rest / literal(100.0), Float).label(f"p{percent}"))
+    grouped = select(*[ranked.c[name] for name in groups], n, *columns).group_by(
+        *[ranked.c[name] for name in groups], n
+    )
+    return grouped.subquery()
+
+
+@dataclass
+class Figure:
+    """One figure: its table (headers and formatted rows), chart bars and a note on what it counts."""
+
+    key: str
+    title: str
+    note: str
+    headers: list[str]
+    rows: list[list] = field(default_factory=list)
+    bars: list[tuple[str, float, str]] = field(default_factory=list)  # label, value, value as shown
+    unit: str = ""
+    scale: float | None = None  # the value of a full bar in the chart (the largest value when None)
+
+
+def _hours(seconds) -> str:
+    return "" if seconds is None else f"{seconds / 3600:.1f}"
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "–"
+
+
+def feedback_times(who: User, filters: Filters) -> list[dict]:
+    """Per client company: shares answered, and the median and p90 seconds from a share to the
+    client's first action on it (rating, comment, interview request, hire request, rejection)."""
+    first = (
+        _shares(who, filters)
+        .add_columns(
+            Job.company_id.label("company_id"),
+            seconds_between(func.min(Activity.created_at), SharedProfile.shared_at).label("seconds"),
+        )
+        .join(
+            Activity,
+            and_(
+                Activity.application_id == SharedProfile.application_id,
+                Activity.verb.in_(FEEDBACK_VERBS),
+                Activity.created_at >= SharedProfile.shared_at,
+            ),
+        )
+        .group_by(SharedProfile.id, SharedProfile.shared_at, Job.company_id)
+        .subquery()
+    )
+    stats = _percentiles(first, ["company_id"], "seconds")
+    query = (
+        select(ClientCompany.id, ClientCompany.name, stats.c.n, stats.c.p50, stats.c.p90)
+        .join(stats, stats.c.company_id == ClientCompany.id)
+        .order_by(ClientCompany.name, ClientCompany.id)
+    )
+    return [row._asdict() for row in db.session.execute(query)]
+
+
+def conversion(who: User, filters: Filters) -> list[dict]:
+    """Per client company and for all (``id`` None): shares made, shares that led to an interview
+    (one not cancelled), and interviewed shares that led to an offer (a hire request or a hire)."""
+    interviewed = exists().where(Interview.application_id == Application.id, Interview.status == "scheduled")
+    offered = or_(
+        Application.outcome == "hired",
+        exists().where(Activity.application_id == Application.id, Activity.verb == "client.hire_requested"),
+    )
+    counts = [
+        func.count().label("shares"),
+        func.coalesce(func.sum(case((interviewed, 1), else_=0)), 0).label("interviewed"),
+        func.coalesce(func.sum(case((and_(interviewed, offered), 1), else_=0)), 0).label("offered"),
+    ]
+    return _per_company_and_all(_shares(who, filters), counts)
+
+
+def stage_times(who: User, filters: Filters) -> list[dict]:
+    """Per stage: stays that ended by a move (entered in the period), median and p90 seconds.
+    A stay still running is not counted: its length is not known yet."""
+    next_move = func.lead(StageHistory.moved_at).over(
+        partition_by=StageHistory.application_id, order_by=(StageHistory.moved_at, StageHistory.id)
+    )
+    stays = (
+        select(StageHistory.to_stage_id.label("stage_id"), StageHistory.moved_at, next_move.label("left_at"))
+        .join(Application, Application.id == StageHistory.application_id)
+        .join(Job, Job.id == Application.job_id)
+        .where(
+            StageHistory.agency_id == who.agency_id, Application.agency_id == who.agency_id, *_job_scope(who, filters)
+        )
+        .subquery()
+    )
+    ended = (
+        select(stays.c.stage_id, seconds_between(stays.c.left_at, stays.c.moved_at).label("seconds"))
+        .where(stays.c.left_at.is_not(None), *_in_period(stays.c.moved_at, filters))
+        .subquery()
+    )
+    stats = _percentiles(ended, ["stage_id"], "seconds")
+    query = (
+        select(StageDefinition.id, StageDefinition.name, stats.c.n, stats.c.p50, stats.c.p90)
+        .join(stats, stats.c.stage_id == StageDefinition.id)
+        .order_by(StageDefinition.position, StageDefinition.id)
+    )
+    return [row._asdict() for row in db.session.execute(query)]
+
+
+def overdue_shares(who: User, filters: Filters, now: datetime) -> list[dict]:
+    """Per client company: shares still awaiting the client's review past their "decide by" date
+    (not unshared, application still open), and the longest overdue in seconds."""
+    query = (
+        _shares(who, filters)
+        .add_columns(
+            ClientCompany.id,
+            ClientCompany.name,
+            func.count().label("overdue"),
+            func.max(seconds_between(literal(now, UTCDateTime()), SharedProfile.feedback_due_at)).label("longest"),
+        )
+        .join(ClientCompany, ClientCompany.id == Job.company_id)
+        .where(
+            SharedProfile.feedback_due_at < now,
+            SharedProfile.unshared_at.is_(None),
+            Application.client_status == "awaiting_review",
+            Application.outcome.is_(None),
+        )
+        .group_by(ClientCompany.id, ClientCompany.name)
+        .order_by(ClientCompany.name, ClientCompany.id)
+    )
+    return [row._asdict() for row in db.session.execute(query)]
+
+
+def uninformed_candidates(who: User, filters: Filters, now: datetime) -> list[dict]:
+    """Per job owner: applications that reached the client whose "candidate informed by" date has
+    passed with the candidate not informed, and the longest overdue in seconds."""
+    query = (
+        _shares(who, filters)
+        .add_columns(
+            User.id,
+            User.name,
+            func.count().label("overdue"),
+            func.max(seconds_between(literal(now, UTCDateTime()), Application.inform_by_at)).label("longest"),
+        )
+        .join(User, User.id == Job.owner_id)
+        .where(Application.inform_by_at < now, Application.candidate_informed_at.is_(None))
+        .group_by(User.id, User.name)
+        .order_by(User.name, User.id)
+    )
+    return [row._asdict() for row in db.session.execute(query)]
+
+
+def _per_company_and_all(source, columns) -> list[dict]:
+    """``columns`` (aggregates) per client company and for all (``id`` None), from ``source`` (a
+    statement that joins ``Job``)."""
+    per_company = source.add_columns(Job.company_id.label("company_id"), *columns).group_by(Job.company_id)
+    everyone = source.add_columns(literal(None, Integer).label("company_id"), *columns)
+    rows = union_all(per_company, everyone).subquery()
+    names = [rows.c[column.name] for column in columns]
+    query = (
+        select(rows.c.company_id.label("id"), ClientCompany.name, *names)
+        .outerjoin(ClientCompany, ClientCompany.id == rows.c.company_id)
+        .where(rows.c[columns[0].name] > 0)
+        .order_by(rows.c.company_id.is_(None), ClientCompany.name, ClientCompany.id)
+    )
+    return [row._asdict() for row in db.session.execute(query)]
+
+
+def survey_scores(who: User, filters: Filters) -> list[dict]:
+    """Per client company and for all: survey answers received in the period and their average."""
+    source = (
+        select()
+        .select_from(SurveyAnswer)
+        .join(Application, Application.id == SurveyAnswer.application_id)
+        .join(Job, Job.id == Application.job_id)
+        .where(
+            SurveyAnswer.agency_id == who.agency_id,
+            *_job_scope(who, filters),
+            *_in_period(SurveyAnswer.answered_at, filters),
+        )
+    )
+    columns = [func.count().label("answers"), cast(func.avg(SurveyAnswer.score * 1.0), Float).label("average")]
+    return _per_company_and_all(source, columns)
+
+
+def profile_views(who: User, filters: Filters) -> list[dict]:
+    """Per client company and for all: client views of profiles, resume views and downloads."""
+    source = (
+        select()
+        .select_from(ProfileView)
+        .join(Application, Application.id == ProfileView.application_id)
+        .join(Job, Job.id == Application.job_id)
+        .where(
+            ProfileView.agency_id == who.agency_id,
+            *_job_scope(who, filters),
+            *_in_period(ProfileView.viewed_at, filters),
+        )
+    )
+
+    def kind(name: str):
+        return func.coalesce(func.sum(case((ProfileView.kind == name, 1), else_=0)), 0)
+
+    columns = [
+        func.count().label("views"),
+        kind("profile").label("profiles"),
+        kind("resume_view").label("resume_views"),
+        kind("resume_download").label("resume_downloads"),
+    ]
+    return _per_company_and_all(source, columns)
+
+
+def _name(row: dict, everyone: str = "All clients") -> str:
+    return everyone if row["id"] is None else row["name"]
+
+
+def scoreboard(who: User, filters: Filters, *, now: datetime | None = None) -> list[Figure]:
+    """Every figure of the scoreboard for the viewer under the filters, as tables and chart bars."""
+    now = as_utc(now or utcnow())
+    figures = []
+
+    feedback = Figure(
+        "feedback",
+        "Client time to first feedback",
+        "From a share to the client's first rating, comment, interview request, hire request or rejection; "
+        "shares made in the period that were answered.",
+        ["Client", "Shares answered", "Median hours", "90th percentile hours"],
+        unit="h",
+    )
+    for row in feedback_times(who, filters):
+        feedback.rows.append([row["name"], row["n"], _hours(row["p50"]), _hours(row["p90"])])
+        feedback.bars.append((row["name"], row["p50"] / 3600, f"{_hours(row['p50'])} h median"))
+    figures.append(feedback)
+
+    ratios = Figure(
+        "conversion",
+        "Share to interview, interview to offer",
+        "Shares made in the period; an interview counts unless cancelled; an offer is a client's hire "
+        "request or a hire.",
+        ["Client", "Shares", "Interviewed", "Share to interview", "Offers", "Interview to offer"],
+        unit="%",
+        scale=100,
+    )
+    for row in conversion(who, filters):
+        shares, interviewed, offered = row["shares"], row["interviewed"], row["offered"]
+        to_interview, to_offer = _percent(interviewed, shares), _percent(offered, interviewed)
+        ratios.rows.append([_name(row), shares, interviewed, to_interview, offered, to_offer])
+        ratios.bars.append((_name(row), 100 * interviewed / shares, f"{to_interview} interviewed"))
+    figures.append(ratios)
+
+    stages = Figure(
+        "stages",
+        "Time in stage",
+        "Stays entered in the period that ended with a move to another stage.",
+        ["Stage", "Stays", "Median hours", "90th percentile hours"],
+        unit="h",
+    )
+    for row in stage_times(who, filters):
+        stages.rows.append([row["name"], row["n"], _hours(row["p50"]), _hours(row["p90"])])
+        stages.bars.append((row["name"], row["p50"] / 3600, f"{_hours(row['p50'])} h median"))
+    figures.append(stages)
+
+    late_shares = Figure(
+        "overdue_shares",
+        "Open shares past their deadline",
+        'Shares made in the period, still awaiting the client\'s review after their "decide by" date.',
+        ["Client", "Past deadline", "Longest overdue, days"],
+    )
+    for row in overdue_shares(who, filters, now):
+        days = f"{row['longest'] / 86400:.1f}"
+        late_shares.rows.append([row["name"], row["overdue"], days])
+        late_shares.bars.append((row["name"], row["overdue"], str(row["overdue"])))
+    figures.append(late_shares)
+
+    uninformed = Figure(
+        "uninformed",
+        'Candidates past their "informed by" date',
+        "Applications shared in the period whose candidate has not been told where they stand in time, by job owner.",
+        ["Job owner", "Past the date", "Longest overdue, days"],
+    )
+    for row in uninformed_candidates(who, filters, now):
+        days = f"{row['longest'] / 86400:.1f}"
+        uninformed.rows.append([row["name"], row["overdue"], days])
+        uninformed.bars.append((row["name"], row["overdue"], str(row["overdue"])))
+    figures.append(uninformed)
+
+    survey = Figure(
+        "survey",
+        "Candidate survey score",
+        '"How were you treated?" (1–5), answers received in the period.',
+        ["Client", "Answers", "Average score"],
+        scale=5,
+    )
+    for row in survey_scores(who, filters):
+        survey.rows.append([_name(row), row["answers"], f"{row['average']:.2f}"])
+        survey.bars.append((_name(row), float(row["average"]), f"{row['average']:.2f} of 5"))
+    figures.append(survey)
+
+    views = Figure(
+        "views",
+        "Profile views by clients",
+        "Client views of candidate profiles and resumes in the period.",
+        ["Client", "All views", "Profiles", "Resume views", "Resume downloads"],
+    )
+    for row in profile_views(who, filters):
+        views.rows.append([_name(row), row["views"], row["profiles"], row["resume_views"], row["resume_downloads"]])
+        views.bars.append((_name(row), row["views"], str(row["views"])))
+    figures.append(views)
+    return figures
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A value for a spreadsheet cell: text that a spreadsheet would run as a formula (starting
+    with = + - @, a tab or a carriage return) is prefixed with ``'`` so it stays text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def figures_csv(figures: list[Figure]) -> str:
+    """The figures as one CSV table: figure, row (client, stage or owner), measure, value."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["Figure", "Row", "Measure", "Value"])
+    for figure in figures:
+        for row in figure.rows:
+            for header, value in zip(figure.headers[1:], row[1:], strict=True):
+                writer.writerow([csv_cell(figure.title), csv_cell(row[0]), csv_cell(header), csv_cell(value)])
+    return out.getvalue()
