@@ -16,7 +16,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Float, Integer, and_, case, cast, exists, func, literal, or_, select, union_all
+from sqlalchemy import BigInteger, Float, Integer, and_, case, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
@@ -87,6 +87,16 @@ def period(day_from: date | None, day_to: date | None, zone_name: str | None) ->
     start = as_utc(datetime.combine(day_from, time(), zone)) if day_from else None
     end = as_utc(datetime.combine(day_to + timedelta(days=1), time(), zone)) if day_to else None
     return start, end
+
+
+DEFAULT_DAYS = 90
+
+
+def default_from(who: User, *, now: datetime | None = None) -> date:
+    """The first day of the period shown when no filter is given: 90 days before today in the
+    viewer's zone (an empty ``from`` asks for all time)."""
+    today = as_utc(now or utcnow()).astimezone(zone_or_utc(who.timezone)).date()
+    return today - timedelta(days=DEFAULT_DAYS)
 
 
 def make_filters(who: User, day_from=None, day_to=None, company_id=None, recruiter_id=None) -> Filters:
@@ -237,12 +247,22 @@ def conversion(who: User, filters: Filters) -> list[dict]:
         Application.outcome == "hired",
         exists().where(Activity.application_id == Application.id, Activity.verb == "client.hire_requested"),
     )
+    # Each share's two facts once (an EXISTS repeated inside two sums would run twice).
+    per_share = (
+        _shares(who, filters)
+        .add_columns(
+            Job.company_id.label("company_id"),
+            case((interviewed, 1), else_=0).label("interviewed"),
+            case((offered, 1), else_=0).label("offered"),
+        )
+        .subquery()
+    )
     counts = [
         func.count().label("shares"),
-        func.coalesce(func.sum(case((interviewed, 1), else_=0)), 0).label("interviewed"),
-        func.coalesce(func.sum(case((and_(interviewed, offered), 1), else_=0)), 0).label("offered"),
+        func.coalesce(func.sum(per_share.c.interviewed), 0).label("interviewed"),
+        func.coalesce(func.sum(per_share.c.interviewed * per_share.c.offered), 0).label("offered"),
     ]
-    return _per_company_and_all(_shares(who, filters), counts)
+    return _per_company_and_all(select().select_from(per_share), counts, company=per_share.c.company_id)
 
 
 def stage_times(who: User, filters: Filters) -> list[dict]:
@@ -253,10 +273,17 @@ def stage_times(who: User, filters: Filters) -> list[dict]:
     )
     stays = (
         select(StageHistory.to_stage_id.label("stage_id"), StageHistory.moved_at, next_move.label("left_at"))
-        .join(Application, Application.id == StageHistory.application_id)
-        .join(Job, Job.id == Application.job_id)
         .where(
-            StageHistory.agency_id == who.agency_id, Application.agency_id == who.agency_id, *_job_scope(who, filters)
+            StageHistory.agency_id == who.agency_id,
+            # Only moves from the period's start on: a stay entered in the period ends after it.
+            *_in_period(StageHistory.moved_at, Filters(start=filters.start)),
+            # Through IN rather than a join: the window then reads the moves in index order
+            # (about half the time of sorting the joined rows on SQLite at 20,000 applications).
+            StageHistory.application_id.in_(
+                select(Application.id)
+                .join(Job, Job.id == Application.job_id)
+                .where(Application.agency_id == who.agency_id, *_job_scope(who, filters))
+            ),
         )
         .subquery()
     )
@@ -317,15 +344,25 @@ def uninformed_candidates(who: User, filters: Filters, now: datetime) -> list[di
     return [row._asdict() for row in db.session.execute(query)]
 
 
-def _per_company_and_all(source, columns) -> list[dict]:
-    """``columns`` (aggregates) per client company and for all (``id`` None), from ``source`` (a
-    statement that joins ``Job``)."""
-    per_company = source.add_columns(Job.company_id.label("company_id"), *columns).group_by(Job.company_id)
-    everyone = source.add_columns(literal(None, Integer).label("company_id"), *columns)
-    rows = union_all(per_company, everyone).subquery()
-    names = [rows.c[column.name] for column in columns]
+def _per_company_and_all(source, columns, derived=None, company=Job.company_id) -> list[dict]:
+    """``columns`` (counts and sums) per client company and for all (``id`` None, their sums),
+    from ``source`` (a statement that joins ``Job``, or names the ``company`` column), with
+    ``derived(rows)`` columns beside them. The per-company rows are a CTE read twice, so the rows
+    behind them are aggregated once."""
+    per_company = source.add_columns(company.label("company_id"), *columns).group_by(company).cte("per_company")
+    names = [per_company.c[column.name] for column in columns]
+    everyone = select(
+        literal(None, Integer).label("company_id"),
+        *[cast(func.coalesce(func.sum(name), 0), BigInteger).label(name.name) for name in names],
+    )
+    rows = union_all(select(per_company.c.company_id, *names), everyone).subquery()
     query = (
-        select(rows.c.company_id.label("id"), ClientCompany.name, *names)
+        select(
+            rows.c.company_id.label("id"),
+            ClientCompany.name,
+            *[rows.c[column.name] for column in columns],
+            *(derived(rows) if derived else ()),
+        )
         .outerjoin(ClientCompany, ClientCompany.id == rows.c.company_id)
         .where(rows.c[columns[0].name] > 0)
         .order_by(rows.c.company_id.is_(None), ClientCompany.name, ClientCompany.id)
@@ -346,8 +383,10 @@ def survey_scores(who: User, filters: Filters) -> list[dict]:
             *_in_period(SurveyAnswer.answered_at, filters),
         )
     )
-    columns = [func.count().label("answers"), cast(func.avg(SurveyAnswer.score * 1.0), Float).label("average")]
-    return _per_company_and_all(source, columns)
+    columns = [func.count().label("answers"), func.sum(SurveyAnswer.score).label("score_total")]
+    return _per_company_and_all(
+        source, columns, lambda rows: [cast(rows.c.score_total * 1.0 / rows.c.answers, Float).label("average")]
+    )
 
 
 def profile_views(who: User, filters: Filters) -> list[dict]:

@@ -336,3 +336,17 @@ def test_the_page_costs_the_same_queries_for_more_rows(board, app, client):
         db.session.add(SurveyAnswer(agency_id=extra.agency_id, application_id=extra.id, score=3))
     db.session.commit()
     assert queries() == small
+
+
+def test_without_filters_the_page_shows_the_last_90_days_and_an_empty_from_all_time(board, client):
+    old = _share(db.session.get(Job, board.j1.id), board.now - timedelta(days=200))
+    _act(old, "client.rated", board.now - timedelta(days=199), board.contact_id)
+    db.session.commit()
+    login_as(client, board.recruiter)
+    default_from = sb.default_from(board.recruiter).isoformat()
+    html = client.get("/agency/scoreboard").get_data(as_text=True)
+    assert f'name="from" type="date" value="{default_from}"' in html
+    assert f"from={default_from}" in html  # the CSV links carry the period shown
+    assert '<th scope="row">Acme</th><td>4</td>' in html  # the share of 200 days ago is not counted
+    everything = client.get("/agency/scoreboard?from=&to=&client=&recruiter=").get_data(as_text=True)
+    assert '<th scope="row">Acme</th><td>5</td>' in everything

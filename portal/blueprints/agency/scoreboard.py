@@ -2,7 +2,8 @@
 
 The filters are the documented query-string keys ``from``, ``to`` (YYYY-MM-DD, days in the
 viewer's zone), ``client`` (company id) and ``recruiter`` (user id); ``format=csv`` downloads the
-table (``figure=<key>`` for one figure's)."""
+table (``figure=<key>`` for one figure's). Without any of the four keys the page shows the last 90
+days; the form always sends them, so an empty "From" means all time."""
 
 from flask import make_response, request
 from flask_login import current_user
@@ -16,6 +17,8 @@ from ...services import scoreboard as scoreboard_service
 from ...templating import viewer_zone
 from . import bp
 from .forms import choices
+
+FILTER_KEYS = ("from", "to", "client", "recruiter")
 
 
 def _optional_int(value):
@@ -82,6 +85,8 @@ def scoreboard():
     """How clients and the desk are doing, for the user's jobs (all jobs for admins)."""
     form = ScoreboardForm(request.args)
     form.load_choices(current_user)
+    if not any(key in request.args for key in FILTER_KEYS):
+        form["from"].data = scoreboard_service.default_from(current_user)
     filters = _filters(form) if form.check() else None
     if filters is None:
         return render("agency/scoreboard.html", status=422, form=form, figures=[], zone=viewer_zone())
