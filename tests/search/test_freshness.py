@@ -459,7 +459,8 @@ READS_ONLY = {
     "preview_candidates preview_profile email_override overridden_emails email_subject_body render_email "
     "validate_email_template preview_email",
     "activity": "timeline",
-    "scoreboard": "company_choices conversion csv_cell feedback_times figures_csv make_filters overdue_shares period "
+    "scoreboard": "company_choices conversion csv_cell default_from feedback_times figures_csv make_filters "
+    "overdue_shares period "
     "profile_views recruiter_choices scoreboard stage_times survey_scores uninformed_candidates",
     "alerts": "unread_count recent_alerts",
     "auth": "check_link landing_link authenticate_staff next_sign_in_request",
