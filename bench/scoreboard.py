@@ -284,7 +284,7 @@ def run(total: int, rounds: int) -> dict:
     """Seed ``total`` applications into a fresh database and measure the pages."""
     workdir = tempfile.mkdtemp(prefix="scoreboard-bench-")
     database_url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{workdir}/bench.db")
-    from flask_migrate import downgrade, upgrade
+    from flask_migrate import upgrade
 
     from portal import create_app
     from portal.extensions import db
@@ -295,12 +295,12 @@ def run(total: int, rounds: int) -> dict:
     rng = random.Random(15)
     now = datetime.now(UTC)
     with app.app_context():
-        if database_url.startswith("postgresql"):
-            downgrade(revision="base")  # a fresh schema each size
         upgrade()
         started = time.perf_counter()
-        ids = seed(db, "bench", total, rng, now)
-        seed(db, "elsewhere", max(1, total // 10), rng, now)
+        # Slugs by size: on PostgreSQL every size goes into the one database (the agencies of
+        # earlier sizes stay, as other tenants do); on SQLite each size has a fresh file.
+        ids = seed(db, f"bench{total}", total, rng, now)
+        seed(db, f"elsewhere{total}", max(1, total // 10), rng, now)
         seed_s = round(time.perf_counter() - started, 1)
         if database_url.startswith("postgresql"):
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
