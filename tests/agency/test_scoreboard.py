@@ -4,7 +4,7 @@ people, under filters that validate, with a CSV that a spreadsheet cannot run.""
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -233,7 +233,8 @@ def test_a_recruiter_counts_only_their_jobs_and_another_agency_never_counts(boar
 def test_filters_narrow_by_period_client_and_recruiter(board):
     day = board.t0.astimezone(ZoneInfo(ZONE)).date()
     start, end = sb.period(day, day, ZONE)
-    assert start == board.t0 - timedelta(hours=12) and end == start + timedelta(days=1)
+    midnight = datetime.combine(day, time(), ZoneInfo(ZONE))  # days are the viewer's, DST included
+    assert start == midnight and end == datetime.combine(day + timedelta(days=1), time(), ZoneInfo(ZONE))
     only_t0 = _figures(board, board.recruiter, start=start, end=end)
     assert only_t0["conversion"].rows[0] == ["Acme", 5, 2, "40 %", 1, "50 %"]  # s5 was shared 3 days later
     assert only_t0["overdue_shares"].rows == []
