@@ -127,7 +127,7 @@ def _on_jobs_of(user_id) -> ColumnElement[bool]:
 
 
 def _job_scope(who: User, filters: Filters) -> list[ColumnElement[bool]]:
-    """Conditions on ``Job`` (joined) for the viewer's jobs under the filters."""
+    """Conditions on ``Job`` (in its FROM) selecting the viewer's jobs under the filters."""
     conditions: list[ColumnElement[bool]] = [Job.agency_id == who.agency_id]
     if not who.is_admin:
         conditions.append(_on_jobs_of(who.id))
