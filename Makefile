@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test lint test-sqlite test-postgres install install-test install-lint tools bench-portal bench-search bench-search-degraded clean
+.PHONY: run test lint test-sqlite test-postgres install install-test install-lint tools bench-portal bench-search bench-search-degraded bench-scoreboard clean
 
 run: install
 	@scripts/run.sh
@@ -69,6 +69,11 @@ bench-search: install-test tools
 # Degraded (database) search against healthy (Meilisearch) search at 10,000 candidates, same run.
 bench-search-degraded: install-test tools
 	$(BIN)/python bench/search_degraded.py --candidates $${CANDIDATES:-10000}
+
+# The scoreboard against the jobs list, same run, at 10,000 and 100,000 applications (minutes).
+# APPLICATIONS="10000" for a quick run; BENCH_DATABASE_URL=postgresql+psycopg://… for PostgreSQL.
+bench-scoreboard: install-test
+	$(BIN)/python bench/scoreboard.py --applications $${APPLICATIONS:-10000 100000} --rounds $${ROUNDS:-20}
 
 clean:
 	rm -rf $(VENV) node_modules instance/*.db instance/meili instance/make-run.json test-artifacts

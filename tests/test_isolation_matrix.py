@@ -220,6 +220,9 @@ def allowed_roles(rule: Rule) -> set[str]:
         return {"recruiter"}
     if rule.endpoint == "agency.edit_job":
         return {"admin", "recruiter"}  # its owner, its hiring team and admins; not every recruiter who sees it
+    if rule.endpoint == "agency.scoreboard":
+        # Every staff member: each sees the figures of their own jobs (admins all), never a contact.
+        return {"admin", "recruiter", "outsider"}
     if blueprint == "agency":
         # The sample job is not confidential, so a recruiter off its team may see it too.
         return {"admin", "recruiter", "outsider"}
@@ -369,6 +372,7 @@ def test_every_route_for_every_principal(make_app, world):
         "client.job",
         "agency.job",
         "agency.copy_link",
+        "agency.scoreboard",
         "admin.retry",
     } <= walked, walked
 

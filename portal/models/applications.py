@@ -93,7 +93,10 @@ class StageHistory(Model):
     moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     moved_at = created_at()
 
-    __table_args__ = (Index("ix_stage_history_reached", "application_id", "to_stage_id"),)  # degraded search
+    __table_args__ = (
+        Index("ix_stage_history_reached", "application_id", "to_stage_id"),  # degraded search
+        Index("ix_stage_history_moved", "agency_id", "moved_at"),  # the scoreboard's period
+    )
 
 
 class SharedProfile(Model):
@@ -122,6 +125,8 @@ class SharedProfile(Model):
     feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     application: Mapped[Application] = relationship(back_populates="shared_profile")
+
+    __table_args__ = (Index("ix_shared_profile_shared", "agency_id", "shared_at"),)  # the scoreboard's period
 
 
 class Rating(Model):

@@ -4,7 +4,7 @@ scheduled reminder, task and escalation happen once however many workers run."""
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Model, UTCDateTime, agency_fk, created_at
@@ -33,7 +33,10 @@ class SurveyAnswer(Model):
     comment: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime] = created_at()
 
-    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 1 AND 5", name="score"),
+        Index("ix_survey_answer_answered", "agency_id", "answered_at"),  # the scoreboard's period
+    )
 
 
 class ScheduledMark(Model):

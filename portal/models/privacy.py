@@ -27,6 +27,7 @@ class ProfileView(Model):
     __table_args__ = (
         CheckConstraint("kind IN ('profile', 'resume_view', 'resume_download')", name="kind"),
         Index("ix_profile_view_application", "application_id", "viewed_at"),
+        Index("ix_profile_view_agency", "agency_id", "viewed_at"),  # the scoreboard's period
     )
 
 

@@ -108,6 +108,8 @@ class Activity(Model):
     __table_args__ = (
         Index("ix_activity_job", "agency_id", "job_id", "created_at"),
         Index("ix_activity_candidate", "agency_id", "candidate_id", "created_at"),
+        # The scoreboard's client actions per application (first feedback, hire requests).
+        Index("ix_activity_application", "application_id", "verb", "created_at"),
     )
 
     actor_user = relationship("User")

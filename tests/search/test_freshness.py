@@ -473,6 +473,9 @@ READS_ONLY = {
     "preview_candidates preview_profile email_override overridden_emails email_subject_body render_email "
     "validate_email_template preview_email",
     "activity": "timeline",
+    "scoreboard": "company_choices conversion csv_cell default_from feedback_times figures_csv make_filters "
+    "overdue_shares period "
+    "profile_views recruiter_choices scoreboard stage_times survey_scores uninformed_candidates",
     "alerts": "unread_count recent_alerts",
     "auth": "check_link landing_link authenticate_staff next_sign_in_request landing_candidate",
     "decision_reminders": "awaiting_review calls_for_reminder chase_day chase_is_due contact_for_unsubscribe due_day "

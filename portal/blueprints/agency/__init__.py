@@ -46,6 +46,7 @@ from . import (  # noqa: E402, F401
     interviews,
     jobs,
     notes,
+    scoreboard,
     sharing,
     tasks,
 )
