@@ -8,7 +8,7 @@ answers, profile views): an index by agency and date lets the default period (th
 read that period only. Figures in bench/README.md.
 
 Revision ID: 7b5e2c9d4a18
-Revises: 32b493d6def5
+Revises: 7c4e2a9d1b35
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7b5e2c9d4a18"
-down_revision = "32b493d6def5"
+down_revision = "7c4e2a9d1b35"
 branch_labels = None
 depends_on = None
 
