@@ -56,7 +56,9 @@ class AuditPage:
 
 def actor_choices(agency_id: int) -> list[tuple[int, str]]:
     """Every user of the agency, deactivated ones too (they may have acted before)."""
-    rows = db.session.execute(select(User.id, User.name).where(User.agency_id == agency_id).order_by(User.name, User.id))
+    rows = db.session.execute(
+        select(User.id, User.name).where(User.agency_id == agency_id).order_by(User.name, User.id)
+    )
     return [(user_id, name) for user_id, name in rows.tuples()]
 
 
@@ -99,11 +101,11 @@ def _names(agency_id: int, entries: list[AuditEntry]) -> tuple[dict[int, str], s
     users: dict[int, str] = {}
     existing: set[int] = set()
     if user_ids:
-        query = select(User.id, User.name).where(User.id.in_(user_ids), User.agency_id == agency_id)
-        users = dict(db.session.execute(query).tuples().all())
+        named = select(User.id, User.name).where(User.id.in_(user_ids), User.agency_id == agency_id)
+        users = dict(db.session.execute(named).tuples().all())
     if candidate_ids:
-        query = select(Candidate.id).where(Candidate.id.in_(candidate_ids), Candidate.agency_id == agency_id)
-        existing = set(db.session.scalars(query))
+        kept = select(Candidate.id).where(Candidate.id.in_(candidate_ids), Candidate.agency_id == agency_id)
+        existing = set(db.session.scalars(kept))
     return users, existing
 
 

@@ -112,11 +112,16 @@ def test_the_service_refuses_unknown_kinds_and_skips_revealed_sessions(ctx):
     assert record_profile_view(tenant.contact, tenant.application, "profile") is None
 
 
+def _principal(session_id: str) -> SimpleNamespace:
+    """What ``login_as`` needs of a principal built in a context that is gone."""
+    return SimpleNamespace(get_id=lambda: session_id)
+
+
 def test_another_company_or_agency_neither_writes_nor_reads_views(app, client, world):
     with app.app_context():
         other = make_tenant("otherseen")
         other_agency_id, other_contact_id = other.agency.id, other.contact.id
-        strangers = [SimpleNamespace(get_id=lambda i=p.get_id(): i) for p in (other.contact, other.admin)]
+        strangers = [_principal(p.get_id()) for p in (other.contact, other.admin)]
     for contact in (world.other_contact, strangers[0]):
         login_as(client, contact)
         assert client.get(candidate_url(world)).status_code == 404
