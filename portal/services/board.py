@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Application, Job, Rating, StageDefinition
 from .pipeline import job_board
+from .profile_views import ContactViews, views_by_application
 
 # The client status as the agency reads it (the client's own wording is client_actions.STATUS_LABELS).
 CLIENT_STATUS_LABELS = {
@@ -30,6 +31,8 @@ class CardFacts:
     status_label: str | None
     rating_average: float | None
     rating_count: int
+    # Who of the client looked at the profile or the CV, and how often (issue 16).
+    views: tuple[ContactViews, ...] = ()
 
 
 @dataclass
@@ -42,8 +45,9 @@ class ShortlistBoard:
 
 
 def card_facts(applications: list[Application]) -> dict[int, CardFacts]:
-    """Client status and ratings for each of ``applications``, by application id (one query for
-    all the ratings, so a long board costs the same as a short one)."""
+    """Client status, ratings and views for each of ``applications``, by application id (one
+    query for all the ratings and one for all the views, so a long board costs the same as a
+    short one)."""
     ids = [a.id for a in applications]
     ratings: dict[int, tuple[float, int]] = {}
     if ids:
@@ -53,6 +57,8 @@ def card_facts(applications: list[Application]) -> dict[int, CardFacts]:
             .group_by(Rating.application_id)
         )
         ratings = {application_id: (float(average), count) for application_id, average, count in rows}
+    # A board is one job's, so one agency's: the views are read within it.
+    views = views_by_application(applications[0].agency_id, ids) if ids else {}
     facts = {}
     for application in applications:
         shared = application.shared_profile is not None
@@ -62,6 +68,7 @@ def card_facts(applications: list[Application]) -> dict[int, CardFacts]:
             status_label=CLIENT_STATUS_LABELS.get(application.client_status) if shared else None,
             rating_average=round(average, 1) if average is not None else None,
             rating_count=count,
+            views=tuple(views.get(application.id, ())),
         )
     return facts
 

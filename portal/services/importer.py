@@ -46,6 +46,7 @@ from ..models import (
 from ..models.applications import VERDICTS
 from ..scoping import candidates_query, jobs_query
 from . import ServiceError, application_status
+from .audit import record_audit
 from .pipeline import add_application
 from .validation import email_problem
 
@@ -119,7 +120,33 @@ def import_file(
         raise ServiceError("Upload a .csv or .json file.", field="file")
     for start in range(0, len(rows), batch_size):
         importer.run_batch(rows[start : start + batch_size], start, len(rows), batch)
+    _audit(agency, by_user, len(rows), importer.report, batch)
     return importer.report
+
+
+def _audit(
+    agency: Agency,
+    by_user: User | None,
+    rows: int,
+    report: ImportReport,
+    batch: Callable[[], AbstractContextManager[object]],
+) -> None:
+    """The audit log's entry for the import (counts only, issue 16), in a unit of work of its own
+    after the rows': the rows are saved by then, so a database that refuses the entry is
+    reported with the rows, not raised as if nothing had been saved."""
+    try:
+        with batch():
+            record_audit(
+                "import_run",
+                agency_id=agency.id,
+                actor=by_user,
+                rows=rows,
+                created=report.candidates_created + report.jobs_created + report.applications_created,
+                updated=report.candidates_updated + report.applications_updated,
+                errors=len(report.problems),
+            )
+    except SQLAlchemyError as exc:
+        report.problems.append(f"The audit log's entry for this import was not saved ({_reason(exc)}).")
 
 
 @dataclass(frozen=True)

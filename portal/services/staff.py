@@ -16,6 +16,7 @@ from ..models.people import ROLES
 from . import ServiceError
 from .activity import record
 from .agency_templates import render_email
+from .audit import record_audit
 from .auth import deactivate
 from .mail import absolute_url, normalise_email, send_mail
 from .passwords import check_new_password, fingerprint, replace_password
@@ -154,6 +155,8 @@ def change_role(actor: User, user: User, role: str) -> None:
     record_security_event(
         "role_changed", agency_id=user.agency_id, actor=actor, subject=user, previous=previous, role=role
     )
+    # The audit log keeps ids and counts only: whether the user is now an admin says the change.
+    record_audit("role_changed", agency_id=user.agency_id, actor=actor, subject_user=user, admin=role == "admin")
     record(
         actor.agency_id,
         "admin.user_role",

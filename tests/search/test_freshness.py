@@ -465,6 +465,7 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "no_ghosting.send_status_update": "a mail to the candidate and a timeline entry",
     "no_ghosting.warn_owners": "an inform_candidate task, an alert and a scheduled mark",
     "survey.record_answer": "a survey answer and a timeline entry: not in documents",
+    "profile_views.record_profile_view": "a profile-view row (who saw what): not in documents",
 }
 
 # Functions that only read. A function listed here that starts writing must move to a scenario.
@@ -501,6 +502,8 @@ READS_ONLY = {
     "request_owner check_self_schedule_token",
     "pipeline": "job_list job_board closing_reasons candidate_applications can_edit_job",
     "board": "card_facts shortlist_board",
+    "profile_views": "views_by_application",
+    "audit_log": "actor_choices audit_page detail_text audit_csv neutralise",
     "pipeline_config": "stages applications_in_stage applications_per_stage reasons",
     "search": "job_label job_choices reason_choices stage_choices value_exists facet_options visibility_tokens plan "
     "query_words meili_filter matches text_has_words search_candidates recheck search_database",

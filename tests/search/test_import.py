@@ -534,7 +534,8 @@ def test_batches_keep_every_good_row_and_report_bad_ones_by_position_across_boun
         "applications[7]: candidate 'C4' is not in the file or the agency",
     ]
     assert (report.jobs_created, report.candidates_created, report.applications_created) == (3, 7, 5)
-    assert len(entered) == -(-21 // batch_size) and progress[-1] == (21, 21)
+    # One unit of work per batch, and one after them for the audit log's entry.
+    assert len(entered) == -(-21 // batch_size) + 1 and progress[-1] == (21, 21)
     db.session.rollback()  # every batch committed: nothing is left for the caller to lose
     names = set(db.session.scalars(select(Candidate.first_name)))
     assert names == {f"Person{n}" for n in (0, 1, 2, 3, 6, 7, 8)}
@@ -564,7 +565,7 @@ def test_a_batch_the_database_refuses_is_undone_alone_and_reported(sctx):
     ]
     # C4 was forgotten with its batch, so its later row is imported rather than called a duplicate.
     assert (report.jobs_created, report.candidates_created, report.applications_created) == (1, 6, 3)
-    assert len(entered) == 5
+    assert len(entered) == 5 + 1  # the batches, then the audit log's entry
     db.session.rollback()
     names = set(db.session.scalars(select(Candidate.first_name)))
     assert names == {f"Person{n}" for n in (0, 1, 5, 6, 7, 8)}

@@ -25,6 +25,7 @@ SECTIONS = [
     ("admin.email_templates", "Email templates"),
     ("admin.outbox", "Mail outbox"),
     ("admin.security", "Security log"),
+    ("admin.audit", "Audit log"),
 ]
 
 
@@ -53,4 +54,4 @@ def _too_large(exc):
 
 
 # The resource modules register their routes on ``bp``, so they can only be imported once it exists.
-from . import branding, clients, deadlines, home, outbox, people, pipeline, security, templates  # noqa: E402, F401
+from . import audit, branding, clients, deadlines, home, outbox, people, pipeline, security, templates  # noqa: E402, F401

@@ -1,13 +1,16 @@
 """Admin forms. They check shape and length; the rules (contrast, placeholders, uniqueness) live in
 the services, whose refusals are shown on the field they name."""
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ...services import ServiceError
+from ...services.audit_log import AuditFilters
 
 ROLE_CHOICES = [SelectChoice("recruiter", "Recruiter"), SelectChoice("admin", "Admin")]
 ACTIVE_CHOICES = [SelectChoice("1", "Active"), SelectChoice("0", "Deactivated")]
@@ -155,3 +158,65 @@ class EmailTemplateForm(FlaskForm):
 
     subject = StringField("Subject", validators=[InputRequired("Enter the subject."), Length(max=300)])
     body = TextAreaField("Body", validators=[InputRequired("Enter the body."), Length(max=20000)])
+
+
+def _day(value: str | None) -> date | None:
+    """A YYYY-MM-DD day, or None when the value is not one."""
+    try:
+        return date.fromisoformat(value) if value and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters: a GET form (no CSRF: it changes nothing) whose names are the
+    documented query-string keys action, actor, from, to, candidate. Days are the viewer's."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", validate_choice=False, validators=[Optional()])
+    actor = SelectField("By", validate_choice=False, validators=[Optional()])
+    date_from = StringField("From (YYYY-MM-DD)", name="from", validators=[Optional()])
+    date_to = StringField("To (YYYY-MM-DD)", name="to", validators=[Optional()])
+    candidate = StringField("Candidate id", validators=[Optional(), Length(max=12)])
+
+    def load_choices(self, actions: list[tuple[str, str]], actors: list[tuple[int, str]]) -> None:
+        """Only actions that exist and the agency's own users are offered (and accepted)."""
+        self.action.choices = [SelectChoice("", "All actions"), *(SelectChoice(k, v) for k, v in actions)]
+        self.actor.choices = [SelectChoice("", "Anyone"), *(SelectChoice(str(i), name) for i, name in actors)]
+
+    def validate_action(self, field) -> None:
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError("Choose an action from the list.")
+
+    def validate_actor(self, field) -> None:
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError("Choose someone from the list.")
+
+    def validate_date_from(self, field) -> None:
+        if _day(field.data) is None:
+            raise ValidationError("Enter the first day as YYYY-MM-DD, such as 2026-03-09.")
+
+    def validate_date_to(self, field) -> None:
+        day = _day(field.data)
+        if day is None:
+            raise ValidationError("Enter the last day as YYYY-MM-DD, such as 2026-03-31.")
+        start = _day(self.date_from.data)
+        if start is not None and day < start:
+            raise ValidationError("The last day cannot be before the first day.")
+
+    def validate_candidate(self, field) -> None:
+        if not field.data.isdigit() or int(field.data) < 1:
+            raise ValidationError("Enter a candidate's number, such as 123.")
+
+    def filters(self, zone_name: str | None) -> AuditFilters:
+        """The validated values as the service's filters."""
+        return AuditFilters(
+            action=self.action.data or None,
+            actor_id=int(self.actor.data) if self.actor.data else None,
+            start=_day(self.date_from.data),
+            end=_day(self.date_to.data),
+            candidate_id=int(self.candidate.data) if self.candidate.data else None,
+            zone_name=zone_name,
+        )

@@ -11,7 +11,7 @@ from ...forms import EmptyForm
 from ...htmx import redirect_for, render, toast
 from ...models import Candidate, Job
 from ...scoping import get_application_or_404, get_candidate_or_404, get_job_or_404, visible_candidate
-from ...services import candidate_messages, candidates, interviews, notes, pipeline
+from ...services import candidate_messages, candidates, interviews, notes, pipeline, profile_views
 from ...services.activity import timeline
 from ...services.timezones import grouped_zone_choices
 from ...unit_of_work import attempt
@@ -61,6 +61,7 @@ def candidate_page(
         status_update_error=status_update_error,
         notes=notes.candidate_notes(person),
         applications=applications,
+        views=profile_views.views_by_application(person.agency_id, [a.id for a in applications]),
         threads=[thread_context(a) for a in applications if has_thread(a)],
         interviews=interviews.interviews_for_applications([a.id for a in applications]),
         timeline=timeline(current_user, candidate_id=person.id),

@@ -15,13 +15,16 @@ from . import bp
 from .forms import CommentForm
 from .interviews import client_interview_context
 from .partials import comments_context, decision_context, earlier_comments_context, rating_context
+from .seen import record_seen
 
 
 @bp.get("/candidates/<int:application_id>")
 def candidate(slug: str, application_id: int):
     """C5: the prepared profile, resume and video links, rating, comments, actions."""
     application = get_shared_application_or_404(application_id)
-    return render("client/candidate.html", **candidate_context(application))
+    response = render("client/candidate.html", **candidate_context(application))
+    record_seen(application, "profile")
+    return response
 
 
 @bp.get("/candidates/<int:application_id>/comments/earlier")
@@ -43,7 +46,12 @@ def resume(slug: str, application_id: int):
     if row is None:
         abort(404)
     filename = _safe_filename(application) + extension_for(row.content_type)
-    return file_response(row.content, row.content_type, filename, download=bool(request.args.get("download")))
+    download = bool(request.args.get("download"))
+    response = file_response(row.content, row.content_type, filename, download=download)
+    # A type no browser shows (a Word file) is always a download, whatever the link asked for.
+    inline = not download and row.content_type in VIEWABLE
+    record_seen(application, "resume_view" if inline else "resume_download", resume_id=row.id)
+    return response
 
 
 def candidate_context(application: Application, comment_form: CommentForm | None = None) -> dict:
