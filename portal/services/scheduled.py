@@ -54,7 +54,7 @@ def _import_step_modules() -> None:
 
 
 # Modules whose import registers scheduled steps.
-STEP_MODULES: list[str] = []
+STEP_MODULES: list[str] = ["portal.services.retention"]
 
 
 def once(agency_id: int, key: str, now: datetime | None = None) -> bool:
