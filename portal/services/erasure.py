@@ -19,8 +19,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, or_, select
+from sqlalchemy import ColumnElement, Text, cast, delete, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
@@ -149,7 +150,7 @@ class _Scrubber:
             return {k: self.text(v) for k, v in value.items()}
         return value
 
-    def mentions(self, column) -> object:
+    def mentions(self, column) -> ColumnElement[bool]:
         """A WHERE clause: the column mentions a distinctive needle (full name, address, phone)."""
         return or_(*(func.lower(column).contains(n.lower(), autoescape=True) for n in self.distinctive))
 
@@ -239,29 +240,30 @@ def _rewrite_mentions(agency_id: int, candidate_id: int, application_ids: list[i
     linked = or_(Activity.candidate_id == candidate_id, Activity.application_id.in_(application_ids))
     scrub.rewrite(
         db.session.scalars(
-            select(Activity).where(
-                Activity.agency_id == agency_id, or_(linked, scrub.mentions(Activity.summary))
-            )
+            select(Activity).where(Activity.agency_id == agency_id, or_(linked, scrub.mentions(Activity.summary)))
         ),
         "summary",
         "detail",
     )
     task_ids = select(Task.id).where(Task.agency_id == agency_id)
-    targets: list[tuple[type, tuple[InstrumentedAttribute, ...], object]] = [
+    targets: list[tuple[Any, tuple[InstrumentedAttribute, ...], ColumnElement[bool]]] = [
         (Task, (Task.title, Task.skip_reason), Task.agency_id == agency_id),
         (TaskComment, (TaskComment.body,), TaskComment.task_id.in_(task_ids)),
         (TaskChecklistItem, (TaskChecklistItem.label,), TaskChecklistItem.task_id.in_(task_ids)),
         (Alert, (Alert.message,), Alert.agency_id == agency_id),
         (Note, (Note.body,), Note.agency_id == agency_id),
         (Comment, (Comment.body,), Comment.agency_id == agency_id),
-        (MailOutbox, (MailOutbox.subject, MailOutbox.text_body, MailOutbox.html_body), MailOutbox.agency_id == agency_id),
+        (
+            MailOutbox,
+            (MailOutbox.subject, MailOutbox.text_body, MailOutbox.html_body),
+            MailOutbox.agency_id == agency_id,
+        ),
     ]
     for model, columns, scope in targets:
         mention = or_(*(scrub.mentions(c) for c in columns))
         if model is Task or model is Alert:
-            about = model.application_id.in_(application_ids)  # type: ignore[attr-defined]
-            mention = or_(mention, about)
-        rows = db.session.scalars(select(model).where(scope, mention))
+            mention = or_(mention, model.application_id.in_(application_ids))
+        rows: Iterable[Any] = db.session.scalars(select(model).where(scope, mention))
         names = [c.key for c in columns]
         if model is MailOutbox:
             names.append("attachments")

@@ -31,6 +31,7 @@ from .scheduled import once, scheduled_step
 log = logging.getLogger(__name__)
 SALT = "retention-answer"
 ASK, ANONYMISE, WAITING = "ask", "anonymise", "waiting"
+ACTIONS = (ASK, WAITING, ANONYMISE)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ SECTIONS = [
     ("admin.email_templates", "Email templates"),
     ("admin.outbox", "Mail outbox"),
     ("admin.security", "Security log"),
+    ("admin.retention_policy", "Retention"),
 ]
 
 
@@ -52,4 +53,4 @@ def _too_large(exc):
 
 
 # The resource modules register their routes on ``bp``, so they can only be imported once it exists.
-from . import branding, clients, home, outbox, people, pipeline, security, templates  # noqa: E402, F401
+from . import branding, clients, home, outbox, people, pipeline, retention, security, templates  # noqa: E402, F401

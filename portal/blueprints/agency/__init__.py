@@ -36,6 +36,7 @@ from . import (  # noqa: E402, F401
     candidates,
     client_comments,
     consent,
+    erasure,
     interviews,
     jobs,
     notes,
