@@ -121,7 +121,7 @@ def test_a_policy_switched_off_does_nothing(ctx):
 
 
 def test_flask_retention_run_dry_run_prints_and_changes_nothing(app, ctx):
-    agency, _, ids = seed()
+    _, _, ids = seed()
     result = app.test_cli_runner().invoke(args=["retention", "run", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert f"#{ids['Silent']} Silent Retained: would be asked" in result.output
