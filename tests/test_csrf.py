@@ -51,8 +51,10 @@ PRINCIPAL_BY_BLUEPRINT = {
     "account": None,
     "schedule": None,
     "consent": None,
+    "retention": None,
 }
-PRINCIPAL_BY_ENDPOINT = {"auth.logout": "recruiter"}  # signing out means someone is signed in
+# Signing out means someone is signed in; only admins erase (a recruiter would get a 404 either way).
+PRINCIPAL_BY_ENDPOINT = {"auth.logout": "recruiter", "agency.erase_candidate": "admin"}
 FORM_EXPIRED = "This form expired or was not sent from this site."
 
 

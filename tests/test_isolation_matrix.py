@@ -36,7 +36,8 @@ NOT_FOUND = "404"
 LOGIN = "redirect to login (or 401/404)"
 
 PUBLIC_ENDPOINTS = {"static", "brand.stylesheet", "brand.logo", "system.healthz"}
-PUBLIC_BLUEPRINTS = {"auth", "account", "schedule", "consent"}  # schedule, consent: the signed link is the credential
+# schedule, consent, retention: the signed link is the credential
+PUBLIC_BLUEPRINTS = {"auth", "account", "schedule", "consent", "retention"}
 # The signed-in staff member's own account page (password, second factor): staff of any agency, never contacts.
 STAFF_ACCOUNT_ENDPOINTS = {
     "account.settings",
@@ -213,6 +214,8 @@ def allowed_roles(rule: Rule) -> set[str]:
     if rule.endpoint in ("agency.read_alert", "search.delete_saved"):
         # An alert or a saved search is its own user's: the sample ones are the A recruiter's.
         return {"recruiter"}
+    if rule.endpoint == "agency.erase_candidate":
+        return {"admin"}  # erasure is the agency's admins' (issue 16)
     if rule.endpoint == "agency.edit_job":
         return {"admin", "recruiter"}  # its owner, its hiring team and admins; not every recruiter who sees it
     if blueprint == "agency":
