@@ -90,3 +90,20 @@ def test_the_import_page_refuses_an_erased_address_unless_ticked(app, ctx):
     added = upload(add_erased="y").get_data(as_text=True)
     assert "1 candidate(s) created" in added
     assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "suppression_overridden"))
+
+
+def test_editing_in_an_erased_address_needs_the_override_too(app, ctx):
+    agency, admin, recruiter, person = _world()
+    address = person.primary_email
+    erasure.erase_candidate(person, admin)
+    other = make_application(make_job(make_company(agency), recruiter))
+    db.session.commit()
+    client = app.test_client()
+    login_as(client, recruiter)
+    form = {"csrf_token": csrf_token(client), "first_name": "Otto", "email": address}
+    url = f"/agency/candidates/{other.candidate_id}/edit"
+    warned = client.post(url, data=form)
+    assert warned.status_code == 422 and 'id="add-anyway"' in warned.get_data(as_text=True)
+    assert client.post(url, data={**form, "add_anyway": "y"}).status_code in (302, 303)
+    db.session.expire_all()
+    assert db.session.get_one(Candidate, other.candidate_id).primary_email == address

@@ -117,9 +117,15 @@ def create_candidate(
 
 
 def update_candidate(
-    candidate: Candidate, by_user: User, values: CandidateInput, *, now: datetime | None = None
+    candidate: Candidate,
+    by_user: User,
+    values: CandidateInput,
+    *,
+    now: datetime | None = None,
+    override_suppression: bool = False,
 ) -> Candidate:
-    """Save edits to a person; the timeline says which fields changed."""
+    """Save edits to a person; the timeline says which fields changed. A new address of someone
+    who was erased is refused unless ``override_suppression`` (logged), as on a new candidate."""
     if candidate.agency_id != by_user.agency_id:
         raise ServiceError("Choose one of your candidates.")
     if candidate.erased_at is not None:
@@ -127,8 +133,11 @@ def update_candidate(
     before = CandidateInput.of(candidate)
     clean = _clean(values)
     email = _email(values.email)
+    arriving = [email] if email and email not in {e.email for e in candidate.emails} else []
     if email:
         _refuse_taken(candidate.agency_id, email, candidate.id)
+        if not override_suppression and suppression.suppressed(candidate.agency_id, arriving):
+            raise suppression.SuppressedAddress()
     elif len(candidate.emails) > 1:
         raise ServiceError(
             "This person has other e-mail addresses too: type the one to keep as their main address.", field="email"
@@ -146,6 +155,7 @@ def update_candidate(
             _make_primary(candidate, email)
 
     _save(candidate, email, change)
+    suppression.admit(candidate.agency_id, arriving, override=True, by_user=by_user, candidate_id=candidate.id, now=now)
     changed = [
         f.name.replace("_", " ")
         for f in fields(CandidateInput)

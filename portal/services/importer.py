@@ -145,6 +145,8 @@ class _Importer:
         self.agency = agency
         self.by_user = by_user
         self.override_suppression = override_suppression
+        # Most agencies have erased nobody: then no row needs the suppression look-up.
+        self.suppressions = suppression.any_suppressed(agency.id)
         # A recruiter's import: scoped to what they may see (None: the CLI or an admin, the agency).
         self.limited_to = by_user if by_user is not None and not by_user.is_admin else None
         self.on_progress = on_progress or (lambda done, total: None)
@@ -434,7 +436,7 @@ class _Importer:
                 .tuples()
                 .all()
             )
-        arriving = [email for email in emails if email not in owners]
+        arriving = [email for email in emails if email not in owners] if self.suppressions else []
         if not self.override_suppression and suppression.suppressed(self.agency.id, arriving):
             raise RowError(
                 "an e-mail of this row belongs to a person who asked to be erased; "

@@ -63,6 +63,12 @@ def suppress(agency_id: int, emails: Iterable[str], now: datetime | None = None)
     return len(hashes - known)
 
 
+def any_suppressed(agency_id: int) -> bool:
+    """Whether the agency has erased anyone's address at all."""
+    found = select(SuppressedEmail.id).where(SuppressedEmail.agency_id == agency_id).limit(1)
+    return db.session.scalar(found) is not None
+
+
 def suppressed(agency_id: int, emails: Iterable[str]) -> set[str]:
     """Which of ``emails`` (as given) belong to erased people of the agency."""
     by_hash = {email_hash(e): e for e in emails if e and e.strip()}

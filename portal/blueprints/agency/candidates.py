@@ -227,7 +227,7 @@ def edit_candidate(candidate_id: int):
     if not form.validate_on_submit():
         return _form_page(form, person, None, status=422)
     with attempt() as outcome:
-        candidates.update_candidate(person, current_user, _values(form))
+        candidates.update_candidate(person, current_user, _values(form), override_suppression=form.add_anyway.data)
     if outcome.refusal is not None:
         extra = _taken(outcome.refusal)
         error = show_refusal(form, outcome.refusal)
