@@ -151,3 +151,11 @@ def test_the_admin_page_saves_the_policy_and_shows_the_dry_run(app, ctx):
     assert (agency.retention_enabled, agency.retention_months, agency.retention_answer_days) == (False, 36, 14)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "retention_changed"))
     assert entry.actor_user_id == admin.id and entry.detail == {"enabled": False, "months": 36, "answer_days": 14}
+
+
+def test_months_before_counts_calendar_months():
+    from datetime import UTC, datetime
+
+    assert retention.months_before(datetime(2031, 3, 31, 8, tzinfo=UTC), 1) == datetime(2031, 2, 28, 8, tzinfo=UTC)
+    assert retention.months_before(datetime(2031, 1, 15, tzinfo=UTC), 24) == datetime(2029, 1, 15, tzinfo=UTC)
+    assert retention.months_before(datetime(2032, 5, 31, tzinfo=UTC), 3) == datetime(2032, 2, 29, tzinfo=UTC)

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Agency, Application, Candidate, ConsentRecord, Note, User, as_utc, utcnow
@@ -65,7 +66,7 @@ def cases(agency: Agency, now: datetime | None = None, *, candidate_id: int | No
     cutoff = months_before(now, agency.retention_months)
     answer_window = timedelta(days=agency.retention_answer_days)
 
-    def latest(column, model, key):
+    def latest(column, key):
         return select(func.max(column)).where(key == Candidate.id).correlate(Candidate).scalar_subquery()
 
     open_application = select(Application.id).where(
@@ -74,12 +75,16 @@ def cases(agency: Agency, now: datetime | None = None, *, candidate_id: int | No
     rows = db.session.execute(
         select(
             Candidate,
-            latest(Application.last_activity_at, Application, Application.candidate_id),
-            latest(Note.created_at, Note, Note.candidate_id),
-            latest(ConsentRecord.given_at, ConsentRecord, ConsentRecord.candidate_id),
-            latest(ConsentRecord.requested_at, ConsentRecord, ConsentRecord.candidate_id),
+            latest(Application.last_activity_at, Application.candidate_id),
+            latest(Note.created_at, Note.candidate_id),
+            latest(ConsentRecord.given_at, ConsentRecord.candidate_id),
+            latest(ConsentRecord.requested_at, ConsentRecord.candidate_id),
         )
+        .options(selectinload(Candidate.emails))
         .where(Candidate.agency_id == agency.id, Candidate.erased_at.is_(None), ~open_application.exists())
+        # Activity is never older than the person: only those added before the cut-off, or asked
+        # already, can be reached (most of a large agency is skipped by the database).
+        .where(or_(Candidate.created_at <= cutoff, Candidate.retention_asked_at.is_not(None)))
         .where(Candidate.id == candidate_id if candidate_id is not None else Candidate.id.is_not(None))
         .order_by(Candidate.id)
     ).all()
