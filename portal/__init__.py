@@ -50,11 +50,12 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     from . import templating
-    from .blueprints import account, admin, agency, auth, brand, client, consent, schedule, survey, system
+    from .blueprints import account, admin, agency, auth, brand, client, consent, retention, schedule, survey, system
     from .blueprints import search as search_blueprint
 
     templating.init_app(app)
-    for blueprint in (system, brand, auth, account, client, schedule, consent, survey, agency, admin, search_blueprint):
+    public = (system, brand, auth, account, client, schedule, consent, survey, retention)
+    for blueprint in (*public, agency, admin, search_blueprint):
         app.register_blueprint(blueprint.bp)
     import search_sync  # outbox rows on every flush, `flask search` commands
 

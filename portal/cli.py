@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(backup_command)
+    app.cli.add_command(retention_cli)
 
 
 @click.group("alerts")
@@ -103,7 +104,13 @@ import_cli = AppGroup("import", help="Import past applicants.")
     type=click.IntRange(min=1),
     help="Rows saved together (default: the IMPORT_BATCH_SIZE setting, 200).",
 )
-def import_candidates_command(path: str, agency_slug: str | None, batch_size: int | None):
+@click.option(
+    "--add-erased",
+    is_flag=True,
+    help="Import rows whose e-mail belongs to a person who asked to be erased (logged in the audit log); "
+    "without it such rows are refused.",
+)
+def import_candidates_command(path: str, agency_slug: str | None, batch_size: int | None, add_erased: bool):
     """Import past applicants from a CSV or an ATS-style JSON export (see README).
 
     The good rows are saved a batch at a time, so the portal stays usable while a long file
@@ -141,6 +148,7 @@ def import_candidates_command(path: str, agency_slug: str | None, batch_size: in
                 on_progress=progress,
                 batch=batch_unit_of_work,
                 batch_size=batch_size or current_app.config["IMPORT_BATCH_SIZE"],
+                override_suppression=add_erased,
             )
         except ServiceError as refusal:  # the whole file, before any row was written
             raise click.ClickException(refusal.message) from None
@@ -169,6 +177,42 @@ def reminders_run_command():
     report = scheduled.run_pass(group="reminders")
     if not report:
         click.echo("Nothing is scheduled.")
+    for name, counts in report.items():
+        done = ", ".join(f"{what}: {count}" for what, count in counts.items()) or "nothing to do"
+        click.echo(f"{name}: {done}")
+    if any(counts.get("failed") for counts in report.values()):
+        raise SystemExit(1)
+
+
+retention_cli = AppGroup("retention", help="The retention policy: ask inactive candidates, anonymise on no answer.")
+
+
+@retention_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Print who would be asked or anonymised; change nothing.")
+def retention_run_command(dry_run: bool):
+    """Perform the retention pass now (the worker does it every minute), for every agency whose
+    policy is on: ask inactive candidates once, anonymise those who asked or did not answer in
+    time. With --dry-run, print who would be asked or anonymised, by agency, for every agency
+    (policy on or off) and change nothing. Exits with status 1 when the pass failed."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Agency
+    from .services import retention, scheduled
+
+    if dry_run:
+        for agency in db.session.scalars(select(Agency).order_by(Agency.id)):
+            found = retention.cases(agency)
+            state = "on" if agency.retention_enabled else "off"
+            click.echo(f"{agency.slug} (policy {state}, {agency.retention_months} months): {len(found)} candidate(s)")
+            for case in found:
+                verb = {"ask": "would be asked", "waiting": "asked, waiting", "anonymise": "would be anonymised"}
+                click.echo(
+                    f"  #{case.candidate_id} {case.name}: {verb[case.action]}"
+                    f" (last activity {case.last_activity_at:%Y-%m-%d})"
+                )
+        return
+    report = scheduled.run_pass(group="retention")
     for name, counts in report.items():
         done = ", ".join(f"{what}: {count}" for what, count in counts.items()) or "nothing to do"
         click.echo(f"{name}: {done}")

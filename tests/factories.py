@@ -273,10 +273,13 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
         recorded_by_id=owner.id,
     )
     db.session.add(consent)
+    # Issue 16: the candidate was asked whether to keep their details (the retention link).
+    db.session.get_one(Candidate, application.candidate_id).retention_asked_at = utcnow()
     db.session.commit()
     from portal.services.consent import consent_token
     from portal.services.interviews import self_schedule_token
     from portal.services.survey import survey_token
+    from portal.services.retention import answer_token
 
     return {
         "task_id": task.id,
@@ -288,6 +291,7 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
         "schedule_token": self_schedule_token(request, meeting_link="https://meet.example/sample"),
         "consent_token": consent_token(consent),
         "survey_token": survey_token(application),
+        "retention_token": answer_token(db.session.get_one(Candidate, application.candidate_id)),
     }
 
 

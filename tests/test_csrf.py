@@ -55,10 +55,12 @@ PRINCIPAL_BY_BLUEPRINT = {
     "schedule": None,
     "consent": None,
     "survey": None,
+    "retention": None,
 }
 PRINCIPAL_BY_ENDPOINT = {
     "auth.logout": "recruiter",  # signing out means someone is signed in
     "agency.export_candidate": "admin",  # admins only: a recruiter's 404 would prove nothing
+    "agency.erase_candidate": "admin",
 }
 FORM_EXPIRED = "This form expired or was not sent from this site."
 

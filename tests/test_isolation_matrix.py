@@ -37,8 +37,8 @@ NOT_FOUND = "404"
 LOGIN = "redirect to login (or 401/404)"
 
 PUBLIC_ENDPOINTS = {"static", "brand.stylesheet", "brand.logo", "system.healthz"}
-# schedule, consent, survey: the signed link is the credential
-PUBLIC_BLUEPRINTS = {"auth", "account", "schedule", "consent", "survey"}
+# schedule, consent, survey, retention: the signed link is the credential
+PUBLIC_BLUEPRINTS = {"auth", "account", "schedule", "consent", "survey", "retention"}
 # The signed-in staff member's own account page (password, second factor): staff of any agency, never contacts.
 STAFF_ACCOUNT_ENDPOINTS = {
     "account.settings",
@@ -218,6 +218,8 @@ def allowed_roles(rule: Rule) -> set[str]:
     if rule.endpoint in ("agency.read_alert", "search.delete_saved"):
         # An alert or a saved search is its own user's: the sample ones are the A recruiter's.
         return {"recruiter"}
+    if rule.endpoint == "agency.erase_candidate":
+        return {"admin"}  # erasure is the agency's admins' (issue 16)
     if rule.endpoint == "agency.edit_job":
         return {"admin", "recruiter"}  # its owner, its hiring team and admins; not every recruiter who sees it
     if rule.endpoint == "agency.scoreboard":

@@ -28,7 +28,7 @@ from .people import (
     User,
     VideoResume,
 )
-from .privacy import AUDIT_ACTIONS, VIEW_KINDS, AuditEntry, ProfileView
+from .privacy import AUDIT_ACTIONS, VIEW_KINDS, AuditEntry, ProfileView, SuppressedEmail
 from .searches import SavedSearch
 from .security import SECURITY_EVENT_KINDS, SecurityEvent
 from .tasks import Activity, Alert, Task, TaskChecklistItem, TaskComment
@@ -78,6 +78,7 @@ __all__ = [
     "SignInRequest",
     "StageDefinition",
     "StageHistory",
+    "SuppressedEmail",
     "SurveyAnswer",
     "Task",
     "TaskChecklistItem",

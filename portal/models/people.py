@@ -157,6 +157,12 @@ class Candidate(Model):
     added_via: Mapped[str] = mapped_column(String(20), default="user")
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at = created_at()
+    # Issue 16: set when the person's data was erased (the row stays as a placeholder, private, so
+    # job counts stay true and search never shows it); when the retention policy last asked them
+    # whether to keep their details, and when they last answered "keep" (that resets their clock).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retention_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retention_kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     emails: Mapped[list["CandidateEmail"]] = relationship(
         back_populates="candidate", cascade="all, delete-orphan", order_by="CandidateEmail.id"

@@ -4,7 +4,7 @@ personal data."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Model, UTCDateTime, agency_fk, created_at, utcnow
@@ -69,3 +69,16 @@ class AuditEntry(Model):
         ),
         Index("ix_audit_entry_agency", "agency_id", "at"),
     )
+
+
+class SuppressedEmail(Model):
+    """An address of an erased person, as a keyed hash (HMAC-SHA256 of the lower-cased address
+    under a key derived from SECRET_KEY; ``portal.services.suppression``), never the address: a
+    later "New candidate" or import bringing it back is warned and needs an explicit override."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = agency_fk()
+    email_hash: Mapped[str] = mapped_column(String(64))
+    created_at = created_at()
+
+    __table_args__ = (UniqueConstraint("agency_id", "email_hash"),)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Application, Candidate, CandidateEmail, CandidateTag, ClientCompany, Job, User, as_utc, utcnow
 from ..scoping import jobs_query
-from . import ServiceError
+from . import ServiceError, suppression
 from .activity import record
 from .pipeline import add_application
 from .timezones import valid_zone
@@ -82,13 +82,18 @@ def email_owner(agency_id: int, email: str) -> Candidate | None:
     )
 
 
-def create_candidate(by_user: User, values: CandidateInput, *, now: datetime | None = None) -> Candidate:
+def create_candidate(
+    by_user: User, values: CandidateInput, *, now: datetime | None = None, override_suppression: bool = False
+) -> Candidate:
     """Add a person to the agency (refused, naming the field, when the input is not right or the
-    e-mail is someone's already)."""
+    e-mail is someone's already). An address of someone who was erased is refused unless
+    ``override_suppression`` (the form's "Add anyway" box), which is logged in the audit log."""
     clean = _clean(values)
     email = _email(values.email)
     if email:
         _refuse_taken(by_user.agency_id, email, None)
+        if not override_suppression and suppression.suppressed(by_user.agency_id, [email]):
+            raise suppression.SuppressedAddress()
     candidate = Candidate(agency_id=by_user.agency_id, added_via="user", added_by_id=by_user.id)
     if now is not None:
         candidate.created_at = as_utc(now)
@@ -100,6 +105,10 @@ def create_candidate(by_user: User, values: CandidateInput, *, now: datetime | N
         db.session.add(candidate)
 
     _save(candidate, email, add)
+    if email:
+        suppression.admit(
+            by_user.agency_id, [email], override=True, by_user=by_user, candidate_id=candidate.id, now=now
+        )
     entry = record(
         candidate.agency_id, "candidate.created", f"Added {candidate.name}", actor=by_user, candidate_id=candidate.id
     )
@@ -108,16 +117,27 @@ def create_candidate(by_user: User, values: CandidateInput, *, now: datetime | N
 
 
 def update_candidate(
-    candidate: Candidate, by_user: User, values: CandidateInput, *, now: datetime | None = None
+    candidate: Candidate,
+    by_user: User,
+    values: CandidateInput,
+    *,
+    now: datetime | None = None,
+    override_suppression: bool = False,
 ) -> Candidate:
-    """Save edits to a person; the timeline says which fields changed."""
+    """Save edits to a person; the timeline says which fields changed. A new address of someone
+    who was erased is refused unless ``override_suppression`` (logged), as on a new candidate."""
     if candidate.agency_id != by_user.agency_id:
         raise ServiceError("Choose one of your candidates.")
+    if candidate.erased_at is not None:
+        raise ServiceError("This person was erased: their placeholder cannot be edited.")
     before = CandidateInput.of(candidate)
     clean = _clean(values)
     email = _email(values.email)
+    arriving = [email] if email and email not in {e.email for e in candidate.emails} else []
     if email:
         _refuse_taken(candidate.agency_id, email, candidate.id)
+        if not override_suppression and suppression.suppressed(candidate.agency_id, arriving):
+            raise suppression.SuppressedAddress()
     elif len(candidate.emails) > 1:
         raise ServiceError(
             "This person has other e-mail addresses too: type the one to keep as their main address.", field="email"
@@ -135,6 +155,7 @@ def update_candidate(
             _make_primary(candidate, email)
 
     _save(candidate, email, change)
+    suppression.admit(candidate.agency_id, arriving, override=True, by_user=by_user, candidate_id=candidate.id, now=now)
     changed = [
         f.name.replace("_", " ")
         for f in fields(CandidateInput)
@@ -158,6 +179,8 @@ def add_to_job(candidate: Candidate, job_id: int | None, by_user: User, *, now: 
     job = db.session.scalar(jobs_query(by_user).where(Job.id == job_id)) if job_id else None
     if job is None or candidate.agency_id != by_user.agency_id:
         raise ServiceError("Choose one of the open jobs.", field="job_id")
+    if candidate.erased_at is not None:
+        raise ServiceError("This person was erased: they cannot be put on a job.", field="job_id")
     if job.status != "open":
         raise ServiceError(f"{job.title} is closed: choose an open job.", field="job_id")
     if db.session.scalar(

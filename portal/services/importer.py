@@ -45,7 +45,7 @@ from ..models import (
 )
 from ..models.applications import VERDICTS
 from ..scoping import candidates_query, jobs_query
-from . import ServiceError, application_status
+from . import ServiceError, application_status, suppression
 from .audit import record_audit
 from .pipeline import add_application
 from .validation import email_problem
@@ -93,6 +93,7 @@ def import_file(
     batch: Callable[[], AbstractContextManager[object]] = nullcontext,
     batch_size: int = 200,
     by_user: User | None = None,
+    override_suppression: bool = False,
 ) -> ImportReport:
     """Import a ``.csv`` or ``.json`` file's bytes into ``agency``.
 
@@ -106,12 +107,16 @@ def import_file(
 
     ``by_user`` is who imports: None (the CLI) or an admin import across the agency; anyone else
     within what they may see (see the module's notes).
+
+    A row bringing back an address of someone who was erased (``portal.services.suppression``)
+    is refused and reported by position, unless ``override_suppression``: then it is imported and
+    the override is in the audit log, one entry per such row.
     """
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ServiceError("The file is not UTF-8 text.", field="file") from exc
-    importer = _Importer(agency, on_progress, by_user)
+    importer = _Importer(agency, on_progress, by_user, override_suppression)
     if filename.lower().endswith(".json"):
         rows = importer.json_rows(text)
     elif filename.lower().endswith(".csv"):
@@ -163,8 +168,12 @@ class _Checkpoint:
 
 
 class _Importer:
-    def __init__(self, agency: Agency, on_progress, by_user: User | None = None):
+    def __init__(self, agency: Agency, on_progress, by_user: User | None = None, override_suppression: bool = False):
         self.agency = agency
+        self.by_user = by_user
+        self.override_suppression = override_suppression
+        # Most agencies have erased nobody: then no row needs the suppression look-up.
+        self.suppressions = suppression.any_suppressed(agency.id)
         # A recruiter's import: scoped to what they may see (None: the CLI or an admin, the agency).
         self.limited_to = by_user if by_user is not None and not by_user.is_admin else None
         self.on_progress = on_progress or (lambda done, total: None)
@@ -454,6 +463,12 @@ class _Importer:
                 .tuples()
                 .all()
             )
+        arriving = [email for email in emails if email not in owners] if self.suppressions else []
+        if not self.override_suppression and suppression.suppressed(self.agency.id, arriving):
+            raise RowError(
+                "an e-mail of this row belongs to a person who asked to be erased; "
+                "import with the override to add them anyway"
+            )
         by_email = set(owners.values())
         merged_by = None
         if candidate is None and by_email:
@@ -489,6 +504,9 @@ class _Importer:
         if "private" in row:
             candidate.private = _flag(row, "private")
         known = {e.email for e in candidate.emails}
+        if arriving:
+            db.session.flush()  # the candidate's id, for the audit entry of an override
+            suppression.admit(self.agency.id, arriving, override=True, by_user=self.by_user, candidate_id=candidate.id)
         for email in emails:
             if email not in known:
                 candidate.emails.append(CandidateEmail(agency_id=self.agency.id, email=email))

@@ -54,7 +54,11 @@ def _import_step_modules() -> None:
 
 
 # Modules whose import registers scheduled steps.
-STEP_MODULES: list[str] = ["portal.services.decision_reminders", "portal.services.no_ghosting"]
+STEP_MODULES: list[str] = [
+    "portal.services.decision_reminders",
+    "portal.services.no_ghosting",
+    "portal.services.retention",
+]
 
 
 def once(agency_id: int, key: str, now: datetime | None = None) -> bool:

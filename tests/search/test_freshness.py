@@ -24,11 +24,13 @@ from portal.services import (
     candidates,
     client_actions,
     client_comments,
+    erasure,
     importer,
     interview_answers,
     interviews,
     pipeline,
     pipeline_config,
+    retention,
     search,
     sharing,
     tasks,
@@ -305,6 +307,10 @@ SCENARIOS = {
     "candidate_files.add_resume#docx": lambda b: candidate_files.add_resume(
         b.newcomer, b.recruiter, "cv.docx", make_docx("Pangolin keeper"), now=NOW
     ),
+    # Erasure (issue 16): the placeholder is private, so its document goes; by an admin, or the
+    # person's own "delete my details" answer.
+    "erasure.erase_candidate": lambda b: erasure.erase_candidate(b.application.candidate, b.admin, now=NOW),
+    "retention.answer#delete": lambda b: retention.answer(b.newcomer, "delete", now=NOW),
     # Import: new people, then edits of the same people (fields, tags, the private flag).
     "importer.import_file#csv": _import("past-applicants.csv", (SAMPLES / "past-applicants.csv").read_bytes()),
     "importer.import_file#json": _import("past-applicants.json", (SAMPLES / "past-applicants.json").read_bytes()),
@@ -466,6 +472,10 @@ WRITES_NOTHING_A_DOCUMENT_SHOWS = {
     "no_ghosting.warn_owners": "an inform_candidate task, an alert and a scheduled mark",
     "survey.record_answer": "a survey answer and a timeline entry: not in documents",
     "profile_views.record_profile_view": "a profile-view row (who saw what): not in documents",
+    "retention.retention_step": "asks (a mail and a date on the candidate, not in documents) or anonymises through "
+    "erasure.erase_candidate, walked",
+    "retention.update_policy": "the agency's retention settings and an audit entry: not in documents",
+    "retention.answer_token": "signs a token, writes nothing",
 }
 
 # Functions that only read. A function listed here that starts writing must move to a scenario.
@@ -485,6 +495,8 @@ READS_ONLY = {
     "application_status": "can_move",
     "candidate_messages": "compose_feedback",
     "candidates": "email_owner open_job_choices",
+    "erasure": "erasure_counts placeholder",
+    "retention": "cases check_answer_link months_before",
     "notes": "candidate_notes job_notes",
     "candidate_files": "check_video_url stored_filename",
     "client_comments": "is_shared_now thread_participants",

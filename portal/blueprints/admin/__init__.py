@@ -26,6 +26,7 @@ SECTIONS = [
     ("admin.outbox", "Mail outbox"),
     ("admin.security", "Security log"),
     ("admin.audit", "Audit log"),
+    ("admin.retention_policy", "Retention"),
 ]
 
 
@@ -54,4 +55,4 @@ def _too_large(exc):
 
 
 # The resource modules register their routes on ``bp``, so they can only be imported once it exists.
-from . import audit, branding, clients, deadlines, home, outbox, people, pipeline, security, templates  # noqa: E402, F401
+from . import audit, branding, clients, deadlines, home, outbox, people, pipeline, retention, security, templates  # noqa: E402, F401

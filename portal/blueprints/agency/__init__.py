@@ -42,6 +42,7 @@ from . import (  # noqa: E402, F401
     candidates,
     client_comments,
     consent,
+    erasure,
     informing,
     interviews,
     jobs,

@@ -13,6 +13,7 @@ from ...models import Candidate, Job
 from ...scoping import get_application_or_404, get_candidate_or_404, get_job_or_404, visible_candidate
 from ...services import candidate_messages, candidates, interviews, notes, pipeline, profile_views
 from ...services.activity import timeline
+from ...services.suppression import SuppressedAddress
 from ...services.timezones import grouped_zone_choices
 from ...unit_of_work import attempt
 from . import bp
@@ -159,7 +160,16 @@ def _values(form: CandidateForm) -> candidates.CandidateInput:
     return candidates.CandidateInput(**{f.name: form[f.name].data or "" for f in fields(candidates.CandidateInput)})
 
 
-def _form_page(form: CandidateForm, person: Candidate | None, job: Job | None, *, status=200, error=None, taken=None):
+def _form_page(
+    form: CandidateForm,
+    person: Candidate | None,
+    job: Job | None,
+    *,
+    status=200,
+    error=None,
+    taken=None,
+    suppressed=False,
+):
     return render(
         "agency/candidate_form.html",
         "agency/_candidate_form.html",
@@ -170,12 +180,16 @@ def _form_page(form: CandidateForm, person: Candidate | None, job: Job | None, *
         zones=grouped_zone_choices(),
         error=error,
         taken=taken,
+        suppressed=suppressed,
     )
 
 
 def _taken(refusal) -> dict:
     """For a refusal that names an existing person: that person, when the user may see them
-    (else the message says only that someone has the address)."""
+    (else the message says only that someone has the address); for an erased person's address,
+    the "Add anyway" box."""
+    if isinstance(refusal, SuppressedAddress):
+        return {"suppressed": True}
     if not isinstance(refusal, candidates.EmailTaken):
         return {}
     owner = visible_candidate(refusal.owner.id)
@@ -195,7 +209,7 @@ def new_candidate():
     if not form.validate_on_submit():
         return _form_page(form, None, job, status=422)
     with attempt() as outcome:
-        person = candidates.create_candidate(current_user, _values(form))
+        person = candidates.create_candidate(current_user, _values(form), override_suppression=form.add_anyway.data)
         if job is not None:
             candidates.add_to_job(person, job.id, current_user)
     if outcome.refusal is not None:
@@ -217,7 +231,7 @@ def edit_candidate(candidate_id: int):
     if not form.validate_on_submit():
         return _form_page(form, person, None, status=422)
     with attempt() as outcome:
-        candidates.update_candidate(person, current_user, _values(form))
+        candidates.update_candidate(person, current_user, _values(form), override_suppression=form.add_anyway.data)
     if outcome.refusal is not None:
         extra = _taken(outcome.refusal)
         error = show_refusal(form, outcome.refusal)

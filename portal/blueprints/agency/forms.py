@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ...services import ServiceError
+from ...services.suppression import OVERRIDE_LABEL
 
 ZONES = sorted(available_timezones())
 
@@ -249,6 +250,8 @@ class CandidateForm(FlaskForm):
     tags = StringField("Tags", description="Separated by commas.")
     source = _line("Source", 100)
     job_id = HiddenField()
+    # Shown once the e-mail turned out to be an erased person's (issue 16): adding them is logged.
+    add_anyway = BooleanField(OVERRIDE_LABEL)
 
 
 class AddToJobForm(FlaskForm):

@@ -109,6 +109,8 @@ class ImportForm(FlaskForm):
         "CSV or JSON file",
         validators=[FileRequired("Choose a file."), FileAllowed(["csv", "json"], "Upload a .csv or .json file.")],
     )
+    # Issue 16: without it, a row bringing back an erased person's address is refused by position.
+    add_erased = BooleanField("Add anyway people who asked to be erased before (each is logged)")
 
 
 class SavedSearchForm(FlaskForm):

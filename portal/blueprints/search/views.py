@@ -126,6 +126,7 @@ def import_upload():
             batch=batch_unit_of_work,
             batch_size=current_app.config["IMPORT_BATCH_SIZE"],
             by_user=current_user._get_current_object(),
+            override_suppression=form.add_erased.data,
         )
     except ServiceError as refusal:  # the whole file, before any row was written
         form.file.errors = [refusal.message]
