@@ -278,8 +278,8 @@ def make_workspace_samples(application: Application, owner: User) -> dict[str, i
     db.session.commit()
     from portal.services.consent import consent_token
     from portal.services.interviews import self_schedule_token
-    from portal.services.survey import survey_token
     from portal.services.retention import answer_token
+    from portal.services.survey import survey_token
 
     return {
         "task_id": task.id,
