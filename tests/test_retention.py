@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AuditEntry, Candidate, MailOutbox, Note, ScheduledMark, utcnow
+from portal.models import Activity, AuditEntry, Candidate, MailOutbox, Note, ScheduledMark, utcnow
 from portal.services import retention, scheduled
 from tests.conftest import csrf_token, login_as
 from tests.factories import make_agency, make_application, make_candidate, make_company, make_job, make_user
@@ -31,9 +31,19 @@ def seed():
     people = {name: _person(agency, name) for name in ("Silent", "Keeper", "Deleter", "Busy")}
     people["Fresh"] = _person(agency, "Fresh", created=timedelta(days=20))
     people["Noted"] = _person(agency, "Noted")
+    people["Updated"] = _person(agency, "Updated")  # no application, but the agency wrote them lately
     people["Nomail"] = _person(agency, "Nomail")
     people["Nomail"].emails.clear()
     db.session.add(Note(agency_id=agency.id, candidate_id=people["Noted"].id, body="Called.", created_at=utcnow()))
+    db.session.add(
+        Activity(
+            agency_id=agency.id,
+            candidate_id=people["Updated"].id,
+            verb="candidate.updated",
+            summary="Updated their details",
+            created_at=utcnow(),
+        )
+    )
     old = utcnow() - LONG_AGO
     # An open application, however old, spares the person; a closed one long ago does not.
     make_application(job, people["Busy"], shared=False, last_activity_at=old, applied_at=old)

@@ -164,3 +164,17 @@ def test_the_client_never_sees_the_answer(app, shop):
         response = client.get(path)
         assert response.status_code == 200, path
         assert "Rude interviewer" not in response.get_data(as_text=True)
+
+
+def test_an_erased_persons_link_is_no_link(shop):
+    from portal.models import Candidate, User
+    from portal.services import erasure
+
+    agency, applications, _ = shop
+    token = survey.survey_token(applications["ann-acme"])
+    admin = User(agency_id=agency.id, email="erasing.admin@agency.example", name="Erasing Admin", role="admin")
+    db.session.add(admin)
+    db.session.flush()
+    erasure.erase_candidate(db.session.get(Candidate, applications["ann-acme"].candidate_id), admin)
+    db.session.commit()
+    assert survey.check_survey_link(agency, token) is None

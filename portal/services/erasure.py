@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
@@ -92,17 +92,11 @@ def _application_ids(candidate: Candidate) -> list[int]:
 
 
 def _addressed_mails(candidate: Candidate) -> list[MailOutbox]:
-    """Mails in the outbox addressed to one of the person's addresses."""
-    emails = [e.email for e in candidate.emails]
-    if not emails:
-        return []
-    rows = db.session.scalars(
-        select(MailOutbox).where(
-            MailOutbox.agency_id == candidate.agency_id,
-            or_(*(func.lower(cast(MailOutbox.recipients, Text)).contains(e) for e in emails)),
-        )
-    )
-    return [m for m in rows if {str(r).strip().lower() for r in m.recipients} & set(emails)]
+    """Mails in the outbox addressed to one of the person's addresses (the export's search, which
+    also finds an address outside ASCII stored with JSON escapes)."""
+    from .subject_access import mails_to
+
+    return mails_to(candidate.agency_id, {e.email for e in candidate.emails})
 
 
 def erasure_counts(candidate: Candidate) -> ErasureCounts:
@@ -136,9 +130,10 @@ class _Scrubber:
         self.distinctive = sorted({n for n in distinctive if n and len(n) >= 2}, key=len, reverse=True)
         parts = {candidate.first_name.strip(), (candidate.last_name or "").strip()}
         self.parts = sorted({p for p in parts if len(p) >= 2} - set(self.distinctive), key=len, reverse=True)
-        self._all = re.compile(
-            "|".join(re.escape(n) for n in (*self.distinctive, *self.parts)) or r"(?!x)x", re.IGNORECASE
-        )
+        # Whole words only: erasing "Al Lee" must not turn "Sales Analyst (Leeds)" or an
+        # invitation's BEGIN:VCALENDAR into nonsense.
+        needles = "|".join(re.escape(n) for n in (*self.distinctive, *self.parts))
+        self._all = re.compile(rf"(?<!\w)(?:{needles})(?!\w)" if needles else r"(?!x)x", re.IGNORECASE)
 
     def text(self, value):
         """``value`` with every mention replaced (strings inside lists and dicts too)."""
@@ -190,10 +185,14 @@ def erase_candidate(
         db.session.delete(mail)
     db.session.execute(delete(Note).where(Note.candidate_id == candidate.id))
     db.session.execute(delete(Comment).where(Comment.application_id.in_(application_ids)))
+    # Staff comments on the tasks of their applications are notes about them too.
+    their_tasks = select(Task.id).where(Task.application_id.in_(application_ids))
+    db.session.execute(delete(TaskComment).where(TaskComment.task_id.in_(their_tasks)))
     db.session.execute(delete(Resume).where(Resume.candidate_id == candidate.id))
     db.session.execute(delete(VideoResume).where(VideoResume.candidate_id == candidate.id))
     _clear_linked_text(candidate, application_ids, in_applications)
     _rewrite_mentions(agency_id, candidate.id, application_ids, scrub)
+    _stop_what_waits_on_them(application_ids, now)
 
     for name in PERSONAL_COLUMNS:
         setattr(candidate, name, None)
@@ -212,6 +211,35 @@ def erase_candidate(
     db.session.expire(candidate, ["emails", "tags"])
     record_audit(action, agency_id=agency_id, actor=by_user, candidate_id=candidate.id, now=now, **asdict(counts))
     return counts
+
+
+# Work that only makes sense while the person can be shown to a client or written to.
+WAITING_TASK_TYPES = ("inform_candidate", "chase_feedback", "send_feedback")
+
+
+def _stop_what_waits_on_them(application_ids: list[int], now: datetime) -> None:
+    """No client keeps seeing the placeholder, no reminder or chase lists it, and no "inform the
+    candidate" work waits for a person who can no longer be written to: live shares end, the
+    no-ghosting date is cleared and the open tasks of that kind are retracted. The applications
+    themselves (their stages and outcomes) stay, so the counts stay true."""
+    db.session.execute(
+        update(SharedProfile)
+        .where(SharedProfile.application_id.in_(application_ids), SharedProfile.unshared_at.is_(None))
+        .values(unshared_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Application)
+        .where(Application.id.in_(application_ids), Application.candidate_informed_at.is_(None))
+        .values(inform_by_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Task)
+        .where(Task.application_id.in_(application_ids), Task.status == "open", Task.type.in_(WAITING_TASK_TYPES))
+        .values(status="retracted", completed_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _clear_linked_text(candidate: Candidate, application_ids: list[int], in_applications) -> None:

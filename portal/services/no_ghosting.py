@@ -257,9 +257,22 @@ def warn_owners(now: datetime) -> dict[str, int]:
     for agency_id, application_id, inform_by_at in _due_for_task(now):
         key = task_key(application_id, inform_by_at)
         with unit_of_work():
-            if not once(agency_id, key, now):
+            # Decided from a read before the write lock: look again under it (the candidate may
+            # have been told, or the date moved, in between).
+            application = db.session.get_one(Application, application_id, populate_existing=True)
+            if (
+                application.candidate_informed_at is not None
+                or application.outcome in DONE_OUTCOMES
+                or as_utc(application.inform_by_at) != inform_by_at
+            ):
                 continue
-            application = db.session.get_one(Application, application_id)
+            if not once(agency_id, key, now):
+                # This day's task exists: a date moved within the day moves its due time, so the
+                # next pass does not find the application again (and claim the key every minute).
+                same_day = db.session.scalar(select(Task).where(Task.agency_id == agency_id, Task.dedupe_key == key))
+                if same_day is not None:
+                    same_day.due_at = inform_by_at
+                continue
             task = generate_task(application, "inform_candidate", key, now=now)
             task.due_at = inform_by_at
             candidate, job = application.candidate, application.job

@@ -4,10 +4,11 @@ within ``retention_answer_days``, anonymises them (``erasure.erase_candidate``).
 open application are never touched.
 
 A person's last activity is the latest of: when they were added, their applications' last
-activity, the agency's notes about them, their consent records (asked or answered) and their last
-"keep" answer. An ask counts for the inactivity it was sent for: any activity after it starts the
-clock again. The ask is a branded mail with a scanner-safe link (GET shows the page, a POST
-answers); the scheduled step is keyed with ``once`` so two workers ask and anonymise once.
+activity, the agency's notes about them, their consent records (asked or answered), their
+timeline entries and their last "keep" answer. An ask counts for the inactivity it was sent
+for: any activity after it starts the clock again. The ask is a branded mail with a scanner-safe
+link (GET shows the page, a POST answers); the scheduled step is keyed with ``once`` so two
+workers ask and anonymise once.
 """
 
 import calendar
@@ -21,7 +22,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Agency, Application, Candidate, ConsentRecord, Note, User, as_utc, utcnow
+from ..models import Activity, Agency, Application, Candidate, ConsentRecord, Note, User, as_utc, utcnow
 from ..unit_of_work import unit_of_work
 from . import ServiceError
 from .audit import record_audit
@@ -79,6 +80,8 @@ def cases(agency: Agency, now: datetime | None = None, *, candidate_id: int | No
             latest(Note.created_at, Note.candidate_id),
             latest(ConsentRecord.given_at, ConsentRecord.candidate_id),
             latest(ConsentRecord.requested_at, ConsentRecord.candidate_id),
+            # Their timeline: an edit, a status update, a mail sent them by the agency.
+            latest(Activity.created_at, Activity.candidate_id),
         )
         .options(selectinload(Candidate.emails))
         .where(Candidate.agency_id == agency.id, Candidate.erased_at.is_(None), ~open_application.exists())

@@ -36,7 +36,7 @@ from ..models import (
     job_team,
 )
 from ..models.base import UTCDateTime, as_utc, utcnow
-from . import ServiceError
+from . import ServiceError, no_ghosting
 from .timezones import zone_or_utc
 
 # The client's answers to a share: what counts as "feedback" (portal/services/client_actions.py).
@@ -352,7 +352,7 @@ def uninformed_candidates(who: User, filters: Filters, now: datetime) -> list[di
     per_share = (
         _shares(who, filters)
         .add_columns(_of_job(Job.owner_id).label("key"), Application.inform_by_at.label("due_at"))
-        .where(Application.inform_by_at < now, Application.candidate_informed_at.is_(None))
+        .where(no_ghosting.at_risk(), Application.inform_by_at < now)  # the one definition of overdue
         .subquery()
     )
     return _overdue_by(per_share, User, User.name, now)

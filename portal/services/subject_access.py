@@ -172,6 +172,9 @@ def collect_export(candidate: Candidate, *, now: datetime) -> Export:
     files = [
         (row["id"], f"files/resume-{row['id']}-{_safe_filename(row['filename'])}") for row in tables.get("resume", [])
     ]
+    # Rows about the person may carry other people's addresses (an invitation's recipients in a
+    # timeline entry, a colleague's address in a mail): only the person's own are exported.
+    tables = {name: _others_masked(rows, addresses) for name, rows in tables.items()}
     data = {
         "candidate_id": candidate.id,
         "exported_at": _json_value(now),
@@ -300,6 +303,22 @@ def _json_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:
 
 def _without_links(text: str | None) -> str | None:
     return TOKEN_LINK.sub(LINK_WITHHELD, text) if text else text
+
+
+ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+MASKED = "[another person's address]"
+
+
+def _others_masked(value: Any, addresses: set[str]) -> Any:
+    """``value`` with every e-mail address that is not one of ``addresses`` replaced by a marker
+    (strings inside lists and dicts too)."""
+    if isinstance(value, str):
+        return ADDRESS.sub(lambda m: m.group(0) if m.group(0).lower() in addresses else MASKED, value)
+    if isinstance(value, list):
+        return [_others_masked(item, addresses) for item in value]
+    if isinstance(value, dict):
+        return {key: _others_masked(item, addresses) for key, item in value.items()}
+    return value
 
 
 def _mail_row(mail: MailOutbox, addresses: set[str]) -> dict[str, Any]:

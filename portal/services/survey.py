@@ -72,6 +72,8 @@ def check_survey_link(agency: Agency, token: str, *, now: datetime | None = None
     application = db.session.get(Application, application_id)
     if application is None or application.agency_id != agency.id:
         return None
+    if application.candidate.erased_at is not None:  # nothing more is kept about an erased person
+        return None
     expires_at = datetime.fromtimestamp(issued, UTC) + timedelta(days=LINK_DAYS)
     state = "ok"
     if answer_of(application) is not None:

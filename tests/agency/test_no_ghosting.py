@@ -202,6 +202,18 @@ def test_a_moved_date_warns_again(desk):
     assert db.session.scalar(select(func.count()).select_from(Task).where(Task.type == "inform_candidate")) == 2
 
 
+def test_a_date_moved_within_the_day_moves_the_task_and_is_not_found_again(desk):
+    inform_by = T0 + 30 * DAY
+    _due_application(desk, inform_by)
+    assert no_ghosting.warn_owners(inform_by - DAY) == {"inform tasks": 1}
+    desk.application.inform_by_at = inform_by + timedelta(hours=2)  # an interview moved by two hours
+    db.session.commit()
+    assert no_ghosting.warn_owners(inform_by - DAY) == {"inform tasks": 0}
+    (task,) = db.session.scalars(select(Task).where(Task.type == "inform_candidate"))
+    assert task.due_at == inform_by + timedelta(hours=2)
+    assert no_ghosting._due_for_task(inform_by - DAY) == []  # nothing left for the next pass to claim
+
+
 def test_the_step_is_registered_in_the_reminders_pass(desk):
     assert ("no-ghosting", no_ghosting.warn_owners) in scheduled.steps("reminders")
     _due_application(desk, T0 + 3 * DAY)

@@ -16,7 +16,9 @@ from sqlalchemy import LargeBinary, select
 
 from portal.extensions import db
 from portal.models import (
+    Application,
     AuditEntry,
+    Candidate,
     CandidateEmail,
     CandidateTag,
     MailOutbox,
@@ -362,3 +364,26 @@ def test_a_large_file_streams_in_pieces(app, ctx):
     archive = zipfile.ZipFile(io.BytesIO(b"".join(pieces)))
     (path,) = [n for n in archive.namelist() if n.startswith("files/")]
     assert archive.read(path) == db.session.scalar(select(Resume.content).where(Resume.candidate_id == person.id))
+
+
+def test_other_peoples_addresses_in_rows_about_the_person_are_masked(app, seeded):
+    from portal.services.activity import record_for
+
+    candidate = db.session.get(Candidate, seeded.candidate_id)
+    own = candidate.emails[0].email
+    application = db.session.scalars(select(Application).where(Application.candidate_id == candidate.id)).first()
+    record_for(
+        application,
+        "mail.sent",
+        "Invitation sent",
+        recipients=[own, "clara@client.example"],
+        note="cc rhea@agency.example",
+    )
+    db.session.commit()
+    data, _ = _unzip(_export(app, seeded))
+    entry = next(a for a in data["tables"]["activity"] if a["verb"] == "mail.sent")
+    assert entry["detail"] == {
+        "recipients": [own, "[another person's address]"],
+        "note": "cc [another person's address]",
+    }
+    assert "clara@client.example" not in json.dumps(data)

@@ -21,8 +21,10 @@ from portal.models import (
     CandidateTag,
     Comment,
     MailOutbox,
+    Note,
     Rating,
     Scorecard,
+    SharedProfile,
     StageHistory,
     SuppressedEmail,
     SurveyAnswer,
@@ -261,3 +263,77 @@ def test_the_suppression_is_per_agency(ctx):
     other = make_agency()
     admin = make_user(other, "admin")
     create_candidate(admin, CandidateInput(first_name="Ada", email="ada.gone@people.example"))
+
+
+def test_only_whole_words_are_rewritten(ctx):
+    agency = make_agency()
+    admin = make_user(agency, role="admin")
+    al = make_candidate(agency, first_name="Al", last_name="Lee")
+    other = make_candidate(agency, first_name="Sally", last_name="Leeds")
+    notes.add_candidate_note(other, admin, "Sales Analyst (Leeds), call Ally; Al Lee referred her")
+    db.session.commit()
+    erasure.erase_candidate(al, admin)
+    db.session.commit()
+    (note,) = db.session.scalars(select(Note).where(Note.candidate_id == other.id))
+    assert note.body == f"Sales Analyst (Leeds), call Ally; Erased candidate #{al.id} referred her"
+
+
+def test_nothing_keeps_waiting_on_an_erased_person(ctx):
+    agency = make_agency()
+    admin = make_user(agency, role="admin")
+    job = make_job(make_company(agency), owner=admin)
+    application = make_application(job, shared=True)
+    now = utcnow()
+    application.inform_by_at = now + timedelta(days=3)
+    task = Task(
+        agency_id=agency.id,
+        type="inform_candidate",
+        title="Inform the candidate",
+        assignee_id=admin.id,
+        job_id=job.id,
+        application_id=application.id,
+        dedupe_key=f"inform_candidate:app{application.id}",
+    )
+    db.session.add(task)
+    db.session.commit()
+    erasure.erase_candidate(db.session.get(Candidate, application.candidate_id), admin, now=now)
+    db.session.commit()
+    db.session.expire_all()
+    assert (
+        db.session.get(SharedProfile, application.shared_profile.id).unshared_at == now
+    )  # the client no longer sees it
+    assert db.session.get(Application, application.id).inform_by_at is None  # nothing overdue, nothing to chase
+    assert db.session.get(Task, task.id).status == "retracted"
+    assert db.session.get(Application, application.id).stage_id == application.stage_id  # the numbers stay
+
+
+def test_mails_to_an_address_outside_ascii_go_too(ctx):
+    agency = make_agency()
+    admin = make_user(agency, role="admin")
+    zoe = make_candidate(agency, first_name="Zoë", last_name="Ångström")
+    zoe.emails[0].email = "zoë@example.com"
+    send_mail(
+        agency, "sign_in", "zoë@example.com", "Hello", "configured", body="Hi", button_label="Go", url="http://x/y"
+    )
+    db.session.commit()
+    erasure.erase_candidate(zoe, admin)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(MailOutbox)) == 0
+
+
+def test_comments_on_the_persons_tasks_go(ctx):
+    from portal.models import TaskComment
+
+    agency = make_agency()
+    admin = make_user(agency, role="admin")
+    application = make_application(make_job(make_company(agency), owner=admin))
+    task = Task(
+        agency_id=agency.id, type="follow_up", title="Follow up", assignee_id=admin.id, application_id=application.id
+    )
+    db.session.add(task)
+    db.session.flush()
+    db.session.add(TaskComment(task_id=task.id, author_id=admin.id, body="Called her, wants 60k"))
+    db.session.commit()
+    erasure.erase_candidate(db.session.get(Candidate, application.candidate_id), admin)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(TaskComment)) == 0
