@@ -315,12 +315,18 @@ def _text_matches(doc: dict, words: list[str]) -> bool:
 
 
 def text_has_words(text: str, words: list[str]) -> bool:
-    """``_text_matches`` over one string (the searchable fields joined by a non-word character)."""
+    """``_text_matches`` over one string (the searchable fields joined by a non-word character).
+    A whole word is an occurrence with no word character on either side, a prefix one with none
+    before it: the same answer as splitting the text into its ``\\w+`` words, found by a scan
+    instead of building the set of every word of a long resume (the degraded search checks a page
+    of them)."""
     if not words:
         return True
-    text_words = set(re.findall(r"\w+", text.lower()))
+    lowered = text.lower()
     *whole, last = words
-    return all(w in text_words for w in whole) and any(t.startswith(last) for t in text_words)
+    return all(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) for word in whole) and (
+        re.search(rf"(?<!\w){re.escape(last)}", lowered) is not None
+    )
 
 
 # Per Meilisearch address (an app, or two apps in one process as in the benchmark): until when
