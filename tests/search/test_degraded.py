@@ -384,3 +384,24 @@ def test_a_broad_search_stops_counting_and_says_more_than(make_app, sctx):
     login_as(client, world.outsider)
     body = client.get("/search?include_active=1").get_data(as_text=True)
     assert "More than 2 candidates" in body
+
+
+def test_the_text_check_gives_the_word_split_answer():
+    """``text_has_words`` scans instead of splitting the text into words: same answers."""
+    import random
+    import re
+
+    from portal.services.search import text_has_words
+
+    def by_words(text: str, words: list[str]) -> bool:
+        found = set(re.findall(r"\w+", text.lower()))
+        *whole, last = words
+        return all(w in found for w in whole) and any(t.startswith(last) for t in found)
+
+    rng = random.Random(7)
+    alphabet = "ab_ cA.Ü-ü1\nßİ٣"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        words = re.findall(r"\w+", "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))).lower())
+        if words:
+            assert text_has_words(text, words) == by_words(text, words), (text, words)
