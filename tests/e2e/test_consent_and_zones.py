@@ -104,7 +104,7 @@ def test_a_contacts_first_action_keeps_their_browsers_zone(app, smtp, live_serve
     expect(page.locator("#zone-now")).to_contain_text("America/Chicago, the zone your browser reported")
 
     page.get_by_label("Timezone").select_option("Europe/Madrid")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()  # not "Save reminder choice"
     expect(page.locator("#zone-now")).to_contain_text("Times are shown in Europe/Madrid")
     assert_accessible(page, "client settings page after saving")
     assert csp_errors == []
