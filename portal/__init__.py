@@ -60,6 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
     import search_sync  # outbox rows on every flush, `flask search` commands
 
     search_sync.init_app(app)
+    from .services import scoreboard_facts  # each stay's length, each share's first answer
+
+    scoreboard_facts.register()
     return app
 
 

@@ -92,10 +92,15 @@ class StageHistory(Model):
     to_stage_id: Mapped[int] = mapped_column(ForeignKey("stage_definition.id"))
     moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     moved_at = created_at()
+    # How long the application stayed in ``to_stage_id``: whole seconds to the application's next
+    # move, None while it is still there. Kept by portal/services/scoreboard_facts.py when a move
+    # is recorded, so the scoreboard reads stays from one index instead of ordering every move.
+    seconds_in_stage: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_stage_history_reached", "application_id", "to_stage_id"),  # degraded search
-        Index("ix_stage_history_moved", "agency_id", "moved_at"),  # the scoreboard's period
+        # The scoreboard's stays in a period: covering, so no row of the table is read.
+        Index("ix_stage_history_stay", "agency_id", "moved_at", "to_stage_id", "seconds_in_stage", "application_id"),
     )
 
 
@@ -123,10 +128,25 @@ class SharedProfile(Model):
     # "Please decide by" (issue 15): the end of the due working day, in UTC; None for shares made
     # before deadlines existed.
     feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The client's first answer to this share (a rating, comment, interview or hire request, or a
+    # rejection) at or after ``shared_at``; None until then. Kept by
+    # portal/services/scoreboard_facts.py, for the scoreboard's "time to first feedback".
+    first_feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     application: Mapped[Application] = relationship(back_populates="shared_profile")
 
-    __table_args__ = (Index("ix_shared_profile_shared", "agency_id", "shared_at"),)  # the scoreboard's period
+    __table_args__ = (
+        # The scoreboard's shares in a period, with what its figures read of each.
+        Index("ix_shared_profile_shared", "agency_id", "shared_at", "application_id", "first_feedback_at"),
+        # Live shares by application: the jobs list's count of shared candidates per job reads
+        # this index only (100,000 applications on SQLite: 280 ms to 60 ms).
+        Index(
+            "ix_shared_profile_live",
+            "application_id",
+            sqlite_where=text("unshared_at IS NULL"),
+            postgresql_where=text("unshared_at IS NULL"),
+        ),
+    )
 
 
 class Rating(Model):

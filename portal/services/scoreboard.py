@@ -13,12 +13,11 @@ client company, a recruiter (jobs they own or are on the team of).
 
 import csv
 import io
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import BigInteger, Float, Integer, case, cast, exists, func, literal, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import ColumnElement
 
 from ..extensions import db
 from ..models import (
@@ -37,36 +36,8 @@ from ..models import (
 )
 from ..models.base import UTCDateTime, as_utc, utcnow
 from . import ServiceError, no_ghosting
+from .scoreboard_facts import seconds_between
 from .timezones import zone_or_utc
-
-# The client's answers to a share: what counts as "feedback" (portal/services/client_actions.py).
-FEEDBACK_VERBS = (
-    "client.rated",
-    "client.commented",
-    "client.interview_requested",
-    "client.hire_requested",
-    "client.rejected",
-)
-
-
-class seconds_between(FunctionElement):
-    """Whole seconds from ``start`` to ``end`` (two timestamps), on SQLite and PostgreSQL."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(seconds_between)
-def _seconds_sqlite(element, compiler, **kw):
-    end, start = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400.0) AS INTEGER)"
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_postgresql(element, compiler, **kw):
-    end, start = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start}))) AS BIGINT)"
 
 
 @dataclass(frozen=True)
@@ -160,8 +131,17 @@ def _of_job(column):
     return select(column).where(Job.id == Application.job_id).scalar_subquery()
 
 
-def _of_applications(model, dated, who: User, filters: Filters):
-    """``SELECT … FROM <model> JOIN application`` for the viewer's rows dated in the period."""
+def _whole_agency(who: User, filters: Filters) -> bool:
+    """Whether the viewer's scope is every job of the agency (an admin, no client or recruiter)."""
+    return who.is_admin and filters.company_id is None and filters.recruiter_id is None
+
+
+def _of_applications(model, dated, who: User, filters: Filters, *, whole_agency_reads_no_application=False):
+    """``SELECT … FROM <model> JOIN application`` for the viewer's rows dated in the period; with
+    ``whole_agency_reads_no_application``, a figure that reads nothing of the application leaves it
+    out when the scope is the whole agency (the row's agency is its application's)."""
+    if whole_agency_reads_no_application and _whole_agency(who, filters):
+        return select().select_from(model).where(model.agency_id == who.agency_id, *_in_period(dated, filters))
     return (
         select()
         .select_from(model)
@@ -231,31 +211,18 @@ def _percent(part: int, whole: int) -> str:
 
 def feedback_times(who: User, filters: Filters) -> list[dict]:
     """Per client company: shares answered, and the median and p90 seconds from a share to the
-    client's first action on it (rating, comment, interview request, hire request, rejection)."""
-    first_at = (
-        select(func.min(Activity.created_at))
-        .where(
-            Activity.application_id == SharedProfile.application_id,
-            Activity.verb.in_(FEEDBACK_VERBS),
-            Activity.created_at >= SharedProfile.shared_at,
-        )
-        .scalar_subquery()
-    )
-    per_share = (
+    client's first action on it (rating, comment, interview request, hire request, rejection):
+    ``SharedProfile.first_feedback_at``, kept by portal/services/scoreboard_facts.py."""
+    answered = (
         _shares(who, filters)
         .add_columns(
             _of_job(Job.company_id).label("company_id"),
-            SharedProfile.shared_at,
-            first_at.label("first_at"),
+            seconds_between(SharedProfile.first_feedback_at, SharedProfile.shared_at).label("seconds"),
         )
+        .where(SharedProfile.first_feedback_at.is_not(None))
         .subquery()
     )
-    first = (
-        select(per_share.c.company_id, seconds_between(per_share.c.first_at, per_share.c.shared_at).label("seconds"))
-        .where(per_share.c.first_at.is_not(None))
-        .subquery()
-    )
-    stats = _percentiles(first, ["company_id"], "seconds")
+    stats = _percentiles(answered, ["company_id"], "seconds")
     query = (
         select(ClientCompany.id, ClientCompany.name, stats.c.n, stats.c.p50, stats.c.p90)
         .join(stats, stats.c.company_id == ClientCompany.id)
@@ -291,23 +258,16 @@ def conversion(who: User, filters: Filters) -> list[dict]:
 
 
 def stage_times(who: User, filters: Filters) -> list[dict]:
-    """Per stage: stays that ended by a move (entered in the period), median and p90 seconds.
-    A stay still running is not counted: its length is not known yet."""
-    next_move = func.lead(StageHistory.moved_at).over(
-        partition_by=StageHistory.application_id, order_by=(StageHistory.moved_at, StageHistory.id)
-    )
+    """Per stage: stays entered in the period that ended by a move, median and p90 seconds
+    (``StageHistory.seconds_in_stage``, kept by portal/services/scoreboard_facts.py). A stay
+    still running is not counted: its length is not known yet."""
     stays = (
-        # Only moves from the period's start on: a stay entered in the period ends after it.
-        _of_applications(StageHistory, StageHistory.moved_at, who, replace(filters, end=None))
-        .add_columns(StageHistory.to_stage_id.label("stage_id"), StageHistory.moved_at, next_move.label("left_at"))
+        _of_applications(StageHistory, StageHistory.moved_at, who, filters, whole_agency_reads_no_application=True)
+        .add_columns(StageHistory.to_stage_id.label("stage_id"), StageHistory.seconds_in_stage.label("seconds"))
+        .where(StageHistory.seconds_in_stage.is_not(None))
         .subquery()
     )
-    ended = (
-        select(stays.c.stage_id, seconds_between(stays.c.left_at, stays.c.moved_at).label("seconds"))
-        .where(stays.c.left_at.is_not(None), *_in_period(stays.c.moved_at, filters))
-        .subquery()
-    )
-    stats = _percentiles(ended, ["stage_id"], "seconds")
+    stats = _percentiles(stays, ["stage_id"], "seconds")
     query = (
         select(StageDefinition.id, StageDefinition.name, stats.c.n, stats.c.p50, stats.c.p90)
         .join(stats, stats.c.stage_id == StageDefinition.id)

@@ -282,6 +282,7 @@ def share_candidate(
     profile.resume_id, profile.video_resume_id, profile.blind = resume_id or None, video_resume_id or None, blind
     profile.consent_override_reason = override if guards.needs_override else None
     profile.shared_by_id, profile.shared_at, profile.unshared_at = by_user.id, now, None
+    profile.first_feedback_at = None  # the scoreboard's clock to the client's first answer starts again
     application.last_activity_at = now
     refresh_inform_by(application, now=now)
     summary = f"Shared {application.candidate.name} with {application.job.company.name}"
