@@ -31,6 +31,8 @@ PRUNE_EVERY_SECONDS = 600
 # Reminders, deadline checks, escalations and retention (``portal.services.scheduled``): keyed, so
 # how often they run changes only how soon after a deadline they act, never how many times.
 SCHEDULED_PASS_SECONDS = 60
+# SQLite's planner statistics (``ANALYZE``): PostgreSQL's autovacuum keeps its own.
+PLANNER_STATISTICS_EVERY_SECONDS = 24 * 3600
 POLL_SECONDS = 0.25  # also bounds outbox-to-searchable lag (budget: p95 under 1 s)
 
 
@@ -125,6 +127,20 @@ def cancel_interviews_of_rejected(now: datetime | None = None) -> int:
             return total
 
 
+def refresh_planner_statistics() -> bool:
+    """On SQLite, gather the query planner's statistics (``ANALYZE``; PostgreSQL's autovacuum
+    keeps its own). SQLite gathers none by itself, and without them it may prefer a unique index
+    to the partial one that answers from the index alone (the jobs list's count of live shares:
+    280 ms against 60 ms at 100,000 applications). The worker runs it at start and once a day:
+    0.4 s of the write lock at 100,000 applications. Returns whether it ran."""
+    if db.engine.dialect.name != "sqlite":
+        return False
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+    return True
+
+
 def run_once() -> dict:
     """One pass over both outboxes; returns what it did."""
     answer_sign_in_requests()
@@ -162,12 +178,16 @@ def _loop(app, stop: threading.Event, once: bool) -> None:
     """Passes over the outboxes until ``stop`` is set (one pass when ``once``)."""
     log.info("worker started (mail delivery %s)", "on" if app.config["MAIL_DELIVER"] else "off: see /dev/mail")
     last_pending = None
-    next_prune = next_scheduled = 0.0
+    next_prune = next_scheduled = next_statistics = 0.0
     while not stop.is_set():
         if not once and time.monotonic() >= next_prune:
             next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
             with app.app_context():
                 prune_tasks()
+        if not once and time.monotonic() >= next_statistics:
+            next_statistics = time.monotonic() + PLANNER_STATISTICS_EVERY_SECONDS
+            with app.app_context():
+                refresh_planner_statistics()
         if not once and time.monotonic() >= next_scheduled:
             next_scheduled = time.monotonic() + SCHEDULED_PASS_SECONDS
             with app.app_context():

@@ -12,7 +12,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal.extensions import db
 from portal.models import Agency, MailOutbox, utcnow
@@ -21,7 +21,15 @@ from portal.unit_of_work import unit_of_work
 from portal.worker import deliver_mail, run, run_once
 from search_sync import outbox
 from tests import clock
-from tests.factories import make_agency, make_candidate, make_company, make_contact
+from tests.factories import (
+    make_agency,
+    make_application,
+    make_candidate,
+    make_company,
+    make_contact,
+    make_job,
+    make_user,
+)
 from tests.locks import impatient_settings, write_lock_held
 from tests.servers import ROOT, Inbox, free_port, wait_until
 
@@ -377,3 +385,27 @@ def test_a_delivery_recorded_while_the_database_is_busy_is_retried_not_sent_agai
     with worker_app.app_context():
         assert db.session.get(MailOutbox, row_id).status == "sent"
         db.session.remove()
+
+
+def test_the_worker_gathers_sqlites_planner_statistics(ctx):
+    """SQLite gathers no statistics by itself: the worker does (at start and once a day), so the
+    planner knows the partial index of live shares."""
+    from portal.worker import refresh_planner_statistics
+
+    if db.engine.dialect.name != "sqlite":
+        assert refresh_planner_statistics() is False  # PostgreSQL's autovacuum keeps its own
+        return
+    agency = make_agency()
+    job = make_job(make_company(agency), make_user(agency))
+    make_application(job)
+    db.session.commit()
+    db.session.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
+    db.session.commit()
+    try:
+        assert refresh_planner_statistics() is True
+        query = text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'shared_profile'")
+        assert "ix_shared_profile_live" in db.session.execute(query).scalars().all()
+    finally:  # the other tests plan their statements without statistics, as before
+        db.session.rollback()
+        db.session.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
+        db.session.commit()

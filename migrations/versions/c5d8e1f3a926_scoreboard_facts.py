@@ -64,6 +64,11 @@ def upgrade():
     op.create_index(
         "ix_shared_profile_live", "shared_profile", ["application_id"], sqlite_where=live, postgresql_where=live
     )
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite's planner picks the new indexes only with statistics of them (PostgreSQL's
+        # autovacuum gathers its own): 0.2 s for the two tables at 100,000 applications.
+        op.execute("ANALYZE shared_profile")
+        op.execute("ANALYZE stage_history")
 
 
 def downgrade():

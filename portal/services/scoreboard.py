@@ -239,20 +239,20 @@ def conversion(who: User, filters: Filters) -> list[dict]:
         Application.outcome == "hired",
         exists().where(Activity.application_id == Application.id, Activity.verb == "client.hire_requested"),
     )
-    # Each share's two facts once (an EXISTS repeated inside two sums would run twice).
+    # The hire request is looked for only on interviewed shares (the offers counted).
     per_share = (
         _shares(who, filters)
         .add_columns(
-            _of_job(Job.company_id).label("company_id"),
+            Application.job_id,
             case((interviewed, 1), else_=0).label("interviewed"),
-            case((offered, 1), else_=0).label("offered"),
+            case((interviewed, case((offered, 1), else_=0)), else_=0).label("offered"),
         )
         .subquery()
     )
     counts = [
         func.count().label("shares"),
-        func.coalesce(func.sum(per_share.c.interviewed), 0).label("interviewed"),
-        func.coalesce(func.sum(per_share.c.interviewed * per_share.c.offered), 0).label("offered"),
+        func.sum(per_share.c.interviewed).label("interviewed"),
+        func.sum(per_share.c.offered).label("offered"),
     ]
     return _per_company_and_all(per_share, counts)
 
@@ -276,13 +276,21 @@ def stage_times(who: User, filters: Filters) -> list[dict]:
     return [row._asdict() for row in db.session.execute(query)]
 
 
-def _overdue_by(per_row, model, name, now: datetime) -> list[dict]:
-    """Rows of ``per_row`` (``key``, ``due_at``) counted per ``model`` row (a company or a user)
-    with the longest overdue in seconds."""
-    since = seconds_between(literal(now, UTCDateTime()), per_row.c.due_at)
+def _overdue_by(per_row, key, model, name, now: datetime) -> list[dict]:
+    """Rows of ``per_row`` (``job_id``, ``due_at``) counted per ``model`` row (a company or a
+    user: ``key``, a column of the job) with the longest overdue in seconds. Counted per job
+    first, so each row's job is not looked up."""
+    per_job = (
+        select(per_row.c.job_id, func.count().label("overdue"), func.min(per_row.c.due_at).label("due_at"))
+        .group_by(per_row.c.job_id)
+        .subquery()
+    )
+    since = seconds_between(literal(now, UTCDateTime()), func.min(per_job.c.due_at))
     query = (
-        select(model.id, name, func.count().label("overdue"), func.max(since).label("longest"))
-        .join(per_row, per_row.c.key == model.id)
+        select(model.id, name, func.sum(per_job.c.overdue).label("overdue"), since.label("longest"))
+        .select_from(per_job)
+        .join(Job, Job.id == per_job.c.job_id)
+        .join(model, model.id == key)
         .group_by(model.id, name)
         .order_by(name, model.id)
     )
@@ -294,7 +302,7 @@ def overdue_shares(who: User, filters: Filters, now: datetime) -> list[dict]:
     (not unshared, application still open), and the longest overdue in seconds."""
     per_share = (
         _shares(who, filters)
-        .add_columns(_of_job(Job.company_id).label("key"), SharedProfile.feedback_due_at.label("due_at"))
+        .add_columns(Application.job_id, SharedProfile.feedback_due_at.label("due_at"))
         .where(
             SharedProfile.feedback_due_at < now,
             SharedProfile.unshared_at.is_(None),
@@ -303,7 +311,7 @@ def overdue_shares(who: User, filters: Filters, now: datetime) -> list[dict]:
         )
         .subquery()
     )
-    return _overdue_by(per_share, ClientCompany, ClientCompany.name, now)
+    return _overdue_by(per_share, Job.company_id, ClientCompany, ClientCompany.name, now)
 
 
 def uninformed_candidates(who: User, filters: Filters, now: datetime) -> list[dict]:
@@ -311,19 +319,25 @@ def uninformed_candidates(who: User, filters: Filters, now: datetime) -> list[di
     passed with the candidate not informed, and the longest overdue in seconds."""
     per_share = (
         _shares(who, filters)
-        .add_columns(_of_job(Job.owner_id).label("key"), Application.inform_by_at.label("due_at"))
+        .add_columns(Application.job_id, Application.inform_by_at.label("due_at"))
         .where(no_ghosting.at_risk(), Application.inform_by_at < now)  # the one definition of overdue
         .subquery()
     )
-    return _overdue_by(per_share, User, User.name, now)
+    return _overdue_by(per_share, Job.owner_id, User, User.name, now)
 
 
 def _per_company_and_all(rows, columns, derived=None) -> list[dict]:
-    """``columns`` (counts and sums over ``rows``, a subquery with ``company_id``) per client
-    company and for all (``id`` None, their sums), with
-    ``derived(rows)`` columns beside them. The per-company rows are a CTE read twice, so the rows
-    behind them are aggregated once."""
-    per_company = select(rows.c.company_id, *columns).group_by(rows.c.company_id).cte("per_company")
+    """``columns`` (counts and sums over ``rows``, a subquery with ``job_id``) per client company
+    and for all (``id`` None, their sums), with ``derived(rows)`` columns beside them. Summed per
+    job first (so each row's job is not looked up), then per company; the per-company rows are a
+    CTE read twice, so the rows behind them are aggregated once."""
+    per_job = select(rows.c.job_id, *columns).group_by(rows.c.job_id).subquery()
+    per_company = (
+        select(Job.company_id, *[func.sum(per_job.c[column.name]).label(column.name) for column in columns])
+        .join(per_job, per_job.c.job_id == Job.id)
+        .group_by(Job.company_id)
+        .cte("per_company")
+    )
     names = [per_company.c[column.name] for column in columns]
     everyone = select(
         literal(None, Integer).label("company_id"),
@@ -348,7 +362,7 @@ def survey_scores(who: User, filters: Filters) -> list[dict]:
     """Per client company and for all: survey answers received in the period and their average."""
     rows = (
         _of_applications(SurveyAnswer, SurveyAnswer.answered_at, who, filters)
-        .add_columns(_of_job(Job.company_id).label("company_id"), SurveyAnswer.score)
+        .add_columns(Application.job_id, SurveyAnswer.score)
         .subquery()
     )
     columns = [func.count().label("answers"), func.sum(rows.c.score).label("score_total")]
@@ -361,12 +375,12 @@ def profile_views(who: User, filters: Filters) -> list[dict]:
     """Per client company and for all: client views of profiles, resume views and downloads."""
     rows = (
         _of_applications(ProfileView, ProfileView.viewed_at, who, filters)
-        .add_columns(_of_job(Job.company_id).label("company_id"), ProfileView.kind)
+        .add_columns(Application.job_id, ProfileView.kind)
         .subquery()
     )
 
     def kind(name: str):
-        return func.coalesce(func.sum(case((rows.c.kind == name, 1), else_=0)), 0)
+        return func.sum(case((rows.c.kind == name, 1), else_=0))
 
     columns = [
         func.count().label("views"),
