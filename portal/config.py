@@ -16,7 +16,9 @@ class Config:
     ENV_NAME = "production"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.abspath("instance/portal.db")
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    # Connections are opened again after an hour: an SQLite connection plans with the statistics
+    # it read when it opened, so the worker's daily ANALYZE reaches the web processes this way.
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True, "pool_recycle": 3600}
     # How long a write waits for SQLite's one write lock before the request is answered
     # 503 "busy, try again" (PostgreSQL waits on row locks; set lock_timeout there for a bound).
     SQLITE_BUSY_TIMEOUT_MS = 5000

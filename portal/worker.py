@@ -187,7 +187,10 @@ def _loop(app, stop: threading.Event, once: bool) -> None:
         if not once and time.monotonic() >= next_statistics:
             next_statistics = time.monotonic() + PLANNER_STATISTICS_EVERY_SECONDS
             with app.app_context():
-                refresh_planner_statistics()
+                try:
+                    refresh_planner_statistics()
+                except OperationalError:  # the write lock held past the busy timeout: tomorrow
+                    log.warning("could not gather SQLite's planner statistics; trying again later", exc_info=True)
         if not once and time.monotonic() >= next_scheduled:
             next_scheduled = time.monotonic() + SCHEDULED_PASS_SECONDS
             with app.app_context():

@@ -66,9 +66,9 @@ def upgrade():
     )
     if op.get_bind().dialect.name == "sqlite":
         # SQLite's planner picks the new indexes only with statistics of them (PostgreSQL's
-        # autovacuum gathers its own): 0.2 s for the two tables at 100,000 applications.
-        op.execute("ANALYZE shared_profile")
-        op.execute("ANALYZE stage_history")
+        # autovacuum gathers its own): the whole database, so every table's statistics are of
+        # the same day (0.4 s at 100,000 applications).
+        op.execute("ANALYZE")
 
 
 def downgrade():

@@ -287,7 +287,7 @@ def _overdue_by(per_row, key, model, name, now: datetime) -> list[dict]:
     )
     since = seconds_between(literal(now, UTCDateTime()), func.min(per_job.c.due_at))
     query = (
-        select(model.id, name, func.sum(per_job.c.overdue).label("overdue"), since.label("longest"))
+        select(model.id, name, cast(func.sum(per_job.c.overdue), BigInteger).label("overdue"), since.label("longest"))
         .select_from(per_job)
         .join(Job, Job.id == per_job.c.job_id)
         .join(model, model.id == key)
@@ -333,7 +333,11 @@ def _per_company_and_all(rows, columns, derived=None) -> list[dict]:
     CTE read twice, so the rows behind them are aggregated once."""
     per_job = select(rows.c.job_id, *columns).group_by(rows.c.job_id).subquery()
     per_company = (
-        select(Job.company_id, *[func.sum(per_job.c[column.name]).label(column.name) for column in columns])
+        # Cast: PostgreSQL sums integers as numeric (Decimal); counts stay integers.
+        select(
+            Job.company_id,
+            *[cast(func.sum(per_job.c[column.name]), BigInteger).label(column.name) for column in columns],
+        )
         .join(per_job, per_job.c.job_id == Job.id)
         .group_by(Job.company_id)
         .cte("per_company")

@@ -19,17 +19,15 @@ the history for rows written by bulk inserts that bypass the ORM (the benchmark'
 migration that added them did.
 """
 
-from datetime import datetime, timedelta
-
-from sqlalchemy import Integer, and_, event, func, or_, select, update
+from sqlalchemy import Integer, and_, event, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.expression import FunctionElement
 
 from ..extensions import db
-from ..models import Activity, SharedProfile, StageHistory
-from ..models.base import as_utc
+from ..models import Activity, Application, SharedProfile, StageHistory
+from ..models.base import UTCDateTime, as_utc
 
 # The client's answers to a share: what counts as "feedback" (portal/services/client_actions.py).
 FEEDBACK_VERBS = (
@@ -61,24 +59,23 @@ def _seconds_postgresql(element, compiler, **kw):
     return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start}))) AS BIGINT)"
 
 
-def whole_seconds(start: datetime, end: datetime) -> int:
-    """Seconds from ``start`` to ``end``, rounded half away from zero (as SQL's ``ROUND``)."""
-    micro = (as_utc(end) - as_utc(start)) // timedelta(microseconds=1)
-    return (abs(micro) + 500_000) // 1_000_000 * (1 if micro >= 0 else -1)
-
-
 def _neighbour(connection: Connection, move: StageHistory, *, before: bool):
-    """The application's move just before (or just after) ``move`` in (``moved_at``, ``id``) order."""
-    at = as_utc(move.moved_at)
+    """The application's move just before (or just after) ``move`` in (``moved_at``, ``id``)
+    order, with the seconds between the two computed by the database (as ``fill`` computes them:
+    SQLite's ``julianday`` keeps milliseconds, so Python's exact arithmetic would differ by a
+    second now and then)."""
+    at = literal(as_utc(move.moved_at), UTCDateTime())
     order: tuple
     if before:
         where = or_(StageHistory.moved_at < at, and_(StageHistory.moved_at == at, StageHistory.id < move.id))
         order = (StageHistory.moved_at.desc(), StageHistory.id.desc())
+        seconds = seconds_between(at, StageHistory.moved_at)
     else:
         where = or_(StageHistory.moved_at > at, and_(StageHistory.moved_at == at, StageHistory.id > move.id))
         order = (StageHistory.moved_at, StageHistory.id)
+        seconds = seconds_between(StageHistory.moved_at, at)
     query = (
-        select(StageHistory.id, StageHistory.moved_at)
+        select(StageHistory.id, seconds.label("seconds"))
         .where(StageHistory.application_id == move.application_id, where)
         .order_by(*order)
         .limit(1)
@@ -91,11 +88,14 @@ def _seconds_of(connection: Connection, move_id: int, seconds: int | None) -> No
 
 
 def _after_move(_mapper, connection: Connection, move: StageHistory) -> None:
+    # Moves of one application are written one transaction at a time (on PostgreSQL two
+    # concurrent moves would each miss the other's row and leave a wrong length).
+    connection.execute(select(Application.id).where(Application.id == move.application_id).with_for_update())
     previous = _neighbour(connection, move, before=True)
     if previous is not None:
-        _seconds_of(connection, previous.id, whole_seconds(previous.moved_at, move.moved_at))
+        _seconds_of(connection, previous.id, previous.seconds)
     following = _neighbour(connection, move, before=False)
-    seconds = whole_seconds(move.moved_at, following.moved_at) if following is not None else None
+    seconds = following.seconds if following is not None else None
     if seconds != move.seconds_in_stage:
         _seconds_of(connection, move.id, seconds)
         set_committed_value(move, "seconds_in_stage", seconds)  # the object says what its row says
@@ -139,7 +139,7 @@ def fill(agency_id: int) -> None:
     )
     db.session.execute(
         update(StageHistory)
-        .where(StageHistory.id == following.c.id, following.c.next_at.is_not(None))
+        .where(StageHistory.id == following.c.id)  # the latest move of each: None (seconds to NULL)
         .values(seconds_in_stage=seconds_between(following.c.next_at, following.c.moved_at))
         .execution_options(synchronize_session=False)
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..extensions import db
 from ..models import (
@@ -282,7 +283,11 @@ def share_candidate(
     profile.resume_id, profile.video_resume_id, profile.blind = resume_id or None, video_resume_id or None, blind
     profile.consent_override_reason = override if guards.needs_override else None
     profile.shared_by_id, profile.shared_at, profile.unshared_at = by_user.id, now, None
-    profile.first_feedback_at = None  # the scoreboard's clock to the client's first answer starts again
+    # The scoreboard's clock to the client's first answer starts again. Flagged: the column may
+    # have been written past this object (portal/services/scoreboard_facts.py), so an unchanged
+    # None here would not be written.
+    profile.first_feedback_at = None
+    flag_modified(profile, "first_feedback_at")
     application.last_activity_at = now
     refresh_inform_by(application, now=now)
     summary = f"Shared {application.candidate.name} with {application.job.company.name}"

@@ -215,6 +215,9 @@ def test_every_figure_matches_the_hand_computed_fixture(board):
     assert figures["uninformed"].rows == [["Rhea Recruiter", 1, "2.0"]]
     assert figures["survey"].rows == [["Acme", 2, "3.50"], ["Birch", 1, "4.00"], ["All clients", 3, "3.67"]]
     assert figures["views"].rows == [["Acme", 4, 2, 1, 1], ["All clients", 4, 2, 1, 1]]
+    # Counts are integers on both databases (PostgreSQL sums integers as numeric unless cast).
+    counts = [value for key in ("conversion", "overdue_shares", "views") for row in figures[key].rows for value in row]
+    assert {type(value) for value in counts} - {str} == {int}
 
 
 def test_a_recruiter_counts_only_their_jobs_and_another_agency_never_counts(board):

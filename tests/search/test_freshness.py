@@ -419,6 +419,7 @@ def _indexed_ids() -> set[str]:
 
 # Services that write nothing a search document shows (their reads need no listing: see below).
 WRITES_NOTHING_A_DOCUMENT_SHOWS = {
+    "scoreboard_facts.fill": "the scoreboard's stay lengths and first answers: not in documents",
     "agency_templates.save_profile_template": "profile templates: not in documents",
     "agency_templates.delete_profile_template": "profile templates: not in documents",
     "agency_templates.save_email_template": "e-mail templates: not in documents",
@@ -530,6 +531,7 @@ READS_ONLY = {
     "subject_access": "rows_about mails_to collect_export zip_chunks readme_text",
     "no_ghosting": "at_risk is_overdue not_informed overdue_count compose_status_update reached_client task_key",
     "survey": "survey_token survey_url check_survey_link answer_of survey_scores",
+    "scoreboard_facts": "register",
     "tasks": "task_comments_page "
     "tasks_for_inbox open_tasks_for_agency task_application task_interview_request task_for_interview_request "
     "task_assignee missing_for_completion is_overdue agency_workload",
