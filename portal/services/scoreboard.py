@@ -136,6 +136,17 @@ def _whole_agency(who: User, filters: Filters) -> bool:
     return who.is_admin and filters.company_id is None and filters.recruiter_id is None
 
 
+def _job_in_scope(who: User, filters: Filters) -> ColumnElement[bool]:
+    """The application's job is one of the viewer's jobs under the filters. For the whole agency
+    as ``job_id + 0``: not through the index by job, so SQLite drives the query from the dated
+    table's index by agency and date instead of from every application of every job. Narrowed to
+    a client or a recruiter, through that index: the few jobs' applications are fewer rows than
+    the agency's period (one client of 50, all time, at 100,000 applications: 590 ms against 67 ms)."""
+    if _whole_agency(who, filters):
+        return (Application.job_id + 0).in_(_scoped_job_ids(who, filters))
+    return Application.job_id.in_(_scoped_job_ids(who, filters))
+
+
 def _of_applications(model, dated, who: User, filters: Filters, *, whole_agency_reads_no_application=False):
     """``SELECT … FROM <model> JOIN application`` for the viewer's rows dated in the period; with
     ``whole_agency_reads_no_application``, a figure that reads nothing of the application leaves it
@@ -150,9 +161,7 @@ def _of_applications(model, dated, who: User, filters: Filters, *, whole_agency_
             # The application's agency is its job's: the agency's jobs below keep the scope.
             model.agency_id == who.agency_id,
             *_in_period(dated, filters),
-            # "+ 0": not through the index by job, so SQLite drives the query from the dated table's
-            # index by agency and date instead of from every application of every job.
-            (Application.job_id + 0).in_(_scoped_job_ids(who, filters)),
+            _job_in_scope(who, filters),
         )
     )
 
