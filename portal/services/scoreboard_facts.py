@@ -137,11 +137,13 @@ def fill(agency_id: int) -> None:
         .where(StageHistory.agency_id == agency_id)
         .cte("following")  # a CTE: PostgreSQL refuses to lock the rows of a window's subquery
     )
-    db.session.execute(
+    # On the session's connection, not through the session: the search outbox reindexes the
+    # candidates behind every ORM UPDATE of the stage history, and neither fact is in a document.
+    connection = db.session.connection()
+    connection.execute(
         update(StageHistory)
         .where(StageHistory.id == following.c.id)  # the latest move of each: None (seconds to NULL)
         .values(seconds_in_stage=seconds_between(following.c.next_at, following.c.moved_at))
-        .execution_options(synchronize_session=False)
     )
     first = (
         select(func.min(Activity.created_at))
@@ -152,9 +154,8 @@ def fill(agency_id: int) -> None:
         )
         .scalar_subquery()
     )
-    db.session.execute(
+    connection.execute(
         update(SharedProfile)
         .where(SharedProfile.agency_id == agency_id)
         .values(first_feedback_at=first)
-        .execution_options(synchronize_session=False)
     )
