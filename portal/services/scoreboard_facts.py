@@ -155,7 +155,5 @@ def fill(agency_id: int) -> None:
         .scalar_subquery()
     )
     connection.execute(
-        update(SharedProfile)
-        .where(SharedProfile.agency_id == agency_id)
-        .values(first_feedback_at=first)
+        update(SharedProfile).where(SharedProfile.agency_id == agency_id).values(first_feedback_at=first)
     )
