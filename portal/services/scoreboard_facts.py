@@ -88,9 +88,11 @@ def _seconds_of(connection: Connection, move_id: int, seconds: int | None) -> No
 
 
 def _after_move(_mapper, connection: Connection, move: StageHistory) -> None:
-    # Moves of one application are written one transaction at a time (on PostgreSQL two
-    # concurrent moves would each miss the other's row and leave a wrong length).
-    connection.execute(select(Application.id).where(Application.id == move.application_id).with_for_update())
+    if connection.dialect.name == "postgresql":
+        # Moves of one application are written one transaction at a time: two concurrent moves
+        # would each miss the other's row and leave a wrong length. (SQLite's writers are
+        # serialised by the unit of work's BEGIN IMMEDIATE.)
+        connection.execute(select(Application.id).where(Application.id == move.application_id).with_for_update())
     previous = _neighbour(connection, move, before=True)
     if previous is not None:
         _seconds_of(connection, previous.id, previous.seconds)
