@@ -87,12 +87,18 @@ def _seconds_of(connection: Connection, move_id: int, seconds: int | None) -> No
     connection.execute(update(StageHistory).where(StageHistory.id == move_id).values(seconds_in_stage=seconds))
 
 
-def _after_move(_mapper, connection: Connection, move: StageHistory) -> None:
+def _before_move(_mapper, connection: Connection, move: StageHistory) -> None:
+    """On PostgreSQL, moves of one application are written one transaction at a time: two
+    concurrent moves would each miss the other's row and leave a wrong length. ``FOR NO KEY
+    UPDATE``, taken before the row goes in: a plain ``FOR UPDATE`` after the insert would wait on
+    the other move's foreign-key lock on the same row while it waits on ours (a deadlock).
+    (SQLite's writers are serialised by the unit of work's BEGIN IMMEDIATE.)"""
     if connection.dialect.name == "postgresql":
-        # Moves of one application are written one transaction at a time: two concurrent moves
-        # would each miss the other's row and leave a wrong length. (SQLite's writers are
-        # serialised by the unit of work's BEGIN IMMEDIATE.)
-        connection.execute(select(Application.id).where(Application.id == move.application_id).with_for_update())
+        lock = select(Application.id).where(Application.id == move.application_id).with_for_update(key_share=True)
+        connection.execute(lock)
+
+
+def _after_move(_mapper, connection: Connection, move: StageHistory) -> None:
     previous = _neighbour(connection, move, before=True)
     if previous is not None:
         _seconds_of(connection, previous.id, previous.seconds)
@@ -122,6 +128,7 @@ def _after_activity(_mapper, connection: Connection, entry: Activity) -> None:
 def register() -> None:
     """Listen for new moves and timeline entries (once per process)."""
     if not event.contains(StageHistory, "after_insert", _after_move):
+        event.listen(StageHistory, "before_insert", _before_move)
         event.listen(StageHistory, "after_insert", _after_move)
         event.listen(Activity, "after_insert", _after_activity)
 

@@ -3,13 +3,15 @@ history gives, whatever order the history is written in: each stay's length and 
 first client answer."""
 
 import random
+import threading
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Activity, SharedProfile, StageHistory, utcnow
+from portal.models import Activity, Application, SharedProfile, StageHistory, User, utcnow
 from portal.services import pipeline, scoreboard_facts, sharing
+from portal.unit_of_work import unit_of_work
 from tests.factories import make_agency, make_application, make_company, make_job, make_user
 
 
@@ -129,3 +131,50 @@ def test_a_share_keeps_the_clients_first_answer_from_the_share_on(ctx):
     assert _first_answers(agency.id) == {profile.id: now + timedelta(minutes=30)}
     scoreboard_facts.fill(agency.id)
     assert _first_answers(agency.id) == {profile.id: now + timedelta(minutes=30)}
+
+
+def test_two_people_moving_one_application_at_once_keep_every_length_true(make_app):
+    """Two processes move the same application back and forth at the same moments: each move's
+    event sees the other's committed moves (SQLite: one writer at a time; PostgreSQL: the
+    application row locked), so the kept lengths equal a recomputation afterwards."""
+    apps = [make_app(), make_app()]
+    with apps[0].app_context():
+        agency = make_agency("facts")
+        recruiter = make_user(agency)
+        application = make_application(make_job(make_company(agency), recruiter), shared=False)
+        ids = {"agency": agency.id, "user": recruiter.id, "application": application.id}
+        stage_ids = [stage.id for stage in agency.stages[:3]]
+        db.session.commit()
+        db.session.remove()
+    base = utcnow() - timedelta(days=2)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def mover(app, offset: int) -> None:
+        try:
+            with app.app_context():
+                for step in range(6):
+                    start.wait(30)
+                    with unit_of_work():
+                        moving = db.session.get(Application, ids["application"])
+                        target = next(stage for stage in stage_ids if stage != moving.stage_id)
+                        user = db.session.get(User, ids["user"])
+                        pipeline.move_stage(moving, target, user, now=base + timedelta(minutes=2 * step + offset))
+                    db.session.remove()
+        except BaseException as exc:
+            errors.append(exc)
+            start.abort()
+
+    threads = [threading.Thread(target=mover, args=(app, offset)) for offset, app in enumerate(apps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    with apps[0].app_context():
+        kept = _stays([ids["application"]])
+        assert len(kept) == 12 and list(kept.values()).count(None) == 1  # the latest move's stay runs on
+        scoreboard_facts.fill(ids["agency"])
+        assert _stays([ids["application"]]) == kept
+        db.session.rollback()
+        db.session.remove()
