@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import auth_loader, cli, errors, ratelimit, security, static_files
     from .extensions import csrf, db, login_manager, mail, migrate
 
+    _configure_postgresql(app)
     db.init_app(app)
     _configure_sqlite(app)
     migrate.init_app(
@@ -84,6 +85,20 @@ def _running_dev_server(instance_path: str) -> dict:
         "MEILI_MASTER_KEY": recorded.get("meili_master_key"),
     }
     return {key: value for key, value in settings.items() if value}
+
+
+def _configure_postgresql(app: Flask) -> None:
+    """PostgreSQL's JIT compiler off for the portal's connections: it compiles any statement
+    the planner costs high, and the scoreboard's figures over a whole history (cheap to run:
+    0.15 s at 100,000 applications) spent 0.35 s more compiling. Set as a connection option, so
+    a ``connect_args`` given in the settings keeps its own options beside it."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    connect_args = dict(options.get("connect_args", {}))
+    connect_args["options"] = f"{connect_args.get('options', '')} -c jit=off".strip()
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _configure_sqlite(app: Flask) -> None:
