@@ -23,7 +23,7 @@ from meilisearch.errors import (
     MeilisearchError,
     MeilisearchTimeoutError,
 )
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, literal, select, union_all
 
 from search_sync import documents
 
@@ -450,22 +450,24 @@ def search_database(p: Plan, decorate=None) -> SearchResult:
 
 def _decorate(who, result: SearchResult) -> None:
     """Names for the columns: who added each person and the latest application's job title."""
-    ids = [hit["candidate_id"] for hit in result.hits]
-    if not ids:
+    if not result.hits:
         return  # nothing to name (and a busy or over-budget degraded search must not query more)
-    added_by = dict(
-        db.session.execute(
-            select(Candidate.id, User.name).join(User, User.id == Candidate.added_by_id).where(Candidate.id.in_(ids))
-        )
-        .tuples()
-        .all()
-    )
+    added = [hit["candidate_id"] for hit in result.hits if hit.get("added_via") != "import"]
     job_ids = {hit["latest"]["job_id"] for hit in result.hits if hit.get("latest")}
-    titles = dict(
-        db.session.execute(jobs_query(who).where(Job.id.in_(job_ids)).with_only_columns(Job.id, Job.title))
-        .tuples()
-        .all()
-    )
+    # One statement for both (each round trip counts in the degraded search's time).
+    parts = []
+    if added:
+        parts.append(
+            select(literal("added_by"), Candidate.id, User.name)
+            .join(User, User.id == Candidate.added_by_id)
+            .where(Candidate.id.in_(added))
+        )
+    if job_ids:
+        parts.append(jobs_query(who).where(Job.id.in_(job_ids)).with_only_columns(literal("job"), Job.id, Job.title))
+    added_by: dict[int, str] = {}
+    titles: dict[int, str] = {}
+    for kind, key, name in db.session.execute(union_all(*parts)) if parts else ():
+        (added_by if kind == "added_by" else titles)[key] = name
     for hit in result.hits:
         hit["added_by"] = (
             "ATS import" if hit.get("added_via") == "import" else added_by.get(hit["candidate_id"], "User")

@@ -150,12 +150,15 @@ def search_database(p, decorate=None):
 @contextmanager
 def time_budget(milliseconds: int) -> Iterator:
     """Run the block's statements within ``milliseconds``; yields a check to call between steps.
+    The block only reads.
 
-    PostgreSQL: ``statement_timeout`` (and ``jit`` off, see ``_set_limits``) set transaction-locally
-    inside a savepoint, so a cancelled
-    statement aborts only the savepoint (the request can still render) and the setting ends with
-    it; on success the previous value is put back. SQLite: a progress handler that interrupts the
-    running statement once the deadline has passed (a read is interrupted harmlessly).
+    PostgreSQL: ``statement_timeout`` (and ``jit`` off, see ``LIMITS``) set transaction-locally
+    inside a savepoint, so a cancelled statement aborts only the savepoint (the request can still
+    render). At the end the savepoint is rolled back, which puts the previous settings back (the
+    block wrote nothing to keep). Both ends are one round trip each (several statements in one
+    simple-protocol call): the search's own statements are few, and each round trip counted at
+    the one-word search's ≈ 20 ms. SQLite: a progress handler that interrupts the running
+    statement once the deadline has passed (a read is interrupted harmlessly).
     """
     deadline = time.monotonic() + milliseconds / 1000
 
@@ -165,18 +168,17 @@ def time_budget(milliseconds: int) -> Iterator:
 
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
+        db.session.flush()  # nothing of the session's may be written inside: it is rolled back
+        # Literal values only (no parameters): psycopg then sends both statements in one call.
+        connection.exec_driver_sql(f"SAVEPOINT {SAVEPOINT}; {LIMITS.format(timeout=max(1, int(milliseconds)))}")
         try:
-            with db.session.begin_nested():
-                previous = db.session.execute(
-                    text("SELECT current_setting('statement_timeout'), current_setting('jit')")
-                ).one()
-                _set_limits(f"{max(1, milliseconds)}ms", "off")
-                yield check
-                _set_limits(*previous)
+            yield check
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) == "57014":  # query_canceled
                 raise OverBudget from exc
             raise
+        finally:
+            connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}")
         return
     raw = connection.connection.driver_connection
     assert raw is not None
@@ -191,21 +193,17 @@ def time_budget(milliseconds: int) -> Iterator:
         raw.set_progress_handler(None, 0)
 
 
-def _set_limits(timeout: str, jit: str) -> None:
-    """``statement_timeout`` and ``jit``, transaction-locally. JIT off: the degraded search's
-    statements cost more than ``jit_above_cost`` by the planner's estimate (a common word matches
-    most of the agency), and compiling them took ≈ 450 ms of an 860 ms statement at 10,000
-    candidates (``EXPLAIN ANALYZE``, PostgreSQL 15) for a plan that runs in tens of milliseconds."""
-    db.session.execute(
-        text("SELECT set_config('statement_timeout', :timeout, true), set_config('jit', :jit, true)"),
-        {"timeout": timeout, "jit": jit},
-    )
+SAVEPOINT = "degraded_search"
+# ``statement_timeout`` and ``jit``, transaction-locally. JIT off: the degraded search's statements
+# cost more than ``jit_above_cost`` by the planner's estimate (a common word matches most of the
+# agency), and compiling them took ≈ 450 ms of an 860 ms statement at 10,000 candidates
+# (``EXPLAIN ANALYZE``, PostgreSQL 15) for a plan that runs in tens of milliseconds.
+LIMITS = "SELECT set_config('statement_timeout', '{timeout}ms', true), set_config('jit', 'off', true)"
 
 
 def _search(p, check):
     from .search import FACETS, PAGE_SIZE, SearchResult
 
-    secret = _confidential_jobs(p.agency_id)
     dialect = db.session.get_bind().dialect.name
     offset = (p.criteria.page - 1) * PAGE_SIZE
     # Without words SQL is exact: fetch the page. With words, the ranks before it are verified too,
@@ -220,7 +218,7 @@ def _search(p, check):
         # cap) + 1 matches, kept once: the page, the facet counts and the total read them. A
         # broad search is not collected in full (measured at 10,000 candidates: one common
         # word 14 → ≈ 9 ms of CPU); its total says "more than <cap>".
-        m = matching(p, secret).cte("m").prefix_with("NOT MATERIALIZED")  # read in index order
+        m = matching(p).cte("m").prefix_with("NOT MATERIALIZED")  # read in index order
         order = (m.c.sort_key.desc(), m.c.id)
         top = (
             select(m.c.id, m.c.sort_key, m.c.exact).order_by(*order).limit(max(sample, cap) + 1).cte("top")
@@ -230,36 +228,52 @@ def _search(p, check):
         sampled_matches = _ranked(top, 0, sample)
     else:
         # The matches, computed once per statement (the page, the total and the facet counts read them).
-        m = matching(p, secret).cte("m").prefix_with("MATERIALIZED")
+        m = matching(p).cte("m").prefix_with("MATERIALIZED")
         order = (m.c.sort_key.desc(), m.c.id)
         total_of = m
         page = _ranked(m, first, limit)
         sampled_matches = _ranked(m, 0, sample)
+    need = offset + PAGE_SIZE - first  # verified rows wanted, from rank ``first`` on
+    # The stored documents of the first ``need`` ranks come with the ranking (one round trip
+    # fewer: most searches verify no further).
+    stored = _ranked(total_of, first, need)
+    searchable = CandidateSearchText
     statements = [
-        select(literal("page"), none, page.c.sort_key, page.c.id, cast(page.c.exact, Integer)),
+        select(literal("page"), none, page.c.sort_key, page.c.id, cast(page.c.exact, Integer), none),
         select(
-            literal("total"), none, func.count(), literal(None), func.sum(case((total_of.c.exact, 0), else_=1))
+            literal("total"), none, func.count(), literal(None), func.sum(case((total_of.c.exact, 0), else_=1)), none
         ).select_from(total_of),
         *_facet_selects(sampled_matches, dialect),
+        select(
+            literal("stored"),
+            searchable.document,
+            searchable.document_bytes,
+            searchable.candidate_id,
+            literal(None),
+            searchable.text if p.words else literal(""),
+        ).join_from(stored, searchable, searchable.candidate_id == stored.c.id),
     ]
     rows: list[tuple[int, int]] = []
     exact: set[int] = set()  # page rows whose words the index matched exactly: no text check
     superset = inexact = 0
     facets: dict[str, dict[str, int]] = {}
-    for kind, key, n, candidate_id, extra in db.session.execute(union_all(*statements)):
+    prefetched: dict[int, tuple] = {}
+    for kind, key, n, candidate_id, extra, words in db.session.execute(union_all(*statements)):
         if kind == "page":
             rows.append((-n, candidate_id))
             if extra:
                 exact.add(candidate_id)
         elif kind == "total":
             superset, inexact = n, extra or 0
+        elif kind == "stored":
+            prefetched[candidate_id] = (candidate_id, key, n, words)
         elif key:  # the sample's stored facet values, one JSON list per candidate, joined by ","
             for name_value, count in Counter(value for values in json.loads(f"[{key}]") for value in values).items():
                 name, value = name_value.split(FACET_SEPARATOR, 1)
                 facets.setdefault(name, {})[value] = count
     check()
     ids = [candidate_id for _, candidate_id in sorted(rows)]
-    need = offset + PAGE_SIZE - first
+    covered = set(ids[:need])  # the ranks ``stored`` read (a candidate without a text row has none)
     found: list[dict] = []
     position = 0
     while len(found) < need:
@@ -272,7 +286,7 @@ def _search(p, check):
             continue
         batch = ids[position : position + max(PAGE_SIZE, need - len(found))]
         position += len(batch)
-        found += _verified(p, batch, exact)
+        found += _verified(p, batch, exact, prefetched, covered)
         check()
     total = superset - (position - len(found))
     # Only rows a LIKE found (or a PDF resume let through) may not match: without them the SQL
@@ -323,13 +337,20 @@ def document_facets(documents: list[dict]) -> dict[str, dict[str, int]]:
     return facets
 
 
-def _verified(p, ids: list[int], exact: set[int] | frozenset[int] = frozenset()) -> list[dict]:
+def _verified(
+    p,
+    ids: list[int],
+    exact: set[int] | frozenset[int] = frozenset(),
+    prefetched: dict[int, tuple] | None = None,
+    covered: set[int] | frozenset[int] = frozenset(),
+) -> list[dict]:
     """The documents of ``ids`` (in that order) that match by the healthy path's rules, words included.
 
     Read from their stored form (``candidate_search_text``: the document without its resume text,
     checked against the row's searchable text); built as before when there is none to trust (the
     newest resume has no stored text: the document reads the PDF). ``exact``: ids whose words the
-    word index matched exactly (``matching``'s ``exact``): their text is not checked again."""
+    word index matched exactly (``matching``'s ``exact``): their text is not checked again.
+    ``prefetched``: (id, document, bytes, text) rows already read for the ids in ``covered``."""
     from search_sync.documents import build
 
     from .search import matches, text_has_words
@@ -338,14 +359,19 @@ def _verified(p, ids: list[int], exact: set[int] | frozenset[int] = frozenset())
     searchable = CandidateSearchText
     found: dict[int, dict] = {}
     to_build: list[int] = []
-    for candidate_id, document, size, words in db.session.execute(
-        select(
-            searchable.candidate_id,
-            searchable.document,
-            searchable.document_bytes,
-            searchable.text if p.words else literal(""),
-        ).where(searchable.candidate_id.in_(ids))
-    ):
+    prefetched = prefetched or {}
+    rows: list = [prefetched[cid] for cid in ids if cid in prefetched]
+    unread = [cid for cid in ids if cid not in covered]
+    if unread:
+        rows += db.session.execute(
+            select(
+                searchable.candidate_id,
+                searchable.document,
+                searchable.document_bytes,
+                searchable.text if p.words else literal(""),
+            ).where(searchable.candidate_id.in_(unread))
+        ).all()
+    for candidate_id, document, size, words in rows:
         if document is None or size is None:
             to_build.append(candidate_id)
         elif size <= limit and (candidate_id in exact or text_has_words(words, p.words)):  # over it: never indexed
@@ -358,14 +384,10 @@ def _verified(p, ids: list[int], exact: set[int] | frozenset[int] = frozenset())
     return [found[cid] for cid in ids if cid in found]
 
 
-def _confidential_jobs(agency_id: int) -> list[int]:
-    """The agency's confidential job ids (a handful): applications are then classified without a join."""
-    return list(db.session.scalars(select(Job.id).where(Job.agency_id == agency_id, Job.confidential.is_(True))))
-
-
-def _public(job_id, secret: list[int]) -> ColumnElement:
-    """The application's job is not confidential."""
-    return job_id.not_in(secret) if secret else true()
+def _public(job_id, agency_id: int) -> ColumnElement:
+    """The application's job is not confidential (the agency's confidential jobs, a handful, are
+    read by the statement itself: no round trip of their own)."""
+    return job_id.not_in(select(Job.id).where(Job.agency_id == agency_id, Job.confidential.is_(True)))
 
 
 def _midnight(ts: int) -> ColumnElement:
@@ -385,7 +407,7 @@ def _like(word: str, dialect: str):
     return lambda column: column.like(pattern, escape="\\")  # SQLite's LIKE ignores ASCII case
 
 
-def matching(p, secret: list[int]):
+def matching(p):
     """SELECT id, sort_key, exact of the candidates that match plan ``p`` (words: a superset, but
     for the rows marked ``exact``).
 
@@ -397,7 +419,7 @@ def matching(p, secret: list[int]):
     dialect = db.session.get_bind().dialect.name
     f = CandidateSearchFacts
     app = _APPLICATION
-    in_scope = or_(_public(app.job_id, secret), f.has_public.is_(False))
+    in_scope = or_(_public(app.job_id, p.agency_id), f.has_public.is_(False))
 
     def application_exists(*conditions, scoped: bool) -> ColumnElement:
         return exists(
@@ -406,8 +428,8 @@ def matching(p, secret: list[int]):
             .where(app.candidate_id == f.candidate_id, *conditions, *([in_scope] if scoped else []))
         )
 
-    def reached(stage_ids: list[int]) -> ColumnElement:
-        """The application reached one of these stages (now or in its history)."""
+    def reached(stage_ids) -> ColumnElement:
+        """The application reached one of these stages (a subquery: now or in its history)."""
         return or_(
             app.stage_id.in_(stage_ids),
             exists().where(StageHistory.application_id == app.id, StageHistory.to_stage_id.in_(stage_ids)),
@@ -416,7 +438,6 @@ def matching(p, secret: list[int]):
     where: list[ColumnElement] = [f.agency_id == p.agency_id, f.listed.is_(True)]
     if p.visibility is not None:
         confidential = [int(t.split(":", 1)[1]) for t in p.visibility if t.startswith("job:")]
-        confidential = [job_id for job_id in confidential if job_id in secret]
         seen: list[ColumnElement] = [f.public.is_(True)] if "public" in p.visibility else []
         if confidential:
             seen.append(exists().where(app.candidate_id == f.candidate_id, app.job_id.in_(confidential)))
@@ -428,8 +449,7 @@ def matching(p, secret: list[int]):
             where.append(false())
         elif p.stage_position is not None:  # job_stage_keys: every application, confidential ones too
             at_or_after = select(Stage.id).where(Stage.agency_id == p.agency_id, Stage.position >= p.stage_position)
-            stage_ids = list(db.session.scalars(at_or_after))
-            where.append(application_exists(app.job_id.in_(p.job_ids), reached(stage_ids), scoped=False))
+            where.append(application_exists(app.job_id.in_(p.job_ids), reached(at_or_after), scoped=False))
         else:
             where.append(application_exists(app.job_id.in_(p.job_ids), scoped=False))
     elif p.stage_position is not None:  # max_stage: over the scope
@@ -525,5 +545,7 @@ def _facet_selects(m, dialect: str) -> list:
     values = select(f.facet_values).where(f.candidate_id == m.c.id).scalar_subquery()
     joined = func.string_agg(values, ",") if dialect == "postgresql" else func.group_concat(values, ",")
     return [
-        select(literal("facets"), cast(joined, String()), literal(None), literal(None), literal(None)).select_from(m)
+        select(
+            literal("facets"), cast(joined, String()), literal(None), literal(None), literal(None), literal(None)
+        ).select_from(m)
     ]

@@ -5,11 +5,11 @@ import threading
 from datetime import date
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from portal.extensions import db
 from portal.models import CandidateEmail, CandidateTag, Resume
-from portal.services.search import Criteria, plan, search_candidates, search_database
+from portal.services.search import Criteria, _decorate, plan, search_candidates, search_database
 from portal.services.search_database import BUSY, TOO_SLOW, slots
 from tests.conftest import login_as
 from tests.factories import make_candidate
@@ -405,3 +405,44 @@ def test_the_text_check_gives_the_word_split_answer():
         words = re.findall(r"\w+", "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))).lower())
         if words:
             assert text_has_words(text, words) == by_words(text, words), (text, words)
+
+
+def test_a_degraded_search_takes_few_round_trips(sctx):
+    """The page's documents come with the ranking, the column names in one statement, and on
+    PostgreSQL the time budget opens and closes in one call each: every round trip counts in a
+    degraded search's time (issue 11: within 3x of healthy search)."""
+    world = build_world()
+    who = db.session.get(type(world.recruiter), world.recruiter.id)
+    p = plan(who, Criteria(q="kubernetes"))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        result = search_database(p, decorate=lambda found: _decorate(who, found))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert [h["candidate_id"] for h in result.hits] == [world.people["trap"].id]
+    assert result.hits[0]["latest_job"] and result.hits[0]["added_by"]
+    # The ranking (with the page's documents) and the column names; PostgreSQL adds the budget's two.
+    assert len(statements) == (4 if db.engine.dialect.name == "postgresql" else 2), statements
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_time_budget_keeps_the_transactions_work_and_settings(sctx):
+    """The budget's savepoint is rolled back to put the settings back: what the transaction did
+    before the search (and its own transaction-local settings) is kept."""
+    world = build_world()
+    who = db.session.get(type(world.recruiter), world.recruiter.id)
+    settings = text("SELECT current_setting('statement_timeout'), current_setting('jit')")
+    db.session.execute(text("SET LOCAL statement_timeout = '7s'"))
+    before = db.session.execute(settings).one()
+    world.people["trap"].headline = "Kubernetes sage"  # pending in the session: flushed, then kept
+    result = search_database(plan(who, Criteria(q="sage")))
+    assert [h["candidate_id"] for h in result.hits] == [world.people["trap"].id]
+    assert db.session.execute(settings).one() == before and before[0] == "7s"
+    db.session.commit()
+    db.session.expire_all()
+    assert world.people["trap"].headline == "Kubernetes sage"
