@@ -446,3 +446,23 @@ def test_postgresql_time_budget_keeps_the_transactions_work_and_settings(sctx):
     db.session.commit()
     db.session.expire_all()
     assert world.people["trap"].headline == "Kubernetes sage"
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_word_vectors_are_copied_only_when_they_change(sctx):
+    """Writing the stored document into a text row (``facts._store_documents``, after every
+    change) leaves the narrow copy of the word vector alone; a change to the text copies it."""
+    world = build_world()
+    trap_id = world.people["trap"].id
+    versions = text(
+        "SELECT w.xmin::text, w.words::text FROM candidate_search_words w WHERE w.candidate_id = :id"
+    ).bindparams(id=trap_id)
+    copied, vector = db.session.execute(versions).one()
+    stored_again = "UPDATE candidate_search_text SET document = document, document_bytes = document_bytes"
+    db.session.execute(text(stored_again + " WHERE candidate_id = :id"), {"id": trap_id})
+    assert db.session.execute(versions).one() == (copied, vector)
+    db.session.execute(
+        text("UPDATE candidate_search_text SET text = text || ' gardener' WHERE candidate_id = :id"), {"id": trap_id}
+    )
+    recopied, changed = db.session.execute(versions).one()
+    assert recopied != copied and "gardener" in changed and "gardener" not in vector
