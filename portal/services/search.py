@@ -355,7 +355,11 @@ def search_candidates(who, criteria: Criteria) -> SearchResult:
                     _unreachable_until[address] = monotonic_time.monotonic() + pause
     # The column names are read inside the degraded search's time budget: a blocked read of them
     # must end in the "took too long" message like any other statement of the search.
-    return search_database(p, decorate=lambda result: _decorate(who, result))
+    return search_database(
+        p,
+        decorate=lambda result: _decorate(who, result),
+        visible_jobs=jobs_query(who).with_only_columns(Job.id, Job.title),
+    )
 
 
 def _search_meili(p: Plan) -> SearchResult:
@@ -439,13 +443,21 @@ def recheck(p: Plan, hits: list[dict]) -> list[dict]:
     return kept
 
 
-def search_database(p: Plan, decorate=None) -> SearchResult:
+def search_database(p: Plan, decorate=None, visible_jobs=None) -> SearchResult:
     """The degraded path: exact (no typo tolerance) results from the database, same rules
     (``search_database.py``: filtered, sorted and paged in SQL, bounded in concurrency and time);
-    ``decorate(result)`` runs within the same bounds."""
+    ``decorate(result)`` runs within the same bounds (the column names, when the ranking statement
+    did not read them with ``visible_jobs``)."""
     from .search_database import search_database as from_database
 
-    return from_database(p, decorate)
+    return from_database(p, decorate, visible_jobs)
+
+
+def name_columns(hit: dict, added_by: str | None, latest_job: str | None) -> None:
+    """The hit's column names: who added the person ("ATS import" for an import, "User" when the
+    user is gone) and the latest application's job title (None when there is none to show)."""
+    hit["added_by"] = "ATS import" if hit.get("added_via") == "import" else "User" if added_by is None else added_by
+    hit["latest_job"] = latest_job if hit.get("latest") else None
 
 
 def _decorate(who, result: SearchResult) -> None:
@@ -469,11 +481,8 @@ def _decorate(who, result: SearchResult) -> None:
     for kind, key, name in db.session.execute(union_all(*parts)) if parts else ():
         (added_by if kind == "added_by" else titles)[key] = name
     for hit in result.hits:
-        hit["added_by"] = (
-            "ATS import" if hit.get("added_via") == "import" else added_by.get(hit["candidate_id"], "User")
-        )
         latest = hit.get("latest")
-        hit["latest_job"] = titles.get(latest["job_id"]) if latest else None
+        name_columns(hit, added_by.get(hit["candidate_id"]), titles.get(latest["job_id"]) if latest else None)
 
 
 def add_to_shortlist(who, job_id: int | None, candidate_ids: list[int]) -> int:

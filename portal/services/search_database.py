@@ -52,6 +52,7 @@ from itertools import chain
 
 from flask import current_app
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     Integer,
     String,
@@ -69,6 +70,7 @@ from sqlalchemy import (
     table,
     text,
     true,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.exc import OperationalError
@@ -86,6 +88,7 @@ from ..models import (
     CandidateTag,
     Job,
     StageHistory,
+    User,
 )
 from ..models import StageDefinition as Stage
 from ..models.base import UTCDateTime
@@ -125,9 +128,12 @@ def slots() -> threading.BoundedSemaphore:
     return semaphore
 
 
-def search_database(p, decorate=None):
+def search_database(p, decorate=None, visible_jobs=None):
     """One page of results for plan ``p`` from the database (see the module docstring);
-    ``decorate(result)`` (names for the columns) runs inside the same time budget."""
+    ``decorate(result)`` (names for the columns) runs inside the same time budget, for a page
+    whose names the ranking statement did not read already: given ``visible_jobs`` (SELECT id,
+    title of the jobs the principal may see), it reads who added each person of the page and the
+    title of their latest application's job with their stored documents."""
     from .search import SearchResult
 
     semaphore = slots()
@@ -137,8 +143,8 @@ def search_database(p, decorate=None):
     try:
         budget = int(current_app.config.get("SEARCH_DEGRADED_BUDGET_MS", BUDGET_MS))
         with time_budget(budget) as check:
-            result = _search(p, check)
-            if decorate is not None:
+            result = _search(p, check, visible_jobs)
+            if decorate is not None and any("added_by" not in hit for hit in result.hits):
                 decorate(result)
             return result
     except OverBudget:
@@ -202,8 +208,8 @@ SAVEPOINT = "degraded_search"
 LIMITS = "SELECT set_config('statement_timeout', '{timeout}ms', true), set_config('jit', 'off', true)"
 
 
-def _search(p, check):
-    from .search import FACETS, PAGE_SIZE, SearchResult
+def _search(p, check, visible_jobs=None):
+    from .search import FACETS, PAGE_SIZE, SearchResult, name_columns
 
     dialect = db.session.get_bind().dialect.name
     offset = (p.criteria.page - 1) * PAGE_SIZE
@@ -244,10 +250,18 @@ def _search(p, check):
     # fewer: most searches verify no further).
     stored = _ranked(total_of, first, need)
     searchable = CandidateSearchText
+    names = _name_columns(searchable, visible_jobs) if visible_jobs is not None else [none, none]
     statements = [
-        select(literal("page"), none, page.c.sort_key, page.c.id, cast(page.c.exact, Integer), none),
+        select(literal("page"), none, page.c.sort_key, page.c.id, cast(page.c.exact, Integer), none, none, none),
         select(
-            literal("total"), none, func.count(), literal(None), func.sum(case((total_of.c.exact, 0), else_=1)), none
+            literal("total"),
+            none,
+            func.count(),
+            literal(None),
+            func.sum(case((total_of.c.exact, 0), else_=1)),
+            none,
+            none,
+            none,
         ).select_from(total_of),
         *_facet_selects(sampled_matches, dialect),
         select(
@@ -257,6 +271,7 @@ def _search(p, check):
             searchable.candidate_id,
             literal(None),
             searchable.text if p.words else literal(""),
+            *names,
         ).join_from(stored, searchable, searchable.candidate_id == stored.c.id),
     ]
     rows: list[tuple[int, int]] = []
@@ -264,7 +279,8 @@ def _search(p, check):
     superset = inexact = 0
     facets: dict[str, dict[str, int]] = {}
     prefetched: dict[int, tuple] = {}
-    for kind, key, n, candidate_id, extra, words in db.session.execute(union_all(*statements)):
+    named: dict[int, tuple[str | None, str | None]] = {}  # id -> (added by, latest job's title)
+    for kind, key, n, candidate_id, extra, words, added_by, title in db.session.execute(union_all(*statements)):
         if kind == "page":
             rows.append((-n, candidate_id))
             if extra:
@@ -273,6 +289,8 @@ def _search(p, check):
             superset, inexact = n, extra or 0
         elif kind == "stored":
             prefetched[candidate_id] = (candidate_id, key, n, words)
+            if visible_jobs is not None and key is not None:  # names read from this stored document
+                named[candidate_id] = (added_by, title)
         elif key:  # the sample's stored facet values, one JSON list per candidate, joined by ","
             for name_value, count in Counter(chain.from_iterable(json.loads(f"[{key}]"))).items():
                 name, value = name_value.split(FACET_SEPARATOR, 1)
@@ -306,8 +324,12 @@ def _search(p, check):
         facets = document_facets(found)  # every match verified: count from the documents, exactly
     elif superset > sample:
         sampled = sample  # counted over the first ``sample`` matches only: the page says so
+    hits = found[offset - first :][:PAGE_SIZE]
+    if all(hit["candidate_id"] in named for hit in hits):
+        for hit in hits:
+            name_columns(hit, *named[hit["candidate_id"]])
     return SearchResult(
-        hits=found[offset - first :][:PAGE_SIZE],
+        hits=hits,
         total=total,
         page=p.criteria.page,
         pages=max(1, math.ceil(total / PAGE_SIZE)),
@@ -317,6 +339,22 @@ def _search(p, check):
         facets_sample=sampled,
         total_is_lower_bound=more,
     )
+
+
+def _name_columns(searchable, visible_jobs) -> list:
+    """Who added the candidate (the user's name) and the title of the job of the latest application
+    in the stored document when the principal may see that job (``visible_jobs``: SELECT id, title)."""
+    # PostgreSQL's JSON operators want the json type; SQLite's CAST AS JSON would make it a number.
+    as_json = cast if db.session.get_bind().dialect.name == "postgresql" else type_coerce
+    latest_job = as_json(searchable.document, JSON)[("latest", "job_id")].as_integer()
+    visible = visible_jobs.subquery()
+    return [
+        select(User.name)
+        .join(Candidate, Candidate.added_by_id == User.id)
+        .where(Candidate.id == searchable.candidate_id)
+        .scalar_subquery(),
+        select(visible.c.title).where(visible.c.id == latest_job).scalar_subquery(),
+    ]
 
 
 def _ranked(m, skip: int, count: int, facet_values: bool = False):
@@ -559,6 +597,13 @@ def _facet_selects(m, dialect: str) -> list:
     joined = func.string_agg(values, ",") if dialect == "postgresql" else func.group_concat(values, ",")
     return [
         select(
-            literal("facets"), cast(joined, String()), literal(None), literal(None), literal(None), literal(None)
+            literal("facets"),
+            cast(joined, String()),
+            literal(None),
+            literal(None),
+            literal(None),
+            literal(None),
+            literal(None),
+            literal(None),
         ).select_from(m)
     ]

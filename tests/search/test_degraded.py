@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import event, text
 
 from portal.extensions import db
-from portal.models import CandidateEmail, CandidateTag, Resume
+from portal.models import CandidateEmail, CandidateTag, Job, Resume
+from portal.scoping import jobs_query
 from portal.services.search import Criteria, _decorate, plan, search_candidates, search_database
 from portal.services.search_database import BUSY, TOO_SLOW, slots
 from tests.conftest import login_as
@@ -414,6 +415,7 @@ def test_a_degraded_search_takes_few_round_trips(sctx):
     world = build_world()
     who = db.session.get(type(world.recruiter), world.recruiter.id)
     p = plan(who, Criteria(q="kubernetes"))
+    visible = jobs_query(who).with_only_columns(Job.id, Job.title)
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
@@ -421,13 +423,18 @@ def test_a_degraded_search_takes_few_round_trips(sctx):
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        result = search_database(p, decorate=lambda found: _decorate(who, found))
+        named = search_database(p, decorate=lambda found: _decorate(who, found), visible_jobs=visible)
+        middle = len(statements)
+        decorated = search_database(p, decorate=lambda found: _decorate(who, found))
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert [h["candidate_id"] for h in result.hits] == [world.people["trap"].id]
-    assert result.hits[0]["latest_job"] and result.hits[0]["added_by"]
-    # The ranking (with the page's documents) and the column names; PostgreSQL adds the budget's two.
-    assert len(statements) == (4 if db.engine.dialect.name == "postgresql" else 2), statements
+    for result in (named, decorated):
+        assert [h["candidate_id"] for h in result.hits] == [world.people["trap"].id]
+        assert (result.hits[0]["added_by"], result.hits[0]["latest_job"]) == ("User", "Sales Lead")
+    # The ranking reads the page's documents and column names; PostgreSQL adds the budget's two.
+    # Without ``visible_jobs`` the names take a statement of their own.
+    budget = 2 if db.engine.dialect.name == "postgresql" else 0
+    assert (middle, len(statements) - middle) == (1 + budget, 2 + budget), statements
 
 
 @pytest.mark.postgresql_only
@@ -466,3 +473,19 @@ def test_postgresql_word_vectors_are_copied_only_when_they_change(sctx):
     )
     recopied, changed = db.session.execute(versions).one()
     assert recopied != copied and "gardener" in changed and "gardener" not in vector
+
+
+@pytest.mark.parametrize("who", ["outsider", "recruiter", "admin"])
+def test_column_names_read_with_the_ranking_match_the_separate_lookup(sctx, who):
+    """Who added each person and their latest job's title (hidden when the job is confidential
+    and not the principal's), read by the ranking statement, as ``search._decorate`` reads them."""
+    world = build_world()
+    principal = db.session.get(type(getattr(world, who)), getattr(world, who).id)
+    visible = jobs_query(principal).with_only_columns(Job.id, Job.title)
+    criteria = Criteria(include_active=True)
+    named = search_database(plan(principal, criteria), visible_jobs=visible)
+    decorated = search_database(plan(principal, criteria), decorate=lambda found: _decorate(principal, found))
+    columns = [[(h["candidate_id"], h["added_by"], h["latest_job"]) for h in r.hits] for r in (named, decorated)]
+    assert columns[0] == columns[1] and len(columns[0]) > 3
+    # The recruiter owns the confidential job; the outsider may not see it.
+    assert ("Stealth CFO" in {title for _, _, title in columns[0]}) == (who != "outsider")

@@ -519,7 +519,7 @@ READS_ONLY = {
     "audit_log": "actor_choices audit_page detail_text audit_csv neutralise",
     "pipeline_config": "stages applications_in_stage applications_per_stage reasons",
     "search": "job_label job_choices reason_choices stage_choices value_exists facet_options visibility_tokens plan "
-    "query_words meili_filter matches text_has_words search_candidates recheck search_database",
+    "query_words meili_filter matches text_has_words search_candidates recheck search_database name_columns",
     "client_profile": "contact_values mentions_contact is_contact_line is_hired what_the_client_sees client_profile "
     "scrub_name "
     "client_sees_contact_details",
