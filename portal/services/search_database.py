@@ -12,9 +12,10 @@ counts and the total are read from those, so a broad search is not collected in 
 total reads "more than N" (``SearchResult.total_is_lower_bound``). A page past that rank
 materialises every match once per statement and counts them exactly. The page's
 documents are read in their stored form (``candidate_search_text.document``, written with the
-facts; built as before only for a candidate whose newest resume has no stored text). Facet
-counts count the stored facet values (``candidate_search_facts.facet_values``, one JSON list per
-candidate, read by key and joined in SQL, counted in Python) of the first
+facts; built as before only for a candidate whose newest resume has no stored text), in the same
+statement as the ranking, with the column names (who added the person, the latest job's title).
+Facet counts count the stored facet values (``candidate_search_facts.facet_values``, one JSON
+list per candidate, read by the rank-order walk, joined in SQL, counted in Python) of the first
 ``SEARCH_DEGRADED_FACET_SAMPLE`` matches by rank; a broad degraded search shows counts "from the
 first N results" (``SearchResult.facets_sample``).
 
@@ -165,8 +166,8 @@ def time_budget(milliseconds: int) -> Iterator:
     inside a savepoint, so a cancelled statement aborts only the savepoint (the request can still
     render). At the end the savepoint is rolled back, which puts the previous settings back (the
     block wrote nothing to keep). Both ends are one round trip each (several statements in one
-    simple-protocol call): the search's own statements are few, and each round trip counted at
-    the one-word search's ≈ 20 ms. SQLite: a progress handler that interrupts the running
+    simple-protocol call): a degraded search sends few statements, and each round trip was a
+    visible part of a one-word search's ≈ 20 ms. SQLite: a progress handler that interrupts the running
     statement once the deadline has passed (a read is interrupted harmlessly).
     """
     deadline = time.monotonic() + milliseconds / 1000
