@@ -116,6 +116,9 @@ def generate_task(
         dedupe_key=dedupe_key,
         checklist=[TaskChecklistItem(label=label, position=i) for i, label in enumerate(spec.checklist)],
     )
+    if now is not None:
+        # On the timeline's clock: completing it looks for entries dated since it was made.
+        task.created_at = as_utc(now)
     try:
         with db.session.begin_nested():
             db.session.add(task)
