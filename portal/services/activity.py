@@ -1,9 +1,11 @@
 """The timeline (A7): every action recorded with who, what and when."""
 
+from datetime import datetime
+
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Activity, Application, ClientContact, User
+from ..models import Activity, Application, ClientContact, User, as_utc
 from ..scoping import activities_query
 
 
@@ -17,9 +19,10 @@ def record(
     candidate_id=None,
     application_id=None,
     client_visible=False,
+    now: datetime | None = None,
     **detail,
 ) -> Activity:
-    """Add a timeline entry to the current transaction.
+    """Add a timeline entry to the current transaction, dated ``now`` (the wall clock if None).
 
     A contact acting in a session opened with a link a staff member revealed ("Copy link") is
     recorded with that staff member too: as the entry's user, in ``detail["on_behalf_by"]`` and
@@ -40,11 +43,23 @@ def record(
         actor_contact_id=actor.id if isinstance(actor, ClientContact) else None,
         detail=detail,
     )
+    if now is not None:
+        # The service's own instant, so an action done "as of" another time is dated then.
+        entry.created_at = as_utc(now)
     db.session.add(entry)
     return entry
 
 
-def record_for(application: Application, verb: str, summary: str, *, actor=None, client_visible=False, **detail):
+def record_for(
+    application: Application,
+    verb: str,
+    summary: str,
+    *,
+    actor=None,
+    client_visible=False,
+    now: datetime | None = None,
+    **detail,
+):
     """:func:`record` for an entry about one application: its job, candidate and agency filled in."""
     return record(
         application.agency_id,
@@ -55,6 +70,7 @@ def record_for(application: Application, verb: str, summary: str, *, actor=None,
         candidate_id=application.candidate_id,
         application_id=application.id,
         client_visible=client_visible,
+        now=now,
         **detail,
     )
 

@@ -49,6 +49,7 @@ def add_resume(
         actor=by_user,
         candidate_id=candidate.id,
         resume_id=resume.id,
+        now=now,
     )
     return resume
 
@@ -81,6 +82,7 @@ def add_video_resume(
         actor=by_user,
         candidate_id=candidate.id,
         video_resume_id=video.id,
+        now=now,
     )
     return video
 

@@ -135,5 +135,6 @@ def send_feedback(application: Application, by_user: User, subject: str, body: s
         candidate_id=application.candidate_id,
         application_id=application.id,
         mail_id=mail.id,
+        now=now,
     )
     return mail

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Application, Candidate, CandidateEmail, CandidateTag, ClientCompany, Job, User, as_utc, utcnow
+from ..models import Application, Candidate, CandidateEmail, CandidateTag, ClientCompany, Job, User, as_utc
 from ..scoping import jobs_query
 from . import ServiceError, suppression
 from .activity import record
@@ -109,10 +109,14 @@ def create_candidate(
         suppression.admit(
             by_user.agency_id, [email], override=True, by_user=by_user, candidate_id=candidate.id, now=now
         )
-    entry = record(
-        candidate.agency_id, "candidate.created", f"Added {candidate.name}", actor=by_user, candidate_id=candidate.id
+    record(
+        candidate.agency_id,
+        "candidate.created",
+        f"Added {candidate.name}",
+        actor=by_user,
+        candidate_id=candidate.id,
+        now=now,
     )
-    entry.created_at = as_utc(now or utcnow())
     return candidate
 
 
@@ -162,15 +166,15 @@ def update_candidate(
         if getattr(before, f.name) != getattr(CandidateInput.of(candidate), f.name)
     ]
     if changed:
-        entry = record(
+        record(
             candidate.agency_id,
             "candidate.updated",
             f"Edited {candidate.name}: {', '.join(changed)}",
             actor=by_user,
             candidate_id=candidate.id,
             changed=changed,
+            now=now,
         )
-        entry.created_at = as_utc(now or utcnow())
     return candidate
 
 

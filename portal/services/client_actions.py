@@ -141,6 +141,7 @@ def rate(
         f"{contact.name} {verb_summary}",
         actor=contact,
         stars=stars,
+        now=now,
     )
     db.session.flush()
     return rating_summary(application, contact)
@@ -183,6 +184,7 @@ def add_comment(contact: ClientContact, application: Application, body: str, now
         f"{contact.name} commented on {client_facing_name(application)}",
         actor=contact,
         client_visible=True,
+        now=now,
     )
     return comment
 
@@ -330,6 +332,7 @@ def open_interview_request(
         actor=contact,
         client_visible=True,
         request_id=request_row.id,
+        now=now,
     )
     return request_row
 
@@ -372,6 +375,7 @@ def request_hire(
         client_visible=True,
         start_date=start_date.isoformat() if start_date else None,
         note=(note or "").strip() or None,
+        now=now,
     )
     return application
 
@@ -415,6 +419,7 @@ def reject(contact: ClientContact, application: Application, now: datetime | Non
         previous_status=previous,
         cancelled_requests=cancelled,
         retracted_tasks=retracted,
+        now=now,
     )
     return application
 
@@ -462,6 +467,7 @@ def undo_reject(contact: ClientContact, application: Application, now: datetime 
         f"{contact.name} undid the rejection of {client_facing_name(application)}",
         actor=contact,
         client_visible=True,
+        now=now,
     )
     return application
 
@@ -502,6 +508,7 @@ def explain_reject(
         actor=contact,
         reason=reason.label if reason else None,
         comment=comment or None,
+        now=now,
     )
     return application
 

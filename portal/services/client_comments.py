@@ -54,6 +54,7 @@ def reply_to_client(user: User, application: Application, body: str, *, now: dat
         f"{user.name} replied in the comments on {client_facing_name(application)}",
         actor=user,
         client_visible=True,
+        now=now,
     )
     return comment
 

@@ -118,6 +118,7 @@ def record_consent(
         candidate_id=candidate.id,
         consent_id=consent.id,
         status=answer,
+        now=now,
     )
     return consent
 
@@ -183,6 +184,7 @@ def ask_consent(
         actor=by_user,
         candidate_id=candidate.id,
         consent_id=consent.id,
+        now=now,
     )
     return consent
 
@@ -237,6 +239,7 @@ def answer_consent(link: ConsentLink, answer: str, *, now: datetime | None = Non
         candidate_id=link.candidate.id,
         consent_id=consent.id,
         status=answer,
+        now=now,
     )
     return consent
 

@@ -168,6 +168,7 @@ def accept_proposed_time(
             actor=contact,
             client_visible=True,
             request_id=request.id,
+            now=now,
         )
         alert_job_owner(
             application,
@@ -198,6 +199,7 @@ def accept_proposed_time(
         client_visible=True,
         request_id=request.id,
         interview_id=interview.id,
+        now=now,
     )
     return interview
 
@@ -251,6 +253,7 @@ def ask_for_other_times(
         declined=[
             {"starts_at": to_utc(s.starts_at).isoformat(), "ends_at": to_utc(s.ends_at).isoformat()} for s in declined
         ],
+        now=now,
     )
     return request
 
@@ -316,6 +319,7 @@ def candidate_asks_for_other_times(link: SelfScheduleLink, note: str = "", *, no
         + (f': "{note}"' if note else ""),
         request_id=link.request.id,
         note=note,
+        now=now,
     )
 
 

@@ -304,9 +304,10 @@ def confirm_interview(
         f"Interview scheduled for {format_in_zone(start, owner.timezone)}{chosen_by}",
         actor=by_user,
         client_visible=True,
+        now=now,
     )
     db.session.flush()
-    _send_invitations(interview, application, request, "REQUEST", by_user)
+    _send_invitations(interview, application, request, "REQUEST", by_user, now=now)
     return interview
 
 
@@ -361,6 +362,7 @@ def propose_times(
         f"Proposed {len(slots)} other time(s) to the client",
         actor=by_user,
         client_visible=True,
+        now=now,
     )
     for contact in _client_recipients(request, application):
         lines = [format_in_zone(s.starts_at, client_zone(contact, request)) for s in slots]
@@ -418,9 +420,10 @@ def reschedule_interview(
         f"Interview moved to {format_in_zone(start, owner.timezone)}",
         actor=by_user,
         client_visible=True,
+        now=now,
     )
     request = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
-    _send_invitations(interview, application, request, "REQUEST", by_user)
+    _send_invitations(interview, application, request, "REQUEST", by_user, now=now)
     return interview
 
 
@@ -477,9 +480,10 @@ def _cancel(
         summary,
         actor=by_user,
         client_visible=True,
+        now=now,
     )
     request = db.session.get(InterviewRequest, interview.request_id) if interview.request_id else None
-    _send_invitations(interview, application, request, "CANCEL", by_user)
+    _send_invitations(interview, application, request, "CANCEL", by_user, now=now)
     return application, request
 
 
@@ -662,6 +666,8 @@ def _send_invitations(
     request: InterviewRequest | None,
     method: str,
     by_user: User | None,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """Queue one mail per recipient, each with the times and the ``.ics`` in their own zone."""
     owner = db.session.get_one(User, interview.owner_id)
@@ -735,6 +741,7 @@ def _send_invitations(
         f"{verb}: invitations emailed to {len(recipients)} people",
         actor=by_user,
         recipients=attendees,
+        now=now,
     )
 
 

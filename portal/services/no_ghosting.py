@@ -215,6 +215,7 @@ def send_status_update(application: Application, by_user: User, *, now: datetime
         f"Sent {application.candidate.name} a status update (answer expected by {update.expected_by})",
         actor=by_user,
         mail_id=mail.id,
+        now=now,
     )
     return mail
 

@@ -58,8 +58,7 @@ def _add(by_user: User, body: str, now: datetime | None, **subject) -> Note:
     quoted = " ".join(text.split())
     if len(quoted) > TIMELINE_CHARS:
         quoted = quoted[: TIMELINE_CHARS - 1] + "…"
-    entry = record(by_user.agency_id, "note.added", f"Note: {quoted}", actor=by_user, note_id=note.id, **subject)
-    entry.created_at = when
+    record(by_user.agency_id, "note.added", f"Note: {quoted}", actor=by_user, now=when, note_id=note.id, **subject)
     return note
 
 

@@ -127,7 +127,7 @@ def reset_with_token(token: str, password: str, confirm: str, now: datetime | No
         raise ServiceError(RESET_LINK_INVALID, field="password")
     check_new_password(user, password, confirm)
     replace_password(user, password)
-    record(user.agency_id, "user.password_reset", f"{user.name} reset their password by email", actor=user)
+    record(user.agency_id, "user.password_reset", f"{user.name} reset their password by email", actor=user, now=now)
     record_security_event("password_changed", agency_id=user.agency_id, actor=user, subject=user, how="reset")
     return user
 

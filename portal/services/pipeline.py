@@ -107,7 +107,7 @@ def create_job(by_user: User, values: JobInput, *, now: datetime | None = None) 
     _apply_job_input(job, values, by_user.agency_id, now)
     db.session.add(job)
     db.session.flush()
-    record(job.agency_id, "job.created", f"Created the job {job.title}", actor=by_user, job_id=job.id)
+    record(job.agency_id, "job.created", f"Created the job {job.title}", actor=by_user, job_id=job.id, now=now)
     return job
 
 
@@ -125,7 +125,7 @@ def update_job(job: Job, by_user: User, values: JobInput, *, now: datetime | Non
     if not can_edit_job(by_user, job):
         raise ServiceError("Only the job's owner, its hiring team and admins can edit this job.")
     _apply_job_input(job, values, by_user.agency_id, as_utc(now or utcnow()))
-    record(job.agency_id, "job.updated", f"Edited the job {job.title}", actor=by_user, job_id=job.id)
+    record(job.agency_id, "job.updated", f"Edited the job {job.title}", actor=by_user, job_id=job.id, now=now)
     return job
 
 
@@ -159,6 +159,7 @@ def move_stage(application: Application, stage_id: int, by_user: User, *, now: d
         application_id=application.id,
         from_stage=from_name,
         to_stage=stage.name,
+        now=now,
     )
     return history
 
@@ -216,6 +217,7 @@ def close_application(
         application_id=application.id,
         outcome=outcome,
         reason=reason.label if reason else None,
+        now=now,
     )
     return application
 
@@ -282,6 +284,7 @@ def add_application(
             job_id=job.id,
             candidate_id=candidate.id,
             application_id=application.id,
+            now=now,
         )
     return application
 

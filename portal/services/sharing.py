@@ -304,6 +304,7 @@ def share_candidate(
         candidate_id=application.candidate_id,
         application_id=application.id,
         consent_override_reason=profile.consent_override_reason,
+        now=now,
     )
     return profile
 
@@ -331,6 +332,7 @@ def unshare_candidate(application: Application, by_user: User, *, now: datetime 
         job_id=application.job_id,
         candidate_id=application.candidate_id,
         application_id=application.id,
+        now=now,
     )
     return profile
 

@@ -119,7 +119,7 @@ def record_answer(link: SurveyLink, score: str | int | None, comment: str | None
     except IntegrityError:
         # The candidate answered in another tab a moment ago: the database keeps one.
         raise ServiceError(ALREADY_ANSWERED, field="score") from None
-    record_for(link.application, SURVEY_ANSWERED, f"{link.application.candidate.name} answered the survey")
+    record_for(link.application, SURVEY_ANSWERED, f"{link.application.candidate.name} answered the survey", now=now)
     return answer
 
 

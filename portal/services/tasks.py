@@ -116,6 +116,9 @@ def generate_task(
         dedupe_key=dedupe_key,
         checklist=[TaskChecklistItem(label=label, position=i) for i, label in enumerate(spec.checklist)],
     )
+    if now is not None:
+        # On the timeline's clock: completing it looks for entries dated since it was made.
+        task.created_at = as_utc(now)
     try:
         with db.session.begin_nested():
             db.session.add(task)
@@ -287,7 +290,7 @@ def complete_task(task: Task, by_user: User | None, *, now: datetime | None = No
     if missing:
         raise ServiceError("This task cannot be completed yet. Missing: " + "; ".join(missing) + ".", field="task")
     task.status, task.completed_at = "done", as_utc(now or utcnow())
-    _log(task, by_user, "task.completed", f"Completed the task \u201c{task.title}\u201d")
+    _log(task, by_user, "task.completed", f"Completed the task \u201c{task.title}\u201d", now=now)
     return task
 
 
@@ -317,7 +320,7 @@ def skip_task(task: Task, by_user: User, reason: str, *, now: datetime | None = 
     if len(reason) < 5:
         raise ServiceError("Say why the feedback is skipped (at least 5 characters).", field="reason")
     task.status, task.skip_reason, task.completed_at = "skipped", reason[:2000], as_utc(now or utcnow())
-    _log(task, by_user, "task.skipped", f"Skipped the task \u201c{task.title}\u201d: {reason}")
+    _log(task, by_user, "task.skipped", f"Skipped the task \u201c{task.title}\u201d: {reason}", now=now)
     return task
 
 
@@ -400,7 +403,7 @@ def agency_workload(agency_id: int, now: datetime | None = None) -> list[Workloa
     return [WorkloadRow(u, *counts.get(u.id, (0, 0))) for u in users]
 
 
-def _log(task: Task, by_user: User | None, verb: str, summary: str) -> None:
+def _log(task: Task, by_user: User | None, verb: str, summary: str, *, now: datetime | None = None) -> None:
     application = task_application(task)
     record(
         task.agency_id,
@@ -411,4 +414,5 @@ def _log(task: Task, by_user: User | None, verb: str, summary: str) -> None:
         candidate_id=application.candidate_id if application else None,
         application_id=task.application_id,
         task_id=task.id,
+        now=now,
     )

@@ -81,7 +81,7 @@ def confirm_enrolment(user: User, code: str, now: datetime | None = None) -> lis
         raise ServiceError("That code is not right. Check that your phone's clock is set automatically.", field="code")
     user.totp_confirmed = True
     user.session_version += 1
-    record(user.agency_id, "user.second_factor_on", f"{user.name} turned on a second factor", actor=user)
+    record(user.agency_id, "user.second_factor_on", f"{user.name} turned on a second factor", actor=user, now=now)
     record_security_event("second_factor_on", agency_id=user.agency_id, actor=user, subject=user, now=now)
     return _new_recovery_codes(user)
 
@@ -101,6 +101,7 @@ def verify(user: User, code: str, now: datetime | None = None) -> bool:
             "user.recovery_code_used",
             f"{user.name} signed in with a recovery code ({left} left)",
             actor=user,
+            now=now,
         )
         record_security_event(
             "recovery_code_used", agency_id=user.agency_id, actor=user, subject=user, now=now, codes_left=left
@@ -119,7 +120,7 @@ def disable(user: User, password: str, code: str, now: datetime | None = None) -
         raise ServiceError(WRONG_CODE, field="code")
     user.totp_secret, user.totp_confirmed, user.totp_last_step = None, False, None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    record(user.agency_id, "user.second_factor_off", f"{user.name} turned off their second factor", actor=user)
+    record(user.agency_id, "user.second_factor_off", f"{user.name} turned off their second factor", actor=user, now=now)
     record_security_event("second_factor_off", agency_id=user.agency_id, actor=user, subject=user, now=now)
 
 
