@@ -182,7 +182,10 @@ def time_budget(milliseconds: int) -> Iterator:
         # Literal values only (no parameters): psycopg then sends both statements in one call.
         connection.exec_driver_sql(f"SAVEPOINT {SAVEPOINT}; {LIMITS.format(timeout=max(1, int(milliseconds)))}")
         try:
-            yield check
+            # No autoflush inside: a change made in the block stays pending and is written after
+            # the savepoint, instead of being written inside it and silently rolled back.
+            with db.session.no_autoflush:
+                yield check
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) == "57014":  # query_canceled
                 raise OverBudget from exc
